@@ -1,0 +1,143 @@
+// Package journal is the durable record of every offline change made in Redis and of its
+// replay to LaunchDarkly: append-only JSON Lines, fsynced, under an exclusive file lock.
+//
+// CONTRACT FILE: the exported types and signatures below are what tui/, ldsync/ and main.go
+// build against. Bodies marked "unimplemented" are replaced by the journal issue; the
+// signatures may grow, but change them only together with their callers.
+package journal
+
+import "time"
+
+// Change is one operator action: one flag of one prefix set on or off in Redis.
+type Change struct {
+	ID          string    `json:"id"`
+	Time        time.Time `json:"time"`
+	Operator    string    `json:"operator"`
+	Reason      string    `json:"reason,omitempty"`
+	Prefix      string    `json:"prefix"`
+	Project     string    `json:"project,omitempty"`     // empty when the prefix is unmapped
+	Environment string    `json:"environment,omitempty"` // empty when the prefix is unmapped
+	Flag        string    `json:"flag"`
+	Before      bool      `json:"before"` // on, as read before the write
+	After       bool      `json:"after"`  // on, as requested
+	BaseVersion *int      `json:"baseVersion"`      // version read before the write; nil = unknown (imported)
+	Source      string    `json:"source,omitempty"` // "" for this tool, "relaycommander" for imports
+}
+
+// HostOutcome is a change's write result on one Redis host.
+type HostOutcome struct {
+	Host       string `json:"host"`
+	Outcome    string `json:"outcome"` // "written", "unchanged", "failed"
+	OldOn      bool   `json:"oldOn"`
+	OldVersion int    `json:"oldVersion"`
+	NewVersion int    `json:"newVersion"`
+	Error      string `json:"error,omitempty"`
+}
+
+// ReplayKind is what happened when a change was replayed to LaunchDarkly.
+type ReplayKind string
+
+const (
+	ReplayAttempted ReplayKind = "attempted"
+	ReplayApplied   ReplayKind = "applied"   // LDVersion is LaunchDarkly's version after the patch
+	ReplayInSync    ReplayKind = "in-sync"   // LaunchDarkly already had the desired state
+	ReplayConflict  ReplayKind = "conflict"  // LDVersion/LDOn/LDModified are what caused it
+	ReplayFailed    ReplayKind = "failed"    // Error says why
+	ReplayDiscarded ReplayKind = "discarded" // By and Why say who and why
+	ReplayVerified  ReplayKind = "verified"  // read back after apply: LaunchDarkly has the state
+	ReplayMismatch  ReplayKind = "mismatch"  // read back after apply: LaunchDarkly differs
+)
+
+// ReplayEvent is one step of replaying a pending change. It concerns every change it names.
+type ReplayEvent struct {
+	Time       time.Time  `json:"time"`
+	Kind       ReplayKind `json:"kind"`
+	ChangeIDs  []string   `json:"changeIds"`
+	Prefix     string     `json:"prefix"`
+	Flag       string     `json:"flag"`
+	Desired    bool       `json:"desired"`
+	LDVersion  int        `json:"ldVersion,omitempty"`
+	LDOn       *bool      `json:"ldOn,omitempty"`
+	LDModified time.Time  `json:"ldModified,omitzero"`
+	Forced     bool       `json:"forced,omitempty"`
+	Error      string     `json:"error,omitempty"`
+	By         string     `json:"by,omitempty"`
+	Why        string     `json:"why,omitempty"`
+}
+
+// Entry is a recorded change with what is known of its outcome.
+type Entry struct {
+	Change
+	Outcomes     []HostOutcome // empty while OutcomeKnown is false
+	OutcomeKnown bool          // false: the intent was written but the process died before the outcome
+}
+
+// Pending is the net effect of every unreplayed change of one (prefix, flag).
+type Pending struct {
+	Prefix      string
+	Project     string
+	Environment string
+	Flag        string
+	BaseOn      bool // state before the earliest contributing change
+	BaseVersion *int // version before the earliest contributing change; nil = unknown
+	Desired     bool // state after the latest contributing change
+	Entries     []Entry
+	Last        *ReplayEvent // latest replay event (a conflict or failure), nil when never tried
+}
+
+// NoNetEffect reports a pending change that ends where it started (on, then off again). Replay
+// confirms it against LaunchDarkly instead of dropping it blindly.
+func (p Pending) NoNetEffect() bool { return p.BaseOn == p.Desired }
+
+// ChangeIDs lists the contributing changes' ids, oldest first.
+func (p Pending) ChangeIDs() []string {
+	ids := make([]string, len(p.Entries))
+	for i, e := range p.Entries {
+		ids[i] = e.ID
+	}
+	return ids
+}
+
+// Journal is an open journal directory.
+type Journal struct{ impl }
+
+// DefaultDir is $XDG_STATE_HOME/relaycommander (or ~/.local/state/relaycommander).
+func DefaultDir() string { panic("unimplemented") }
+
+// Open opens (creating 0700) the journal directory and reads what it holds. Warnings (a torn
+// last line ignored) are available from Warnings.
+func Open(dir string) (*Journal, error) { panic("unimplemented") }
+
+// Dir is the journal's directory.
+func (j *Journal) Dir() string { panic("unimplemented") }
+
+// Warnings lists what was tolerated while reading, such as a torn last line.
+func (j *Journal) Warnings() []string { panic("unimplemented") }
+
+// Begin records a change's intent, fsynced, before any Redis write. It fills ID and Time when
+// empty and returns the change as recorded.
+func (j *Journal) Begin(c Change) (Change, error) { panic("unimplemented") }
+
+// Complete appends a change's per-host outcomes.
+func (j *Journal) Complete(changeID string, outcomes []HostOutcome) error { panic("unimplemented") }
+
+// RecordReplay appends a replay event.
+func (j *Journal) RecordReplay(e ReplayEvent) error { panic("unimplemented") }
+
+// Pending returns the pending changes coalesced per (prefix, flag), oldest first.
+func (j *Journal) Pending() ([]Pending, error) { panic("unimplemented") }
+
+// History returns every change of one (prefix, flag), and its replay events, oldest first.
+func (j *Journal) History(prefix, flag string) ([]Entry, []ReplayEvent, error) { panic("unimplemented") }
+
+// LockReplay takes the exclusive replay lock; a second replay on this machine fails at once
+// with an error naming the journal.
+func (j *Journal) LockReplay() (unlock func() error, err error) { panic("unimplemented") }
+
+// Archive moves a journal with nothing pending under archive/ with a timestamp; never deletes.
+func (j *Journal) Archive() (string, error) { panic("unimplemented") }
+
+// Close releases the journal.
+func (j *Journal) Close() error { panic("unimplemented") }
+
+type impl struct{}
