@@ -6,7 +6,12 @@
 // signatures may grow, but change them only together with their callers.
 package journal
 
-import "time"
+import (
+	"context"
+	"time"
+
+	"relaycommander/flags"
+)
 
 // Change is one operator action: one flag of one prefix set on or off in Redis.
 type Change struct {
@@ -136,6 +141,31 @@ func (j *Journal) LockReplay() (unlock func() error, err error) { panic("unimple
 
 // Archive moves a journal with nothing pending under archive/ with a timestamp; never deletes.
 func (j *Journal) Archive() (string, error) { panic("unimplemented") }
+
+// Toggler is the flag store as a recorded toggle needs it (*flags.Store satisfies it).
+type Toggler interface {
+	Toggle(ctx context.Context, prefix, key string, on bool, hosts ...string) flags.ToggleResult
+}
+
+// Toggle is the one write-ahead path for an operator's change: it records c's intent (Begin),
+// writes Redis through store, then records the per-host outcomes (Complete). The caller fills
+// Before and BaseVersion from the state it showed the operator. When c.ID is set and hosts are
+// named, it is a retry of those hosts for an already recorded change: only outcomes are added.
+func (j *Journal) Toggle(ctx context.Context, store Toggler, c Change, hosts ...string) (Change, flags.ToggleResult, error) {
+	panic("unimplemented")
+}
+
+// ImportProblem is a line of an old relayCommander queue that was not imported.
+type ImportProblem struct {
+	File   string
+	Line   string
+	Reason string
+}
+
+// ReadRelayCommanderQueue reads an original relayCommander replay/ directory (replay/toDo/*.txt,
+// by file time), collapsing the per-host duplicates into changes with unknown base version.
+// Nothing read is ever executed.
+func ReadRelayCommanderQueue(dir string) ([]Change, []ImportProblem, error) { panic("unimplemented") }
 
 // Close releases the journal.
 func (j *Journal) Close() error { panic("unimplemented") }
