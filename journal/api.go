@@ -23,8 +23,8 @@ type Change struct {
 	Project     string    `json:"project,omitempty"`     // empty when the prefix is unmapped
 	Environment string    `json:"environment,omitempty"` // empty when the prefix is unmapped
 	Flag        string    `json:"flag"`
-	Before      bool      `json:"before"` // on, as read before the write
-	After       bool      `json:"after"`  // on, as requested
+	Before      bool      `json:"before"`           // on, as read before the write
+	After       bool      `json:"after"`            // on, as requested
 	BaseVersion *int      `json:"baseVersion"`      // version read before the write; nil = unknown (imported)
 	Source      string    `json:"source,omitempty"` // "" for this tool, "relaycommander" for imports
 }
@@ -133,7 +133,9 @@ func (j *Journal) RecordReplay(e ReplayEvent) error { panic("unimplemented") }
 func (j *Journal) Pending() ([]Pending, error) { panic("unimplemented") }
 
 // History returns every change of one (prefix, flag), and its replay events, oldest first.
-func (j *Journal) History(prefix, flag string) ([]Entry, []ReplayEvent, error) { panic("unimplemented") }
+func (j *Journal) History(prefix, flag string) ([]Entry, []ReplayEvent, error) {
+	panic("unimplemented")
+}
 
 // LockReplay takes the exclusive replay lock; a second replay on this machine fails at once
 // with an error naming the journal.
