@@ -1,0 +1,130 @@
+package journal
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// schemaVersion is written in every record. A reader refuses records of a newer schema rather
+// than misread them.
+const schemaVersion = 1
+
+// Record type tags.
+const (
+	typeIntent  = "intent"
+	typeOutcome = "outcome"
+	typeReplay  = "replay"
+)
+
+// record is one line of the journal file.
+type record struct {
+	V        int           `json:"v"`
+	Type     string        `json:"type"`
+	Change   *Change       `json:"change,omitempty"`   // intent
+	ID       string        `json:"id,omitempty"`       // outcome: the change it completes
+	Outcomes []HostOutcome `json:"outcomes,omitempty"` // outcome
+	Replay   *ReplayEvent  `json:"replay,omitempty"`   // replay
+}
+
+// encodeRecord renders a record as one line, newline included.
+func encodeRecord(r record) ([]byte, error) {
+	r.V = schemaVersion
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// decodeRecord parses one line (without its newline) and checks that it is a usable record.
+func decodeRecord(line []byte) (record, error) {
+	var r record
+	if err := json.Unmarshal(line, &r); err != nil {
+		return r, err
+	}
+	if r.V < 1 || r.V > schemaVersion {
+		return r, fmt.Errorf("schema version %d not supported (this build reads 1 to %d)", r.V, schemaVersion)
+	}
+	switch r.Type {
+	case typeIntent:
+		if r.Change == nil || r.Change.ID == "" {
+			return r, errors.New("intent record without a change id")
+		}
+	case typeOutcome:
+		if r.ID == "" {
+			return r, errors.New("outcome record without a change id")
+		}
+	case typeReplay:
+		if r.Replay == nil || r.Replay.Kind == "" {
+			return r, errors.New("replay record without a kind")
+		}
+	default:
+		return r, fmt.Errorf("unknown record type %q", r.Type)
+	}
+	return r, nil
+}
+
+// LineError is a malformed line in the middle of a journal file.
+type LineError struct {
+	File string
+	Line int
+	Err  error
+}
+
+func (e *LineError) Error() string {
+	return fmt.Sprintf("journal %s line %d is malformed: %v; nothing was changed and no record after it was dropped: "+
+		"look at that line, repair or remove it by hand (keep a copy of the file), then start again", e.File, e.Line, e.Err)
+}
+
+func (e *LineError) Unwrap() error { return e.Err }
+
+// parsed is what one pass over journal bytes found.
+type parsed struct {
+	records  []record
+	consumed int64  // bytes of complete lines read (the torn tail is not consumed)
+	lines    int    // complete lines read
+	torn     []byte // an unparsable last line without newline, ignored
+}
+
+// parseRecords reads complete lines of data. firstLine numbers the first line for errors.
+// A last line without newline is kept when it parses (only the newline was lost) and returned
+// as torn otherwise. On a malformed complete line it returns every record before it and a
+// *LineError.
+func parseRecords(data []byte, file string, firstLine int) (parsed, error) {
+	var p parsed
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			// Last line without newline: a complete record whose newline was cut is kept,
+			// anything else is a torn write.
+			if len(bytes.TrimSpace(data)) == 0 {
+				p.consumed += int64(len(data))
+				return p, nil
+			}
+			r, err := decodeRecord(data)
+			if err != nil {
+				p.torn = data
+				return p, nil
+			}
+			p.records = append(p.records, r)
+			p.consumed += int64(len(data))
+			p.lines++
+			return p, nil
+		}
+		line := data[:i]
+		data = data[i+1:]
+		lineNo := firstLine + p.lines
+		if len(bytes.TrimSpace(line)) > 0 {
+			r, err := decodeRecord(line)
+			if err != nil {
+				return p, &LineError{File: file, Line: lineNo, Err: err}
+			}
+			p.records = append(p.records, r)
+		}
+		p.consumed += int64(i + 1)
+		p.lines++
+	}
+	return p, nil
+}
