@@ -184,10 +184,10 @@ func (j *impl) readNew() error {
 		j.offset++
 		j.noNL = false
 	}
-	p, perr := parseRecords(data, j.path, j.lines+1)
-	for _, r := range p.records {
-		j.st.apply(r)
+	if j.offset == 0 {
+		j.st = newStateSized(len(data) / 200) // records are some 200 bytes
 	}
+	p, perr := parseRecords(data, j.path, j.lines+1, j.st.apply)
 	j.offset += p.consumed
 	j.lines += p.lines
 	if p.consumed > 0 {

@@ -39,10 +39,12 @@ func encodeRecord(r record) ([]byte, error) {
 }
 
 // decodeRecord parses one line (without its newline) and checks that it is a usable record.
-func decodeRecord(line []byte) (record, error) {
+func decodeRecord(line []byte) (record, error) { return decodeRecordInterned(line, nil) }
+
+func decodeRecordInterned(line []byte, intern map[string]string) (record, error) {
 	var r record
-	if err := json.Unmarshal(line, &r); err != nil {
-		return r, err
+	if err := decodeRecordJSON(line, &r, intern); err != nil {
+		return record{}, err
 	}
 	if r.V < 1 || r.V > schemaVersion {
 		return r, fmt.Errorf("schema version %d not supported (this build reads 1 to %d)", r.V, schemaVersion)
@@ -82,18 +84,19 @@ func (e *LineError) Unwrap() error { return e.Err }
 
 // parsed is what one pass over journal bytes found.
 type parsed struct {
-	records  []record
+	records  int    // records passed to emit
 	consumed int64  // bytes of complete lines read (the torn tail is not consumed)
 	lines    int    // complete lines read
 	torn     []byte // an unparsable last line without newline, ignored
 }
 
-// parseRecords reads complete lines of data. firstLine numbers the first line for errors.
+// parseRecords reads complete lines of data, passing each record to emit. firstLine numbers the first line for errors.
 // A last line without newline is kept when it parses (only the newline was lost) and returned
-// as torn otherwise. On a malformed complete line it returns every record before it and a
-// *LineError.
-func parseRecords(data []byte, file string, firstLine int) (parsed, error) {
+// as torn otherwise. On a malformed complete line it stops there, every record before it
+// emitted, with a *LineError.
+func parseRecords(data []byte, file string, firstLine int, emit func(record)) (parsed, error) {
 	var p parsed
+	intern := map[string]string{}
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
@@ -103,12 +106,13 @@ func parseRecords(data []byte, file string, firstLine int) (parsed, error) {
 				p.consumed += int64(len(data))
 				return p, nil
 			}
-			r, err := decodeRecord(data)
+			r, err := decodeRecordInterned(data, intern)
 			if err != nil {
 				p.torn = data
 				return p, nil
 			}
-			p.records = append(p.records, r)
+			emit(r)
+			p.records++
 			p.consumed += int64(len(data))
 			p.lines++
 			return p, nil
@@ -117,11 +121,12 @@ func parseRecords(data []byte, file string, firstLine int) (parsed, error) {
 		data = data[i+1:]
 		lineNo := firstLine + p.lines
 		if len(bytes.TrimSpace(line)) > 0 {
-			r, err := decodeRecord(line)
+			r, err := decodeRecordInterned(line, intern)
 			if err != nil {
 				return p, &LineError{File: file, Line: lineNo, Err: err}
 			}
-			p.records = append(p.records, r)
+			emit(r)
+			p.records++
 		}
 		p.consumed += int64(i + 1)
 		p.lines++

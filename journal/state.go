@@ -20,10 +20,13 @@ type state struct {
 	orphans map[string][]HostOutcome
 }
 
-func newState() *state {
+func newState() *state { return newStateSized(0) }
+
+func newStateSized(n int) *state {
 	return &state{
-		byID:      map[string]*Entry{},
-		eventsFor: map[string][]int{},
+		entries:   make([]*Entry, 0, n/2),
+		byID:      make(map[string]*Entry, n/2),
+		eventsFor: make(map[string][]int, n/4),
 		orphans:   map[string][]HostOutcome{},
 	}
 }
