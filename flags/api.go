@@ -85,6 +85,7 @@ type HostFlag struct {
 	Prerequisites []string
 	Unreadable    string // why the JSON could not be parsed; "" when it could
 	Raw           string // the JSON as stored
+	HostDown      bool   // the host did not answer: its state is unknown (Agree skips it)
 }
 
 // Flag is one flag of a prefix across all hosts.
@@ -135,33 +136,37 @@ type ToggleResult struct {
 type Store struct{ impl }
 
 // Open validates the host addresses and prepares clients; it does not connect.
-func Open(hosts []HostConfig, opts Options) (*Store, error) { panic("unimplemented") }
+func Open(hosts []HostConfig, opts Options) (*Store, error) { return open(hosts, opts) }
 
 // Close closes every client.
-func (s *Store) Close() error { panic("unimplemented") }
+func (s *Store) Close() error { return s.close() }
 
 // HostNames returns the hosts' display names in configuration order.
-func (s *Store) HostNames() []string { panic("unimplemented") }
+func (s *Store) HostNames() []string { return s.hostNames() }
 
 // Locate names the project and environment of a prefix: the explicit mapping first, then the
 // convention ld:{project}:{environment}. ok is false when neither names it.
-func (s *Store) Locate(prefix string) (t Target, ok bool) { panic("unimplemented") }
+func (s *Store) Locate(prefix string) (t Target, ok bool) { return s.locate(prefix) }
 
 // Discover finds every store prefix on every host (SCAN, never KEYS). A down host is reported
 // in Discovery.Hosts, never as an error.
-func (s *Store) Discover(ctx context.Context) Discovery { panic("unimplemented") }
+func (s *Store) Discover(ctx context.Context) Discovery { return s.discover(ctx) }
 
 // Flags reads every flag of a prefix from every host. The error is ErrUnknownPrefix when no
 // reachable host has the prefix.
-func (s *Store) Flags(ctx context.Context, prefix string) (FlagSet, error) { panic("unimplemented") }
+func (s *Store) Flags(ctx context.Context, prefix string) (FlagSet, error) {
+	return s.flags(ctx, prefix)
+}
 
 // Flag reads one flag of a prefix from every host.
-func (s *Store) Flag(ctx context.Context, prefix, key string) (Flag, error) { panic("unimplemented") }
+func (s *Store) Flag(ctx context.Context, prefix, key string) (Flag, error) {
+	return s.flag(ctx, prefix, key)
+}
 
 // Toggle sets `on` of one flag on the named hosts (all hosts when none are named),
 // concurrently, with WATCH/MULTI/EXEC and version = old+1.
 func (s *Store) Toggle(ctx context.Context, prefix, key string, on bool, hosts ...string) ToggleResult {
-	panic("unimplemented")
+	return s.toggle(ctx, prefix, key, on, hosts)
 }
 
 // ConventionPrefix is the store prefix the convention gives a project's environment:
@@ -170,10 +175,10 @@ func ConventionPrefix(project, environment string) string { return "ld:" + proje
 
 // Agree reports whether every host that should hold the flag has it with the same on and
 // version, and if not, a short description of how they differ.
-func (f Flag) Agree() (bool, string) { panic("unimplemented") }
+func (f Flag) Agree() (bool, string) { return f.agree() }
 
 // Primary is the first host's readable state: what the screen shows as the flag's state.
-func (f Flag) Primary() (HostFlag, bool) { panic("unimplemented") }
+func (f Flag) Primary() (HostFlag, bool) { return f.primary() }
 
 // FailedHosts names the hosts whose write failed, for a retry.
 func (r ToggleResult) FailedHosts() []string {
@@ -185,5 +190,3 @@ func (r ToggleResult) FailedHosts() []string {
 	}
 	return out
 }
-
-type impl struct{}

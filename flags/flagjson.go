@@ -1,0 +1,479 @@
+package flags
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// A small strict JSON scanner over a flag's stored text. Reading 20,000 flags must cost about
+// as much as fetching them, so it decodes only the top-level fields we show and validates the
+// rest without building anything. Toggling uses the same scanner to find the byte spans of
+// "on" and "version" and splices new values in, so every other byte stays exactly as stored.
+
+const maxDepth = 512
+
+type scanner struct {
+	s     string
+	i     int
+	depth int
+}
+
+func (sc *scanner) errf(format string, args ...any) error {
+	return fmt.Errorf("offset %d: %s", sc.i, fmt.Sprintf(format, args...))
+}
+
+func (sc *scanner) ws() {
+	for sc.i < len(sc.s) {
+		switch sc.s[sc.i] {
+		case ' ', '\t', '\n', '\r':
+			sc.i++
+		default:
+			return
+		}
+	}
+}
+
+func (sc *scanner) unexpected(what string) error {
+	if sc.i >= len(sc.s) {
+		return sc.errf("unexpected end of JSON, want %s", what)
+	}
+	return sc.errf("unexpected %q, want %s", sc.s[sc.i], what)
+}
+
+// value skips one JSON value, validating it.
+func (sc *scanner) value() error {
+	sc.ws()
+	if sc.i >= len(sc.s) {
+		return sc.unexpected("a value")
+	}
+	switch c := sc.s[sc.i]; {
+	case c == '"':
+		_, err := sc.str()
+		return err
+	case c == '{':
+		return sc.object(nil)
+	case c == '[':
+		_, err := sc.array(nil)
+		return err
+	case c == 't':
+		return sc.literal("true")
+	case c == 'f':
+		return sc.literal("false")
+	case c == 'n':
+		return sc.literal("null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return sc.number()
+	default:
+		return sc.unexpected("a value")
+	}
+}
+
+func (sc *scanner) literal(lit string) error {
+	if !strings.HasPrefix(sc.s[sc.i:], lit) {
+		return sc.unexpected(lit)
+	}
+	sc.i += len(lit)
+	return nil
+}
+
+func (sc *scanner) number() error {
+	start := sc.i
+	if sc.i < len(sc.s) && sc.s[sc.i] == '-' {
+		sc.i++
+	}
+	digits := func() int {
+		n := 0
+		for sc.i < len(sc.s) && sc.s[sc.i] >= '0' && sc.s[sc.i] <= '9' {
+			sc.i++
+			n++
+		}
+		return n
+	}
+	if sc.i < len(sc.s) && sc.s[sc.i] == '0' {
+		sc.i++
+	} else if digits() == 0 {
+		return sc.unexpected("a digit")
+	}
+	if sc.i < len(sc.s) && sc.s[sc.i] == '.' {
+		sc.i++
+		if digits() == 0 {
+			return sc.unexpected("a digit")
+		}
+	}
+	if sc.i < len(sc.s) && (sc.s[sc.i] == 'e' || sc.s[sc.i] == 'E') {
+		sc.i++
+		if sc.i < len(sc.s) && (sc.s[sc.i] == '+' || sc.s[sc.i] == '-') {
+			sc.i++
+		}
+		if digits() == 0 {
+			return sc.unexpected("a digit")
+		}
+	}
+	if sc.i == start {
+		return sc.unexpected("a number")
+	}
+	return nil
+}
+
+// str validates the string at sc.i and returns its raw contents (between the quotes) and
+// whether it holds escapes.
+func (sc *scanner) str() (raw string, err error) {
+	if sc.i >= len(sc.s) || sc.s[sc.i] != '"' {
+		return "", sc.unexpected("a string")
+	}
+	sc.i++
+	start := sc.i
+	for sc.i < len(sc.s) {
+		c := sc.s[sc.i]
+		switch {
+		case c == '"':
+			raw = sc.s[start:sc.i]
+			sc.i++
+			return raw, nil
+		case c == '\\':
+			sc.i++
+			if sc.i >= len(sc.s) {
+				return "", sc.unexpected("an escape")
+			}
+			switch sc.s[sc.i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				sc.i++
+			case 'u':
+				sc.i++
+				for k := 0; k < 4; k++ {
+					if sc.i >= len(sc.s) || !isHex(sc.s[sc.i]) {
+						return "", sc.unexpected("a hex digit")
+					}
+					sc.i++
+				}
+			default:
+				return "", sc.unexpected("an escape")
+			}
+		case c < 0x20:
+			return "", sc.errf("control character %q in string", c)
+		default:
+			sc.i++
+		}
+	}
+	return "", sc.unexpected(`closing '"'`)
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+// unquote turns a string's raw contents into its value.
+func unquote(raw string) (string, error) {
+	if !strings.Contains(raw, `\`) {
+		return raw, nil
+	}
+	var out string
+	err := json.Unmarshal([]byte(`"`+raw+`"`), &out)
+	return out, err
+}
+
+// object validates the object at sc.i, calling member (when not nil) with each member's
+// name and the span [start,end) of its value. member returns true when it consumed the
+// value itself (sc.i then points past it).
+func (sc *scanner) object(member func(name string, start int) (bool, error)) error {
+	if sc.i >= len(sc.s) || sc.s[sc.i] != '{' {
+		return sc.unexpected("'{'")
+	}
+	if sc.depth++; sc.depth > maxDepth {
+		return sc.errf("nested too deeply")
+	}
+	defer func() { sc.depth-- }()
+	sc.i++
+	sc.ws()
+	if sc.i < len(sc.s) && sc.s[sc.i] == '}' {
+		sc.i++
+		return nil
+	}
+	for {
+		sc.ws()
+		raw, err := sc.str()
+		if err != nil {
+			return err
+		}
+		sc.ws()
+		if sc.i >= len(sc.s) || sc.s[sc.i] != ':' {
+			return sc.unexpected("':'")
+		}
+		sc.i++
+		sc.ws()
+		done := false
+		if member != nil {
+			name, err := unquote(raw)
+			if err != nil {
+				return sc.errf("member name: %v", err)
+			}
+			if done, err = member(name, sc.i); err != nil {
+				return err
+			}
+		}
+		if !done {
+			if err := sc.value(); err != nil {
+				return err
+			}
+		}
+		sc.ws()
+		if sc.i >= len(sc.s) {
+			return sc.unexpected("',' or '}'")
+		}
+		switch sc.s[sc.i] {
+		case ',':
+			sc.i++
+		case '}':
+			sc.i++
+			return nil
+		default:
+			return sc.unexpected("',' or '}'")
+		}
+	}
+}
+
+// array validates the array at sc.i, calling elem (when not nil) at each element, which
+// must consume it; it returns the element count.
+func (sc *scanner) array(elem func() error) (int, error) {
+	if sc.i >= len(sc.s) || sc.s[sc.i] != '[' {
+		return 0, sc.unexpected("'['")
+	}
+	if sc.depth++; sc.depth > maxDepth {
+		return 0, sc.errf("nested too deeply")
+	}
+	defer func() { sc.depth-- }()
+	sc.i++
+	sc.ws()
+	if sc.i < len(sc.s) && sc.s[sc.i] == ']' {
+		sc.i++
+		return 0, nil
+	}
+	n := 0
+	for {
+		sc.ws()
+		var err error
+		if elem != nil {
+			err = elem()
+		} else {
+			err = sc.value()
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+		sc.ws()
+		if sc.i >= len(sc.s) {
+			return n, sc.unexpected("',' or ']'")
+		}
+		switch sc.s[sc.i] {
+		case ',':
+			sc.i++
+		case ']':
+			sc.i++
+			return n, nil
+		default:
+			return n, sc.unexpected("',' or ']'")
+		}
+	}
+}
+
+// end checks that only whitespace follows the top-level value.
+func (sc *scanner) end() error {
+	sc.ws()
+	if sc.i != len(sc.s) {
+		return sc.errf("unexpected %q after the top-level value", sc.s[sc.i])
+	}
+	return nil
+}
+
+// integer reads a JSON number that must be a whole number fitting an int.
+func (sc *scanner) integer(field string) (int, error) {
+	start := sc.i
+	if err := sc.number(); err != nil {
+		return 0, fmt.Errorf("%q: %w", field, err)
+	}
+	n, err := strconv.Atoi(sc.s[start:sc.i])
+	if err != nil {
+		return 0, fmt.Errorf("%q is %s, not a whole number", field, sc.s[start:sc.i])
+	}
+	return n, nil
+}
+
+// boolean reads true or false; anything else is an error naming the field.
+func (sc *scanner) boolean(field string) (bool, error) {
+	switch {
+	case strings.HasPrefix(sc.s[sc.i:], "true"):
+		sc.i += 4
+		return true, nil
+	case strings.HasPrefix(sc.s[sc.i:], "false"):
+		sc.i += 5
+		return false, nil
+	}
+	start := sc.i
+	if err := sc.value(); err != nil {
+		return false, fmt.Errorf("%q: %w", field, err)
+	}
+	return false, fmt.Errorf("%q is %s, not a JSON boolean", field, sc.s[start:sc.i])
+}
+
+func (sc *scanner) isNull() bool {
+	if strings.HasPrefix(sc.s[sc.i:], "null") {
+		sc.i += 4
+		return true
+	}
+	return false
+}
+
+// flagState is what the screen needs of one stored flag.
+type flagState struct {
+	on            bool
+	version       int
+	deleted       bool
+	offVariation  *int
+	variations    int
+	prerequisites []string
+}
+
+// parseFlag reads the fields we show from a flag's stored JSON and validates the rest.
+func parseFlag(raw string) (flagState, error) {
+	var f flagState
+	sc := &scanner{s: raw}
+	sc.ws()
+	err := sc.object(func(name string, _ int) (bool, error) {
+		var err error
+		switch name {
+		case "on":
+			f.on, err = sc.boolean(name)
+		case "version":
+			f.version, err = sc.integer(name)
+		case "deleted":
+			if !sc.isNull() {
+				f.deleted, err = sc.boolean(name)
+			}
+		case "offVariation":
+			if sc.isNull() {
+				f.offVariation = nil
+				return true, nil
+			}
+			var v int
+			if v, err = sc.integer(name); err == nil {
+				f.offVariation = &v
+			}
+		case "variations":
+			if sc.isNull() {
+				f.variations = 0
+				return true, nil
+			}
+			f.variations, err = sc.array(nil)
+		case "prerequisites":
+			f.prerequisites = f.prerequisites[:0]
+			if sc.isNull() {
+				return true, nil
+			}
+			_, err = sc.array(func() error {
+				return sc.object(func(name string, _ int) (bool, error) {
+					if name != "key" {
+						return false, nil
+					}
+					raw, err := sc.str()
+					if err != nil {
+						return true, fmt.Errorf("prerequisite key: %w", err)
+					}
+					k, err := unquote(raw)
+					if err != nil {
+						return true, fmt.Errorf("prerequisite key: %w", err)
+					}
+					f.prerequisites = append(f.prerequisites, k)
+					return true, nil
+				})
+			})
+		default:
+			return false, nil
+		}
+		return true, err
+	})
+	if err == nil {
+		err = sc.end()
+	}
+	if err != nil {
+		return flagState{}, err
+	}
+	if len(f.prerequisites) == 0 {
+		f.prerequisites = nil
+	}
+	return f, nil
+}
+
+// setOnAndVersion returns the flag JSON with "on" and "version" replaced and every other
+// byte as stored: same fields, same order, same spelling. A missing field is appended.
+func setOnAndVersion(raw string, on bool, version int) (string, error) {
+	type span struct{ start, end int }
+	var onSpans, verSpans []span
+	sc := &scanner{s: raw}
+	sc.ws()
+	err := sc.object(func(name string, start int) (bool, error) {
+		switch name {
+		case "on":
+			if _, err := sc.boolean(name); err != nil {
+				return true, err
+			}
+			onSpans = append(onSpans, span{start, sc.i})
+			return true, nil
+		case "version":
+			if _, err := sc.integer(name); err != nil {
+				return true, err
+			}
+			verSpans = append(verSpans, span{start, sc.i})
+			return true, nil
+		}
+		return false, nil
+	})
+	if err == nil {
+		err = sc.end()
+	}
+	if err != nil {
+		return "", err
+	}
+	onText, verText := strconv.FormatBool(on), strconv.Itoa(version)
+	// Splice from the end so earlier offsets stay valid.
+	type edit struct {
+		span
+		text string
+	}
+	var edits []edit
+	for _, s := range onSpans {
+		edits = append(edits, edit{s, onText})
+	}
+	for _, s := range verSpans {
+		edits = append(edits, edit{s, verText})
+	}
+	var missing []string
+	if len(onSpans) == 0 {
+		missing = append(missing, `"on":`+onText)
+	}
+	if len(verSpans) == 0 {
+		missing = append(missing, `"version":`+verText)
+	}
+	if len(missing) > 0 {
+		// Before the closing brace of the top-level object.
+		closing := strings.LastIndexByte(raw, '}')
+		add := strings.Join(missing, ",")
+		if strings.TrimSpace(raw[strings.IndexByte(raw, '{')+1:closing]) != "" {
+			add = "," + add
+		}
+		edits = append(edits, edit{span{closing, closing}, add})
+	}
+	// Sort by start descending (few edits: insertion sort).
+	for i := 1; i < len(edits); i++ {
+		for j := i; j > 0 && edits[j].start > edits[j-1].start; j-- {
+			edits[j], edits[j-1] = edits[j-1], edits[j]
+		}
+	}
+	out := raw
+	for _, e := range edits {
+		out = out[:e.start] + e.text + out[e.end:]
+	}
+	return out, nil
+}

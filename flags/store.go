@@ -1,0 +1,208 @@
+package flags
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+)
+
+const (
+	defaultTimeout    = 2 * time.Second
+	defaultMaxRetries = 5
+	scanCount         = 1000
+)
+
+// host is one configured Redis host and its client.
+type host struct {
+	name   string
+	addr   string // host:port, for error messages
+	client *redis.Client
+}
+
+type impl struct {
+	hosts           []*host
+	dialTimeout     time.Duration
+	commandTimeout  time.Duration
+	maxWatchRetries int
+	mapping         map[string]Target
+}
+
+func open(configs []HostConfig, opts Options) (*Store, error) {
+	if len(configs) == 0 {
+		return nil, errors.New("flags: no Redis hosts configured")
+	}
+	s := &Store{impl{
+		dialTimeout:     opts.DialTimeout,
+		commandTimeout:  opts.CommandTimeout,
+		maxWatchRetries: opts.MaxWatchRetries,
+		mapping:         opts.Mapping,
+	}}
+	if s.dialTimeout <= 0 {
+		s.dialTimeout = defaultTimeout
+	}
+	if s.commandTimeout <= 0 {
+		s.commandTimeout = defaultTimeout
+	}
+	if s.maxWatchRetries <= 0 {
+		s.maxWatchRetries = defaultMaxRetries
+	}
+	quietOnce.Do(func() { redis.SetLogger(quietLogger{}) })
+	seen := map[string]int{}
+	for i, hc := range configs {
+		ro, err := clientOptions(hc)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("flags: Redis host %d (%q): %w", i+1, hc.Addr, err)
+		}
+		ro.DialTimeout = s.dialTimeout
+		ro.ReadTimeout = s.commandTimeout
+		ro.WriteTimeout = s.commandTimeout
+		ro.PoolTimeout = s.dialTimeout + s.commandTimeout
+		// One attempt per command: a host that does not answer must fail within the
+		// timeout, not three times the timeout. The caller can retry the failed hosts.
+		ro.MaxRetries = -1
+		ro.DialerRetries = 1
+		ro.ContextTimeoutEnabled = true
+		ro.DisableIdentity = true
+		ro.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+		name := hc.Name
+		if name == "" {
+			name = ro.Addr
+		}
+		if j, dup := seen[name]; dup {
+			s.Close()
+			return nil, fmt.Errorf("flags: Redis hosts %d and %d have the same name %q", j+1, i+1, name)
+		}
+		seen[name] = i
+		s.hosts = append(s.hosts, &host{name: name, addr: ro.Addr, client: redis.NewClient(ro)})
+	}
+	return s, nil
+}
+
+// go-redis logs dial failures to stderr, which would scribble over the terminal UI; every
+// failure reaches the caller as an error naming its host instead.
+var quietOnce sync.Once
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
+
+// clientOptions turns a host's address into go-redis options: host:port (port 6379 when
+// left out, as the original relayCommander's REDIS_HOSTS allowed), or a redis:// or
+// rediss:// URL.
+func clientOptions(hc HostConfig) (*redis.Options, error) {
+	addr := strings.TrimSpace(hc.Addr)
+	var ro *redis.Options
+	switch {
+	case addr == "":
+		return nil, errors.New("empty address")
+	case strings.Contains(addr, "://"):
+		if !strings.HasPrefix(addr, "redis://") && !strings.HasPrefix(addr, "rediss://") {
+			return nil, errors.New("want host:port, redis://... or rediss://...")
+		}
+		var err error
+		if ro, err = redis.ParseURL(addr); err != nil {
+			return nil, err
+		}
+	default:
+		h, p, err := net.SplitHostPort(addr)
+		if err != nil {
+			if strings.Count(addr, ":") > 0 {
+				return nil, fmt.Errorf("want host:port: %w", err)
+			}
+			h, p = addr, "6379"
+		}
+		if h == "" || p == "" {
+			return nil, errors.New("want host:port")
+		}
+		ro = &redis.Options{Addr: net.JoinHostPort(h, p)}
+	}
+	if hc.Username != "" {
+		ro.Username = hc.Username
+	}
+	if hc.Password != "" {
+		ro.Password = hc.Password
+	}
+	if hc.TLS && ro.TLSConfig == nil {
+		h, _, _ := net.SplitHostPort(ro.Addr)
+		ro.TLSConfig = &tls.Config{ServerName: h, MinVersion: tls.VersionTLS12}
+	}
+	return ro, nil
+}
+
+func (s *Store) close() error {
+	var errs []error
+	for _, h := range s.hosts {
+		if err := h.client.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", h.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Store) hostNames() []string {
+	out := make([]string, len(s.hosts))
+	for i, h := range s.hosts {
+		out[i] = h.name
+	}
+	return out
+}
+
+// hostErr names the host (and its address when the name hides it) in an error.
+func (h *host) wrap(err error) error {
+	if h.name == h.addr {
+		return fmt.Errorf("host %s: %w", h.name, err)
+	}
+	return fmt.Errorf("host %s (%s): %w", h.name, h.addr, err)
+}
+
+// budget bounds one host's part of an operation: connecting plus a few commands. No host
+// may keep the others' results waiting longer than this.
+func (s *Store) budget() time.Duration { return s.dialTimeout + 2*s.commandTimeout }
+
+// each runs fn for the given hosts concurrently, each under its own deadline, and waits
+// for all of them.
+func (s *Store) each(ctx context.Context, hosts []*host, fn func(ctx context.Context, i int, h *host)) {
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hctx, cancel := context.WithTimeout(ctx, s.budget())
+			defer cancel()
+			fn(hctx, i, h)
+		}()
+	}
+	wg.Wait()
+}
+
+// locate: see Store.Locate.
+func (s *Store) locate(prefix string) (Target, bool) {
+	m, explicit := s.mapping[prefix]
+	if explicit && m.Project != "" && m.Environment != "" {
+		return m, true
+	}
+	if t, ok := parseConvention(prefix); ok && (m.Project == "" || m.Project == t.Project) {
+		return t, true
+	}
+	// An explicit mapping that knows only the project is kept for display, but a replay
+	// needs the environment too.
+	return Target{Project: m.Project}, false
+}
+
+// parseConvention reads ld:{project}:{environment}, the inverse of ConventionPrefix.
+func parseConvention(prefix string) (Target, bool) {
+	parts := strings.Split(prefix, ":")
+	if len(parts) != 3 || parts[0] != "ld" || parts[1] == "" || parts[2] == "" {
+		return Target{}, false
+	}
+	return Target{Project: parts[1], Environment: parts[2]}, true
+}

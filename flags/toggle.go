@@ -1,0 +1,120 @@
+package flags
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// beforeExec, when set by a test, runs on a host between reading the flag and MULTI/EXEC,
+// the window in which a concurrent writer makes the WATCH fail.
+var beforeExec func(hostName string, attempt int)
+
+func (s *Store) toggle(ctx context.Context, prefix, key string, on bool, names []string) ToggleResult {
+	res := ToggleResult{Prefix: prefix, Flag: key, On: on}
+	targets := s.hosts
+	var unknown []string
+	if len(names) > 0 {
+		targets = nil
+		byName := map[string]*host{}
+		for _, h := range s.hosts {
+			byName[h.name] = h
+		}
+		seen := map[string]bool{}
+		for _, n := range names {
+			if seen[n] {
+				continue
+			}
+			seen[n] = true
+			if h, ok := byName[n]; ok {
+				targets = append(targets, h)
+			} else {
+				unknown = append(unknown, n)
+			}
+		}
+	}
+	res.Hosts = make([]HostResult, len(targets))
+	s.each(ctx, targets, func(ctx context.Context, i int, h *host) {
+		start := time.Now()
+		r := s.toggleHost(ctx, h, prefix, key, on)
+		r.Latency = time.Since(start)
+		res.Hosts[i] = r
+	})
+	for _, n := range unknown {
+		res.Hosts = append(res.Hosts, HostResult{Host: n, Outcome: Failed,
+			Err: fmt.Errorf("host %s: not a configured Redis host (configured: %v)", n, s.hostNames())})
+	}
+	return res
+}
+
+// toggleHost is the write algorithm LaunchDarkly's own stores use for an upsert: WATCH the
+// hash, read the flag, MULTI/HSET/EXEC, and start over when another writer got in between.
+func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on bool) HostResult {
+	r := HostResult{Host: h.name, Outcome: Failed}
+	hash := prefix + featuresSuffix
+	where := func(err error) error {
+		return h.wrap(fmt.Errorf("prefix %q, flag %q: %w", prefix, key, err))
+	}
+	for attempt := 0; ; attempt++ {
+		r.Outcome = Failed
+		err := h.client.Watch(ctx, func(tx *redis.Tx) error {
+			raw, err := tx.HGet(ctx, hash, key).Result()
+			if errors.Is(err, redis.Nil) {
+				n, err := tx.Exists(ctx, hash).Result()
+				if err != nil {
+					return err
+				}
+				if n == 0 {
+					return ErrUnknownPrefix
+				}
+				return ErrUnknownFlag
+			}
+			if err != nil {
+				return err
+			}
+			st, err := parseFlag(raw)
+			if err != nil {
+				return fmt.Errorf("%w: %v", ErrUnreadable, err)
+			}
+			if st.deleted {
+				return fmt.Errorf("%w (version %d)", ErrTombstone, st.version)
+			}
+			r.OldOn, r.OldVersion, r.NewVersion = st.on, st.version, st.version
+			if st.on == on {
+				r.Outcome = Unchanged
+				return nil
+			}
+			updated, err := setOnAndVersion(raw, on, st.version+1)
+			if err != nil {
+				return fmt.Errorf("%w: %v", ErrUnreadable, err)
+			}
+			if beforeExec != nil {
+				beforeExec(h.name, attempt)
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.HSet(ctx, hash, key, updated)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			r.Outcome, r.NewVersion = Written, st.version+1
+			return nil
+		}, hash)
+		switch {
+		case err == nil:
+			return r
+		case errors.Is(err, redis.TxFailedErr) && attempt < s.maxWatchRetries:
+			continue
+		case errors.Is(err, redis.TxFailedErr):
+			r.Err = where(fmt.Errorf("another writer changed %s %d times in a row; nothing written", hash, attempt+1))
+		default:
+			r.Err = where(err)
+		}
+		r.Outcome, r.NewVersion = Failed, r.OldVersion
+		return r
+	}
+}
