@@ -261,7 +261,9 @@ func TestReadEnvFile(t *testing.T) {
 
 func TestWarnings(t *testing.T) {
 	redis := Redis{Enabled: true, URL: "redis://h"}
-	env := func(name, prefix string) Environment { return Environment{Name: name, SDKKey: "sdk-" + name, Prefix: prefix} }
+	env := func(name, prefix string) Environment {
+		return Environment{Name: name, SDKKey: "sdk-" + name, Prefix: prefix}
+	}
 	cases := []struct {
 		name string
 		cfg  Config
