@@ -32,7 +32,7 @@ type ClientConfig struct {
 type Client struct{ clientImpl }
 
 // NewClient builds a client; it does not connect.
-func NewClient(cfg ClientConfig) (*Client, error) { panic("unimplemented") }
+func NewClient(cfg ClientConfig) (*Client, error) { return newClient(cfg) }
 
 // FlagState is a flag's state in one environment.
 type FlagState struct {
@@ -57,27 +57,27 @@ type Environment struct {
 }
 
 // Check reports whether LaunchDarkly is reachable and the token is accepted.
-func (c *Client) Check(ctx context.Context) error { panic("unimplemented") }
+func (c *Client) Check(ctx context.Context) error { return c.check(ctx) }
 
 // GetFlagState reads a flag's state in one environment.
 func (c *Client) GetFlagState(ctx context.Context, project, flag, env string) (FlagState, error) {
-	panic("unimplemented")
+	return c.getFlagState(ctx, project, flag, env)
 }
 
 // SetOn patches a flag's on in one environment with a comment, and returns the state after.
 func (c *Client) SetOn(ctx context.Context, project, flag, env string, on bool, comment string) (FlagState, error) {
-	panic("unimplemented")
+	return c.setOn(ctx, project, flag, env, on, comment)
 }
 
 // Projects lists every project (all pages).
-func (c *Client) Projects(ctx context.Context) ([]Project, error) { panic("unimplemented") }
+func (c *Client) Projects(ctx context.Context) ([]Project, error) { return c.projects(ctx) }
 
 // Project reads one project.
-func (c *Client) Project(ctx context.Context, key string) (Project, error) { panic("unimplemented") }
+func (c *Client) Project(ctx context.Context, key string) (Project, error) { return c.project(ctx, key) }
 
 // Environments lists every environment of a project (all pages).
 func (c *Client) Environments(ctx context.Context, project string) ([]Environment, error) {
-	panic("unimplemented")
+	return c.environments(ctx, project)
 }
 
 // Status classifies a pending change against LaunchDarkly's current state.
@@ -139,7 +139,7 @@ type Replayer struct {
 
 // Plan reads LaunchDarkly's state for every pending change and classifies it.
 func (r *Replayer) Plan(ctx context.Context, pending []journal.Pending) (Plan, error) {
-	panic("unimplemented")
+	return r.plan(ctx, pending)
 }
 
 // Apply sends every ready, unknown-base and forced item, paced by LaunchDarkly's rate-limit
@@ -147,7 +147,5 @@ func (r *Replayer) Plan(ctx context.Context, pending []journal.Pending) (Plan, e
 // then verifies. Progress goes to the channel (never blocking the replay for long); cancel
 // the context to stop after the item in flight. It closes progress when done.
 func (r *Replayer) Apply(ctx context.Context, plan Plan, progress chan<- Progress) (Counts, error) {
-	panic("unimplemented")
+	return r.apply(ctx, plan, progress)
 }
-
-type clientImpl struct{}

@@ -1,0 +1,340 @@
+package ldsync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	ldapi "github.com/launchdarkly/api-client-go/v22"
+)
+
+// Routes as LaunchDarkly's route rate limits count them (verb and path template).
+const (
+	routeGetFlag      = "GET /api/v2/flags/{projectKey}/{featureFlagKey}"
+	routePatchFlag    = "PATCH /api/v2/flags/{projectKey}/{featureFlagKey}"
+	routeProjects     = "GET /api/v2/projects"
+	routeProject      = "GET /api/v2/projects/{projectKey}"
+	routeEnvironments = "GET /api/v2/projects/{projectKey}/environments"
+)
+
+// Errors an *APIError matches with errors.Is.
+var (
+	ErrUnreachable  = errors.New("LaunchDarkly is unreachable")
+	ErrInvalidToken = errors.New("LaunchDarkly rejected the API token (401)")
+	ErrForbidden    = errors.New("the API token lacks the rights for this call (403)")
+	ErrNotFound     = errors.New("not found in LaunchDarkly (404)")
+	ErrRateLimited  = errors.New("rate limited by LaunchDarkly (429)")
+)
+
+// APIError is a failed LaunchDarkly call. It names the call and carries LaunchDarkly's own
+// message; it never contains the token.
+type APIError struct {
+	Op         string    // what was called, e.g. "read flag checkout-flow in web-store/production"
+	Status     int       // HTTP status; 0 when no response came (unreachable, timeout, dropped)
+	Code       string    // LaunchDarkly's error code, e.g. "not_found"
+	Message    string    // LaunchDarkly's message, or the transport error
+	RetryAfter time.Time // for 429: when the limit resets
+	Timeout    bool      // no response within the client's timeout
+	Err        error     // the underlying error (transport or decoding), token removed
+}
+
+func (e *APIError) Error() string {
+	switch {
+	case e.Status == 0 && e.Timeout:
+		return fmt.Sprintf("LaunchDarkly: %s: no response in time: %s", e.Op, e.Message)
+	case e.Status == 0:
+		return fmt.Sprintf("LaunchDarkly unreachable: %s: %s", e.Op, e.Message)
+	case e.Status == http.StatusUnauthorized:
+		return fmt.Sprintf("LaunchDarkly: %s: 401: the API token is invalid (%s)", e.Op, e.Message)
+	case e.Status == http.StatusForbidden:
+		return fmt.Sprintf("LaunchDarkly: %s: 403: the API token lacks the rights for this (%s)", e.Op, e.Message)
+	case e.Code != "":
+		return fmt.Sprintf("LaunchDarkly: %s: %d %s: %s", e.Op, e.Status, e.Code, e.Message)
+	default:
+		return fmt.Sprintf("LaunchDarkly: %s: %d: %s", e.Op, e.Status, e.Message)
+	}
+}
+
+func (e *APIError) Unwrap() error { return e.Err }
+
+// Is matches the Err* values by status.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrUnreachable:
+		return e.Status == 0
+	case ErrInvalidToken:
+		return e.Status == http.StatusUnauthorized
+	case ErrForbidden:
+		return e.Status == http.StatusForbidden
+	case ErrNotFound:
+		return e.Status == http.StatusNotFound
+	case ErrRateLimited:
+		return e.Status == http.StatusTooManyRequests
+	}
+	return false
+}
+
+// Retryable reports a failure worth trying again: no response, 409, 429 and 5xx.
+func (e *APIError) Retryable() bool {
+	return e.Status == 0 || e.Status == http.StatusConflict || e.Status == http.StatusTooManyRequests || e.Status >= 500
+}
+
+// rateState is what the last response of a route (or the account) said about the limit.
+type rateState struct {
+	remaining int
+	reset     time.Time
+}
+
+type clientImpl struct {
+	api     *ldapi.APIClient
+	token   string
+	baseURL string
+
+	mu     sync.Mutex
+	global *rateState
+	routes map[string]rateState
+}
+
+func newClient(cfg ClientConfig) (*Client, error) {
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	if base == "" {
+		base = CommercialURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("LaunchDarkly base URL %q: want https://host (e.g. %s)", cfg.BaseURL, CommercialURL)
+	}
+	if strings.TrimSpace(cfg.Token) == "" {
+		return nil, errors.New("LaunchDarkly API token is empty: set it in the configuration (LD_API_KEY)")
+	}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	conf := ldapi.NewConfiguration()
+	conf.Servers = ldapi.ServerConfigurations{{URL: base}}
+	conf.HTTPClient = &http.Client{Timeout: timeout}
+	conf.UserAgent = "relaycommander"
+	return &Client{clientImpl{
+		api:     ldapi.NewAPIClient(conf),
+		token:   cfg.Token,
+		baseURL: base,
+		routes:  map[string]rateState{},
+	}}, nil
+}
+
+// BaseURL is the LaunchDarkly instance this client talks to.
+func (c *Client) BaseURL() string { return c.baseURL }
+
+func (c *Client) authed(ctx context.Context) context.Context {
+	return context.WithValue(ctx, ldapi.ContextAPIKeys, map[string]ldapi.APIKey{"ApiKey": {Key: c.token}})
+}
+
+// finish records the response's rate-limit headers and turns a failure into an *APIError.
+func (c *Client) finish(route, op string, resp *http.Response, err error) error {
+	c.noteLimits(route, resp)
+	if err == nil {
+		return nil
+	}
+	e := &APIError{Op: op}
+	if resp != nil {
+		e.Status = resp.StatusCode
+	}
+	var gen *ldapi.GenericOpenAPIError
+	switch {
+	case errors.As(err, &gen) && resp != nil && resp.StatusCode < 300:
+		// a 2xx whose body did not decode (a required field missing)
+		e.Message = "the response did not decode: " + c.redact(gen.Error())
+		e.Err = errors.New(e.Message)
+	case errors.As(err, &gen):
+		var body struct{ Code, Message string }
+		if json.Unmarshal(gen.Body(), &body) == nil && (body.Code != "" || body.Message != "") {
+			e.Code, e.Message = body.Code, c.redact(body.Message)
+		} else {
+			e.Message = c.redact(strings.TrimSpace(string(gen.Body())))
+			if e.Message == "" && resp != nil {
+				e.Message = resp.Status
+			}
+		}
+	default:
+		var ne net.Error
+		e.Timeout = errors.As(err, &ne) && ne.Timeout()
+		e.Status = 0
+		e.Message = c.redact(err.Error())
+		e.Err = errors.New(e.Message)
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			e.Err = err // keep errors.Is(err, context.Canceled) working; these never hold the token
+		}
+	}
+	if e.Status == http.StatusTooManyRequests && resp != nil {
+		e.RetryAfter = resetOf(resp.Header)
+	}
+	return e
+}
+
+// redact removes the token from text that came from elsewhere, in case it was echoed.
+func (c *Client) redact(s string) string {
+	if c.token == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, c.token, "[token]")
+}
+
+// resetOf reads when a rate limit resets: X-Ratelimit-Reset (epoch ms), else Retry-After (s).
+func resetOf(h http.Header) time.Time {
+	if v := h.Get("X-Ratelimit-Reset"); v != "" {
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return time.UnixMilli(ms)
+		}
+	}
+	if v := h.Get("Retry-After"); v != "" {
+		if s, err := strconv.Atoi(v); err == nil {
+			return time.Now().Add(time.Duration(s) * time.Second)
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+func (c *Client) noteLimits(route string, resp *http.Response) {
+	if resp == nil {
+		return
+	}
+	h := resp.Header
+	reset := resetOf(h)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v := h.Get("X-Ratelimit-Global-Remaining"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			c.global = &rateState{n, reset}
+		}
+	}
+	if v := h.Get("X-Ratelimit-Route-Remaining"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			c.routes[route] = rateState{n, reset}
+		}
+	} else if resp.StatusCode == http.StatusTooManyRequests {
+		c.routes[route] = rateState{0, reset}
+	}
+}
+
+// paceFor says until when a call on route should wait so as not to hit a rate limit, and why;
+// zero when it may go now.
+func (c *Client) paceFor(route string) (time.Time, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	var until time.Time
+	var why string
+	if g := c.global; g != nil && g.remaining <= 0 && g.reset.After(now) {
+		until, why = g.reset, "rate limit (global)"
+	}
+	if r, ok := c.routes[route]; ok && r.remaining <= 0 && r.reset.After(now) && r.reset.After(until) {
+		until, why = r.reset, "rate limit (route)"
+	}
+	return until, why
+}
+
+func (c *Client) check(ctx context.Context) error {
+	_, resp, err := c.api.ProjectsApi.GetProjects(c.authed(ctx)).Limit(1).Execute()
+	return c.finish(routeProjects, "list projects at "+c.baseURL, resp, err)
+}
+
+func flagOp(verb, project, flag, env string) string {
+	return fmt.Sprintf("%s flag %s in %s/%s", verb, flag, project, env)
+}
+
+func stateOf(f *ldapi.FeatureFlag, env string) (FlagState, bool) {
+	if f == nil || f.Environments == nil {
+		return FlagState{}, false
+	}
+	cfg, ok := (*f.Environments)[env]
+	if !ok {
+		return FlagState{}, false
+	}
+	return FlagState{On: cfg.On, Version: int(cfg.Version), LastModified: time.UnixMilli(cfg.LastModified)}, true
+}
+
+func (c *Client) getFlagState(ctx context.Context, project, flag, env string) (FlagState, error) {
+	op := flagOp("read", project, flag, env)
+	f, resp, err := c.api.FeatureFlagsApi.GetFeatureFlag(c.authed(ctx), project, flag).Env(env).Execute()
+	if err := c.finish(routeGetFlag, op, resp, err); err != nil {
+		return FlagState{}, err
+	}
+	st, ok := stateOf(f, env)
+	if !ok {
+		return FlagState{}, &APIError{Op: op, Status: http.StatusNotFound, Code: "not_found", Message: "the response has no environment " + env}
+	}
+	return st, nil
+}
+
+func (c *Client) setOn(ctx context.Context, project, flag, env string, on bool, comment string) (FlagState, error) {
+	op := flagOp(fmt.Sprintf("set on=%t for", on), project, flag, env)
+	body := ldapi.PatchWithComment{Patch: []ldapi.PatchOperation{{Op: "replace", Path: "/environments/" + env + "/on", Value: on}}}
+	if comment != "" {
+		body.Comment = &comment
+	}
+	f, resp, err := c.api.FeatureFlagsApi.PatchFeatureFlag(c.authed(ctx), project, flag).PatchWithComment(body).Execute()
+	if err := c.finish(routePatchFlag, op, resp, err); err != nil {
+		return FlagState{}, err
+	}
+	st, ok := stateOf(f, env)
+	if !ok {
+		return FlagState{}, &APIError{Op: op, Status: resp.StatusCode, Message: "the response has no environment " + env}
+	}
+	return st, nil
+}
+
+const pageSize = 20
+
+func (c *Client) projects(ctx context.Context) ([]Project, error) {
+	var out []Project
+	for offset := 0; ; {
+		page, resp, err := c.api.ProjectsApi.GetProjects(c.authed(ctx)).Limit(pageSize).Offset(int64(offset)).Execute()
+		if err := c.finish(routeProjects, fmt.Sprintf("list projects (offset %d)", offset), resp, err); err != nil {
+			return nil, err
+		}
+		for _, p := range page.Items {
+			out = append(out, Project{Key: p.Key, Name: p.Name})
+		}
+		offset += len(page.Items)
+		if len(page.Items) == 0 || page.TotalCount == nil || offset >= int(*page.TotalCount) {
+			return out, nil
+		}
+	}
+}
+
+func (c *Client) project(ctx context.Context, key string) (Project, error) {
+	p, resp, err := c.api.ProjectsApi.GetProject(c.authed(ctx), key).Execute()
+	if err := c.finish(routeProject, "read project "+key, resp, err); err != nil {
+		return Project{}, err
+	}
+	return Project{Key: p.Key, Name: p.Name}, nil
+}
+
+func (c *Client) environments(ctx context.Context, project string) ([]Environment, error) {
+	var out []Environment
+	for offset := 0; ; {
+		page, resp, err := c.api.EnvironmentsApi.GetEnvironmentsByProject(c.authed(ctx), project).Limit(pageSize).Offset(int64(offset)).Execute()
+		if err := c.finish(routeEnvironments, fmt.Sprintf("list environments of project %s (offset %d)", project, offset), resp, err); err != nil {
+			return nil, err
+		}
+		for _, e := range page.Items {
+			out = append(out, Environment{Key: e.Key, Name: e.Name, SDKKey: e.ApiKey, MobileKey: e.MobileKey, ClientSideID: e.Id})
+		}
+		offset += len(page.Items)
+		if len(page.Items) == 0 || page.TotalCount == nil || offset >= int(*page.TotalCount) {
+			return out, nil
+		}
+	}
+}
