@@ -73,7 +73,9 @@ func (c *Client) SetOn(ctx context.Context, project, flag, env string, on bool, 
 func (c *Client) Projects(ctx context.Context) ([]Project, error) { return c.projects(ctx) }
 
 // Project reads one project.
-func (c *Client) Project(ctx context.Context, key string) (Project, error) { return c.project(ctx, key) }
+func (c *Client) Project(ctx context.Context, key string) (Project, error) {
+	return c.project(ctx, key)
+}
 
 // Environments lists every environment of a project (all pages).
 func (c *Client) Environments(ctx context.Context, project string) ([]Environment, error) {
