@@ -3,6 +3,7 @@ package relaycfg
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"sort"
@@ -13,6 +14,8 @@ import (
 	"gopkg.in/gcfg.v1"
 	"gopkg.in/gcfg.v1/scanner"
 	"gopkg.in/gcfg.v1/token"
+
+	"relaycommander/flags"
 )
 
 // Config is what this tool needs from a Relay Proxy configuration.
@@ -34,6 +37,28 @@ type Redis struct {
 	TLS      bool
 	Username string
 	Password string // as found in the file; never display it
+}
+
+// HostConfig is the Redis host Relay connects to, with Relay's defaults filled in (URL, else
+// host and port, localhost:6379 for what is missing), for flags.Open. ok is false when Relay
+// does not use Redis. A password Relay takes from its REDIS_PASSWORD variable is not in a
+// file: the caller supplies it.
+func (r Redis) HostConfig() (h flags.HostConfig, ok bool) {
+	if !r.Enabled {
+		return flags.HostConfig{}, false
+	}
+	h = flags.HostConfig{Addr: r.URL, Username: r.Username, Password: r.Password, TLS: r.TLS}
+	if h.Addr == "" {
+		host, port := r.Host, r.Port
+		if host == "" {
+			host = "localhost"
+		}
+		if port == 0 {
+			port = 6379
+		}
+		h.Addr = net.JoinHostPort(host, strconv.Itoa(port))
+	}
+	return h, true
 }
 
 // Environment is one environment Relay serves.

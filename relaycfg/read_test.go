@@ -376,3 +376,23 @@ func TestWriteFile(t *testing.T) {
 		t.Error("write into a missing directory succeeded")
 	}
 }
+
+func TestHostConfig(t *testing.T) {
+	cases := []struct {
+		r    Redis
+		want flags.HostConfig
+		ok   bool
+	}{
+		{Redis{}, flags.HostConfig{}, false},
+		{Redis{Enabled: true}, flags.HostConfig{Addr: "localhost:6379"}, true},
+		{Redis{Enabled: true, Port: 6390}, flags.HostConfig{Addr: "localhost:6390"}, true},
+		{Redis{Enabled: true, Host: "::1", TLS: true, Username: "u"}, flags.HostConfig{Addr: "[::1]:6379", TLS: true, Username: "u"}, true},
+		{Redis{Enabled: true, URL: "rediss://h:1", Password: "p"}, flags.HostConfig{Addr: "rediss://h:1", Password: "p"}, true},
+	}
+	for _, c := range cases {
+		got, ok := c.r.HostConfig()
+		if got != c.want || ok != c.ok {
+			t.Errorf("%+v.HostConfig() = %+v, %v; want %+v, %v", c.r, got, ok, c.want, c.ok)
+		}
+	}
+}
