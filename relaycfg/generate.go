@@ -58,12 +58,15 @@ func Fetch(ctx context.Context, src EnvironmentSource, projectKeys []string) ([]
 		}
 		seen[key] = true
 		p, err := src.Project(ctx, key)
+		if errors.Is(err, ldsync.ErrNotFound) {
+			return nil, fmt.Errorf("project %q: no such project key in LaunchDarkly (give the key, not the display name): %w", key, err)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("reading project %q from LaunchDarkly: %w", key, err)
+			return nil, fmt.Errorf("project %q: %w", key, err)
 		}
 		envs, err := src.Environments(ctx, key)
 		if err != nil {
-			return nil, fmt.Errorf("listing the environments of project %q from LaunchDarkly: %w", key, err)
+			return nil, fmt.Errorf("project %q, listing its environments: %w", key, err)
 		}
 		if len(envs) == 0 {
 			return nil, fmt.Errorf("project %q has no environments in LaunchDarkly", key)
