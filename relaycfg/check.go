@@ -143,10 +143,32 @@ func WriteFile(path string, data []byte, overwrite bool) error {
 		return nil
 	}
 	// Link fails if the path appeared meanwhile: never replace a file we were told to keep.
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if os.IsExist(err) {
-			return existsError(path)
-		}
+	err = os.Link(tmp.Name(), path)
+	if os.IsExist(err) {
+		return existsError(path)
+	}
+	if err != nil {
+		// No hard links on this file system: create the file exclusively instead.
+		return writeExclusive(path, data)
+	}
+	return nil
+}
+
+func writeExclusive(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if os.IsExist(err) {
+		return existsError(path)
+	}
+	if err != nil {
+		return fmt.Errorf("writing Relay config %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path) // ours, half written
+		return fmt.Errorf("writing Relay config %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(path)
 		return fmt.Errorf("writing Relay config %s: %w", path, err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"sort"
 	"strconv"
@@ -132,6 +133,14 @@ func (o Options) check() (settings, error) {
 	}
 	if s.redisURL != "" && (s.redisHost != "" || s.redisPort != 0) {
 		return s, errors.New("give either a Redis URL or a Redis host and port, not both: Relay refuses a config with both")
+	}
+	if h, p, err := net.SplitHostPort(s.redisHost); err == nil && s.redisPort == 0 {
+		// "host:port" given as the host: take it apart rather than write a host Relay can't reach.
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return s, fmt.Errorf("redis host %q: %q is not a port number", o.RedisHost, p)
+		}
+		s.redisHost, s.redisPort = h, n
 	}
 	if s.redisURL == "" && s.redisHost == "" {
 		if s.redisPort != 0 {

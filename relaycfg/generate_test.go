@@ -150,7 +150,7 @@ type relayShape struct {
 
 func TestINIParsesBackWithGcfg(t *testing.T) {
 	projects := awkward()
-	out, _, err := INI(projects, Options{Port: 8040, RedisURL: "rediss://r.internal:6380", RedisUsername: `we"ird\user`, LocalTTL: TTL(0)})
+	out, _, err := INI(projects, Options{Port: 8040, RedisURL: "rediss://r.internal:6380", RedisUsername: "we\"ird\\user\ttab", LocalTTL: TTL(0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestINIParsesBackWithGcfg(t *testing.T) {
 	if err := gcfg.ReadStringInto(&got, string(out)); err != nil {
 		t.Fatalf("gcfg rejects the generated file: %v\n%s", err, out)
 	}
-	if got.Main.Port != 8040 || got.Redis.URL != "rediss://r.internal:6380" || got.Redis.Username != `we"ird\user` ||
+	if got.Main.Port != 8040 || got.Redis.URL != "rediss://r.internal:6380" || got.Redis.Username != "we\"ird\\user\ttab" ||
 		got.Redis.LocalTTL != "0s" || got.Redis.Password != "" || got.Redis.Host != "" || got.Redis.Port != 0 {
 		t.Errorf("main/redis read back as %+v %+v", got.Main, got.Redis)
 	}
@@ -304,5 +304,32 @@ func TestEnvVarName(t *testing.T) {
 		if got := EnvVarName(in); got != want {
 			t.Errorf("EnvVarName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestHostWithPort(t *testing.T) {
+	out, _, err := INI(awkward(), Options{RedisHost: "redis.internal:6390"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "host = \"redis.internal\"\nport = 6390\n") {
+		t.Errorf("host:port not split:\n%s", out)
+	}
+	if _, _, err := INI(awkward(), Options{RedisHost: "h:x"}); err == nil {
+		t.Error("bad port in host accepted")
+	}
+}
+
+// Variable names that differ only in case collide too (Windows, some tools).
+func TestEnvNamesFoldCase(t *testing.T) {
+	projects := []ProjectEnvironments{{Project: ldsync.Project{Key: "p", Name: "P"}, Environments: []ldsync.Environment{
+		{Key: "qa", Name: "QA", SDKKey: "sdk-1"}, {Key: "qa2", Name: "Qa", SDKKey: "sdk-2"},
+	}}}
+	out, notes, err := Env(projects, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != 2 || !strings.Contains(string(out), "LD_ENV_P_QA_p_qa=sdk-1") || !strings.Contains(string(out), "LD_ENV_P_Qa_p_qa2=sdk-2") {
+		t.Errorf("notes %q\n%s", notes, out)
 	}
 }
