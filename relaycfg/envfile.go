@@ -3,9 +3,9 @@ package relaycfg
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -112,7 +112,8 @@ func parseEnv(src []byte) (map[string]string, map[string]int, error) {
 		name, raw, ok := strings.Cut(line, "=")
 		name = strings.TrimSpace(name)
 		if !ok {
-			return nil, nil, fmt.Errorf("%d: %q is not NAME=VALUE", n, line)
+			// The line is not echoed: it may hold a secret.
+			return nil, nil, fmt.Errorf("%d: not a NAME=VALUE line", n)
 		}
 		if !validVarName(name) {
 			return nil, nil, fmt.Errorf("%d: %q is not a variable name", n, name)
@@ -141,7 +142,7 @@ func validVarName(s string) bool {
 	return true
 }
 
-// envUnquote reads one value: 'single' is literal, "double" takes backslash escapes, an
+// envUnquote reads one value (errors never echo it: it may be a secret): 'single' is literal, "double" takes backslash escapes, an
 // unquoted value ends at " #" (a comment).
 func envUnquote(v string) (string, error) {
 	if v == "" {
@@ -151,7 +152,7 @@ func envUnquote(v string) (string, error) {
 	case '\'':
 		end := strings.IndexByte(v[1:], '\'')
 		if end < 0 {
-			return "", fmt.Errorf("missing closing ' in %s", v)
+			return "", errors.New("missing closing '")
 		}
 		if err := trailing(v[end+2:]); err != nil {
 			return "", err
@@ -181,7 +182,7 @@ func envUnquote(v string) (string, error) {
 				b.WriteByte(c)
 			}
 		}
-		return "", fmt.Errorf(`missing closing " in %s`, v)
+		return "", errors.New(`missing closing "`)
 	}
 	if i := strings.Index(v, " #"); i >= 0 {
 		v = v[:i]
@@ -197,5 +198,5 @@ func trailing(rest string) error {
 	if rest == "" || rest[0] == '#' {
 		return nil
 	}
-	return fmt.Errorf("unexpected %s after the closing quote", strconv.Quote(rest))
+	return errors.New("unexpected text after the closing quote")
 }

@@ -132,7 +132,7 @@ func (o Options) check() (settings, error) {
 		return s, fmt.Errorf("redis port %d: must be between 1 and 65535", o.RedisPort)
 	}
 	if s.redisURL != "" && (s.redisHost != "" || s.redisPort != 0) {
-		return s, errors.New("give either a Redis URL or a Redis host and port, not both: Relay refuses a config with both")
+		return s, errors.New("give either a Redis URL or a Redis host and port, not both")
 	}
 	if h, p, err := net.SplitHostPort(s.redisHost); err == nil && s.redisPort == 0 {
 		// "host:port" given as the host: take it apart rather than write a host Relay can't reach.
@@ -152,7 +152,12 @@ func (o Options) check() (settings, error) {
 	if s.redisURL != "" {
 		u, err := url.Parse(s.redisURL)
 		if err != nil {
-			return s, fmt.Errorf("redis URL: %v", err)
+			// url.Error repeats the whole URL, password included: show only the reason.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			return s, fmt.Errorf("redis URL is not a valid URL: %v", err)
 		}
 		if u.Scheme != "redis" && u.Scheme != "rediss" {
 			return s, fmt.Errorf("redis URL %q: scheme must be redis:// or rediss://", redactURL(u))

@@ -245,6 +245,7 @@ func TestOptionsRefused(t *testing.T) {
 		{"password in url", Options{RedisURL: "redis://u:secret@h:6379"}, []string{"password", "REDIS_PASSWORD"}},
 		{"url and host", Options{RedisURL: "redis://h:6379", RedisHost: "h"}, []string{"not both"}},
 		{"bad scheme", Options{RedisURL: "http://h"}, []string{"redis://"}},
+		{"unparsable url with password", Options{RedisURL: "redis://u:secret@h:port"}, []string{"not a valid URL"}},
 		{"bad port", Options{Port: 70000}, []string{"70000"}},
 	}
 	for _, c := range cases {

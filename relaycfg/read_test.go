@@ -259,6 +259,15 @@ func TestReadEnvFile(t *testing.T) {
 	}
 }
 
+func TestReadEnvFileKeepsSecretsOutOfErrors(t *testing.T) {
+	for _, text := range []string{"REDIS_PASSWORD='hunter2\n", "REDIS_PASSWORD hunter2\n", "REDIS_PASSWORD=\"hunter2\" x\n"} {
+		_, err := ReadEnvFile(writeTemp(t, "s.env", text))
+		if err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%q: %v", text, err)
+		}
+	}
+}
+
 func TestWarnings(t *testing.T) {
 	redis := Redis{Enabled: true, URL: "redis://h"}
 	env := func(name, prefix string) Environment {
