@@ -24,7 +24,20 @@ func (sc *scanner) errf(format string, args ...any) error {
 	return fmt.Errorf("offset %d: %s", sc.i, fmt.Sprintf(format, args...))
 }
 
+// plain marks the bytes a string may hold without a closer look: not '"', '\\' or a
+// control character.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 func (sc *scanner) ws() {
+	// Stored flags are compact JSON: usually there is nothing to skip.
+	if sc.i < len(sc.s) && sc.s[sc.i] > ' ' {
+		return
+	}
 	for sc.i < len(sc.s) {
 		switch sc.s[sc.i] {
 		case ' ', '\t', '\n', '\r':
@@ -50,7 +63,7 @@ func (sc *scanner) value() error {
 	}
 	switch c := sc.s[sc.i]; {
 	case c == '"':
-		_, err := sc.str()
+		_, _, err := sc.str()
 		return err
 	case c == '{':
 		return sc.object(nil)
@@ -119,45 +132,53 @@ func (sc *scanner) number() error {
 
 // str validates the string at sc.i and returns its raw contents (between the quotes) and
 // whether it holds escapes.
-func (sc *scanner) str() (raw string, err error) {
-	if sc.i >= len(sc.s) || sc.s[sc.i] != '"' {
-		return "", sc.unexpected("a string")
+func (sc *scanner) str() (raw string, escaped bool, err error) {
+	s := sc.s
+	if sc.i >= len(s) || s[sc.i] != '"' {
+		return "", false, sc.unexpected("a string")
 	}
-	sc.i++
-	start := sc.i
-	for sc.i < len(sc.s) {
-		c := sc.s[sc.i]
-		switch {
+	i := sc.i + 1
+	start := i
+	for {
+		for i < len(s) && plain[s[i]] {
+			i++
+		}
+		if i >= len(s) {
+			sc.i = i
+			return "", false, sc.unexpected(`closing '"'`)
+		}
+		switch c := s[i]; {
 		case c == '"':
-			raw = sc.s[start:sc.i]
-			sc.i++
-			return raw, nil
+			sc.i = i + 1
+			return s[start:i], escaped, nil
 		case c == '\\':
-			sc.i++
-			if sc.i >= len(sc.s) {
-				return "", sc.unexpected("an escape")
+			escaped = true
+			i++
+			if i >= len(s) {
+				sc.i = i
+				return "", false, sc.unexpected("an escape")
 			}
-			switch sc.s[sc.i] {
+			switch s[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				sc.i++
+				i++
 			case 'u':
-				sc.i++
+				i++
 				for k := 0; k < 4; k++ {
-					if sc.i >= len(sc.s) || !isHex(sc.s[sc.i]) {
-						return "", sc.unexpected("a hex digit")
+					if i >= len(s) || !isHex(s[i]) {
+						sc.i = i
+						return "", false, sc.unexpected("a hex digit")
 					}
-					sc.i++
+					i++
 				}
 			default:
-				return "", sc.unexpected("an escape")
+				sc.i = i
+				return "", false, sc.unexpected("an escape")
 			}
-		case c < 0x20:
-			return "", sc.errf("control character %q in string", c)
 		default:
-			sc.i++
+			sc.i = i
+			return "", false, sc.errf("control character %q in string", c)
 		}
 	}
-	return "", sc.unexpected(`closing '"'`)
 }
 
 func isHex(c byte) bool {
@@ -165,8 +186,8 @@ func isHex(c byte) bool {
 }
 
 // unquote turns a string's raw contents into its value.
-func unquote(raw string) (string, error) {
-	if !strings.Contains(raw, `\`) {
+func unquote(raw string, escaped bool) (string, error) {
+	if !escaped {
 		return raw, nil
 	}
 	var out string
@@ -193,7 +214,7 @@ func (sc *scanner) object(member func(name string, start int) (bool, error)) err
 	}
 	for {
 		sc.ws()
-		raw, err := sc.str()
+		raw, escaped, err := sc.str()
 		if err != nil {
 			return err
 		}
@@ -205,7 +226,7 @@ func (sc *scanner) object(member func(name string, start int) (bool, error)) err
 		sc.ws()
 		done := false
 		if member != nil {
-			name, err := unquote(raw)
+			name, err := unquote(raw, escaped)
 			if err != nil {
 				return sc.errf("member name: %v", err)
 			}
@@ -377,11 +398,11 @@ func parseFlag(raw string) (flagState, error) {
 					if name != "key" {
 						return false, nil
 					}
-					raw, err := sc.str()
+					raw, escaped, err := sc.str()
 					if err != nil {
 						return true, fmt.Errorf("prerequisite key: %w", err)
 					}
-					k, err := unquote(raw)
+					k, err := unquote(raw, escaped)
 					if err != nil {
 						return true, fmt.Errorf("prerequisite key: %w", err)
 					}

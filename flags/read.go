@@ -4,11 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
+
+// parseChunk is the fewest flags worth a goroutine of their own.
+const parseChunk = 256
 
 func (s *Store) flags(ctx context.Context, prefix string) (FlagSet, error) {
 	fs := FlagSet{Prefix: prefix, Hosts: make([]HostStatus, len(s.hosts))}
@@ -45,28 +51,54 @@ func (s *Store) flags(ctx context.Context, prefix string) (FlagSet, error) {
 		return fs, fmt.Errorf("prefix %q on %s: %w", prefix, strings.Join(s.upNames(fs.Hosts), ", "), ErrUnknownPrefix)
 	}
 
-	index := make(map[string]int, size)
-	fs.Flags = make([]Flag, 0, size)
+	// Every key on any host, sorted; then each flag's per-host states in one allocation.
+	keys := make([]string, 0, size)
 	for i, m := range hashes {
-		for key, raw := range m {
-			n, ok := index[key]
-			if !ok {
-				n = len(fs.Flags)
-				index[key] = n
-				fs.Flags = append(fs.Flags, s.newFlag(key, fs.Hosts))
+	next:
+		for key := range m {
+			for _, earlier := range hashes[:i] {
+				if _, dup := earlier[key]; dup {
+					continue next
+				}
 			}
-			f := &fs.Flags[n]
-			// Hosts usually store identical JSON: parse it once.
-			if j := sameRaw(f.Hosts[:i], raw); j >= 0 {
-				hf := f.Hosts[j]
-				hf.Host = s.hosts[i].name
-				f.Hosts[i] = hf
-				continue
-			}
-			f.Hosts[i] = hostFlag(s.hosts[i].name, raw)
+			keys = append(keys, key)
 		}
 	}
-	sort.Slice(fs.Flags, func(i, j int) bool { return fs.Flags[i].Key < fs.Flags[j].Key })
+	slices.Sort(keys)
+	n := len(s.hosts)
+	states := make([]HostFlag, len(keys)*n)
+	fs.Flags = make([]Flag, len(keys))
+	fill := func(from, to int) {
+		for k := from; k < to; k++ {
+			key := keys[k]
+			hs := states[k*n : (k+1)*n : (k+1)*n]
+			for i, h := range s.hosts {
+				raw, ok := hashes[i][key]
+				switch {
+				case !ok:
+					hs[i] = HostFlag{Host: h.name, HostDown: !fs.Hosts[i].Up}
+				case i > 0 && hs[0].Present && hs[0].Raw == raw:
+					// Hosts usually store identical JSON: parse it once.
+					hs[i] = hs[0]
+					hs[i].Host = h.name
+				default:
+					hs[i] = hostFlag(h.name, raw)
+				}
+			}
+			fs.Flags[k] = Flag{Key: key, Hosts: hs}
+		}
+	}
+	// Parsing is most of the work for a big prefix: spread it over the CPUs.
+	workers := min(runtime.GOMAXPROCS(0), len(keys)/parseChunk+1)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fill(w*len(keys)/workers, (w+1)*len(keys)/workers)
+		}()
+	}
+	wg.Wait()
 	addDependants(fs.Flags)
 	return fs, nil
 }
@@ -79,24 +111,6 @@ func (s *Store) upNames(st []HostStatus) []string {
 		}
 	}
 	return out
-}
-
-// newFlag is a flag absent from every host until filled in, with down hosts marked.
-func (s *Store) newFlag(key string, st []HostStatus) Flag {
-	f := Flag{Key: key, Hosts: make([]HostFlag, len(s.hosts))}
-	for i, h := range s.hosts {
-		f.Hosts[i] = HostFlag{Host: h.name, HostDown: !st[i].Up}
-	}
-	return f
-}
-
-func sameRaw(hs []HostFlag, raw string) int {
-	for j, h := range hs {
-		if h.Present && h.Raw == raw {
-			return j
-		}
-	}
-	return -1
 }
 
 // hostFlag parses one stored flag. Unparsable JSON is reported, never fatal.

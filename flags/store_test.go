@@ -16,9 +16,18 @@ var hostNames = []string{"relay-a", "relay-b", "relay-c", "relay-d"}
 // openStore opens a Store over the servers, named relay-a, relay-b, ...
 func openStore(t testing.TB, opts Options, servers ...*redistest.Server) *Store {
 	t.Helper()
+	var addrs []string
+	for _, srv := range servers {
+		addrs = append(addrs, srv.Addr)
+	}
+	return openAddrs(t, opts, addrs...)
+}
+
+func openAddrs(t testing.TB, opts Options, addrs ...string) *Store {
+	t.Helper()
 	var hc []HostConfig
-	for i, srv := range servers {
-		hc = append(hc, HostConfig{Name: hostNames[i], Addr: srv.Addr})
+	for i, a := range addrs {
+		hc = append(hc, HostConfig{Name: hostNames[i], Addr: a})
 	}
 	s, err := Open(hc, opts)
 	if err != nil {

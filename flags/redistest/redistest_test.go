@@ -3,6 +3,9 @@ package redistest
 import (
 	"context"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func TestStartLoadStopRestart(t *testing.T) {
@@ -33,5 +36,33 @@ func TestPassword(t *testing.T) {
 	s := Start(t, WithPassword("s3cret"))
 	if err := s.Client().Ping(context.Background()).Err(); err != nil {
 		t.Fatalf("PING with password: %v", err)
+	}
+}
+
+func TestProxyAddsLatency(t *testing.T) {
+	srv := Start(t)
+	direct := srv.Client()
+	px := StartProxy(t, srv.Addr, 30*time.Millisecond)
+	c := redis.NewClient(&redis.Options{Addr: px.Addr})
+	defer c.Close()
+	ctx := context.Background()
+	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil { // also dials
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if got := c.Get(ctx, "k").Val(); got != "v" {
+		t.Fatalf("GET through the proxy = %q", got)
+	}
+	if rt := time.Since(start); rt < 30*time.Millisecond {
+		t.Errorf("round trip through the proxy took %v, want at least 30ms", rt)
+	}
+	start = time.Now()
+	direct.Get(ctx, "k")
+	if rt := time.Since(start); rt > 30*time.Millisecond {
+		t.Logf("direct round trip slow (%v): busy machine", rt)
+	}
+	px.Close()
+	if err := c.Get(ctx, "k").Err(); err == nil {
+		t.Error("GET succeeded through a closed proxy")
 	}
 }

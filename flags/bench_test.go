@@ -1,0 +1,157 @@
+package flags
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"relaycommander/flags/fixture"
+	"relaycommander/flags/redistest"
+)
+
+const (
+	benchPrefixes       = 20
+	benchFlagsPerPrefix = 1000
+	proxyDelay          = 20 * time.Millisecond
+)
+
+// loadBigStore fills a server with 20 prefixes of 1000 flags each, made from the fixture's
+// flag shapes (rules, rollouts, prerequisites, tombstones) under new keys.
+func loadBigStore(b *testing.B, srv *redistest.Server) []string {
+	b.Helper()
+	fx := fixture.Load()["ld:web-store:production"].Features
+	var shapes []string
+	for _, k := range sortedKeys(fx) {
+		shapes = append(shapes, fx[k])
+	}
+	c := srv.Client()
+	ctx := context.Background()
+	var prefixes []string
+	for p := 0; p < benchPrefixes; p++ {
+		prefix := ConventionPrefix(fmt.Sprintf("project-%02d", p/4), fmt.Sprintf("env-%d", p%4))
+		prefixes = append(prefixes, prefix)
+		args := make([]any, 0, 2*benchFlagsPerPrefix)
+		for i := 0; i < benchFlagsPerPrefix; i++ {
+			shape := shapes[i%len(shapes)]
+			key := fmt.Sprintf("flag-%04d", i)
+			raw := strings.Replace(shape, `"key":"`, `"key":"`+key+`-`, 1)
+			args = append(args, key, raw)
+		}
+		if err := c.HSet(ctx, prefix+":features", args...).Err(); err != nil {
+			b.Fatal(err)
+		}
+		c.Set(ctx, prefix+":$inited", "", 0)
+	}
+	return prefixes
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// BenchmarkLoadAndIndex is what the screen does on start: discover every prefix, then read
+// and index every flag of each. Compare with BenchmarkRawFetch (goal: at most 2x).
+func BenchmarkLoadAndIndex(b *testing.B) {
+	srv := redistest.Start(b)
+	loadBigStore(b, srv)
+	s := openStore(b, Options{}, srv)
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		d := s.Discover(ctx)
+		if len(d.Prefixes) != benchPrefixes {
+			b.Fatalf("%d prefixes", len(d.Prefixes))
+		}
+		n := 0
+		for _, p := range d.Prefixes {
+			fs, err := s.Flags(ctx, p.Prefix)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += len(fs.Flags)
+		}
+		if n != benchPrefixes*benchFlagsPerPrefix {
+			b.Fatalf("%d flags", n)
+		}
+	}
+}
+
+// BenchmarkRawFetch only fetches the same hashes, unparsed: the floor for LoadAndIndex.
+func BenchmarkRawFetch(b *testing.B) {
+	srv := redistest.Start(b)
+	prefixes := loadBigStore(b, srv)
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer c.Close()
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		n := 0
+		for _, p := range prefixes {
+			m, err := c.HGetAll(ctx, p+":features").Result()
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += len(m)
+		}
+		if n != benchPrefixes*benchFlagsPerPrefix {
+			b.Fatalf("%d flags", n)
+		}
+	}
+}
+
+// benchToggle toggles one flag back and forth on hosts each behind a 20 ms proxy.
+func benchToggle(b *testing.B, hosts int) {
+	var addrs []string
+	for i := 0; i < hosts; i++ {
+		srv := redistest.StartWithFixture(b)
+		addrs = append(addrs, redistest.StartProxy(b, srv.Addr, proxyDelay).Addr)
+	}
+	s := openAddrs(b, Options{}, addrs...)
+	ctx := context.Background()
+	const prefix, key = "ld:web-store:production", "kill-switch-checkout"
+	on := false
+	// Warm the connection pools so every iteration measures the toggle alone.
+	s.Toggle(ctx, prefix, key, true)
+	b.ResetTimer()
+	for b.Loop() {
+		res := s.Toggle(ctx, prefix, key, on)
+		for _, r := range res.Hosts {
+			if r.Outcome != Written {
+				b.Fatalf("%+v", r)
+			}
+		}
+		on = !on
+	}
+}
+
+func BenchmarkToggleOneHostProxied20ms(b *testing.B)    { benchToggle(b, 1) }
+func BenchmarkToggleThreeHostsProxied20ms(b *testing.B) { benchToggle(b, 3) }
+
+// BenchmarkParseFlag is the per-flag cost inside LoadAndIndex, without Redis.
+func BenchmarkParseFlag(b *testing.B) {
+	fx := fixture.Load()["ld:web-store:production"].Features
+	var raws []string
+	total := 0
+	for _, k := range sortedKeys(fx) {
+		raws = append(raws, fx[k])
+		total += len(fx[k])
+	}
+	b.SetBytes(int64(total))
+	for b.Loop() {
+		for _, r := range raws {
+			if _, err := parseFlag(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
