@@ -137,6 +137,8 @@ type Replayer struct {
 	Client   *Client
 	Journal  Recorder
 	Operator string
+
+	beforeVerify func() // tests: runs between apply and verify
 }
 
 // Plan reads LaunchDarkly's state for every pending change and classifies it.

@@ -3,17 +3,471 @@ package ldsync
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
 
 	"relaycommander/journal"
 )
 
-func (r *Replayer) plan(ctx context.Context, pending []journal.Pending) (Plan, error) {
-	return Plan{}, errors.New("ldsync: plan not implemented yet")
+// ReplayLocker is a Recorder that can also hold the journal's replay lock (*journal.Journal
+// does): Apply takes it so that two replays never run at once.
+type ReplayLocker interface {
+	LockReplay() (unlock func() error, err error)
 }
 
-func (r *Replayer) apply(ctx context.Context, plan Plan, progress chan<- Progress) (Counts, error) {
-	if progress != nil {
-		close(progress)
+// Retry bounds for one call.
+const (
+	maxAttempts   = 5                      // 409, 5xx, timeouts, dropped connections
+	max429        = 20                     // rate-limited answers in a row
+	backoffBase   = 200 * time.Millisecond // doubled per attempt
+	backoffCap    = 5 * time.Second
+	maxJitter     = 50 * time.Millisecond // added past a rate-limit reset
+	default429Gap = time.Second           // when a 429 names no reset
+)
+
+// ErrAborted wraps the error that stopped a whole replay (a token refused, a journal that
+// cannot be written).
+var ErrAborted = errors.New("replay aborted")
+
+func (r *Replayer) plan(ctx context.Context, pending []journal.Pending) (Plan, error) {
+	rn := &run{r: r, ctx: ctx}
+	plan := Plan{Items: make([]Item, 0, len(pending))}
+	for _, p := range pending {
+		it := Item{Pending: p}
+		if p.Project == "" || p.Environment == "" {
+			it.Status = NotReplayable
+			it.Reason = fmt.Sprintf("prefix %s is not mapped to a LaunchDarkly project and environment", p.Prefix)
+			plan.Items = append(plan.Items, it)
+			continue
+		}
+		st, err := rn.read(-1, p)
+		var ae *APIError
+		switch {
+		case errors.As(err, &ae) && ae.Status == http.StatusNotFound:
+			it.Status = NotReplayable
+			it.Reason = ae.Error()
+		case err != nil:
+			return plan, fmt.Errorf("plan %s %s: %w", p.Prefix, p.Flag, err)
+		default:
+			it.LD = st
+			it.Status, it.Reason = classify(p, st)
+		}
+		plan.Items = append(plan.Items, it)
 	}
-	return Counts{}, errors.New("ldsync: apply not implemented yet")
+	return plan, nil
+}
+
+// classify compares a pending change with LaunchDarkly's state.
+func classify(p journal.Pending, st FlagState) (Status, string) {
+	switch {
+	case st.On == p.Desired:
+		return InSync, ""
+	case p.BaseVersion == nil:
+		return UnknownBase, "imported change: the version before it is unknown, so a change made in LaunchDarkly meanwhile cannot be detected"
+	case st.Version == *p.BaseVersion:
+		return Ready, ""
+	case st.Version > *p.BaseVersion:
+		return Conflict, fmt.Sprintf("changed in LaunchDarkly during the outage: now on=%t at version %d (was %d before the offline change), last modified %s",
+			st.On, st.Version, *p.BaseVersion, st.LastModified.UTC().Format(time.RFC3339))
+	default:
+		return Conflict, fmt.Sprintf("LaunchDarkly's version %d is lower than the %d recorded before the offline change (was the flag recreated?); now on=%t, last modified %s",
+			st.Version, *p.BaseVersion, st.On, st.LastModified.UTC().Format(time.RFC3339))
+	}
+}
+
+// sendable reports whether Apply processes an item (reads it again and patches it if needed).
+func sendable(it Item) bool {
+	if it.Skip {
+		return false
+	}
+	switch it.Status {
+	case InSync, Ready, UnknownBase:
+		return true
+	case Conflict:
+		return it.Force
+	}
+	return false
+}
+
+// run is one Plan or Apply in progress.
+type run struct {
+	r        *Replayer
+	ctx      context.Context
+	progress chan<- Progress
+	plan     Plan
+	total    int
+	counts   Counts
+}
+
+func (r *Replayer) apply(ctx context.Context, plan Plan, progress chan<- Progress) (counts Counts, err error) {
+	if progress != nil {
+		defer close(progress)
+	}
+	if r.Client == nil || r.Journal == nil {
+		return Counts{}, errors.New("ldsync: Replayer needs a Client and a Journal")
+	}
+	if l, ok := r.Journal.(ReplayLocker); ok {
+		unlock, err := l.LockReplay()
+		if err != nil {
+			return Counts{}, err
+		}
+		defer func() {
+			if uerr := unlock(); uerr != nil && err == nil {
+				err = uerr
+			}
+		}()
+	}
+	rn := &run{r: r, ctx: ctx, progress: progress, plan: plan}
+	for _, it := range plan.Items {
+		if sendable(it) {
+			rn.total++
+		}
+	}
+
+	var closed []int // items now in LaunchDarkly's desired state: verified at the end
+	for i, it := range plan.Items {
+		if !sendable(it) {
+			if it.Status == Conflict && !it.Skip {
+				// Left for the operator: record it so the journal shows why it is still pending.
+				if err := rn.record(it, journal.ReplayConflict, it.LD, false, ""); err != nil {
+					return rn.counts, err
+				}
+				rn.counts.Conflicts++
+				rn.emit(Progress{Index: i, Item: it, Done: true, Result: string(journal.ReplayConflict)})
+			} else {
+				rn.counts.Skipped++
+			}
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return rn.counts, err
+		}
+		kind, err := rn.replayItem(i, it)
+		if kind == journal.ReplayApplied || kind == journal.ReplayInSync {
+			closed = append(closed, i)
+		}
+		if err != nil {
+			return rn.counts, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return rn.counts, err
+	}
+	if r.beforeVerify != nil {
+		r.beforeVerify()
+	}
+	for _, i := range closed {
+		if err := rn.verify(i, plan.Items[i]); err != nil {
+			return rn.counts, err
+		}
+	}
+	return rn.counts, nil
+}
+
+// replayItem sends one item: read LaunchDarkly again, record the attempt, patch, record the
+// result. The returned kind is the item's final event; the error stops the whole replay.
+func (rn *run) replayItem(i int, it Item) (journal.ReplayKind, error) {
+	p := it.Pending
+	st, err := rn.read(i, p)
+	if err != nil {
+		return rn.finish(i, it, err)
+	}
+	// Read again now: a patch that reached LaunchDarkly before a crash is found in sync here
+	// instead of being sent twice.
+	status, reason := classify(p, st)
+	it.LD = st
+	switch {
+	case status == InSync:
+		return rn.done(i, it, journal.ReplayInSync, st, "")
+	case status == Conflict && !it.Force:
+		it.Status, it.Reason = Conflict, reason
+		rn.counts.Conflicts++
+		return rn.done(i, it, journal.ReplayConflict, st, "")
+	}
+	if err := rn.record(it, journal.ReplayAttempted, st, it.Force, ""); err != nil {
+		return "", err
+	}
+	comment := Comment(p, rn.r.Operator)
+	before := st
+	attempt := 0
+	err = rn.call(i, it, routePatchFlag, func(ctx context.Context) error {
+		attempt++
+		rn.emit(Progress{Index: i, Item: it, Attempt: attempt})
+		after, err := rn.r.Client.SetOn(ctx, p.Project, p.Flag, p.Environment, p.Desired, comment)
+		if err == nil {
+			st = after
+		}
+		return err
+	}, func() (bool, error) {
+		// The last try may have reached LaunchDarkly (a timeout, a dropped connection, a 5xx):
+		// read before sending again.
+		now, err := rn.read(i, p)
+		if err != nil {
+			return false, err
+		}
+		st = now
+		if now.On == p.Desired {
+			return true, nil
+		}
+		if now.Version != before.Version && !it.Force {
+			return true, errConflictMeanwhile
+		}
+		return false, nil
+	})
+	switch {
+	case errors.Is(err, errConflictMeanwhile):
+		it.Status = Conflict
+		it.Reason = fmt.Sprintf("changed in LaunchDarkly while replaying: now on=%t at version %d", st.On, st.Version)
+		rn.counts.Conflicts++
+		return rn.done(i, it, journal.ReplayConflict, st, "")
+	case err != nil:
+		return rn.finish(i, it, err)
+	}
+	rn.counts.Applied++
+	return rn.done(i, it, journal.ReplayApplied, st, "")
+}
+
+var errConflictMeanwhile = errors.New("changed in LaunchDarkly meanwhile")
+
+// finish records an item that failed. 401 and 403 abort the whole replay, as does a cancelled
+// context (the item stays pending with its attempt recorded).
+func (rn *run) finish(i int, it Item, err error) (journal.ReplayKind, error) {
+	if rn.ctx.Err() != nil && errors.Is(err, rn.ctx.Err()) {
+		return "", err
+	}
+	var ae *APIError
+	abort := errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden)
+	rn.counts.Failed++
+	if _, rerr := rn.doneErr(i, it, err); rerr != nil {
+		return "", rerr
+	}
+	if abort {
+		if ae.Status == http.StatusUnauthorized {
+			return journal.ReplayFailed, fmt.Errorf("%w: the LaunchDarkly API token is invalid: %v", ErrAborted, err)
+		}
+		return journal.ReplayFailed, fmt.Errorf("%w: the LaunchDarkly API token lacks write rights (it needs a writer role): %v", ErrAborted, err)
+	}
+	return journal.ReplayFailed, nil
+}
+
+func (rn *run) doneErr(i int, it Item, err error) (journal.ReplayKind, error) {
+	if rerr := rn.record(it, journal.ReplayFailed, it.LD, it.Force, err.Error()); rerr != nil {
+		return "", rerr
+	}
+	rn.emit(Progress{Index: i, Item: it, Done: true, Result: string(journal.ReplayFailed), Err: err})
+	return journal.ReplayFailed, nil
+}
+
+func (rn *run) done(i int, it Item, kind journal.ReplayKind, st FlagState, msg string) (journal.ReplayKind, error) {
+	if kind == journal.ReplayInSync {
+		rn.counts.InSync++
+	}
+	if err := rn.record(it, kind, st, it.Force && kind == journal.ReplayApplied, msg); err != nil {
+		return "", err
+	}
+	it.LD = st
+	rn.emit(Progress{Index: i, Item: it, Done: true, Result: string(kind)})
+	return kind, nil
+}
+
+// verify reads an item back after the replay and records whether LaunchDarkly has it.
+func (rn *run) verify(i int, it Item) error {
+	st, err := rn.read(i, it.Pending)
+	if err != nil {
+		if rn.ctx.Err() != nil {
+			return err
+		}
+		rn.counts.Mismatched++
+		if rerr := rn.record(it, journal.ReplayMismatch, FlagState{}, false, "could not read back: "+err.Error()); rerr != nil {
+			return rerr
+		}
+		rn.emit(Progress{Index: i, Item: it, Done: true, Result: string(journal.ReplayMismatch), Err: err})
+		return nil
+	}
+	kind := journal.ReplayVerified
+	if st.On == it.Pending.Desired {
+		rn.counts.Verified++
+	} else {
+		kind = journal.ReplayMismatch
+		rn.counts.Mismatched++
+	}
+	if err := rn.record(it, kind, st, false, ""); err != nil {
+		return err
+	}
+	it.LD = st
+	rn.emit(Progress{Index: i, Item: it, Done: true, Result: string(kind)})
+	return nil
+}
+
+// record appends a replay event; failing to record stops the replay.
+func (rn *run) record(it Item, kind journal.ReplayKind, st FlagState, forced bool, msg string) error {
+	p := it.Pending
+	ev := journal.ReplayEvent{
+		Time:      time.Now().UTC(),
+		Kind:      kind,
+		ChangeIDs: p.ChangeIDs(),
+		Prefix:    p.Prefix,
+		Flag:      p.Flag,
+		Desired:   p.Desired,
+		Forced:    forced,
+		Error:     rn.r.Client.redact(msg),
+		By:        rn.r.Operator,
+	}
+	if st.Version != 0 || !st.LastModified.IsZero() {
+		on := st.On
+		ev.LDVersion, ev.LDOn, ev.LDModified = st.Version, &on, st.LastModified.UTC()
+	}
+	if err := rn.r.Journal.RecordReplay(ev); err != nil {
+		return fmt.Errorf("%w: cannot record %s of %s %s in the journal: %v", ErrAborted, kind, p.Prefix, p.Flag, err)
+	}
+	return nil
+}
+
+// read reads a pending change's flag state, paced and retried.
+func (rn *run) read(i int, p journal.Pending) (FlagState, error) {
+	var st FlagState
+	err := rn.call(i, Item{Pending: p}, routeGetFlag, func(ctx context.Context) error {
+		var err error
+		st, err = rn.r.Client.GetFlagState(ctx, p.Project, p.Flag, p.Environment)
+		return err
+	}, nil)
+	return st, err
+}
+
+// call runs one API call: it waits for the rate limit, retries 429 after the reset and other
+// retryable failures with bounded exponential backoff. beforeRetry (optional) runs before a
+// retry other than a 429's; stop ends the call successfully. Waits end with the context; the
+// call itself is not cut short by it, so that a patch in flight finishes and gets recorded.
+func (rn *run) call(i int, it Item, route string, fn func(context.Context) error, beforeRetry func() (stop bool, err error)) error {
+	callCtx := context.WithoutCancel(rn.ctx)
+	failures, limited := 0, 0
+	for {
+		if until, why := rn.r.Client.paceFor(route); !until.IsZero() {
+			if err := rn.wait(i, it, until.Add(jitter(maxJitter)), fmt.Sprintf("%s, resets %s", why, until.Local().Format("15:04:05"))); err != nil {
+				return err
+			}
+		}
+		err := fn(callCtx)
+		if err == nil {
+			return nil
+		}
+		var ae *APIError
+		if !errors.As(err, &ae) || !ae.Retryable() {
+			return err
+		}
+		if ae.Status == http.StatusTooManyRequests {
+			limited++
+			if limited > max429 {
+				return err
+			}
+			until := ae.RetryAfter
+			if !until.After(time.Now()) {
+				until = time.Now().Add(default429Gap)
+			}
+			if err := rn.wait(i, it, until.Add(jitter(maxJitter)), "rate limited (429), resets "+until.Local().Format("15:04:05")); err != nil {
+				return err
+			}
+			continue
+		}
+		failures++
+		if failures >= maxAttempts {
+			return err
+		}
+		d := backoff(failures)
+		if err := rn.wait(i, it, time.Now().Add(d), fmt.Sprintf("retry %d of %d in %s after: %v", failures+1, maxAttempts, d.Round(time.Millisecond), err)); err != nil {
+			return err
+		}
+		if beforeRetry != nil {
+			stop, err := beforeRetry()
+			if stop || err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// backoff is the wait before retry n (1-based): exponential, capped, with jitter in its upper half.
+func backoff(n int) time.Duration {
+	d := backoffBase << (n - 1)
+	if d > backoffCap || d <= 0 {
+		d = backoffCap
+	}
+	return d/2 + jitter(d/2)
+}
+
+func jitter(max time.Duration) time.Duration {
+	if max <= 0 {
+		return 0
+	}
+	return rand.N(max)
+}
+
+// wait sleeps until a time, telling the progress channel why; the context ends it early.
+func (rn *run) wait(i int, it Item, until time.Time, why string) error {
+	rn.emit(Progress{Index: i, Item: it, WaitingUntil: until, WaitReason: why})
+	t := time.NewTimer(time.Until(until))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-rn.ctx.Done():
+		return rn.ctx.Err()
+	}
+}
+
+// emit sends progress without holding the replay up for long: a slow reader loses
+// intermediate events, never for more than a moment the final ones.
+func (rn *run) emit(p Progress) {
+	if rn.progress == nil || p.Index < 0 {
+		return
+	}
+	p.Total, p.Counts = rn.total, rn.counts
+	wait := 20 * time.Millisecond
+	if p.Done {
+		wait = time.Second
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case rn.progress <- p:
+	case <-t.C:
+	}
+}
+
+// Comment is the audit comment sent with a replayed patch: an offline change replayed by this
+// tool, who made it and when, and the reasons given.
+func Comment(p journal.Pending, replayedBy string) string {
+	var ops, times, reasons []string
+	for _, e := range p.Entries {
+		if e.Operator != "" && !slices.Contains(ops, e.Operator) {
+			ops = append(ops, e.Operator)
+		}
+		times = append(times, e.Time.UTC().Format("2006-01-02 15:04:05Z"))
+		if r := strings.TrimSpace(e.Reason); r != "" && !slices.Contains(reasons, r) {
+			reasons = append(reasons, r)
+		}
+	}
+	if len(times) > 5 {
+		times = append(times[:2], fmt.Sprintf("%d more, last %s", len(times)-3, times[len(times)-1]))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Offline change replayed by Relay Commander: set on=%t in %s", p.Desired, p.Environment)
+	if len(ops) > 0 {
+		fmt.Fprintf(&b, "; made by %s", strings.Join(ops, ", "))
+	}
+	if len(times) > 0 {
+		fmt.Fprintf(&b, " at %s", strings.Join(times, ", "))
+	}
+	b.WriteString(" during a LaunchDarkly outage")
+	if replayedBy != "" {
+		fmt.Fprintf(&b, "; replayed by %s", replayedBy)
+	}
+	if len(reasons) > 0 {
+		fmt.Fprintf(&b, "; reason: %s", strings.Join(reasons, "; "))
+	}
+	return b.String()
 }

@@ -2,6 +2,7 @@ package ldfake
 
 import (
 	"encoding/json"
+	"io"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -77,6 +78,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 // sleep waits d or until the client gives up.
 func sleep(r *http.Request, d time.Duration) {
+	// With the body read, the server watches the connection and ends r.Context() when the
+	// client hangs up.
+	_, _ = io.Copy(io.Discard, r.Body)
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
