@@ -2,8 +2,8 @@ package ldfake
 
 import (
 	"encoding/json"
-	"io"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sort"
