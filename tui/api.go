@@ -6,7 +6,14 @@ package tui
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
 	"time"
+
+	tea "charm.land/bubbletea/v2"
 
 	"relaycommander/flags"
 	"relaycommander/journal"
@@ -40,4 +47,34 @@ type Config struct {
 }
 
 // Run runs the UI until the operator quits or ctx is cancelled.
-func Run(ctx context.Context, cfg Config) error { panic("unimplemented") }
+func Run(ctx context.Context, cfg Config) error {
+	logger, closeLog, err := openLog(cfg.LogPath)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	m := New(cfg).withLogger(logger).withContext(ctx)
+	logger.Info("ui start", "hosts", m.hostNames, "readOnly", cfg.ReadOnly, "ld", cfg.LD != nil)
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(30))
+	_, err = p.Run()
+	m.cancelReplay()
+	if err != nil && ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled) {
+		return nil // the caller cancelled: a normal end
+	}
+	if err != nil {
+		return fmt.Errorf("terminal UI: %w", err)
+	}
+	return nil
+}
+
+// openLog opens the UI's log file (appending); the terminal never gets log lines.
+func openLog(path string) (*slog.Logger, func(), error) {
+	if path == "" {
+		return slog.New(slog.NewTextHandler(io.Discard, nil)), func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open UI log %s: %w", path, err)
+	}
+	return slog.New(slog.NewTextHandler(f, nil)), func() { _ = f.Close() }, nil
+}

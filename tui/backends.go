@@ -1,0 +1,44 @@
+package tui
+
+import (
+	"context"
+
+	"relaycommander/flags"
+	"relaycommander/journal"
+	"relaycommander/ldsync"
+)
+
+// The UI's view of its collaborators: what it calls, nothing more. *flags.Store,
+// *journal.Journal, *ldsync.Client and *ldsync.Replayer satisfy them.
+
+type flagStore interface {
+	HostNames() []string
+	Discover(ctx context.Context) flags.Discovery
+	Flags(ctx context.Context, prefix string) (flags.FlagSet, error)
+	Flag(ctx context.Context, prefix, key string) (flags.Flag, error)
+	journal.Toggler
+}
+
+type changeJournal interface {
+	Toggle(ctx context.Context, store journal.Toggler, c journal.Change, hosts ...string) (journal.Change, flags.ToggleResult, error)
+	Pending() ([]journal.Pending, error)
+	History(prefix, flag string) ([]journal.Entry, []journal.ReplayEvent, error)
+	RecordReplay(e journal.ReplayEvent) error
+	LockReplay() (unlock func() error, err error)
+}
+
+type ldChecker interface {
+	Check(ctx context.Context) error
+}
+
+type replayer interface {
+	Plan(ctx context.Context, pending []journal.Pending) (ldsync.Plan, error)
+	Apply(ctx context.Context, plan ldsync.Plan, progress chan<- ldsync.Progress) (ldsync.Counts, error)
+}
+
+var (
+	_ flagStore     = (*flags.Store)(nil)
+	_ changeJournal = (*journal.Journal)(nil)
+	_ ldChecker     = (*ldsync.Client)(nil)
+	_ replayer      = (*ldsync.Replayer)(nil)
+)

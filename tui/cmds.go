@@ -1,0 +1,312 @@
+package tui
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"relaycommander/flags"
+	"relaycommander/journal"
+)
+
+// Messages that carry a sequence number are dropped when a newer request was made since.
+
+type refreshTickMsg struct{}
+type ldTickMsg struct{}
+
+// refreshMsg is one full refresh: hosts, prefixes, the selected prefix's flags, the journal's
+// pending changes and any drift of their Redis state.
+type refreshMsg struct {
+	seq     int
+	disc    flags.Discovery
+	prefix  string
+	set     flags.FlagSet
+	setErr  error
+	pending []journal.Pending
+	pendErr error
+	drift   []driftItem
+}
+
+// flagsMsg is the flags of one prefix, loaded when the selection changed.
+type flagsMsg struct {
+	seq    int
+	prefix string
+	set    flags.FlagSet
+	err    error
+}
+
+type pendingMsg struct {
+	pending []journal.Pending
+	err     error
+}
+
+type ldCheckMsg struct {
+	seq int
+	at  time.Time
+	err error
+}
+
+// driftItem is a pending change whose Redis state no longer matches what was written:
+// Relay re-synced from LaunchDarkly and undid it.
+type driftItem struct {
+	prefix string
+	flag   string
+	want   bool
+	hosts  []string // hosts where it was written and now differs
+}
+
+func (m *Model) refreshTick() tea.Cmd {
+	return tea.Tick(m.cfg.Refresh, func(time.Time) tea.Msg { return refreshTickMsg{} })
+}
+
+func (m *Model) ldTick() tea.Cmd {
+	if m.ld == nil {
+		return nil
+	}
+	return tea.Tick(ldCheckInterval, func(time.Time) tea.Msg { return ldTickMsg{} })
+}
+
+// refreshCmd reads everything the screens show, in the background.
+func (m *Model) refreshCmd() tea.Cmd {
+	if m.store == nil && m.jr == nil {
+		return nil
+	}
+	m.refreshSeq++
+	m.refreshing = true
+	seq, prefix, store, jr, ctx := m.refreshSeq, m.selPrefix, m.store, m.jr, m.ctx
+	return func() tea.Msg {
+		msg := refreshMsg{seq: seq, prefix: prefix}
+		if store != nil {
+			msg.disc = store.Discover(ctx)
+			if prefix == "" {
+				prefix = firstPrefix(msg.disc)
+				msg.prefix = prefix
+			}
+			if prefix != "" {
+				msg.set, msg.setErr = store.Flags(ctx, prefix)
+			}
+		}
+		if jr != nil {
+			msg.pending, msg.pendErr = jr.Pending()
+			if store != nil && msg.pendErr == nil {
+				msg.drift = findDrift(ctx, store, msg.pending)
+			}
+		}
+		return msg
+	}
+}
+
+func firstPrefix(d flags.Discovery) string {
+	if len(d.Prefixes) == 0 {
+		return ""
+	}
+	return d.Prefixes[0].Prefix
+}
+
+// findDrift compares each pending change with Redis: where a host took the write (or already
+// had the state) and now holds the other state, something (Relay's re-sync) undid it.
+func findDrift(ctx context.Context, store flagStore, pending []journal.Pending) []driftItem {
+	var out []driftItem
+	for _, p := range pending {
+		written := writtenHosts(p)
+		if len(written) == 0 {
+			continue
+		}
+		f, err := store.Flag(ctx, p.Prefix, p.Flag)
+		if err != nil {
+			continue
+		}
+		var differ []string
+		for _, h := range f.Hosts {
+			if !written[h.Host] || !h.Present || h.Deleted || h.Unreadable != "" {
+				continue
+			}
+			if h.On != p.Desired {
+				differ = append(differ, h.Host)
+			}
+		}
+		if len(differ) > 0 {
+			out = append(out, driftItem{prefix: p.Prefix, flag: p.Flag, want: p.Desired, hosts: differ})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].flag < out[j].flag })
+	return out
+}
+
+// writtenHosts are the hosts that hold the latest change's state according to its outcome.
+func writtenHosts(p journal.Pending) map[string]bool {
+	for i := len(p.Entries) - 1; i >= 0; i-- {
+		e := p.Entries[i]
+		if !e.OutcomeKnown {
+			continue
+		}
+		hs := map[string]bool{}
+		for _, o := range e.Outcomes {
+			if o.Outcome == string(flags.Written) || o.Outcome == string(flags.Unchanged) {
+				hs[o.Host] = true
+			}
+		}
+		return hs
+	}
+	return nil
+}
+
+func (m *Model) loadFlagsCmd(prefix string) tea.Cmd {
+	if m.store == nil || prefix == "" {
+		return nil
+	}
+	m.flagsSeq++
+	seq, store, ctx := m.flagsSeq, m.store, m.ctx
+	return func() tea.Msg {
+		set, err := store.Flags(ctx, prefix)
+		return flagsMsg{seq: seq, prefix: prefix, set: set, err: err}
+	}
+}
+
+func (m *Model) pendingCmd() tea.Cmd {
+	if m.jr == nil {
+		return nil
+	}
+	jr := m.jr
+	return func() tea.Msg {
+		p, err := jr.Pending()
+		return pendingMsg{pending: p, err: err}
+	}
+}
+
+func (m *Model) ldCheckCmd() tea.Cmd {
+	if m.ld == nil {
+		return nil
+	}
+	m.ldSeq++
+	m.ldPending = true
+	seq, ld, ctx, now := m.ldSeq, m.ld, m.ctx, m.now
+	return func() tea.Msg {
+		err := ld.Check(ctx)
+		return ldCheckMsg{seq: seq, at: now(), err: err}
+	}
+}
+
+// handleData applies every message that is not a key press.
+func (m *Model) handleData(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case refreshTickMsg:
+		var cmd tea.Cmd
+		if !m.refreshing { // a slow refresh is not abandoned by the next tick
+			cmd = m.refreshCmd()
+		}
+		return tea.Batch(cmd, m.refreshTick())
+	case ldTickMsg:
+		var cmd tea.Cmd
+		if !m.ldPending {
+			cmd = m.ldCheckCmd()
+		}
+		return tea.Batch(cmd, m.ldTick())
+	case refreshMsg:
+		if msg.seq != m.refreshSeq {
+			return nil
+		}
+		m.refreshing = false
+		m.lastRefresh = m.now()
+		m.applyDiscovery(msg.disc)
+		var cmd tea.Cmd
+		if msg.prefix != "" && msg.prefix == m.selPrefix {
+			m.applySet(msg.set, msg.setErr)
+		} else if m.selPrefix != "" && (!m.setLoaded || m.set.Prefix != m.selPrefix) {
+			cmd = m.loadFlagsCmd(m.selPrefix)
+		}
+		if m.jr != nil {
+			m.applyPending(msg.pending, msg.pendErr)
+			m.drift = msg.drift
+		}
+		return cmd
+	case flagsMsg:
+		if msg.seq != m.flagsSeq || msg.prefix != m.selPrefix {
+			return nil
+		}
+		m.applySet(msg.set, msg.err)
+		return nil
+	case pendingMsg:
+		m.applyPending(msg.pending, msg.err)
+		return nil
+	case ldCheckMsg:
+		if msg.seq != m.ldSeq {
+			return nil
+		}
+		m.ldPending = false
+		m.ldChecked, m.ldErr = msg.at, msg.err
+		if msg.err != nil {
+			m.log.Info("LaunchDarkly check failed", "err", msg.err)
+		}
+		return nil
+	case toggleDoneMsg:
+		return m.applyToggleDone(msg)
+	case historyMsg:
+		m.applyHistory(msg)
+		return nil
+	case discardDoneMsg:
+		return m.applyDiscardDone(msg)
+	case planMsg:
+		return m.applyPlan(msg)
+	case progressMsg:
+		return m.applyProgress(msg)
+	case replayDoneMsg:
+		return m.applyReplayDone(msg)
+	case clockMsg:
+		if m.sync.running {
+			return m.clockTick()
+		}
+		return nil
+	case demoDoneMsg:
+		if msg.err != nil {
+			m.setStatus("demo: "+msg.what+": "+msg.err.Error(), true)
+		} else {
+			m.setStatus("demo: "+msg.what, false)
+		}
+		return tea.Batch(m.refreshCmd(), m.ldCheckCmd())
+	}
+	return nil
+}
+
+func (m *Model) applyPending(p []journal.Pending, err error) {
+	m.pendErr = err
+	if err != nil {
+		m.setStatus("journal: "+err.Error(), true)
+		return
+	}
+	m.pending = p
+	m.pendingByKey = make(map[string]int, len(p))
+	for i, pp := range p {
+		m.pendingByKey[pp.Prefix+"\x00"+pp.Flag] = i
+	}
+	if m.queue.cursor >= len(p) {
+		m.queue.cursor = max(0, len(p)-1)
+	}
+}
+
+type demoDoneMsg struct {
+	what string
+	err  error
+}
+
+func (m *Model) demoToggleLD() tea.Cmd {
+	d := m.cfg.Demo
+	return func() tea.Msg {
+		up := !d.LaunchDarklyReachable()
+		d.SetLaunchDarklyReachable(up)
+		if up {
+			return demoDoneMsg{what: "LaunchDarkly is back"}
+		}
+		return demoDoneMsg{what: "LaunchDarkly is unreachable"}
+	}
+}
+
+func (m *Model) demoResyncCmd() tea.Cmd {
+	d, ctx := m.cfg.Demo, m.ctx
+	m.setStatus("demo: Relay re-syncing from LaunchDarkly…", false)
+	return func() tea.Msg {
+		return demoDoneMsg{what: "Relay re-synced Redis from LaunchDarkly", err: d.SimulateRelayResync(ctx)}
+	}
+}

@@ -1,0 +1,182 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"relaycommander/flags"
+	"relaycommander/journal"
+	"relaycommander/ldsync"
+)
+
+// Stand-ins for unit tests of Update and View only; the whole-program flows in
+// flow_test.go use real redis-servers, a real journal and ldfake.
+
+var testNow = time.Date(2026, 11, 24, 3, 12, 30, 0, time.UTC)
+
+func fixedClock() time.Time { return testNow }
+
+type fakeStore struct {
+	mu      sync.Mutex
+	disc    flags.Discovery
+	sets    map[string]flags.FlagSet
+	toggles []string
+}
+
+func (s *fakeStore) HostNames() []string {
+	var out []string
+	for _, h := range s.disc.Hosts {
+		out = append(out, h.Host)
+	}
+	return out
+}
+func (s *fakeStore) Discover(context.Context) flags.Discovery { return s.disc }
+func (s *fakeStore) Flags(_ context.Context, prefix string) (flags.FlagSet, error) {
+	set, ok := s.sets[prefix]
+	if !ok {
+		return flags.FlagSet{}, flags.ErrUnknownPrefix
+	}
+	return set, nil
+}
+func (s *fakeStore) Flag(_ context.Context, prefix, key string) (flags.Flag, error) {
+	for _, f := range s.sets[prefix].Flags {
+		if f.Key == key {
+			return f, nil
+		}
+	}
+	return flags.Flag{}, flags.ErrUnknownFlag
+}
+func (s *fakeStore) Toggle(_ context.Context, prefix, key string, on bool, hosts ...string) flags.ToggleResult {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.toggles = append(s.toggles, prefix+"/"+key)
+	res := flags.ToggleResult{Prefix: prefix, Flag: key, On: on}
+	for _, h := range hosts {
+		res.Hosts = append(res.Hosts, flags.HostResult{Host: h, Outcome: flags.Written, OldOn: !on, OldVersion: 9, NewVersion: 10, Latency: time.Millisecond})
+	}
+	return res
+}
+
+type fakeJournal struct {
+	mu      sync.Mutex
+	pending []journal.Pending
+	changes []journal.Change
+	retries [][]string
+	events  []journal.ReplayEvent
+	history []journal.Entry
+}
+
+func (j *fakeJournal) Toggle(ctx context.Context, store journal.Toggler, c journal.Change, hosts ...string) (journal.Change, flags.ToggleResult, error) {
+	j.mu.Lock()
+	if c.ID == "" {
+		c.ID = "chg-1"
+		j.changes = append(j.changes, c)
+	} else {
+		j.retries = append(j.retries, hosts)
+	}
+	j.mu.Unlock()
+	return c, store.Toggle(ctx, c.Prefix, c.Flag, c.After, hosts...), nil
+}
+func (j *fakeJournal) Pending() ([]journal.Pending, error) { return j.pending, nil }
+func (j *fakeJournal) History(prefix, flag string) ([]journal.Entry, []journal.ReplayEvent, error) {
+	return j.history, j.events, nil
+}
+func (j *fakeJournal) RecordReplay(e journal.ReplayEvent) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.events = append(j.events, e)
+	return nil
+}
+func (j *fakeJournal) LockReplay() (func() error, error) { return func() error { return nil }, nil }
+
+type fakeLD struct{ err error }
+
+func (l fakeLD) Check(context.Context) error { return l.err }
+
+type fakeReplayer struct {
+	plan ldsync.Plan
+}
+
+func (r *fakeReplayer) Plan(context.Context, []journal.Pending) (ldsync.Plan, error) {
+	return r.plan, nil
+}
+func (r *fakeReplayer) Apply(ctx context.Context, plan ldsync.Plan, progress chan<- ldsync.Progress) (ldsync.Counts, error) {
+	defer close(progress)
+	return ldsync.Counts{}, errors.New("fake replayer does not apply")
+}
+
+// testData is three Redis hosts and a store shaped like the fixture.
+func testData() *fakeStore {
+	hosts := []flags.HostStatus{
+		{Host: "relay-a", Up: true, Latency: 1200 * time.Microsecond},
+		{Host: "relay-b", Up: true, Latency: 2 * time.Millisecond},
+		{Host: "relay-c", Up: false, Err: errors.New("dial tcp 10.0.3.7:6379: connection refused")},
+	}
+	on3 := func(up bool) []flags.PrefixOnHost {
+		return []flags.PrefixOnHost{
+			{Host: "relay-a", Present: true, Inited: true, Flags: 10},
+			{Host: "relay-b", Present: true, Inited: up, Flags: 10},
+			{Host: "relay-c"},
+		}
+	}
+	var prefixes []flags.PrefixInfo
+	for _, p := range []string{"mobile-api", "payments", "web-store"} {
+		for _, e := range []string{"production", "staging", "test"} {
+			prefixes = append(prefixes, flags.PrefixInfo{Prefix: flags.ConventionPrefix(p, e), Target: flags.Target{Project: p, Environment: e}, Mapped: true, Hosts: on3(true)})
+		}
+	}
+	prefixes = append(prefixes,
+		flags.PrefixInfo{Prefix: "ld:internal-tools:production", Target: flags.Target{Project: "internal-tools", Environment: "production"}, Mapped: true, Hosts: on3(false)},
+		flags.PrefixInfo{Prefix: "launchdarkly", Hosts: []flags.PrefixOnHost{{Host: "relay-a", Present: true, Inited: true, Flags: 10}}},
+	)
+	// keep the flags package's order: by project, environment; unmapped last
+	order := []flags.PrefixInfo{prefixes[9]}
+	order = append(order, prefixes[:9]...)
+	order = append(order, prefixes[10])
+	s := &fakeStore{disc: flags.Discovery{Hosts: hosts, Prefixes: order}, sets: map[string]flags.FlagSet{}}
+	for _, p := range order {
+		s.sets[p.Prefix] = flagSet(p.Prefix, p.Target, p.Mapped)
+	}
+	return s
+}
+
+func hf(host string, on bool, v int, prereq ...string) flags.HostFlag {
+	off := 1
+	return flags.HostFlag{Host: host, Present: true, On: on, Version: v, OffVariation: &off, Variations: 2, Prerequisites: prereq,
+		Raw: sprintf(`{"key":"x","on":%t,"prerequisites":[],"targets":[],"version":%d,"deleted":false}`, on, v)}
+}
+
+func flagSet(prefix string, t flags.Target, mapped bool) flags.FlagSet {
+	down := flags.HostFlag{Host: "relay-c"}
+	mk := func(key string, a, b flags.HostFlag, deps ...string) flags.Flag {
+		a.Raw = sprintf(`{"key":"%s","on":%t,"version":%d}`, key, a.On, a.Version)
+		return flags.Flag{Key: key, Hosts: []flags.HostFlag{a, b, down}, Dependants: deps}
+	}
+	tomb := flags.HostFlag{Host: "relay-a", Present: true, Deleted: true, Version: 9, Raw: `{"key":"$deleted","version":9,"deleted":true}`}
+	tombB := tomb
+	tombB.Host = "relay-b"
+	fs := []flags.Flag{
+		mk("beta-dashboard", hf("relay-a", false, 3), hf("relay-b", false, 3)),
+		mk("checkout-flow", hf("relay-a", true, 46, "kill-switch-checkout"), hf("relay-b", true, 46, "kill-switch-checkout")),
+		mk("enable-new-pricing", hf("relay-a", true, 12), hf("relay-b", true, 12)),
+		mk("kill-switch-checkout", hf("relay-a", true, 9), hf("relay-b", true, 9), "checkout-flow"),
+		mk("kill-switch-search", hf("relay-a", true, 5), hf("relay-b", true, 4)),
+		mk("legacy-export", hf("relay-a", false, 7), hf("relay-b", false, 7)),
+		mk("maintenance-banner", hf("relay-a", false, 12), hf("relay-b", false, 12)),
+		mk("rate-limits", hf("relay-a", true, 2), hf("relay-b", true, 2)),
+		{Key: "removed-experiment", Hosts: []flags.HostFlag{tomb, tombB, down}},
+		mk("use-fallback-cdn", hf("relay-a", false, 4), hf("relay-b", false, 4)),
+	}
+	hosts := testData0Hosts()
+	return flags.FlagSet{Prefix: prefix, Target: t, Mapped: mapped, Flags: fs, Hosts: hosts}
+}
+
+func testData0Hosts() []flags.HostStatus {
+	return []flags.HostStatus{
+		{Host: "relay-a", Up: true, Latency: 1200 * time.Microsecond},
+		{Host: "relay-b", Up: true, Latency: 2 * time.Millisecond},
+		{Host: "relay-c", Up: false},
+	}
+}

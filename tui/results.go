@@ -1,0 +1,174 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"relaycommander/flags"
+	"relaycommander/journal"
+)
+
+// resultsState is the write results screen: per host, what happened to the last toggle.
+type resultsState struct {
+	change  journal.Change
+	hosts   []string
+	result  flags.ToggleResult
+	err     error
+	running bool
+	done    bool
+}
+
+func (r *resultsState) failedHosts() []string {
+	if r == nil || !r.done {
+		return nil
+	}
+	return r.result.FailedHosts()
+}
+
+func (m *Model) applyToggleDone(msg toggleDoneMsg) tea.Cmd {
+	r := m.results
+	if r == nil {
+		r = &resultsState{}
+		m.results = r
+	}
+	r.running = false
+	r.done = true
+	r.err = msg.err
+	if msg.change.ID != "" || !msg.retry {
+		r.change = msg.change
+	}
+	if msg.retry {
+		// a retry reports only the hosts it wrote: merge them into the first result
+		for _, nh := range msg.result.Hosts {
+			replaced := false
+			for i, oh := range r.result.Hosts {
+				if oh.Host == nh.Host {
+					r.result.Hosts[i] = nh
+					replaced = true
+				}
+			}
+			if !replaced {
+				r.result.Hosts = append(r.result.Hosts, nh)
+			}
+		}
+	} else {
+		r.result = msg.result
+	}
+	written, failed := 0, 0
+	for _, h := range r.result.Hosts {
+		switch h.Outcome {
+		case flags.Written, flags.Unchanged:
+			written++
+		case flags.Failed:
+			failed++
+		}
+	}
+	switch {
+	case msg.err != nil && len(r.result.Hosts) == 0:
+		m.setStatus(r.change.Flag+": "+msg.err.Error(), true)
+	case failed > 0:
+		m.setStatus(sprintf("%s: %d of %d hosts failed; t retries them", r.change.Flag, failed, len(r.result.Hosts)), true)
+	default:
+		m.setStatus(sprintf("%s is %s on %d of %d hosts; recorded in the journal", r.change.Flag, onOff(r.change.After), written, len(r.result.Hosts)), false)
+	}
+	m.log.Info("toggle", "prefix", r.change.Prefix, "flag", r.change.Flag, "on", r.change.After, "id", r.change.ID, "failed", failed, "err", msg.err)
+	return m.refreshCmd()
+}
+
+func (m *Model) updateResults(msg tea.KeyPressMsg) tea.Cmd {
+	switch {
+	case key.Matches(msg, m.keys.Retry):
+		return m.retryCmd()
+	case key.Matches(msg, m.keys.Back):
+		if m.results == nil || !m.results.running {
+			m.screen = screenFlags
+		}
+	}
+	return nil
+}
+
+func (m *Model) resultsView(h int) []string {
+	r := m.results
+	if r == nil {
+		return []string{" no write yet"}
+	}
+	st := m.st
+	c := r.change
+	where := c.Prefix
+	if c.Project != "" {
+		where = c.Project + " / " + c.Environment
+	}
+	var lines []string
+	written := 0
+	for _, hr := range r.result.Hosts {
+		if hr.Outcome == flags.Written || hr.Outcome == flags.Unchanged {
+			written++
+		}
+	}
+	head := sprintf("%s -> %s   %s", st.bold.Render(c.Flag), st.bold.Render(onOff(c.After)), where)
+	switch {
+	case r.running:
+		head += "   writing…"
+	case r.done:
+		head += sprintf("   %d of %d hosts have it", written, len(r.result.Hosts))
+	}
+	lines = append(lines, head)
+	if c.ID != "" {
+		lines = append(lines, st.dim.Render("journal change "+c.ID+" by "+c.Operator+reasonSuffix(c.Reason)))
+	}
+	lines = append(lines, "")
+	if r.running && len(r.result.Hosts) == 0 {
+		for _, hn := range r.hosts {
+			lines = append(lines, "  "+cell(hn, 16)+" "+st.dim.Render("writing…"))
+		}
+	}
+	errW := max(20, m.width-16-12-18-10-6)
+	for _, hr := range r.result.Hosts {
+		var outcome, vers string
+		switch hr.Outcome {
+		case flags.Written:
+			outcome = st.ok.Render(cell("written", 10))
+			vers = sprintf("v%d -> v%d", hr.OldVersion, hr.NewVersion)
+		case flags.Unchanged:
+			outcome = st.ok.Render(cell("unchanged", 10))
+			vers = sprintf("already %s v%d", onOff(hr.OldOn), hr.OldVersion)
+		default:
+			outcome = st.bad.Render(cell("FAILED", 10))
+		}
+		errText := ""
+		if hr.Err != nil {
+			errText = hr.Err.Error()
+		}
+		line := "  " + cell(hr.Host, 16) + " " + outcome + " " + cell(vers, 18) + " " + rcell(fmtLatency(hr.Latency), 7)
+		if errText != "" {
+			line += "  " + st.errText.Render(cell(errText, errW))
+		}
+		lines = append(lines, line)
+	}
+	if r.err != nil {
+		lines = append(lines, "")
+		lines = append(lines, wrapText("error: "+r.err.Error(), m.width-4)...)
+	}
+	lines = append(lines, "")
+	ttl := m.cfg.RelayTTL
+	reach := sprintf("Reaches Relay within its localTtl (%s); ", ttl)
+	if ttl < 0 {
+		reach = "Relay caches forever (negative localTtl): it sees this only after a restart; "
+	}
+	msg := reach + "SDKs streaming from Relay see it only after Relay restarts; daemon-mode SDKs within their cache TTL (Go SDK default 15s)."
+	lines = append(lines, wrapText(msg, m.width-4)...)
+	lines = append(lines, "", st.dim.Render("Recorded in the journal: replay it to LaunchDarkly from the sync screen (3) when it is back."))
+	if len(r.failedHosts()) > 0 && !m.cfg.ReadOnly {
+		lines = append(lines, "", st.key.Render("t")+" retry the failed hosts ("+strings.Join(r.failedHosts(), ", ")+")   "+st.key.Render("esc")+" back to the flags")
+	}
+	return box("Write results", lines, m.width, h, true, st)
+}
+
+func reasonSuffix(r string) string {
+	if r == "" {
+		return ""
+	}
+	return ": " + r
+}

@@ -1,0 +1,498 @@
+package tui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/progress"
+	tea "charm.land/bubbletea/v2"
+
+	"relaycommander/journal"
+	"relaycommander/ldsync"
+)
+
+// syncState is the sync screen: the plan against LaunchDarkly and a replay in progress.
+type syncState struct {
+	seq       int
+	planning  bool
+	checked   bool
+	checkErr  error
+	plan      *ldsync.Plan
+	planErr   error
+	plannedAt time.Time
+	cursor    int
+	auto      bool // R: replay as soon as the plan is in
+
+	running    bool
+	cancelling bool
+	cancel     context.CancelFunc
+	ch         chan ldsync.Progress
+	done       chan replayDoneMsg
+	last       ldsync.Progress
+	results    map[int]itemResult
+	finished   bool
+	counts     ldsync.Counts
+	finalErr   error
+	bar        progress.Model
+}
+
+func ansiTrunc(s string, w int) string { return cell(s, max(w, 1)) }
+
+type itemResult struct {
+	kind string
+	err  error
+}
+
+type planMsg struct {
+	seq      int
+	checkErr error
+	plan     ldsync.Plan
+	err      error
+	at       time.Time
+}
+
+type progressMsg struct{ p ldsync.Progress }
+
+type replayDoneMsg struct {
+	counts ldsync.Counts
+	err    error
+}
+
+type clockMsg struct{}
+
+func (m *Model) enterSync(auto bool) tea.Cmd {
+	m.screen = screenSync
+	if m.ld == nil || m.sync.running {
+		return nil
+	}
+	m.sync.auto = auto && !m.cfg.ReadOnly
+	return m.planCmd()
+}
+
+// planCmd checks LaunchDarkly and the token, then classifies every pending change.
+func (m *Model) planCmd() tea.Cmd {
+	if m.ld == nil || m.rep == nil || m.jr == nil {
+		return nil
+	}
+	m.sync.seq++
+	m.sync.planning = true
+	seq, ld, rep, jr, ctx, now := m.sync.seq, m.ld, m.rep, m.jr, m.ctx, m.now
+	return func() tea.Msg {
+		msg := planMsg{seq: seq}
+		msg.checkErr = ld.Check(ctx)
+		msg.at = now()
+		if msg.checkErr != nil {
+			return msg
+		}
+		pending, err := jr.Pending()
+		if err != nil {
+			msg.err = err
+			return msg
+		}
+		msg.plan, msg.err = rep.Plan(ctx, pending)
+		return msg
+	}
+}
+
+func (m *Model) applyPlan(msg planMsg) tea.Cmd {
+	s := &m.sync
+	if msg.seq != s.seq {
+		return nil
+	}
+	s.planning = false
+	s.checked = true
+	s.checkErr = msg.checkErr
+	s.plannedAt = msg.at
+	m.ldChecked, m.ldErr = msg.at, msg.checkErr
+	if msg.checkErr != nil {
+		s.plan = nil
+		s.auto = false
+		return nil
+	}
+	s.planErr = msg.err
+	if msg.err != nil {
+		s.auto = false
+		return nil
+	}
+	p := msg.plan
+	s.plan = &p
+	s.results = nil
+	s.finished = false
+	s.cursor = min(s.cursor, max(0, len(p.Items)-1))
+	if s.auto {
+		s.auto = false
+		return m.startReplay()
+	}
+	return nil
+}
+
+func sendable(it ldsync.Item) bool {
+	switch it.Status {
+	case ldsync.Ready, ldsync.UnknownBase:
+		return !it.Skip
+	case ldsync.Conflict:
+		return it.Force && !it.Skip
+	}
+	return false
+}
+
+func (m *Model) startReplay() tea.Cmd {
+	s := &m.sync
+	if m.cfg.ReadOnly || s.running || s.plan == nil || m.rep == nil {
+		return nil
+	}
+	n := 0
+	for _, it := range s.plan.Items {
+		if sendable(it) {
+			n++
+		}
+	}
+	if n == 0 {
+		m.setStatus("nothing to replay: no change is ready (decide conflicts with s or f)", false)
+		return nil
+	}
+	plan := ldsync.Plan{Items: append([]ldsync.Item(nil), s.plan.Items...)}
+	ctx, cancel := context.WithCancel(m.ctx)
+	s.running, s.cancelling, s.finished = true, false, false
+	s.cancel = cancel
+	s.ch = make(chan ldsync.Progress, 16)
+	s.done = make(chan replayDoneMsg, 1)
+	s.results = map[int]itemResult{}
+	s.last = ldsync.Progress{Total: n, Index: -1}
+	s.bar = newBar()
+	m.setStatus(sprintf("replaying %d change(s) to LaunchDarkly…", n), false)
+	m.log.Info("replay start", "items", n)
+	rep, jr, ch, done := m.rep, m.jr, s.ch, s.done
+	start := func() tea.Msg {
+		go func() {
+			if jr != nil {
+				unlock, err := jr.LockReplay()
+				if err != nil {
+					close(ch)
+					done <- replayDoneMsg{err: err}
+					return
+				}
+				defer unlock()
+			}
+			counts, err := rep.Apply(ctx, plan, ch)
+			done <- replayDoneMsg{counts: counts, err: err}
+		}()
+		return nextProgress(ch, done)()
+	}
+	return tea.Batch(start, m.clockTick())
+}
+
+// nextProgress waits for the replay's next event; when the channel closes, for its end.
+func nextProgress(ch <-chan ldsync.Progress, done <-chan replayDoneMsg) tea.Cmd {
+	return func() tea.Msg {
+		if p, ok := <-ch; ok {
+			return progressMsg{p: p}
+		}
+		return <-done
+	}
+}
+
+func (m *Model) clockTick() tea.Cmd {
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return clockMsg{} })
+}
+
+func (m *Model) applyProgress(msg progressMsg) tea.Cmd {
+	s := &m.sync
+	if !s.running {
+		return nil
+	}
+	p := msg.p
+	s.last = p
+	s.counts = p.Counts
+	if p.Done {
+		s.results[p.Index] = itemResult{kind: p.Result, err: p.Err}
+		m.log.Info("replay item", "index", p.Index, "flag", p.Item.Pending.Flag, "result", p.Result, "err", p.Err)
+	}
+	return nextProgress(s.ch, s.done)
+}
+
+func (m *Model) applyReplayDone(msg replayDoneMsg) tea.Cmd {
+	s := &m.sync
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.running = false
+	s.finished = true
+	s.counts = msg.counts
+	s.finalErr = msg.err
+	c := msg.counts
+	switch {
+	case msg.err != nil && s.cancelling:
+		m.setStatus("replay cancelled after the change in flight; the rest stays pending", false)
+	case msg.err != nil:
+		m.setStatus("replay: "+msg.err.Error(), true)
+	default:
+		m.setStatus(sprintf("replay done: %d applied, %d in sync, %d verified, %d mismatched, %d failed", c.Applied, c.InSync, c.Verified, c.Mismatched, c.Failed), c.Failed+c.Mismatched > 0)
+	}
+	m.log.Info("replay done", "counts", c, "err", msg.err)
+	return m.refreshCmd()
+}
+
+func (m *Model) cancelReplay() {
+	if m.sync.running && m.sync.cancel != nil {
+		m.sync.cancelling = true
+		m.sync.cancel()
+	}
+}
+
+func (m *Model) syncKeys() []key.Binding {
+	k := m.keys
+	s := &m.sync
+	if m.ld == nil {
+		return nil
+	}
+	if s.running {
+		return enabled(k.CancelReplay)
+	}
+	ks := enabled(k.Up, k.Down, k.Replay, k.Plan)
+	if it, ok := m.syncSelected(); ok && it.Status == ldsync.Conflict {
+		ks = append(ks, enabled(k.Skip, k.Force)...)
+	}
+	return ks
+}
+
+func (m *Model) syncSelected() (ldsync.Item, bool) {
+	s := &m.sync
+	if s.plan == nil || s.cursor < 0 || s.cursor >= len(s.plan.Items) {
+		return ldsync.Item{}, false
+	}
+	return s.plan.Items[s.cursor], true
+}
+
+func (m *Model) updateSync(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.keys
+	s := &m.sync
+	if s.running {
+		if key.Matches(msg, k.CancelReplay) && !s.cancelling {
+			m.cancelReplay()
+			m.setStatus("cancelling after the change in flight…", false)
+		}
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Up):
+		s.cursor = max(0, s.cursor-1)
+	case key.Matches(msg, k.Down):
+		if s.plan != nil {
+			s.cursor = min(len(s.plan.Items)-1, s.cursor+1)
+		}
+	case key.Matches(msg, k.Plan):
+		return m.planCmd()
+	case key.Matches(msg, k.Replay):
+		return m.startReplay()
+	case key.Matches(msg, k.Skip), key.Matches(msg, k.Force):
+		if s.plan == nil || s.cursor >= len(s.plan.Items) {
+			return nil
+		}
+		it := &s.plan.Items[s.cursor]
+		if it.Status != ldsync.Conflict {
+			m.setStatus("only a conflict takes a decision", false)
+			return nil
+		}
+		force := key.Matches(msg, k.Force)
+		it.Force, it.Skip = force, !force
+		if force {
+			m.setStatus(it.Pending.Flag+": will overwrite LaunchDarkly's newer change", false)
+		} else {
+			m.setStatus(it.Pending.Flag+": left pending for later", false)
+		}
+	case key.Matches(msg, k.Back):
+		m.screen = screenFlags
+	}
+	return nil
+}
+
+func (m *Model) syncView(h int) []string {
+	st := m.st
+	s := &m.sync
+	w := m.width - 2
+	if m.ld == nil {
+		lines := []string{
+			"No LaunchDarkly API token is configured, so nothing can be replayed from here.",
+			"",
+			"Every change is safe in " + m.journalDir() + ".",
+			"To replay: give relaycommander an API access token with the Writer role:",
+			"RC_LAUNCHDARKLY_API_TOKEN (or relayCommander's LD_API_KEY) in the",
+			"environment, or launchdarkly.api_token in the config file; then start it",
+			"again and open this screen (3), or run `relaycommander replay`.",
+		}
+		return box("Sync to LaunchDarkly", lines, m.width, h, true, st)
+	}
+	var lines []string
+	switch {
+	case s.planning && !s.checked:
+		lines = append(lines, st.dim.Render("checking LaunchDarkly and reading the plan…"))
+	case s.checkErr != nil:
+		lines = append(lines, st.bad.Render("LaunchDarkly unreachable or token refused")+"  "+fmtAgo(m.now().Sub(s.plannedAt)))
+		lines = append(lines, wrapText(s.checkErr.Error(), w-2)...)
+		lines = append(lines, "", "Changes stay in the journal. p checks again.")
+	case s.planErr != nil:
+		lines = append(lines, st.ok.Render("LaunchDarkly reachable, token accepted"))
+		lines = append(lines, st.errText.Render("plan: "+s.planErr.Error()))
+	case s.plan != nil:
+		lines = append(lines, m.syncSummary()...)
+	}
+	if s.plan != nil && s.checkErr == nil {
+		if s.running || s.finished {
+			lines = append(lines, m.progressLines(w)...)
+		}
+		lines = append(lines, "")
+		lines = append(lines, m.planLines(w, h-2-len(lines)-2)...)
+		if s.finished {
+			c := s.counts
+			lines = append(lines, "", sprintf("verification: %d verified, %d mismatched in LaunchDarkly after the replay", c.Verified, c.Mismatched))
+		}
+	}
+	return box("Sync to LaunchDarkly", lines, m.width, h, true, st)
+}
+
+func (m *Model) journalDir() string {
+	if m.journalPath == "" {
+		return "the journal"
+	}
+	return m.journalPath
+}
+
+func (m *Model) syncSummary() []string {
+	s := &m.sync
+	n := map[ldsync.Status]int{}
+	for _, it := range s.plan.Items {
+		n[it.Status]++
+	}
+	head := "LaunchDarkly " + m.st.ok.Render("reachable, token accepted") + ", checked " + s.plannedAt.In(m.now().Location()).Format("15:04:05")
+	if m.cfg.ReadOnly {
+		head += "   read-only: plan only"
+	}
+	counts := sprintf("plan: %d ready  %d in sync  %d conflict  %d unknown base  %d not replayable",
+		n[ldsync.Ready], n[ldsync.InSync], n[ldsync.Conflict], n[ldsync.UnknownBase], n[ldsync.NotReplayable])
+	return []string{head, counts}
+}
+
+// progressLines is the bar with the tally, then what is in flight or being waited for.
+func (m *Model) progressLines(w int) []string {
+	s := &m.sync
+	p := s.last
+	doneN := len(s.results)
+	total := max(p.Total, 1)
+	s.bar.SetWidth(min(40, w/3))
+	c := s.counts
+	line := "[" + s.bar.ViewAs(float64(doneN)/float64(total)) + "]" + sprintf(" %d/%d done   %d applied  %d in sync  %d failed", doneN, p.Total, c.Applied, c.InSync, c.Failed)
+	var now string
+	switch {
+	case s.running && s.cancelling:
+		now = "cancelling after the change in flight…"
+	case s.running && !p.WaitingUntil.IsZero() && p.WaitingUntil.After(m.now()):
+		left := p.WaitingUntil.Sub(m.now()).Round(time.Second)
+		now = sprintf("waiting %s: %s, until %s", left, p.WaitReason, p.WaitingUntil.In(m.now().Location()).Format("15:04:05"))
+		if p.Item.Pending.Flag != "" {
+			now += ", then " + p.Item.Pending.Flag
+		}
+	case s.running && p.Index >= 0 && !p.Done:
+		now = "sending " + itemName(p.Item.Pending)
+		if p.Attempt > 1 {
+			now += sprintf(" (attempt %d)", p.Attempt)
+		}
+	case s.running:
+		now = "working…"
+	case s.finished && s.finalErr != nil && s.cancelling:
+		now = "cancelled: the rest stays pending"
+	case s.finished && s.finalErr != nil:
+		now = "stopped: " + s.finalErr.Error()
+	case s.finished:
+		now = "done"
+	}
+	return []string{line, now}
+}
+
+func itemName(p journal.Pending) string {
+	if p.Project != "" {
+		return p.Project + "/" + p.Environment + "/" + p.Flag
+	}
+	return p.Prefix + "/" + p.Flag
+}
+
+func (m *Model) planLines(w, h int) []string {
+	st := m.st
+	s := &m.sync
+	if len(s.plan.Items) == 0 {
+		return []string{"Nothing pending: LaunchDarkly has every change."}
+	}
+	out := []string{st.dim.Render("  " + cell("STATUS", 15) + cell("WANT", 5) + "PROJECT/ENVIRONMENT/FLAG")}
+	h = max(2, h-1)
+	// two lines per item: the change, then why
+	per := 2
+	top := max(0, s.cursor-h/per+1)
+	for i := top; i < len(s.plan.Items) && len(out) < h; i++ {
+		it := s.plan.Items[i]
+		status := strings.ToUpper(string(it.Status))
+		detail := it.Reason
+		if it.Status == ldsync.Conflict {
+			switch {
+			case it.Force:
+				status = "FORCE"
+				detail = "will overwrite: " + detail
+			case it.Skip:
+				status = "SKIP"
+				detail = "left pending: " + detail
+			default:
+				if !m.cfg.ReadOnly {
+					detail += "   s skip  f force"
+				}
+			}
+		}
+		if r, ok := s.results[i]; ok {
+			status = resultWord(r.kind)
+			if r.err != nil {
+				detail = r.err.Error()
+			} else {
+				detail = ""
+			}
+		} else if s.running && s.last.Index == i && !s.last.Done {
+			status = "SENDING"
+		}
+		cur := "  "
+		if i == s.cursor && !s.running {
+			cur = "> "
+		}
+		line := cur + cell(status, 15) + cell(onOff(it.Pending.Desired), 5) + itemName(it.Pending)
+		if i == s.cursor && !s.running {
+			line = st.cursor.Render(cell(line, w))
+		}
+		out = append(out, line)
+		if detail != "" {
+			out = append(out, strings.Repeat(" ", 17)+st.dim.Render(ansiTrunc(detail, w-17)))
+		}
+	}
+	return out
+}
+
+func resultWord(kind string) string {
+	switch journal.ReplayKind(kind) {
+	case journal.ReplayApplied:
+		return "APPLIED"
+	case journal.ReplayVerified:
+		return "VERIFIED"
+	case journal.ReplayInSync:
+		return "IN SYNC"
+	case journal.ReplayConflict:
+		return "CONFLICT"
+	case journal.ReplayMismatch:
+		return "MISMATCH"
+	case journal.ReplayFailed:
+		return "FAILED"
+	case "":
+		return "DONE"
+	}
+	return strings.ToUpper(kind)
+}
+
+func newBar() progress.Model {
+	return progress.New(progress.WithFillCharacters('#', '.'), progress.WithoutPercentage())
+}

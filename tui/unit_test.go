@@ -1,0 +1,326 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"relaycommander/journal"
+	"relaycommander/ldsync"
+)
+
+type unit struct {
+	t  *testing.T
+	m  *Model
+	fs *fakeStore
+	fj *fakeJournal
+}
+
+// newUnit builds a model over the stand-ins, sized and loaded, with a fixed clock.
+func newUnit(t *testing.T, w, h int, mod func(*Config)) *unit {
+	t.Helper()
+	cfg := Config{Now: fixedClock, Operator: "alice", AltScreen: true}
+	if mod != nil {
+		mod(&cfg)
+	}
+	m := New(cfg)
+	u := &unit{t: t, m: m, fs: testData(), fj: &fakeJournal{}}
+	m.store, m.jr = u.fs, u.fj
+	m.hostNames = u.fs.HostNames()
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	u.refresh()
+	return u
+}
+
+// refresh runs a refresh command to its message and applies it.
+func (u *unit) refresh() {
+	u.t.Helper()
+	cmd := u.m.refreshCmd()
+	u.apply(cmd)
+	// the first refresh picks the prefix; the set comes with it
+}
+
+// apply runs a command that is not a timer and feeds its message back.
+func (u *unit) apply(cmd tea.Cmd) {
+	u.t.Helper()
+	if cmd == nil {
+		return
+	}
+	msg := cmd()
+	if b, ok := msg.(tea.BatchMsg); ok {
+		for _, c := range b {
+			u.apply(c)
+		}
+		return
+	}
+	_, next := u.m.Update(msg)
+	_ = next // follow-up commands are timers or refreshes the tests run explicitly
+}
+
+// key sends key presses: names like "down", "enter", "space", "esc", "tab" or text.
+func (u *unit) key(keys ...string) tea.Cmd {
+	u.t.Helper()
+	var last tea.Cmd
+	for _, k := range keys {
+		_, last = u.m.Update(keyMsg(k))
+	}
+	return last
+}
+
+func (u *unit) typeText(s string) {
+	for _, r := range s {
+		u.m.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+}
+
+func keyMsg(k string) tea.KeyPressMsg {
+	switch k {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "shift+tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "left":
+		return tea.KeyPressMsg{Code: tea.KeyLeft}
+	case "right":
+		return tea.KeyPressMsg{Code: tea.KeyRight}
+	case "pgdown":
+		return tea.KeyPressMsg{Code: tea.KeyPgDown}
+	case "backspace":
+		return tea.KeyPressMsg{Code: tea.KeyBackspace}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	}
+	r := []rune(k)[0]
+	return tea.KeyPressMsg{Code: r, Text: k}
+}
+
+func (u *unit) view() string { return ansi.Strip(u.m.View().Content) }
+
+func (u *unit) mustSee(s string) {
+	u.t.Helper()
+	if v := u.view(); !strings.Contains(v, s) {
+		u.t.Fatalf("screen lacks %q:\n%s", s, v)
+	}
+}
+
+func (u *unit) mustNotSee(s string) {
+	u.t.Helper()
+	if v := u.view(); strings.Contains(v, s) {
+		u.t.Fatalf("screen shows %q:\n%s", s, v)
+	}
+}
+
+func (u *unit) selected() string {
+	f, _ := u.m.cursorFlag()
+	return f.Key
+}
+
+// goto moves the flag cursor to a key (the pane must have focus).
+func (u *unit) gotoFlag(k string) {
+	u.t.Helper()
+	u.key("g")
+	for range 20 {
+		if u.selected() == k {
+			return
+		}
+		u.key("down")
+	}
+	u.t.Fatalf("flag %s not found; at %s", k, u.selected())
+}
+
+// gotoEnv selects an environment by prefix in the environments pane.
+func (u *unit) gotoEnv(prefix string) {
+	u.t.Helper()
+	u.m.focus = paneEnvs
+	u.key("g")
+	u.apply(u.m.loadFlagsCmd(u.m.selPrefix))
+	for range 20 {
+		if u.m.selPrefix == prefix {
+			u.m.focus = paneFlags
+			return
+		}
+		u.apply(u.key("down"))
+	}
+	u.t.Fatalf("prefix %s not found", prefix)
+}
+
+func pendingKill(desired bool) journal.Pending {
+	v := 9
+	return journal.Pending{
+		Prefix: "ld:web-store:production", Project: "web-store", Environment: "production", Flag: "kill-switch-checkout",
+		BaseOn: true, BaseVersion: &v, Desired: desired,
+		Entries: []journal.Entry{{
+			Change: journal.Change{ID: "c1", Time: testNow.Add(-4 * time.Minute), Operator: "alice", Reason: "payment provider outage",
+				Prefix: "ld:web-store:production", Project: "web-store", Environment: "production", Flag: "kill-switch-checkout",
+				Before: true, After: desired, BaseVersion: &v},
+			OutcomeKnown: true,
+			Outcomes: []journal.HostOutcome{
+				{Host: "relay-a", Outcome: "written", OldOn: true, OldVersion: 9, NewVersion: 10},
+				{Host: "relay-b", Outcome: "written", OldOn: true, OldVersion: 9, NewVersion: 10},
+				{Host: "relay-c", Outcome: "failed", OldVersion: 0, NewVersion: 0, Error: "connection refused"},
+			},
+		}},
+	}
+}
+
+func pendingSearch() journal.Pending {
+	return journal.Pending{
+		Prefix: "ld:payments:staging", Project: "payments", Environment: "staging", Flag: "maintenance-banner",
+		BaseOn: false, Desired: true,
+		Entries: []journal.Entry{{Change: journal.Change{ID: "c2", Time: testNow.Add(-90 * time.Second), Operator: "bob",
+			Prefix: "ld:payments:staging", Flag: "maintenance-banner", Before: false, After: true}}},
+	}
+}
+
+// ---- golden files of every screen at 80x24 and 120x40 ----
+
+func TestGolden(t *testing.T) {
+	screens := []struct {
+		name  string
+		mod   func(*Config)
+		setup func(u *unit)
+	}{
+		{"flags", nil, func(u *unit) {}},
+		{"flags-envs-focus", nil, func(u *unit) { u.key("tab", "down") }},
+		{"flags-filter", nil, func(u *unit) { u.key("/"); u.typeText("kill") }},
+		{"flags-readonly", func(c *Config) { c.ReadOnly = true }, func(u *unit) {}},
+		{"details", nil, func(u *unit) { u.gotoFlag("kill-switch-checkout"); u.key("enter") }},
+		{"confirm-protected", nil, func(u *unit) {
+			u.gotoFlag("kill-switch-checkout")
+			u.key("space")
+			u.typeText("payment provider outage")
+			u.key("tab")
+			u.typeText("kill-switch-che")
+		}},
+		{"confirm-staging", nil, func(u *unit) {
+			u.gotoEnv("ld:web-store:staging")
+			u.gotoFlag("checkout-flow")
+			u.key("t")
+		}},
+		{"results", nil, func(u *unit) {
+			u.gotoFlag("kill-switch-checkout")
+			u.key("space")
+			u.key("tab")
+			u.typeText("kill-switch-checkout")
+			u.key("tab", "y")
+			cmd := u.key("enter")
+			u.apply(cmd)
+		}},
+		{"queue", nil, func(u *unit) {
+			u.fj.pending = []journal.Pending{pendingKill(false), pendingSearch()}
+			u.refresh()
+			u.key("2")
+		}},
+		{"history", nil, func(u *unit) {
+			p := pendingKill(false)
+			u.fj.pending = []journal.Pending{p}
+			u.fj.history = p.Entries
+			u.fj.events = []journal.ReplayEvent{{Time: testNow.Add(-time.Minute), Kind: journal.ReplayFailed, Prefix: p.Prefix, Flag: p.Flag, Error: "LaunchDarkly unreachable"}}
+			u.refresh()
+			u.key("2")
+			u.apply(u.key("enter"))
+		}},
+		{"discard", nil, func(u *unit) {
+			u.fj.pending = []journal.Pending{pendingKill(false)}
+			u.refresh()
+			u.key("2", "d")
+			u.typeText("LaunchDarkly was changed by hand")
+		}},
+		{"sync-no-token", nil, func(u *unit) { u.key("3") }},
+		{"sync-plan", nil, func(u *unit) {
+			u.withLD(samplePlan())
+			u.apply(u.key("3"))
+			u.key("down", "down")
+		}},
+		{"sync-running", nil, func(u *unit) {
+			u.withLD(samplePlan())
+			u.apply(u.key("3"))
+			u.startFakeReplay()
+			u.m.Update(progressMsg{p: ldsync.Progress{Index: 0, Total: 2, Done: true, Result: "applied", Item: samplePlan().Items[0], Counts: ldsync.Counts{Applied: 1}}})
+			u.m.Update(progressMsg{p: ldsync.Progress{Index: 1, Total: 2, Item: samplePlan().Items[1], WaitingUntil: testNow.Add(3 * time.Second), WaitReason: "rate limit (route)"}})
+		}},
+		{"banner", nil, func(u *unit) {
+			u.fj.pending = []journal.Pending{pendingKill(false)}
+			u.refresh() // Redis holds ON on relay-a and relay-b: the write was undone
+		}},
+		{"help", nil, func(u *unit) { u.key("?") }},
+		{"quit-ask", nil, func(u *unit) {
+			u.withLD(samplePlan())
+			u.apply(u.key("3"))
+			u.startFakeReplay()
+			u.key("q")
+		}},
+	}
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		for _, sc := range screens {
+			t.Run(sprintf("%s-%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
+				u := newUnit(t, size[0], size[1], sc.mod)
+				sc.setup(u)
+				v := u.view()
+				checkFrame(t, v, size[0], size[1])
+				golden.RequireEqual(t, v)
+			})
+		}
+	}
+}
+
+// checkFrame asserts the view fills the terminal without overflowing it.
+func checkFrame(t *testing.T, v string, w, h int) {
+	t.Helper()
+	lines := strings.Split(v, "\n")
+	if len(lines) != h {
+		t.Errorf("view has %d lines, terminal %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if ansi.StringWidth(l) > w {
+			t.Errorf("line %d is %d wide, terminal %d: %q", i, ansi.StringWidth(l), w, l)
+		}
+	}
+}
+
+func (u *unit) withLD(plan ldsync.Plan) {
+	u.m.ld = fakeLD{}
+	u.m.rep = &fakeReplayer{plan: plan}
+	u.m.cfg.LD = &ldsync.Client{}
+}
+
+// startFakeReplay puts the sync screen into the running state without a goroutine, so the
+// test controls every progress event.
+func (u *unit) startFakeReplay() {
+	s := &u.m.sync
+	s.running = true
+	s.cancel = func() {}
+	s.ch = make(chan ldsync.Progress)
+	s.done = make(chan replayDoneMsg, 1)
+	s.results = map[int]itemResult{}
+	s.last = ldsync.Progress{Total: 2, Index: -1}
+	s.bar = newBar()
+}
+
+func samplePlan() ldsync.Plan {
+	kill := pendingKill(false)
+	banner := pendingSearch()
+	v13 := 13
+	conflict := journal.Pending{Prefix: "ld:payments:production", Project: "payments", Environment: "production", Flag: "maintenance-banner", BaseOn: false, BaseVersion: &v13, Desired: true}
+	export := journal.Pending{Prefix: "ld:mobile-api:test", Project: "mobile-api", Environment: "test", Flag: "legacy-export", Desired: false, BaseOn: true}
+	return ldsync.Plan{Items: []ldsync.Item{
+		{Pending: kill, Status: ldsync.Ready, LD: ldsync.FlagState{On: true, Version: 9}},
+		{Pending: banner, Status: ldsync.UnknownBase},
+		{Pending: conflict, Status: ldsync.Conflict, Reason: "changed in LaunchDarkly 03:01 (v14, base v13)", LD: ldsync.FlagState{On: true, Version: 14}},
+		{Pending: export, Status: ldsync.NotReplayable, Reason: "405 approval required in this environment"},
+	}}
+}
