@@ -334,3 +334,51 @@ func TestEnvNamesFoldCase(t *testing.T) {
 		t.Errorf("notes %q\n%s", notes, out)
 	}
 }
+
+// Whatever LaunchDarkly calls a project or environment, the file parses in Relay's dialect and
+// the section and variable names come back as written.
+func FuzzNames(f *testing.F) {
+	for _, s := range []string{"Web Store", `a "b" \c`, "tab\there", "new\nline", "\x00nul", "東京", "#;[]=", "\xff\xfe", " ", "9"} {
+		f.Add(s, s+" env")
+	}
+	f.Fuzz(func(t *testing.T, pname, ename string) {
+		projects := []ProjectEnvironments{{Project: ldsync.Project{Key: "p", Name: pname}, Environments: []ldsync.Environment{
+			{Key: "e", Name: ename, SDKKey: "sdk-1"}, {Key: "e2", Name: ename, SDKKey: "sdk-2"},
+		}}}
+		out, _, err := INI(projects, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got relayShape
+		if err := gcfg.ReadStringInto(&got, string(out)); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		if len(got.Environment) != 2 {
+			t.Fatalf("%d sections:\n%s", len(got.Environment), out)
+		}
+		want := displayName(pname, "p") + " - " + displayName(ename, "e")
+		if displayName(ename, "e") == displayName(ename, "e2") {
+			want += " (p/e)" // both environments have the same name
+		}
+		if s, ok := got.Environment[want]; !ok || s.SDKKey != "sdk-1" {
+			t.Errorf("section %q missing or wrong: %v", want, keys(got.Environment))
+		}
+		env, _, err := Env(projects, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vars, _, err := parseEnv(env)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, env)
+		}
+		n := 0
+		for name := range vars {
+			if strings.HasPrefix(name, "LD_ENV_") {
+				n++
+			}
+		}
+		if n != 2 {
+			t.Errorf("%d LD_ENV_ variables:\n%s", n, env)
+		}
+	})
+}
