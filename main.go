@@ -200,7 +200,7 @@ Without a command it starts the terminal UI. Try it with nothing installed: rela
 	a.global = pf
 
 	root.AddCommand(a.demoCmd(), a.flagsCmd(), a.updateCmd(), a.queueCmd(), a.replayCmd(),
-		a.generateCmd(), a.importCmd())
+		a.generateCmd(), a.importCmd(), a.configCmd())
 	for _, c := range root.Commands() {
 		c.SilenceUsage, c.SilenceErrors = true, true
 	}
@@ -230,6 +230,7 @@ type config struct {
 	AltScreen      bool
 	LogFile        string
 	LocalTTL       time.Duration
+	Sources        map[string]string // key -> where its value came from
 }
 
 // configKeys are every configuration key. The environment variable of a key is RC_ followed by
@@ -260,6 +261,9 @@ type loader struct {
 }
 
 func (l *loader) from(key string) string {
+	if i := strings.IndexByte(key, '['); i > 0 {
+		key = key[:i] // redis.hosts[1].addr comes from where redis.hosts does
+	}
 	if s, ok := l.source[key]; ok {
 		return s
 	}
@@ -389,6 +393,9 @@ func loadConfig(s *sys, global *pflag.FlagSet) (*config, []string, error) {
 			if v.InConfig(k) {
 				l.source[k] = file
 			}
+		}
+		if len(prefixes) > 0 {
+			l.source["prefixes"] = file
 		}
 		if w := worldReadableSecret(file, tokenInFile, "launchdarkly.api_token"); w != "" {
 			warnings = append(warnings, w)
@@ -849,7 +856,7 @@ func baseURL(s string) (string, error) {
 }
 
 func (l *loader) decode(s *sys, file string, prefixes map[string]flags.Target) (*config, error) {
-	c := &config{File: file, Prefixes: prefixes}
+	c := &config{File: file, Prefixes: prefixes, Sources: l.source}
 	var err error
 	if c.Operator, err = l.str("operator"); err != nil {
 		return nil, err
@@ -2412,6 +2419,90 @@ in place; importing the same queue twice records it once.`,
 					"Redo them by hand with relaycommander update if they matter", len(problems))}
 			}
 			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// ---------------------------------------------------------------------------------------------
+// config
+
+func (a *app) configCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "config [--json]",
+		Short: "Show the effective configuration and where each value comes from (the token is never shown)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			jd, err := cfg.journalDir()
+			if err != nil {
+				jd = ""
+			}
+			var hosts []string
+			for _, h := range cfg.Hosts {
+				desc := h.Name
+				if h.Name != h.Addr {
+					desc += "=" + hostName(h.Addr)
+				}
+				if h.TLS || strings.HasPrefix(h.Addr, "rediss://") {
+					desc += " (TLS)"
+				}
+				hosts = append(hosts, desc)
+			}
+			var prefixes []string
+			for _, p := range slices.Sorted(maps.Keys(cfg.Prefixes)) {
+				prefixes = append(prefixes, p+"="+cfg.Prefixes[p].Project+"/"+cfg.Prefixes[p].Environment)
+			}
+			token := "not set"
+			if cfg.LDToken != "" {
+				token = "set"
+			}
+			values := map[string]string{
+				"operator": cfg.Operator, "redis.hosts": strings.Join(hosts, ", "),
+				"redis.dial_timeout": cfg.DialTimeout.String(), "redis.command_timeout": cfg.CommandTimeout.String(),
+				"prefixes": strings.Join(prefixes, ", "), "relay_configs": strings.Join(cfg.RelayConfigs, ", "),
+				"launchdarkly.base_url": cfg.LDBaseURL, "launchdarkly.api_token": token,
+				"launchdarkly.timeout": cfg.LDTimeout.String(), "journal_dir": jd,
+				"protected_environments": strings.Join(cfg.Protected, ", "), "ui.refresh": cfg.Refresh.String(),
+				"ui.read_only": strconv.FormatBool(cfg.ReadOnly), "ui.alt_screen": strconv.FormatBool(cfg.AltScreen),
+				"ui.log_file": cfg.LogFile, "relay.local_ttl": cfg.LocalTTL.String(),
+			}
+			from := func(k string) string {
+				if src, ok := cfg.Sources[k]; ok {
+					return src
+				}
+				return "default"
+			}
+			if asJSON {
+				type entry struct {
+					Value string `json:"value"`
+					From  string `json:"from"`
+				}
+				out := struct {
+					File   string           `json:"file"`
+					Values map[string]entry `json:"values"`
+				}{cfg.File, map[string]entry{}}
+				for _, k := range configKeys {
+					out.Values[k] = entry{values[k], from(k)}
+				}
+				return writeJSON(a.sys.stdout, out)
+			}
+			file := cfg.File
+			if file == "" {
+				file = "none (looked for ./relaycommander.yaml and $XDG_CONFIG_HOME/relaycommander/config.yaml)"
+			}
+			fmt.Fprintf(a.sys.stdout, "configuration file: %s\n\n", file)
+			w := tabwriter.NewWriter(a.sys.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "KEY\tVALUE\tFROM")
+			for _, k := range configKeys {
+				fmt.Fprintf(w, "%s\t%s\t%s\n", k, values[k], from(k))
+			}
+			return w.Flush()
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

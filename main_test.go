@@ -1,0 +1,816 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"relaycommander/flags/fixture"
+	"relaycommander/flags/redistest"
+	"relaycommander/journal"
+	"relaycommander/ldsync/ldfake"
+)
+
+// got is one command's outcome.
+type got struct {
+	code           int
+	stdout, stderr string
+}
+
+// harness runs commands through cobra with an injected environment: nothing of the real
+// environment, working directory or terminal is used.
+type harness struct {
+	t       *testing.T
+	env     map[string]string
+	dir     string
+	journal string
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	h := &harness{t: t, dir: t.TempDir(), journal: filepath.Join(t.TempDir(), "journal")}
+	h.env = map[string]string{"RC_JOURNAL_DIR": h.journal}
+	return h
+}
+
+// run runs a command line; tty says whether stdin is a terminal, stdin is what the user types.
+func (h *harness) run(stdin string, tty bool, args ...string) got {
+	h.t.Helper()
+	var out, errb strings.Builder
+	s := &sys{
+		stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb,
+		env: h.env, dir: h.dir, stdinTTY: tty,
+		operator: func() string { return "os-user" },
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	code := run(ctx, s, args)
+	return got{code, out.String(), errb.String()}
+}
+
+func (h *harness) ok(args ...string) got {
+	h.t.Helper()
+	g := h.run("", false, args...)
+	if g.code != 0 {
+		h.t.Fatalf("relaycommander %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), g.code, g.stdout, g.stderr)
+	}
+	return g
+}
+
+func (h *harness) write(name, content string, perm os.FileMode) string {
+	h.t.Helper()
+	p := filepath.Join(h.dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), perm); err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
+func decode[T any](t *testing.T, s string) T {
+	t.Helper()
+	var v T
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("output is not the expected JSON: %v\n%s", err, s)
+	}
+	return v
+}
+
+func wantCode(t *testing.T, g got, code int, stderrHas ...string) {
+	t.Helper()
+	if g.code != code {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", g.code, code, g.stdout, g.stderr)
+	}
+	for _, s := range stderrHas {
+		if !strings.Contains(g.stderr, s) {
+			t.Errorf("stderr lacks %q:\n%s", s, g.stderr)
+		}
+	}
+}
+
+// twoHosts starts two real redis-servers loaded with the Relay fixture and points the
+// configuration at them.
+func twoHosts(t *testing.T, h *harness) (a, b *redistest.Server) {
+	t.Helper()
+	a, b = redistest.StartWithFixture(t), redistest.StartWithFixture(t)
+	h.env["RC_REDIS_HOSTS"] = a.Addr + "," + b.Addr
+	return a, b
+}
+
+// stored reads a flag's on and version from one server.
+func stored(t *testing.T, s *redistest.Server, prefix, key string) (bool, int) {
+	t.Helper()
+	raw, err := s.Client().HGet(context.Background(), prefix+":features", key).Result()
+	if err != nil {
+		t.Fatalf("HGET %s %s on %s: %v", prefix, key, s.Addr, err)
+	}
+	var f struct {
+		On      bool `json:"on"`
+		Version int  `json:"version"`
+	}
+	if err := json.Unmarshal([]byte(raw), &f); err != nil {
+		t.Fatalf("flag %s on %s: %v", key, s.Addr, err)
+	}
+	return f.On, f.Version
+}
+
+// listener is a TCP port that counts connections: the proof that nothing dialled it.
+func listener(t *testing.T) (string, *atomic.Int32) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	var n atomic.Int32
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			c.Close()
+		}
+	}()
+	return l.Addr().String(), &n
+}
+
+// ---------------------------------------------------------------------------------------------
+
+func TestHelpAndUsageErrorsTouchNothing(t *testing.T) {
+	h := newHarness(t)
+	addr, dials := listener(t)
+	h.env["REDIS_HOSTS"] = addr
+	h.env["LD_API_KEY"] = "api-secret"
+	h.env["RC_LAUNCHDARKLY_BASE_URL"] = "http://" + addr
+
+	g := h.ok("--help")
+	if !strings.Contains(g.stdout, "Usage:") || !strings.Contains(g.stdout, "update") {
+		t.Errorf("--help output:\n%s", g.stdout)
+	}
+	h.ok("update", "--help")
+	h.ok("replay", "--help")
+	for _, args := range [][]string{
+		{"bogus"},
+		{"flags", "--bogus"},
+		{"flags", "-e", "production"},
+		{"update", "-p", "web-store", "-e", "staging", "-f", "beta-dashboard"},
+		{"update", "-p", "web-store", "-e", "staging", "-f", "beta-dashboard", "-s", "maybe"},
+		{"update", "-f", "x", "-s", "on"},
+		{"import-relaycommander"},
+		{"generate-relay-config"},
+		{"generate-relay-config", "-p", "web-store", "--format", "yaml"},
+		{"queue", "extra"},
+	} {
+		g := h.run("", false, args...)
+		wantCode(t, g, exitUsage, "Run 'relaycommander")
+		if g.stdout != "" {
+			t.Errorf("%v: usage error printed to stdout: %q", args, g.stdout)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := dials.Load(); n != 0 {
+		t.Errorf("--help and usage errors opened %d connections", n)
+	}
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	h := newHarness(t)
+	delete(h.env, "RC_JOURNAL_DIR")
+	type entry struct {
+		Value string `json:"value"`
+		From  string `json:"from"`
+	}
+	type out struct {
+		File   string           `json:"file"`
+		Values map[string]entry `json:"values"`
+	}
+	get := func(args ...string) out {
+		t.Helper()
+		return decode[out](t, h.ok(append([]string{"config", "--json"}, args...)...).stdout)
+	}
+
+	// Defaults.
+	o := get()
+	if o.File != "" || o.Values["operator"].Value != "os-user" || o.Values["ui.refresh"].Value != "5s" ||
+		o.Values["protected_environments"].Value != "production" || o.Values["launchdarkly.base_url"].Value != "https://app.launchdarkly.com" {
+		t.Errorf("defaults: %+v", o)
+	}
+
+	// File beats default.
+	file := h.write("relaycommander.yaml", `
+operator: file-op
+journal_dir: from-file
+ui:
+  refresh: 7s
+launchdarkly:
+  base_url: eu
+`, 0o600)
+	o = get()
+	if o.File != file || o.Values["operator"] != (entry{"file-op", file}) || o.Values["ui.refresh"].Value != "7s" ||
+		o.Values["journal_dir"].Value != filepath.Join(h.dir, "from-file") || o.Values["launchdarkly.base_url"].Value != "https://app.eu.launchdarkly.com" {
+		t.Errorf("file: %+v", o)
+	}
+
+	// Environment beats file.
+	h.env["RC_OPERATOR"] = "env-op"
+	h.env["RC_UI_REFRESH"] = "9s"
+	o = get()
+	if o.Values["operator"] != (entry{"env-op", "environment RC_OPERATOR"}) || o.Values["ui.refresh"].Value != "9s" ||
+		o.Values["journal_dir"].Value != filepath.Join(h.dir, "from-file") {
+		t.Errorf("environment: %+v", o)
+	}
+
+	// Flag beats environment.
+	o = get("--operator", "flag-op", "--journal-dir", "/tmp/flag-journal")
+	if o.Values["operator"] != (entry{"flag-op", "flag --operator"}) || o.Values["journal_dir"].Value != "/tmp/flag-journal" ||
+		o.Values["ui.refresh"].Value != "9s" {
+		t.Errorf("flag: %+v", o)
+	}
+
+	// --config beats ./relaycommander.yaml; $XDG_CONFIG_HOME is the last place looked.
+	other := h.write("other.yaml", "ui:\n  refresh: 11s\n", 0o600)
+	o = get("--config", "other.yaml")
+	if o.File != other || o.Values["ui.refresh"].Value != "9s" { // the environment still wins
+		t.Errorf("--config: %+v", o)
+	}
+	delete(h.env, "RC_UI_REFRESH")
+	if o = get("--config", other); o.Values["ui.refresh"].Value != "11s" {
+		t.Errorf("--config: %+v", o)
+	}
+	os.Remove(file)
+	xdg := t.TempDir()
+	h.env["XDG_CONFIG_HOME"] = xdg
+	os.MkdirAll(filepath.Join(xdg, "relaycommander"), 0o700)
+	os.WriteFile(filepath.Join(xdg, "relaycommander", "config.yaml"), []byte("ui:\n  refresh: 13s\n"), 0o600)
+	if o = get(); o.Values["ui.refresh"].Value != "13s" || o.File != filepath.Join(xdg, "relaycommander", "config.yaml") {
+		t.Errorf("XDG_CONFIG_HOME: %+v", o)
+	}
+}
+
+func TestRelayCommanderEnvironmentAndDotEnv(t *testing.T) {
+	h := newHarness(t)
+	a, b := redistest.StartWithFixture(t), redistest.StartWithFixture(t)
+
+	// REDIS_HOSTS with and without ports; a bare host gets 6379 (checked without dialling it).
+	h.env["REDIS_HOSTS"] = "redis-one, " + a.Addr
+	h.env["LD_API_KEY"] = "api-from-ld-api-key"
+	type entry struct{ Value, From string }
+	cfg := decode[struct {
+		File   string
+		Values map[string]entry
+	}](t, h.ok("config", "--json").stdout)
+	if cfg.Values["redis.hosts"].Value != "redis-one:6379, "+a.Addr || cfg.Values["redis.hosts"].From != "environment REDIS_HOSTS" {
+		t.Errorf("REDIS_HOSTS: %+v", cfg.Values["redis.hosts"])
+	}
+	if cfg.Values["launchdarkly.api_token"] != (entry{"set", "environment LD_API_KEY"}) {
+		t.Errorf("LD_API_KEY: %+v", cfg.Values["launchdarkly.api_token"])
+	}
+
+	// The hosts REDIS_HOSTS names are the ones read.
+	h.env["REDIS_HOSTS"] = a.Addr + "," + b.Addr
+	list := decode[flagsListJSON](t, h.ok("flags", "--json").stdout)
+	if len(list.Hosts) != 2 || list.Hosts[0].Name != a.Addr || list.Hosts[1].Name != b.Addr || !list.Hosts[0].Up || !list.Hosts[1].Up {
+		t.Errorf("hosts from REDIS_HOSTS: %+v", list.Hosts)
+	}
+
+	// RC_REDIS_HOSTS wins over REDIS_HOSTS.
+	h.env["RC_REDIS_HOSTS"] = b.Addr
+	list = decode[flagsListJSON](t, h.ok("flags", "--json").stdout)
+	if len(list.Hosts) != 1 || list.Hosts[0].Name != b.Addr {
+		t.Errorf("RC_REDIS_HOSTS over REDIS_HOSTS: %+v", list.Hosts)
+	}
+
+	// .env in the working directory, as relayCommander's users keep it; the real
+	// environment wins over it.
+	delete(h.env, "RC_REDIS_HOSTS")
+	delete(h.env, "REDIS_HOSTS")
+	delete(h.env, "LD_API_KEY")
+	h.write(".env", "REDIS_HOSTS="+a.Addr+"\nLD_API_KEY=api-from-dotenv\nRC_OPERATOR=dotenv-op\n", 0o600)
+	cfg = decode[struct {
+		File   string
+		Values map[string]entry
+	}](t, h.ok("config", "--json").stdout)
+	if cfg.Values["redis.hosts"].Value != a.Addr || cfg.Values["operator"].Value != "dotenv-op" || cfg.Values["launchdarkly.api_token"].Value != "set" {
+		t.Errorf(".env: %+v", cfg.Values)
+	}
+	h.env["RC_OPERATOR"] = "real-env-op"
+	cfg = decode[struct {
+		File   string
+		Values map[string]entry
+	}](t, h.ok("config", "--json").stdout)
+	if cfg.Values["operator"].Value != "real-env-op" {
+		t.Errorf("the real environment must win over .env: %+v", cfg.Values["operator"])
+	}
+	list = decode[flagsListJSON](t, h.ok("flags", "--json").stdout)
+	if len(list.Hosts) != 1 || list.Hosts[0].Name != a.Addr {
+		t.Errorf("hosts from .env: %+v", list.Hosts)
+	}
+
+	// A broken .env stops everything with its name.
+	h.write(".env", "this is not an env file\n", 0o600)
+	wantCode(t, h.run("", false, "flags"), exitError, ".env")
+}
+
+func TestBadConfiguration(t *testing.T) {
+	addr, dials := listener(t)
+	cases := []struct {
+		name string
+		file string
+		env  map[string]string
+		args []string
+		want []string
+	}{
+		{"bad duration", "redis:\n  dial_timeout: 5x\n", nil, nil, []string{"redis.dial_timeout", `"5x" is not a duration`}},
+		{"duration without unit", "ui:\n  refresh: 5\n", nil, nil, []string{"ui.refresh", "no unit"}},
+		{"host without address", "redis:\n  hosts:\n    - name: a\n      addr: " + addr + "\n    - name: b\n", nil, nil, []string{"redis.hosts[1]", "no addr"}},
+		{"bad URL scheme", "redis:\n  hosts:\n    - addr: http://x:1\n", nil, nil, []string{"redis.hosts[0]", "unknown scheme"}},
+		{"bad port", "", map[string]string{"RC_REDIS_HOSTS": "h:port"}, nil, []string{"redis.hosts[0]", "RC_REDIS_HOSTS", "port"}},
+		{"duplicate host names", "", map[string]string{"REDIS_HOSTS": addr + "," + addr}, nil, []string{"two hosts are named"}},
+		{"unknown base URL", "launchdarkly:\n  base_url: ftp://ld.example\n", nil, nil, []string{"launchdarkly.base_url", "ftp://ld.example"}},
+		{"unknown key", "redis:\n  hostz: []\n", nil, nil, []string{"line 2", "unknown key redis.hostz"}},
+		{"not YAML", "redis: [\n", nil, nil, []string{"relaycommander.yaml"}},
+		{"bad boolean", "", map[string]string{"RC_UI_READ_ONLY": "maybe"}, nil, []string{"ui.read_only", "RC_UI_READ_ONLY", "not true or false"}},
+		{"missing password variable", "redis:\n  hosts:\n    - addr: " + addr + "\n      password_env: RELAY_REDIS_PW\n", nil, nil, []string{"password_env", "RELAY_REDIS_PW is not set"}},
+		{"bad prefix mapping", "prefixes:\n  custom:\n    project: p\n", nil, nil, []string{"prefixes", "needs a prefix, a project and an environment"}},
+		{"missing --config", "", nil, []string{"--config", "nope.yaml"}, []string{"nope.yaml does not exist"}},
+		{"missing relay config", "relay_configs: [missing.ini]\n", nil, nil, []string{"relay_configs", "missing.ini"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			if !strings.Contains(c.file, "hosts") {
+				h.env["REDIS_HOSTS"] = addr // else the environment would win over the file's hosts
+			}
+			for k, v := range c.env {
+				h.env[k] = v
+			}
+			if c.file != "" {
+				h.write("relaycommander.yaml", c.file, 0o600)
+			}
+			g := h.run("", false, append(c.args, "flags")...)
+			wantCode(t, g, exitError, c.want...)
+		})
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := dials.Load(); n != 0 {
+		t.Errorf("a bad configuration still opened %d connections", n)
+	}
+}
+
+func TestTokenInWorldReadableFileWarns(t *testing.T) {
+	h := newHarness(t)
+	h.write("relaycommander.yaml", "launchdarkly:\n  api_token: api-in-file\n", 0o644)
+	g := h.ok("config")
+	if !strings.Contains(g.stderr, "readable by every user") || !strings.Contains(g.stderr, "chmod 600") {
+		t.Errorf("no warning about a world-readable token:\n%s", g.stderr)
+	}
+	if strings.Contains(g.stdout+g.stderr, "api-in-file") {
+		t.Errorf("the token was printed")
+	}
+	os.Chmod(filepath.Join(h.dir, "relaycommander.yaml"), 0o600)
+	if g := h.ok("config"); strings.Contains(g.stderr, "readable by every user") {
+		t.Errorf("warning for a private file:\n%s", g.stderr)
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+// flags
+
+type flagsListJSON struct {
+	Hosts    []hostJSON   `json:"hosts"`
+	Prefixes []prefixJSON `json:"prefixes"`
+}
+
+type flagsOneJSON struct {
+	Prefix      string     `json:"prefix"`
+	Project     string     `json:"project"`
+	Environment string     `json:"environment"`
+	Mapped      bool       `json:"mapped"`
+	Hosts       []hostJSON `json:"hosts"`
+	Flags       []flagJSON `json:"flags"`
+}
+
+func TestFlags(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	fx := fixture.Load()
+
+	list := decode[flagsListJSON](t, h.ok("flags", "--json").stdout)
+	if len(list.Prefixes) != len(fx) {
+		t.Errorf("%d prefixes, the fixture has %d", len(list.Prefixes), len(fx))
+	}
+	for _, p := range list.Prefixes {
+		want, ok := fx[p.Prefix]
+		if !ok {
+			t.Errorf("prefix %s is not in the fixture", p.Prefix)
+			continue
+		}
+		if len(p.Hosts) != 2 || !p.Hosts[0].Present || p.Hosts[0].Inited != want.Inited || p.Hosts[1].Flags != len(want.Features) {
+			t.Errorf("prefix %s: %+v", p.Prefix, p.Hosts)
+		}
+		if p.Prefix == "launchdarkly" && p.Mapped {
+			t.Errorf("launchdarkly is mapped without a mapping")
+		}
+	}
+
+	// One project.
+	g := h.ok("flags", "-p", "web-store")
+	if !strings.Contains(g.stdout, "ld:web-store:staging") || strings.Contains(g.stdout, "ld:payments:") {
+		t.Errorf("flags -p web-store:\n%s", g.stdout)
+	}
+
+	// One environment, state per host.
+	one := decode[flagsOneJSON](t, h.ok("flags", "-p", "web-store", "-e", "staging", "--json").stdout)
+	if one.Prefix != "ld:web-store:staging" || one.Project != "web-store" || !one.Mapped || len(one.Flags) != len(fx["ld:web-store:staging"].Features) {
+		t.Fatalf("flags -p -e: %+v", one)
+	}
+	for _, f := range one.Flags {
+		if len(f.Hosts) != 2 || f.Hosts[0].Host != a.Addr || f.Hosts[1].Host != b.Addr || !f.Agree {
+			t.Errorf("flag %s: %+v", f.Key, f)
+		}
+		if f.Hosts[0].Deleted {
+			continue
+		}
+		on, ver := stored(t, a, one.Prefix, f.Key)
+		if f.Hosts[0].On != on || f.Hosts[0].Version != ver {
+			t.Errorf("flag %s: shown %v v%d, stored %v v%d", f.Key, f.Hosts[0].On, f.Hosts[0].Version, on, ver)
+		}
+	}
+
+	// An explicit prefix mapping names a prefix the convention cannot.
+	h.write("relaycommander.yaml", "prefixes:\n  launchdarkly:\n    project: legacy\n    environment: prod\n", 0o600)
+	one = decode[flagsOneJSON](t, h.ok("flags", "-p", "legacy", "-e", "prod", "--json").stdout)
+	if one.Prefix != "launchdarkly" || !one.Mapped {
+		t.Errorf("mapped prefix: %+v", one)
+	}
+
+	// Unknown prefix: an error that says how to list them.
+	wantCode(t, h.run("", false, "flags", "-p", "nope", "-e", "prod"), exitError, "ld:nope:prod", "relaycommander flags")
+
+	// One host down: the other's data, and exit 3.
+	b.Stop()
+	g = h.run("", false, "flags", "-p", "web-store", "-e", "staging", "--json")
+	wantCode(t, g, exitPartial, b.Addr)
+	one = decode[flagsOneJSON](t, g.stdout)
+	if one.Hosts[0].Up != true || one.Hosts[1].Up != false || len(one.Flags) == 0 {
+		t.Errorf("one host down: %+v", one.Hosts)
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+// update
+
+type updateOut struct {
+	Change      journal.Change   `json:"change"`
+	Hosts       []hostResultJSON `json:"hosts"`
+	FailedHosts []string         `json:"failedHosts"`
+	Journal     string           `json:"journal"`
+}
+
+type queueOut struct {
+	Journal string        `json:"journal"`
+	Pending []pendingJSON `json:"pending"`
+}
+
+func TestUpdateWritesEveryHostAndTheJournal(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	const prefix, key = "ld:web-store:staging", "beta-dashboard"
+	on0, v0 := stored(t, a, prefix, key)
+	if !on0 {
+		t.Fatalf("fixture changed: %s is off", key)
+	}
+
+	g := h.ok("update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "off", "--reason", "checkout 500s", "--yes", "--json")
+	u := decode[updateOut](t, g.stdout)
+	if u.Change.Flag != key || u.Change.Prefix != prefix || u.Change.Before != true || u.Change.After != false ||
+		u.Change.BaseVersion == nil || *u.Change.BaseVersion != v0 || u.Change.Operator != "os-user" || u.Change.Reason != "checkout 500s" ||
+		u.Change.ID == "" || len(u.FailedHosts) != 0 || u.Journal != h.journal {
+		t.Errorf("update --json: %+v", u)
+	}
+	if len(u.Hosts) != 2 {
+		t.Fatalf("hosts: %+v", u.Hosts)
+	}
+	for i, s := range []*redistest.Server{a, b} {
+		on, v := stored(t, s, prefix, key)
+		if on || v != v0+1 {
+			t.Errorf("host %s: on=%v v%d, want off v%d", s.Addr, on, v, v0+1)
+		}
+		if u.Hosts[i].Outcome != "written" || u.Hosts[i].NewVersion != v0+1 {
+			t.Errorf("host result %+v", u.Hosts[i])
+		}
+	}
+	for _, s := range []string{"Relay", "localTtl 30s", "Relay restarts", "relaycommander replay"} {
+		if !strings.Contains(g.stderr, s) {
+			t.Errorf("the note on how the change reaches Relay lacks %q:\n%s", s, g.stderr)
+		}
+	}
+
+	// The journal has it.
+	q := decode[queueOut](t, h.ok("queue", "--json").stdout)
+	if len(q.Pending) != 1 || q.Pending[0].Flag != key || q.Pending[0].Desired || !q.Pending[0].BaseOn ||
+		len(q.Pending[0].Changes) != 1 || q.Pending[0].Changes[0].ID != u.Change.ID || len(q.Pending[0].Changes[0].Hosts) != 2 {
+		t.Errorf("queue: %+v", q)
+	}
+	if g := h.ok("queue"); !strings.Contains(g.stdout, "web-store/staging") || !strings.Contains(g.stdout, key) {
+		t.Errorf("queue:\n%s", g.stdout)
+	}
+
+	// The alias of the original, and text output; the same state again is a no-op.
+	g = h.ok("update-redis", "-p", "web-store", "-e", "staging", "-f", key, "-s", "off", "--yes")
+	if !strings.Contains(g.stdout, "already OFF on every host") {
+		t.Errorf("no-op:\n%s", g.stdout)
+	}
+	if q := decode[queueOut](t, h.ok("queue", "--json").stdout); len(q.Pending[0].Changes) != 1 {
+		t.Errorf("a no-op was journaled: %+v", q.Pending[0].Changes)
+	}
+}
+
+func TestUpdateConfirmation(t *testing.T) {
+	h := newHarness(t)
+	a, _ := twoHosts(t, h)
+	const key = "use-fallback-cdn"
+	args := []string{"update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "off"}
+	_, v0 := stored(t, a, "ld:web-store:staging", key)
+	unchanged := func() {
+		t.Helper()
+		if on, v := stored(t, a, "ld:web-store:staging", key); !on || v != v0 {
+			t.Fatalf("written without confirmation: on=%v v%d", on, v)
+		}
+		if _, err := os.Stat(h.journal); err == nil {
+			if q := decode[queueOut](t, h.ok("queue", "--json").stdout); len(q.Pending) != 0 {
+				t.Fatalf("journaled without confirmation: %+v", q.Pending)
+			}
+		}
+	}
+
+	// Not a terminal and no --yes: refused.
+	wantCode(t, h.run("y\n", false, args...), exitUsage, "--yes", "nothing was changed")
+	unchanged()
+	// A terminal, answered no, or nothing.
+	wantCode(t, h.run("n\n", true, args...), exitError, "not confirmed")
+	unchanged()
+	wantCode(t, h.run("", true, args...), exitError, "not confirmed")
+	unchanged()
+	// Yes.
+	g := h.run("y\n", true, args...)
+	wantCode(t, g, exitOK, "[y/N]")
+	if on, v := stored(t, a, "ld:web-store:staging", key); on || v != v0+1 {
+		t.Errorf("after yes: on=%v v%d", on, v)
+	}
+
+	// A protected environment (production by default) needs the flag key typed.
+	pargs := []string{"update", "-p", "web-store", "-e", "production", "-f", key, "-s", "on"}
+	_, pv := stored(t, a, "ld:web-store:production", key)
+	wantCode(t, h.run("y\n", true, pargs...), exitError, "Type "+key+" to confirm")
+	if on, _ := stored(t, a, "ld:web-store:production", key); on {
+		t.Fatalf("protected environment written after a mere y")
+	}
+	wantCode(t, h.run(key+"\n", true, pargs...), exitOK)
+	if on, v := stored(t, a, "ld:web-store:production", key); !on || v != pv+1 {
+		t.Errorf("protected after typing the key: on=%v v%d", on, v)
+	}
+
+	// protected_environments is configurable.
+	h.env["RC_PROTECTED_ENVIRONMENTS"] = "staging,test"
+	wantCode(t, h.run("y\n", true, "update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "on"), exitError, "Type "+key)
+
+	// Read-only refuses.
+	wantCode(t, h.run("", false, "update", "-p", "web-store", "-e", "test", "-f", key, "-s", "on", "--yes", "--read-only"), exitError, "read_only")
+}
+
+func TestUpdateWithOneHostDown(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	h.env["RC_REDIS_DIAL_TIMEOUT"] = "300ms"
+	h.env["RC_REDIS_COMMAND_TIMEOUT"] = "300ms"
+	const prefix, key = "ld:payments:staging", "kill-switch-search"
+	on0, v0 := stored(t, a, prefix, key)
+	b.Stop()
+	g := h.run("", false, "update", "-p", "payments", "-e", "staging", "-f", key, "-s", onOffArg(!on0), "--yes", "--json")
+	wantCode(t, g, exitPartial, "1 of 2 hosts failed", b.Addr)
+	u := decode[updateOut](t, g.stdout)
+	if len(u.FailedHosts) != 1 || u.FailedHosts[0] != b.Addr || u.Hosts[0].Outcome != "written" || u.Hosts[1].Outcome != "failed" || u.Hosts[1].Error == "" {
+		t.Errorf("one host down: %+v", u)
+	}
+	if on, v := stored(t, a, prefix, key); on == on0 || v != v0+1 {
+		t.Errorf("the reachable host was not written: on=%v v%d", on, v)
+	}
+	q := decode[queueOut](t, h.ok("queue", "--json").stdout)
+	if len(q.Pending) != 1 || len(q.Pending[0].Changes[0].Hosts) != 2 {
+		t.Errorf("journal after a partial write: %+v", q)
+	}
+}
+
+func onOffArg(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func TestUpdateUnknownFlagAndTombstone(t *testing.T) {
+	h := newHarness(t)
+	twoHosts(t, h)
+	wantCode(t, h.run("", false, "update", "-p", "web-store", "-e", "staging", "-f", "no-such-flag", "-s", "on", "--yes"), exitError, "no-such-flag", "nothing was changed")
+	wantCode(t, h.run("", false, "update", "-p", "web-store", "-e", "staging", "-f", "removed-experiment", "-s", "on", "--yes"), exitError, "removed-experiment", "nothing was changed")
+	if _, err := os.Stat(h.journal); err == nil {
+		if q := decode[queueOut](t, h.ok("queue", "--json").stdout); len(q.Pending) != 0 {
+			t.Errorf("journaled a refused change: %+v", q.Pending)
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+// import-relaycommander
+
+func TestImportRelayCommanderQueue(t *testing.T) {
+	h := newHarness(t)
+	todo := filepath.Join(h.dir, "replay", "toDo")
+	os.MkdirAll(todo, 0o755)
+	files := []struct{ name, line string }{
+		// relayCommander wrote one file per Redis host per change.
+		{"a1.txt", "rc update-ld-api -p web-store -e production -f beta-dashboard -s off"},
+		{"a2.txt", "rc update-ld-api -p web-store -e production -f beta-dashboard -s off"},
+		{"b1.txt", "rc update-ld-api -p payments -e staging -f rate-limits -s on"},
+		{"bad.txt", "rc update-ld-api -p x -e y -f z -s on; rm -rf /"},
+	}
+	for i, f := range files {
+		p := filepath.Join(todo, f.name)
+		os.WriteFile(p, []byte(f.line), 0o644)
+		ts := time.Now().Add(time.Duration(i-10) * time.Minute)
+		os.Chtimes(p, ts, ts)
+		time.Sleep(10 * time.Millisecond) // distinct ctimes, in order
+	}
+
+	g := h.run("", false, "import-relaycommander", "replay", "--json")
+	wantCode(t, g, exitPartial, "bad.txt", "skipped")
+	out := decode[struct {
+		Journal  string                  `json:"journal"`
+		Read     int                     `json:"read"`
+		Recorded []journal.Change        `json:"recorded"`
+		Skipped  []journal.ImportProblem `json:"skipped"`
+	}](t, g.stdout)
+	if len(out.Recorded) != 2 || len(out.Skipped) != 1 || out.Recorded[0].Flag != "beta-dashboard" || out.Recorded[0].BaseVersion != nil ||
+		out.Recorded[1].Prefix != "ld:payments:staging" || !out.Recorded[1].After {
+		t.Errorf("import: %+v", out)
+	}
+	q := decode[queueOut](t, h.ok("queue", "--json").stdout)
+	if len(q.Pending) != 2 {
+		t.Errorf("queue after import: %+v", q)
+	}
+
+	// Importing again records nothing new; the parent directory is accepted too.
+	os.Remove(filepath.Join(todo, "bad.txt"))
+	g = h.ok("import-relaycommander", h.dir)
+	if !strings.Contains(g.stdout, "Imported 0 change(s)") {
+		t.Errorf("second import:\n%s", g.stdout)
+	}
+	if q := decode[queueOut](t, h.ok("queue", "--json").stdout); len(q.Pending) != 2 || len(q.Pending[0].Changes) != 1 {
+		t.Errorf("queue after a second import: %+v", q)
+	}
+	wantCode(t, h.run("", false, "import-relaycommander", "does-not-exist"), exitError, "does-not-exist")
+}
+
+// ---------------------------------------------------------------------------------------------
+// demo
+
+func TestDemoResyncRestoresLaunchDarklyState(t *testing.T) {
+	ctx := context.Background()
+	d, err := startDemo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := d.dir
+	defer func() {
+		d.Close()
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("demo directory %s left behind", dir)
+		}
+	}()
+	if d.LaunchDarklyReachable() {
+		t.Errorf("the demo's LaunchDarkly starts reachable")
+	}
+	if err := d.LD.Check(ctx); err == nil {
+		t.Errorf("LaunchDarkly answers while unreachable")
+	}
+	const prefix, key = "ld:web-store:production", "beta-dashboard"
+	f, err := d.Store.Flag(ctx, prefix, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := f.Primary()
+	c, res, err := d.Journal.Toggle(ctx, d.Store, journal.Change{Operator: "demo", Prefix: prefix, Project: "web-store",
+		Environment: "production", Flag: key, Before: before.On, After: !before.On, BaseVersion: &before.Version})
+	if err != nil || len(res.FailedHosts()) != 0 || len(res.Hosts) != 2 {
+		t.Fatalf("toggle in the demo: %+v %+v %v", c, res, err)
+	}
+
+	d.SetLaunchDarklyReachable(true)
+	if !d.LaunchDarklyReachable() {
+		t.Fatal("not reachable after SetLaunchDarklyReachable(true)")
+	}
+	if err := d.LD.Check(ctx); err != nil {
+		t.Fatalf("LaunchDarkly back: %v", err)
+	}
+	// Someone changes another flag in LaunchDarkly: the re-sync must bring that too.
+	d.fake.ChangeBehindBack("web-store", "production", "legacy-export", true)
+	ldOn, ldVer, _ := d.fake.FlagState("web-store", "production", "legacy-export")
+
+	if err := d.SimulateRelayResync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fx := fixture.Load()
+	for i, c := range d.clients {
+		all, err := c.HGetAll(ctx, prefix+":features").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != len(fx[prefix].Features) {
+			t.Errorf("host %d: %d flags after re-sync, want %d", i, len(all), len(fx[prefix].Features))
+		}
+		var got map[string]any
+		json.Unmarshal([]byte(all[key]), &got)
+		var want map[string]any
+		json.Unmarshal([]byte(fx[prefix].Features[key]), &want)
+		if got["on"] != before.On {
+			t.Errorf("host %d: the manual edit survived the re-sync: %v", i, got["on"])
+		}
+		delete(got, "on")
+		delete(got, "version")
+		delete(want, "on")
+		delete(want, "version")
+		if g, w := mustJSON(got), mustJSON(want); g != w {
+			t.Errorf("host %d: fields other than on/version changed:\n%s\n%s", i, g, w)
+		}
+		var legacy struct {
+			On      bool
+			Version int
+		}
+		json.Unmarshal([]byte(all["legacy-export"]), &legacy)
+		if legacy.On != ldOn || legacy.Version != ldVer {
+			t.Errorf("host %d: legacy-export %+v, LaunchDarkly has on=%v v%d", i, legacy, ldOn, ldVer)
+		}
+		if n, _ := c.Exists(ctx, prefix+":$inited").Result(); n != 1 {
+			t.Errorf("host %d: no $inited after re-sync", i)
+		}
+	}
+	// The journal notices: the pending change's Redis state no longer matches what was written.
+	after, _ := d.Store.Flag(ctx, prefix, key)
+	if p, _ := after.Primary(); p.On != before.On {
+		t.Errorf("store still shows the edit after the re-sync")
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func TestRewriteOnVersionKeepsEveryOtherByte(t *testing.T) {
+	for prefix, p := range fixture.Load() {
+		for key, raw := range p.Features {
+			out, err := rewriteOnVersion(raw, true, 999)
+			if err != nil {
+				t.Fatalf("%s %s: %v", prefix, key, err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal([]byte(out), &m); err != nil {
+				t.Fatalf("%s %s: %v", prefix, key, err)
+			}
+			if _, had := mustMap(raw)["on"]; had && m["on"] != true {
+				t.Errorf("%s %s: on not set", prefix, key)
+			}
+			if m["version"] != float64(999) {
+				t.Errorf("%s %s: version not set", prefix, key)
+			}
+			back, _ := rewriteOnVersion(out, mustMap(raw)["on"] == true, int(mustMap(raw)["version"].(float64)))
+			if back != raw {
+				t.Errorf("%s %s: round trip changed the JSON:\n%s\n%s", prefix, key, raw, back)
+			}
+		}
+	}
+}
+
+func mustMap(raw string) map[string]any {
+	var m map[string]any
+	json.Unmarshal([]byte(raw), &m)
+	return m
+}
+
+var _ = redis.Nil
+var _ = ldfake.DefaultToken
