@@ -2,9 +2,11 @@ package journal
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -278,5 +280,60 @@ func TestBeginValidates(t *testing.T) {
 	}
 	if err := j.RecordReplay(ReplayEvent{Kind: "bogus", ChangeIDs: []string{c.ID}}); err == nil {
 		t.Fatal("unknown replay kind was recorded")
+	}
+}
+
+// Goroutines of one process share a Journal; another Journal reads meanwhile.
+func TestConcurrentGoroutines(t *testing.T) {
+	dir := t.TempDir()
+	j, _ := Open(dir)
+	defer j.Close()
+	r, _ := Open(dir)
+	defer r.Close()
+	const workers, each = 4, 25
+	errs := make(chan error, workers+1)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				errs <- nil
+				return
+			default:
+			}
+			if _, err := r.Pending(); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				c, err := j.Begin(Change{Prefix: "P", Flag: fmt.Sprintf("f%d", w), After: i%2 == 0})
+				if err == nil {
+					err = j.Complete(c.ID, written)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	p, err := r.Pending()
+	if err != nil || len(p) != workers {
+		t.Fatalf("pending %d %v, want %d flags", len(p), err, workers)
+	}
+	for _, x := range p {
+		if len(x.Entries) != each || !x.Entries[each-1].OutcomeKnown {
+			t.Fatalf("%s has %d entries, want %d", x.Flag, len(x.Entries), each)
+		}
 	}
 }
