@@ -2,6 +2,7 @@ package relaycfg
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -403,5 +404,34 @@ func TestHostConfig(t *testing.T) {
 		if got != c.want || ok != c.ok {
 			t.Errorf("%+v.HostConfig() = %+v, %v; want %+v, %v", c.r, got, ok, c.want, c.ok)
 		}
+	}
+}
+
+func TestEnvQuotedValuesRoundTrip(t *testing.T) {
+	url := "redis://h:6379/0?a=1&b=$x`y`"
+	user := `o'brien "the" \admin`
+	out, _, err := Env(awkward(), Options{RedisURL: url, RedisUsername: user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ReadEnvFile(writeTemp(t, "q.env", string(out)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Redis.URL != url || cfg.Redis.Username != user {
+		t.Errorf("read back %q %q\n%s", cfg.Redis.URL, cfg.Redis.Username, out)
+	}
+	// A POSIX shell sourcing the file sees the same values.
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	path := writeTemp(t, "q.env", string(out))
+	got, err := exec.Command(sh, "-c", `. "$1" && printf '%s\n%s' "$REDIS_URL" "$REDIS_USERNAME"`, "sh", path).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != url+"\n"+user {
+		t.Errorf("sh reads %q", got)
 	}
 }
