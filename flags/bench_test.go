@@ -155,3 +155,30 @@ func BenchmarkParseFlag(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIndex is LoadAndIndex's own work (parse, sort, dependants) on 20,000 flags
+// already fetched, without Redis.
+func BenchmarkIndex(b *testing.B) {
+	srv := redistest.Start(b)
+	prefixes := loadBigStore(b, srv)
+	c := srv.Client()
+	var hashes [][]map[string]string
+	for _, p := range prefixes {
+		m, err := c.HGetAll(context.Background(), p+":features").Result()
+		if err != nil {
+			b.Fatal(err)
+		}
+		hashes = append(hashes, []map[string]string{m})
+	}
+	s := openAddrs(b, Options{}, srv.Addr)
+	b.ResetTimer()
+	for b.Loop() {
+		for i, h := range hashes {
+			fs := FlagSet{Prefix: prefixes[i], Hosts: []HostStatus{{Host: "relay-a", Up: true}}}
+			s.index(&fs, h)
+			if len(fs.Flags) != benchFlagsPerPrefix {
+				b.Fatal(len(fs.Flags))
+			}
+		}
+	}
+}

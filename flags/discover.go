@@ -20,7 +20,9 @@ type hostScan struct {
 
 func (s *Store) discover(ctx context.Context) Discovery {
 	scans := make([]hostScan, len(s.hosts))
-	s.each(ctx, s.hosts, func(ctx context.Context, i int, h *host) {
+	// A big keyspace takes many SCAN round trips: no total deadline, but every command
+	// (and the PING first) is bounded by the command timeout, so a dead host fails fast.
+	s.each(ctx, s.hosts, 0, func(ctx context.Context, i int, h *host) {
 		scans[i] = s.scanHost(ctx, h)
 	})
 
@@ -72,19 +74,15 @@ func (s *Store) scanHost(ctx context.Context, h *host) hostScan {
 	out.status.Latency = time.Since(start)
 	out.status.Up = true
 
-	var keys []string
-	var cursor uint64
-	for {
-		batch, next, err := h.client.ScanType(ctx, cursor, "*"+featuresSuffix, scanCount, "hash").Result()
-		if err != nil {
-			out.status.Up = false
-			out.status.Err = h.wrap(fmt.Errorf("scan for *%s: %w", featuresSuffix, err))
-			return out
-		}
-		keys = append(keys, batch...)
-		if cursor = next; cursor == 0 {
-			break
-		}
+	keys, err := scanFeatures(ctx, h.client, true)
+	if err != nil && strings.Contains(strings.ToLower(err.Error()), "syntax") {
+		// Redis before 6.0 has no SCAN ... TYPE: filter by TYPE afterwards.
+		keys, err = scanFeatures(ctx, h.client, false)
+	}
+	if err != nil {
+		out.status.Up = false
+		out.status.Err = h.wrap(fmt.Errorf("scan for *%s: %w", featuresSuffix, err))
+		return out
 	}
 
 	// SCAN may return a key twice; count each prefix once.
@@ -97,7 +95,7 @@ func (s *Store) scanHost(ctx context.Context, h *host) hostScan {
 		inited *redis.IntCmd
 	}
 	cmds := map[string]counts{}
-	_, err := h.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err = h.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for prefix := range prefixes {
 			cmds[prefix] = counts{p.HLen(ctx, prefix+featuresSuffix), p.Exists(ctx, prefix+":$inited")}
 		}
@@ -117,4 +115,46 @@ func (s *Store) scanHost(ctx context.Context, h *host) hostScan {
 		out.prefixes[prefix] = PrefixOnHost{Host: h.name, Present: true, Inited: c.inited.Val() > 0, Flags: n}
 	}
 	return out
+}
+
+// scanFeatures lists the hashes named *:features with SCAN (never KEYS, which would block
+// a production Redis), using SCAN's TYPE filter when the server has it.
+func scanFeatures(ctx context.Context, c *redis.Client, typeFilter bool) ([]string, error) {
+	var keys []string
+	var cursor uint64
+	for {
+		var batch []string
+		var err error
+		if typeFilter {
+			batch, cursor, err = c.ScanType(ctx, cursor, "*"+featuresSuffix, scanCount, "hash").Result()
+		} else {
+			batch, cursor, err = c.Scan(ctx, cursor, "*"+featuresSuffix, scanCount).Result()
+		}
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, batch...)
+		if cursor == 0 {
+			break
+		}
+	}
+	if typeFilter || len(keys) == 0 {
+		return keys, nil
+	}
+	types := make([]*redis.StatusCmd, len(keys))
+	if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			types[i] = p.Type(ctx, k)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	hashes := keys[:0]
+	for i, k := range keys {
+		if types[i].Val() == "hash" {
+			hashes = append(hashes, k)
+		}
+	}
+	return hashes, nil
 }

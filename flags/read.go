@@ -20,7 +20,7 @@ func (s *Store) flags(ctx context.Context, prefix string) (FlagSet, error) {
 	fs := FlagSet{Prefix: prefix, Hosts: make([]HostStatus, len(s.hosts))}
 	fs.Target, fs.Mapped = s.locate(prefix)
 	hashes := make([]map[string]string, len(s.hosts))
-	s.each(ctx, s.hosts, func(ctx context.Context, i int, h *host) {
+	s.each(ctx, s.hosts, s.budget(), func(ctx context.Context, i int, h *host) {
 		start := time.Now()
 		m, err := h.client.HGetAll(ctx, prefix+featuresSuffix).Result()
 		st := HostStatus{Host: h.name, Up: err == nil, Latency: time.Since(start)}
@@ -32,7 +32,6 @@ func (s *Store) flags(ctx context.Context, prefix string) (FlagSet, error) {
 
 	up, present := 0, 0
 	var hostErrs []error
-	size := 0
 	for i, m := range hashes {
 		if fs.Hosts[i].Up {
 			up++
@@ -42,7 +41,6 @@ func (s *Store) flags(ctx context.Context, prefix string) (FlagSet, error) {
 		if len(m) > 0 {
 			present++
 		}
-		size = max(size, len(m))
 	}
 	if up == 0 {
 		return fs, fmt.Errorf("prefix %q: no Redis host answered: %w", prefix, errors.Join(hostErrs...))
@@ -51,6 +49,17 @@ func (s *Store) flags(ctx context.Context, prefix string) (FlagSet, error) {
 		return fs, fmt.Errorf("prefix %q on %s: %w", prefix, strings.Join(s.upNames(fs.Hosts), ", "), ErrUnknownPrefix)
 	}
 
+	s.index(&fs, hashes)
+	return fs, nil
+}
+
+// index builds the sorted flags of a prefix from each host's hash (nil for a host that did
+// not answer).
+func (s *Store) index(fs *FlagSet, hashes []map[string]string) {
+	size := 0
+	for _, m := range hashes {
+		size = max(size, len(m))
+	}
 	// Every key on any host, sorted; then each flag's per-host states in one allocation.
 	keys := make([]string, 0, size)
 	for i, m := range hashes {
@@ -100,7 +109,6 @@ func (s *Store) flags(ctx context.Context, prefix string) (FlagSet, error) {
 	}
 	wg.Wait()
 	addDependants(fs.Flags)
-	return fs, nil
 }
 
 func (s *Store) upNames(st []HostStatus) []string {

@@ -168,15 +168,18 @@ func (h *host) wrap(err error) error {
 // may keep the others' results waiting longer than this.
 func (s *Store) budget() time.Duration { return s.dialTimeout + 2*s.commandTimeout }
 
-// each runs fn for the given hosts concurrently, each under its own deadline, and waits
-// for all of them.
-func (s *Store) each(ctx context.Context, hosts []*host, fn func(ctx context.Context, i int, h *host)) {
+// each runs fn for the given hosts concurrently, each under its own deadline (none but
+// the per-command timeouts when budget is 0), and waits for all of them.
+func (s *Store) each(ctx context.Context, hosts []*host, budget time.Duration, fn func(ctx context.Context, i int, h *host)) {
 	var wg sync.WaitGroup
 	for i, h := range hosts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			hctx, cancel := context.WithTimeout(ctx, s.budget())
+			hctx, cancel := ctx, context.CancelFunc(func() {})
+			if budget > 0 {
+				hctx, cancel = context.WithTimeout(ctx, budget)
+			}
 			defer cancel()
 			fn(hctx, i, h)
 		}()

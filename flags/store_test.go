@@ -3,6 +3,7 @@ package flags
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -351,5 +352,24 @@ func TestFlagsUnknownPrefixAndFlag(t *testing.T) {
 	_, err = s.Flags(ctx, "ld:web-store:production")
 	if err == nil || errors.Is(err, ErrUnknownPrefix) || !strings.Contains(err.Error(), "relay-a") {
 		t.Errorf("all hosts down: %v", err)
+	}
+}
+
+// The fallback for Redis before 6.0 (SCAN without TYPE, then TYPE per key) finds the same
+// hashes as SCAN ... TYPE hash.
+func TestScanFeaturesWithoutTypeFilter(t *testing.T) {
+	srv := redistest.StartWithFixture(t)
+	c := srv.Client()
+	ctx := context.Background()
+	c.Set(ctx, "odd:features", "a string, not a hash", 0)
+	withType, err1 := scanFeatures(ctx, c, true)
+	without, err2 := scanFeatures(ctx, c, false)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	slices.Sort(withType)
+	slices.Sort(without)
+	if !slices.Equal(withType, without) || len(without) != len(fixture.Load()) {
+		t.Errorf("with TYPE %v\nwithout %v", withType, without)
 	}
 }

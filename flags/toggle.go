@@ -37,7 +37,7 @@ func (s *Store) toggle(ctx context.Context, prefix, key string, on bool, names [
 		}
 	}
 	res.Hosts = make([]HostResult, len(targets))
-	s.each(ctx, targets, func(ctx context.Context, i int, h *host) {
+	s.each(ctx, targets, s.budget(), func(ctx context.Context, i int, h *host) {
 		start := time.Now()
 		r := s.toggleHost(ctx, h, prefix, key, on)
 		r.Latency = time.Since(start)
