@@ -103,6 +103,21 @@ type relayFile struct {
 	}
 }
 
+// Read reads a Relay configuration in either form: an INI file (it has a [section] line) or an
+// environment file (NAME=VALUE lines).
+func Read(path string) (Config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("reading Relay config: %w", err)
+	}
+	for _, line := range strings.Split(string(src), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(strings.TrimPrefix(line, "\ufeff")), "[") {
+			return ReadFile(path)
+		}
+	}
+	return ReadEnvFile(path)
+}
+
 // ReadFile reads a Relay Proxy INI configuration file with gcfg, the parser Relay uses, tolerating
 // sections and keys this tool does not need. Errors name the file and, where there is one, the line.
 func ReadFile(path string) (Config, error) {

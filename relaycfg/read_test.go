@@ -435,3 +435,24 @@ func TestEnvQuotedValuesRoundTrip(t *testing.T) {
 		t.Errorf("sh reads %q", got)
 	}
 }
+
+func TestReadEitherForm(t *testing.T) {
+	ini, _, err := INI(awkward(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, _, err := Env(awkward(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string][]byte{"ini": ini, "env": env} {
+		cfg, err := Read(writeTemp(t, "relay."+name, string(text)))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		checkEnvs(t, cfg, awkward())
+	}
+	if _, err := Read(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("missing file read")
+	}
+}
