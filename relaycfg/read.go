@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"regexp"
 	"sort"
@@ -37,6 +38,19 @@ type Redis struct {
 	TLS      bool
 	Username string
 	Password string // as found in the file; never display it
+}
+
+// String describes the settings with any password hidden, so that logging a Config leaks none.
+func (r Redis) String() string {
+	u := r.URL
+	if p, err := url.Parse(u); err == nil {
+		u = redactURL(p)
+	}
+	pw := ""
+	if r.Password != "" {
+		pw = " password=set"
+	}
+	return fmt.Sprintf("{enabled=%v url=%q host=%q port=%d tls=%v username=%q%s}", r.Enabled, u, r.Host, r.Port, r.TLS, r.Username, pw)
 }
 
 // HostConfig is the Redis host Relay connects to, with Relay's defaults filled in (URL, else

@@ -1,6 +1,7 @@
 package relaycfg
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -454,5 +455,14 @@ func TestReadEitherForm(t *testing.T) {
 	}
 	if _, err := Read(filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Error("missing file read")
+	}
+}
+
+func TestRedisStringHidesPasswords(t *testing.T) {
+	cfg := Config{Redis: Redis{Enabled: true, URL: "redis://u:hunter2@h:6379", Password: "hunter3"}}
+	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprint(cfg.Redis)} {
+		if strings.Contains(s, "hunter2") || strings.Contains(s, "hunter3") || !strings.Contains(s, "password=set") {
+			t.Errorf("%s", s)
+		}
 	}
 }
