@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
@@ -165,6 +167,9 @@ func (m *Model) cursorFlag() (flags.Flag, bool) {
 func (m *Model) flagRows() int {
 	h := m.bodyHeight() - 2 - 1 // border, column heading
 	if env, ok := m.selectedEnv(); ok && len(env.warnings) > 0 {
+		h--
+	}
+	if m.filtering || m.filter != "" {
 		h--
 	}
 	return max(1, h)
@@ -478,7 +483,7 @@ func (m *Model) envLines(h, w int) []string {
 			continue
 		}
 		marks := r.marks
-		label := cell(r.label, w-4-4-len(marks))
+		label := cell(r.label, w-2-4-1-2)
 		line := "  " + label + rcell(sprintf("%d", r.flags), 4) + " " + marks
 		if i == m.envCursor {
 			line = "> " + line[2:]
@@ -504,13 +509,13 @@ func (m *Model) flagsTitle() string {
 	t := m.set.Target
 	name := env.prefix
 	if m.set.Mapped && t.Project != "" {
-		name = t.Project + " / " + t.Environment + "  " + env.prefix
+		name = t.Project + " / " + t.Environment
 	}
-	title := sprintf("%s  %d flags", name, len(m.set.Flags))
-	if m.filter != "" || m.filtering {
-		title += sprintf("  filter: %s (%d)", m.filter, len(m.filtered))
+	tail := sprintf("  %d flags", len(m.set.Flags))
+	if name != env.prefix && ansi.StringWidth(name+"  "+env.prefix+tail) < m.width*3/4-4 {
+		name += "  " + env.prefix
 	}
-	return title
+	return name + tail
 }
 
 func (m *Model) flagLines(h, w int) []string {
@@ -519,12 +524,14 @@ func (m *Model) flagLines(h, w int) []string {
 	if len(env.warnings) > 0 {
 		out = append(out, m.st.warn.Render(cell(env.marks+" "+strings.Join(env.warnings, "; "), w)))
 	}
-	if m.filtering {
-		// the filter input takes the heading's place while typing
-		out = append(out, m.st.key.Render("/")+m.filter+"█")
-	} else {
-		out = append(out, m.st.dim.Render(m.flagRow(w, "  ", "FLAG", "STATE", "VER", "HOSTS", "NOTE")))
+	if m.filtering || m.filter != "" {
+		in := m.filter
+		if m.filtering {
+			in += "█"
+		}
+		out = append(out, m.st.key.Render("filter /")+in+m.st.dim.Render(sprintf("   %d of %d match", len(m.filtered), len(m.set.Flags))))
 	}
+	out = append(out, m.st.dim.Render(m.flagRow(w, "  ", "FLAG", "STATE", "VER", "HOSTS", "NOTE")))
 	if !m.setLoaded && m.setErr == nil {
 		return append(out, m.st.dim.Render("reading flags…"))
 	}

@@ -183,9 +183,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.clampFlagWindow()
 		return m, nil
 	case tea.KeyPressMsg:
-		return m, m.handleKey(msg)
+		cmd := m.handleKey(msg)
+		m.clampFlagWindow() // the filter line and the banner change how many rows fit
+		return m, cmd
 	}
-	return m, m.handleData(msg)
+	cmd := m.handleData(msg)
+	m.clampFlagWindow()
+	return m, cmd
 }
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -462,22 +466,28 @@ func (m *Model) bannerLine() string {
 }
 
 func (m *Model) statusLine() string {
-	if m.status == "" {
-		return ""
+	line := ""
+	if m.status != "" {
+		if m.statusBad {
+			line = " " + m.st.errText.Render(m.status)
+		} else {
+			line = " " + m.st.status.Render(m.status)
+		}
 	}
-	if m.statusBad {
-		return " " + m.st.errText.Render(m.status)
+	if m.cfg.Demo != nil {
+		demo := m.st.dim.Render("demo keys: ") + m.st.key.Render("L") + " LaunchDarkly up/down  " + m.st.key.Render("X") + " Relay re-sync "
+		room := m.width - ansi.StringWidth(demo) - 2
+		if ansi.StringWidth(line) > room {
+			line = ansi.Truncate(line, max(room, 0), "…")
+		}
+		line = joinRight(line, demo, m.width)
 	}
-	return " " + m.st.status.Render(m.status)
+	return line
 }
 
 func (m *Model) footerLine() string {
 	k := m.screenKeys()
-	short := k.short
-	if m.cfg.Demo != nil && m.confirm == nil && m.discard == nil && !m.quitAsk {
-		short = append(short[:len(short):len(short)], m.keys.DemoLD, m.keys.DemoResync)
-	}
-	return " " + m.help.ShortHelpView(short)
+	return " " + m.help.ShortHelpView(k.short)
 }
 
 func (m *Model) helpBody(h int) []string {

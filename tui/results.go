@@ -3,6 +3,8 @@ package tui
 import (
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
@@ -142,10 +144,16 @@ func (m *Model) resultsView(h int) []string {
 			errText = hr.Err.Error()
 		}
 		line := "  " + cell(hr.Host, 16) + " " + outcome + " " + cell(vers, 18) + " " + rcell(fmtLatency(hr.Latency), 7)
-		if errText != "" {
-			line += "  " + st.errText.Render(cell(errText, errW))
+		if errText != "" && ansi.StringWidth(errText) <= errW {
+			line += "  " + st.errText.Render(errText)
+			errText = ""
 		}
 		lines = append(lines, line)
+		for _, l := range wrapText(errText, m.width-10) {
+			if l != "" {
+				lines = append(lines, "      "+st.errText.Render(l))
+			}
+		}
 	}
 	if r.err != nil {
 		lines = append(lines, "")

@@ -1,0 +1,590 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"relaycommander/flags"
+	"relaycommander/journal"
+	"relaycommander/ldsync"
+)
+
+func isQuit(cmd tea.Cmd) bool {
+	if cmd == nil {
+		return false
+	}
+	_, ok := cmd().(tea.QuitMsg)
+	return ok
+}
+
+func TestNavigationKeepsWithinBounds(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	if u.selected() != "beta-dashboard" {
+		t.Fatalf("first flag selected: %s", u.selected())
+	}
+	u.key("down", "j")
+	if got := u.selected(); got != "enable-new-pricing" {
+		t.Fatalf("after two downs: %s", got)
+	}
+	u.key("k")
+	if got := u.selected(); got != "checkout-flow" {
+		t.Fatalf("after k: %s", got)
+	}
+	u.key("G")
+	if got := u.selected(); got != "use-fallback-cdn" {
+		t.Fatalf("G: %s", got)
+	}
+	u.key("down", "pgdown")
+	if got := u.selected(); got != "use-fallback-cdn" {
+		t.Fatalf("past the end: %s", got)
+	}
+	u.key("g", "up")
+	if got := u.selected(); got != "beta-dashboard" {
+		t.Fatalf("before the start: %s", got)
+	}
+}
+
+func TestEnvironmentChangeLoadsFlagsAndDropsStaleResults(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	u.key("tab")
+	if u.m.focus != paneEnvs {
+		t.Fatal("tab did not move focus to the environments")
+	}
+	cmd1 := u.key("down") // mobile-api/production
+	if u.m.selPrefix != "ld:mobile-api:production" {
+		t.Fatalf("selected %s", u.m.selPrefix)
+	}
+	stale := cmd1()
+	cmd2 := u.key("down") // mobile-api/staging
+	u.m.Update(stale)     // the late result of the first selection
+	if u.m.set.Prefix == "ld:mobile-api:production" {
+		t.Fatal("a late result for the previous selection was applied")
+	}
+	u.m.Update(cmd2())
+	if u.m.set.Prefix != "ld:mobile-api:staging" {
+		t.Fatalf("flags shown are of %s", u.m.set.Prefix)
+	}
+	u.mustSee("mobile-api / staging")
+}
+
+func TestStaleRefreshIsDropped(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	first := u.m.refreshCmd()
+	second := u.m.refreshCmd()
+	// the store changes between the two refreshes
+	old := first()
+	set := u.fs.sets[u.m.selPrefix]
+	set.Flags = set.Flags[:3]
+	u.fs.sets[u.m.selPrefix] = set
+	u.m.Update(second())
+	if len(u.m.set.Flags) != 3 {
+		t.Fatalf("newest refresh not applied: %d flags", len(u.m.set.Flags))
+	}
+	u.m.Update(old)
+	if len(u.m.set.Flags) != 3 {
+		t.Fatalf("an older refresh overwrote a newer one: %d flags", len(u.m.set.Flags))
+	}
+}
+
+func TestFilterIsInstantAndSurvivesRefresh(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	u.key("/")
+	u.typeText("KILL")
+	if len(u.m.filtered) != 2 {
+		t.Fatalf("filter KILL matched %d flags, want 2 (case-insensitive)", len(u.m.filtered))
+	}
+	u.key("down")
+	if u.selected() != "kill-switch-search" {
+		t.Fatalf("selected %s", u.selected())
+	}
+	u.key("enter") // keep the filter, leave the input
+	if u.m.filtering || u.m.filter != "KILL" {
+		t.Fatalf("enter should keep the filter: filtering=%v filter=%q", u.m.filtering, u.m.filter)
+	}
+	u.refresh()
+	if u.selected() != "kill-switch-search" || len(u.m.filtered) != 2 {
+		t.Fatalf("refresh lost cursor or filter: %s, %d rows", u.selected(), len(u.m.filtered))
+	}
+	u.mustSee("filter /KILL   2 of 10 match")
+	u.key("/", "backspace", "backspace", "backspace", "backspace")
+	u.typeText("zzz")
+	u.mustSee(`no flag key contains "zzz"`)
+	u.key("esc")
+	if u.m.filter != "" || len(u.m.filtered) != 10 {
+		t.Fatalf("esc should clear the filter: %q, %d rows", u.m.filter, len(u.m.filtered))
+	}
+}
+
+func TestDetails(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	u.gotoFlag("kill-switch-checkout")
+	u.key("enter")
+	if !u.m.details {
+		t.Fatal("enter did not open details")
+	}
+	u.mustSee("dependants (flags that require this one): checkout-flow")
+	u.mustSee(`raw JSON on relay-a:`)
+	u.mustSee("host DOWN")
+	u.key("down", "up", "esc")
+	if u.m.details {
+		t.Fatal("esc did not close details")
+	}
+}
+
+func TestToggleConfirmCapturesStateAndNoIsDefault(t *testing.T) {
+	u := newUnit(t, 80, 24, func(c *Config) { c.Protected = []string{"staging"} })
+	u.gotoEnv("ld:web-store:staging")
+	u.gotoFlag("kill-switch-checkout")
+	u.key("space")
+	c := u.m.confirm
+	if c == nil {
+		t.Fatal("space did not open the confirmation")
+	}
+	if c.flag != "kill-switch-checkout" || c.before != true || c.version != 9 || c.after != false || !c.protected ||
+		c.project != "web-store" || c.env != "staging" || !slices.Equal(c.hosts, []string{"relay-a", "relay-b", "relay-c"}) {
+		t.Fatalf("captured %+v", *c)
+	}
+	// a refresh that changes the flag does not change what is confirmed
+	set := u.fs.sets["ld:web-store:staging"]
+	set.Flags[3].Hosts[0].Version = 20
+	u.refresh()
+	if u.m.confirm.version != 9 {
+		t.Fatal("a refresh changed the captured version")
+	}
+	u.mustSee("ON, v9")
+	// enter on the reason field moves on; on the buttons with No selected it cancels
+	u.key("enter", "enter", "enter")
+	if u.m.confirm != nil {
+		t.Fatal("enter with No selected must cancel")
+	}
+	if len(u.fj.changes) != 0 {
+		t.Fatal("something was written")
+	}
+}
+
+func TestProtectedToggleNeedsTheTypedKey(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	u.gotoEnv("ld:web-store:production")
+	u.gotoFlag("kill-switch-checkout")
+	u.key("t")
+	u.typeText("payment provider outage")
+	u.key("tab")
+	u.typeText("kill-switch")
+	u.key("tab", "y")
+	if cmd := u.key("enter"); cmd != nil {
+		t.Fatal("confirmed without the full flag key")
+	}
+	if u.m.confirm == nil || u.m.confirm.field != fieldTyped {
+		t.Fatal("the dialog should return to the key field")
+	}
+	u.mustSee("type the flag key exactly")
+	u.typeText("-checkout")
+	u.key("tab", "right") // right flips to Yes... it was Yes already: flip back and forth
+	u.key("left")
+	if !u.m.confirm.yes {
+		u.key("y")
+	}
+	cmd := u.key("enter")
+	if cmd == nil {
+		t.Fatal("no write command after a correct confirmation")
+	}
+	if u.m.screen != screenResults {
+		t.Fatal("not on the results screen while writing")
+	}
+	u.mustSee("writing…")
+	u.apply(cmd)
+	if len(u.fj.changes) != 1 {
+		t.Fatalf("journal got %d changes", len(u.fj.changes))
+	}
+	ch := u.fj.changes[0]
+	if ch.Flag != "kill-switch-checkout" || ch.Before != true || ch.After != false || ch.BaseVersion == nil || *ch.BaseVersion != 9 ||
+		ch.Reason != "payment provider outage" || ch.Operator != "alice" || ch.Project != "web-store" || ch.Environment != "production" ||
+		!ch.Time.Equal(testNow) {
+		t.Fatalf("recorded change %+v", ch)
+	}
+	u.mustSee("written")
+	u.mustSee("Reaches Relay within its localTtl (30s);")
+	u.mustSee("SDKs streaming from Relay see it")
+	u.key("esc")
+	if u.m.screen != screenFlags {
+		t.Fatal("esc did not return to the flags")
+	}
+}
+
+func TestToggleRefusesTombstone(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	u.gotoFlag("removed-experiment")
+	u.key("space")
+	if u.m.confirm != nil {
+		t.Fatal("a tombstone must not be toggled")
+	}
+	u.mustSee("deleted (tombstone)")
+}
+
+func TestRetryFailedHosts(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	u.m.results = &resultsState{}
+	u.m.screen = screenResults
+	u.m.Update(toggleDoneMsg{
+		change: journal.Change{ID: "c9", Prefix: "ld:web-store:production", Flag: "kill-switch-checkout", After: false},
+		result: flags.ToggleResult{Hosts: []flags.HostResult{
+			{Host: "relay-a", Outcome: flags.Written, OldVersion: 9, NewVersion: 10},
+			{Host: "relay-c", Outcome: flags.Failed, Err: errors.New("dial tcp 127.0.0.1:1: connection refused")},
+		}},
+	})
+	u.mustSee("FAILED")
+	u.mustSee("connection refused")
+	u.mustSee("t retry")
+	cmd := u.key("t")
+	if cmd == nil {
+		t.Fatal("t did not retry")
+	}
+	u.apply(cmd)
+	if len(u.fj.retries) != 1 || !slices.Equal(u.fj.retries[0], []string{"relay-c"}) {
+		t.Fatalf("retries %v", u.fj.retries)
+	}
+	for _, h := range u.m.results.result.Hosts {
+		if h.Outcome != flags.Written {
+			t.Fatalf("host %s still %s after the retry", h.Host, h.Outcome)
+		}
+	}
+	if got := u.m.screenKeys().short; slices.ContainsFunc(got, func(b key.Binding) bool { return b.Help().Desc == "retry failed hosts" }) {
+		t.Fatal("retry still offered with nothing failed")
+	}
+}
+
+func TestReadOnlyHasNoWayToWrite(t *testing.T) {
+	u := newUnit(t, 120, 40, func(c *Config) { c.ReadOnly = true })
+	u.mustSee("READ-ONLY")
+	u.mustNotSee("toggle")
+	u.gotoFlag("kill-switch-checkout")
+	for _, k := range []string{"space", "t", "enter", "space"} {
+		u.key(k)
+	}
+	if u.m.confirm != nil {
+		t.Fatal("read-only opened a toggle confirmation")
+	}
+	u.key("esc")
+	u.m.results = &resultsState{done: true, change: journal.Change{ID: "x"}, result: flags.ToggleResult{Hosts: []flags.HostResult{{Host: "relay-c", Outcome: flags.Failed}}}}
+	u.m.screen = screenResults
+	if cmd := u.key("t"); cmd != nil {
+		t.Fatal("read-only retried a write")
+	}
+	u.fj.pending = []journal.Pending{pendingKill(false)}
+	u.refresh()
+	u.key("2", "d")
+	if u.m.discard != nil {
+		t.Fatal("read-only opened a discard")
+	}
+	u.withLD(samplePlan())
+	u.apply(u.key("3"))
+	u.key("down", "down")
+	for _, k := range []string{"enter", "a", "s", "f", "R"} {
+		if cmd := u.key(k); cmd != nil {
+			if _, ok := cmd().(planMsg); !ok {
+				t.Fatalf("read-only key %s returned a command", k)
+			}
+		}
+	}
+	if u.m.sync.running || u.m.sync.plan.Items[2].Force || u.m.sync.plan.Items[2].Skip {
+		t.Fatal("read-only replayed or decided a conflict")
+	}
+	if len(u.fj.changes)+len(u.fj.events)+len(u.fs.toggles) != 0 {
+		t.Fatal("read-only wrote something")
+	}
+	u.key("?")
+	u.mustNotSee("toggle")
+	u.mustNotSee("force")
+}
+
+func TestQueueHistoryAndDiscard(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	p := pendingKill(false)
+	u.fj.pending = []journal.Pending{p, pendingSearch()}
+	u.fj.history = p.Entries
+	u.refresh()
+	u.key("2")
+	u.mustSee("ON -> OFF")
+	u.mustSee("outcome unknown")
+	u.mustSee(`"payment provider outage"`)
+	u.key("down")
+	if sel, _ := u.m.queueSelected(); sel.Flag != "maintenance-banner" {
+		t.Fatalf("queue cursor on %s", sel.Flag)
+	}
+	u.key("up")
+	u.apply(u.key("enter"))
+	u.mustSee("History of kill-switch-checkout")
+	u.mustSee("1 change(s)")
+	u.key("esc")
+	if u.m.queue.history != nil {
+		t.Fatal("esc did not leave the history")
+	}
+	u.key("d")
+	if u.m.discard == nil {
+		t.Fatal("d did not open the discard confirmation")
+	}
+	u.typeText("done in LaunchDarkly by hand")
+	u.key("tab", "space", "tab")
+	if !u.m.discard.restore {
+		t.Fatal("space did not tick the restore option")
+	}
+	if cmd := u.key("enter"); cmd != nil {
+		t.Fatal("No is the default: enter must not discard")
+	}
+	if len(u.fj.events) != 0 {
+		t.Fatal("discarded with No")
+	}
+	u.key("d")
+	u.typeText("by hand")
+	u.key("tab", "tab", "y")
+	cmd := u.key("enter")
+	if cmd == nil {
+		t.Fatal("no discard command")
+	}
+	u.apply(cmd)
+	if len(u.fj.events) != 1 {
+		t.Fatalf("%d replay events recorded", len(u.fj.events))
+	}
+	ev := u.fj.events[0]
+	if ev.Kind != journal.ReplayDiscarded || ev.By != "alice" || ev.Why != "by hand" || !slices.Equal(ev.ChangeIDs, []string{"c1"}) || ev.Flag != "kill-switch-checkout" {
+		t.Fatalf("event %+v", ev)
+	}
+	if len(u.fj.changes) != 0 {
+		t.Fatal("restore was not asked for, yet something was written")
+	}
+}
+
+func TestDiscardWithRestoreWritesBaseState(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	// Redis holds OFF (the emergency state); the base was ON
+	set := u.fs.sets["ld:web-store:production"]
+	set.Flags[3].Hosts[0].On, set.Flags[3].Hosts[0].Version = false, 10
+	u.fj.pending = []journal.Pending{pendingKill(false)}
+	u.refresh()
+	u.key("2", "d", "tab", "space", "tab", "y")
+	u.apply(u.key("enter"))
+	if len(u.fj.changes) != 1 {
+		t.Fatalf("%d changes recorded by the restore", len(u.fj.changes))
+	}
+	c := u.fj.changes[0]
+	if c.After != true || c.Before != false || c.BaseVersion == nil || *c.BaseVersion != 10 {
+		t.Fatalf("restore change %+v", c)
+	}
+	u.mustSee("restored its base state")
+}
+
+// scriptedReplayer sends a fixed list of progress events, waiting on a gate between them.
+type scriptedReplayer struct {
+	plan   ldsync.Plan
+	events []ldsync.Progress
+	gate   chan struct{}
+	mu     sync.Mutex
+	got    ldsync.Plan
+}
+
+func (r *scriptedReplayer) Plan(context.Context, []journal.Pending) (ldsync.Plan, error) {
+	return r.plan, nil
+}
+
+func (r *scriptedReplayer) Apply(ctx context.Context, plan ldsync.Plan, progress chan<- ldsync.Progress) (ldsync.Counts, error) {
+	defer close(progress)
+	r.mu.Lock()
+	r.got = plan
+	r.mu.Unlock()
+	var c ldsync.Counts
+	for _, e := range r.events {
+		if r.gate != nil {
+			select {
+			case <-r.gate:
+			case <-ctx.Done():
+				return c, ctx.Err()
+			}
+		}
+		c = e.Counts
+		progress <- e
+	}
+	return c, nil
+}
+
+func TestSyncDecisionsReplayAndCancel(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	plan := samplePlan()
+	rep := &scriptedReplayer{plan: plan, gate: make(chan struct{}, 10), events: []ldsync.Progress{
+		{Index: 0, Total: 2, Item: plan.Items[0]},
+		{Index: 0, Total: 2, Item: plan.Items[0], Done: true, Result: "verified", Counts: ldsync.Counts{Applied: 1, Verified: 1}},
+		{Index: 2, Total: 2, Item: plan.Items[2], WaitingUntil: testNow.Add(4 * time.Second), WaitReason: "rate limit (global)"},
+		{Index: 2, Total: 2, Item: plan.Items[2], Done: true, Result: "applied"}, // never sent: cancelled first
+	}}
+	u.m.ld, u.m.rep, u.m.cfg.LD = fakeLD{}, rep, &ldsync.Client{}
+	u.apply(u.key("3"))
+	u.mustSee("1 conflict")
+	u.key("down", "down")
+	u.key("s")
+	if !plan.Items[2].Skip && !u.m.sync.plan.Items[2].Skip {
+		t.Fatal("s did not skip the conflict")
+	}
+	u.key("f")
+	if it := u.m.sync.plan.Items[2]; !it.Force || it.Skip {
+		t.Fatalf("f did not force: %+v", it)
+	}
+	u.key("up")
+	u.key("s") // not a conflict: no decision
+	if u.m.sync.plan.Items[1].Skip {
+		t.Fatal("a decision was taken on a non-conflict")
+	}
+	cmd := u.key("enter")
+	if cmd == nil || !u.m.sync.running {
+		t.Fatal("enter did not start the replay")
+	}
+	// run the start command in the background: it waits for the first event
+	msgs := make(chan tea.Msg, 1)
+	runCmd := func(c tea.Cmd) {
+		go func() {
+			m := c()
+			if b, ok := m.(tea.BatchMsg); ok {
+				m = b[0]()
+			}
+			msgs <- m
+		}()
+	}
+	runCmd(cmd)
+	for i := 0; i < 3; i++ {
+		rep.gate <- struct{}{}
+		msg := <-msgs
+		_, next := u.m.Update(msg)
+		if i < 2 {
+			runCmd(next)
+		} else {
+			u.mustSee("waiting 4s: rate limit (global)")
+			u.mustSee("VERIFIED")
+			// q asks first while the replay runs
+			if isQuit(u.key("q")) {
+				t.Fatal("q quit during a replay without asking")
+			}
+			u.mustSee("A replay to LaunchDarkly is running. Quit?")
+			u.key("n")
+			if u.m.quitAsk {
+				t.Fatal("n did not dismiss the quit question")
+			}
+			u.key("esc")
+			if !u.m.sync.cancelling {
+				t.Fatal("esc did not cancel")
+			}
+			u.mustSee("cancelling after the change in flight")
+			runCmd(next)
+		}
+	}
+	msg := <-msgs
+	if _, ok := msg.(replayDoneMsg); !ok {
+		t.Fatalf("after cancel got %T", msg)
+	}
+	u.m.Update(msg)
+	if u.m.sync.running {
+		t.Fatal("still running after the end")
+	}
+	u.mustSee("cancelled")
+	rep.mu.Lock()
+	forced := rep.got.Items[2].Force
+	rep.mu.Unlock()
+	if !forced {
+		t.Fatal("the forced decision did not reach Apply")
+	}
+}
+
+func TestQuitHelpAndSizes(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	u.key("?")
+	u.mustSee("Keys of this screen")
+	u.mustSee("toggle")
+	u.key("down")
+	if u.m.showHelp {
+		t.Fatal("a key did not close help")
+	}
+	if !isQuit(u.key("q")) {
+		t.Fatal("q did not quit")
+	}
+	if !isQuit(u.key("ctrl+c")) {
+		t.Fatal("ctrl+c did not quit")
+	}
+	u.m.Update(tea.WindowSizeMsg{Width: 60, Height: 20})
+	u.mustSee("Terminal too small")
+	u.mustSee("60x20")
+	u.m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	checkFrame(t, u.view(), 100, 30)
+	if v := u.m.View(); !v.AltScreen || v.MouseMode != tea.MouseModeNone {
+		t.Fatalf("view: alt screen %v, mouse %v", v.AltScreen, v.MouseMode)
+	}
+}
+
+type fakeDemo struct {
+	mu      sync.Mutex
+	up      bool
+	resyncs int
+}
+
+func (d *fakeDemo) LaunchDarklyReachable() bool { d.mu.Lock(); defer d.mu.Unlock(); return d.up }
+func (d *fakeDemo) SetLaunchDarklyReachable(up bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.up = up
+}
+func (d *fakeDemo) SimulateRelayResync(context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.resyncs++
+	return nil
+}
+
+func TestDemoKeys(t *testing.T) {
+	d := &fakeDemo{}
+	u := newUnit(t, 120, 40, func(c *Config) { c.Demo = d })
+	u.mustSee("L LaunchDarkly up/down")
+	u.apply(u.key("L"))
+	if !d.LaunchDarklyReachable() {
+		t.Fatal("L did not bring LaunchDarkly back")
+	}
+	u.mustSee("demo: LaunchDarkly is back")
+	u.apply(u.key("X"))
+	if d.resyncs != 1 {
+		t.Fatal("X did not simulate a Relay re-sync")
+	}
+}
+
+func TestRecoveryBannerAndReplayKey(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	u.fj.pending = []journal.Pending{pendingKill(false)}
+	u.refresh()
+	if len(u.m.drift) != 1 || !slices.Equal(u.m.drift[0].hosts, []string{"relay-a", "relay-b"}) {
+		t.Fatalf("drift %+v", u.m.drift)
+	}
+	u.mustSee("undid 1 change: kill-switch-checkout")
+	for _, k := range []string{"2", "3", "1"} {
+		u.key(k)
+		u.mustSee("R replay now")
+	}
+	u.withLD(samplePlan())
+	cmd := u.key("R")
+	if u.m.screen != screenSync || !u.m.sync.auto || cmd == nil {
+		t.Fatal("R did not open the sync screen to replay")
+	}
+	// Redis holds the desired state again: the banner goes
+	set := u.fs.sets["ld:web-store:production"]
+	for i := range 2 {
+		set.Flags[3].Hosts[i].On = false
+	}
+	u.refresh()
+	if len(u.m.drift) != 0 {
+		t.Fatal("banner stays after Redis matches again")
+	}
+	if strings.Contains(u.view(), "undid") {
+		t.Fatal("banner still drawn")
+	}
+}
