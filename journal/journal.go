@@ -187,7 +187,7 @@ func (j *impl) readNew() error {
 	if j.offset == 0 {
 		j.st = newStateSized(len(data) / 200) // records are some 200 bytes
 	}
-	p, perr := parseRecords(data, j.path, j.lines+1, j.st.apply)
+	p, perr := parseRecordsParallel(data, j.path, j.lines+1, j.st.apply)
 	j.offset += p.consumed
 	j.lines += p.lines
 	if p.consumed > 0 {

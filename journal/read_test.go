@@ -337,3 +337,48 @@ func TestConcurrentGoroutines(t *testing.T) {
 		}
 	}
 }
+
+// A long journal is decoded in parallel chunks: same records, same line numbers.
+func TestLongJournalMalformedLine(t *testing.T) {
+	dir := t.TempDir()
+	writeBigJournal(t, dir, 20_000)
+	path := filepath.Join(dir, journalFile)
+	data, _ := os.ReadFile(path)
+	if len(data) < 2*parallelMin {
+		t.Fatalf("journal of %d bytes is too short to be split", len(data))
+	}
+	j, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, events, _ := j.Log()
+	j.Close()
+	var seq []record
+	if _, err := parseRecords(data, path, 1, func(r record) { seq = append(seq, r) }); err != nil {
+		t.Fatal(err)
+	}
+	intents := 0
+	for _, r := range seq {
+		if r.Type == typeIntent {
+			intents++
+		}
+	}
+	if len(entries) != intents || len(entries)+len(events) > len(seq) {
+		t.Fatalf("parallel read %d entries %d events, sequential %d records with %d intents", len(entries), len(events), len(seq), intents)
+	}
+
+	lines := strings.SplitAfter(string(data), "\n")
+	bad := len(lines) * 3 / 4
+	lines[bad] = "{oops\n"
+	os.WriteFile(path, []byte(strings.Join(lines, "")), 0o600)
+	_, err = Open(dir)
+	var le *LineError
+	if !errors.As(err, &le) || le.Line != bad+1 {
+		t.Fatalf("error %v, want line %d", err, bad+1)
+	}
+	var kept int
+	parseRecordsParallel([]byte(strings.Join(lines, "")), path, 1, func(record) { kept++ })
+	if kept != bad {
+		t.Fatalf("kept %d records before the bad line %d", kept, bad+1)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 )
 
 // schemaVersion is written in every record. A reader refuses records of a newer schema rather
@@ -132,4 +134,61 @@ func parseRecords(data []byte, file string, firstLine int, emit func(record)) (p
 		p.lines++
 	}
 	return p, nil
+}
+
+// parallelMin is the size above which a read is split across the CPUs: opening a long
+// journal is dominated by decoding.
+const parallelMin = 1 << 20
+
+// parseRecordsParallel is parseRecords over chunks decoded concurrently and emitted in order.
+func parseRecordsParallel(data []byte, file string, firstLine int, emit func(record)) (parsed, error) {
+	n := min(runtime.GOMAXPROCS(0), 8)
+	if n < 2 || len(data) < parallelMin {
+		return parseRecords(data, file, firstLine, emit)
+	}
+	// Cut at newlines; every chunk but the last ends with one.
+	var chunks [][]byte
+	rest := data
+	for i := n; i > 1 && len(rest) > 0; i-- {
+		cut := len(rest) / i
+		nl := bytes.IndexByte(rest[cut:], '\n')
+		if nl < 0 {
+			break
+		}
+		chunks = append(chunks, rest[:cut+nl+1])
+		rest = rest[cut+nl+1:]
+	}
+	chunks = append(chunks, rest)
+	type result struct {
+		recs []record
+		p    parsed
+		err  error
+	}
+	results := make([]result, len(chunks))
+	var wg sync.WaitGroup
+	line := firstLine
+	for i, c := range chunks {
+		first := line
+		line += bytes.Count(c, []byte{'\n'})
+		wg.Go(func() {
+			r := &results[i]
+			r.recs = make([]record, 0, len(c)/200)
+			r.p, r.err = parseRecords(c, file, first, func(rec record) { r.recs = append(r.recs, rec) })
+		})
+	}
+	wg.Wait()
+	var total parsed
+	for _, r := range results {
+		for _, rec := range r.recs {
+			emit(rec)
+		}
+		total.records += r.p.records
+		total.consumed += r.p.consumed
+		total.lines += r.p.lines
+		total.torn = r.p.torn
+		if r.err != nil {
+			return total, r.err
+		}
+	}
+	return total, nil
 }

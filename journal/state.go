@@ -25,6 +25,7 @@ func newState() *state { return newStateSized(0) }
 func newStateSized(n int) *state {
 	return &state{
 		entries:   make([]*Entry, 0, n/2),
+		events:    make([]ReplayEvent, 0, n/8),
 		byID:      make(map[string]*Entry, n/2),
 		eventsFor: make(map[string][]int, n/4),
 		orphans:   map[string][]HostOutcome{},
