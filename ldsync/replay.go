@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"relaycommander/journal"
@@ -36,7 +37,14 @@ var ErrAborted = errors.New("replay aborted")
 func (r *Replayer) plan(ctx context.Context, pending []journal.Pending) (Plan, error) {
 	rn := &run{r: r, ctx: ctx}
 	plan := Plan{Items: make([]Item, 0, len(pending))}
-	for _, p := range pending {
+	var mapped []int
+	for i, p := range pending {
+		if p.Project != "" && p.Environment != "" {
+			mapped = append(mapped, i)
+		}
+	}
+	states, errs := rn.readAll(pending, mapped, false)
+	for i, p := range pending {
 		it := Item{Pending: p}
 		if p.Project == "" || p.Environment == "" {
 			it.Status = NotReplayable
@@ -44,7 +52,7 @@ func (r *Replayer) plan(ctx context.Context, pending []journal.Pending) (Plan, e
 			plan.Items = append(plan.Items, it)
 			continue
 		}
-		st, err := rn.read(-1, p)
+		st, err := states[i], errs[i]
 		var ae *APIError
 		switch {
 		case errors.As(err, &ae) && ae.Status == http.StatusNotFound:
@@ -160,12 +168,52 @@ func (r *Replayer) apply(ctx context.Context, plan Plan, progress chan<- Progres
 	if r.beforeVerify != nil {
 		r.beforeVerify()
 	}
+	pending := make([]journal.Pending, len(plan.Items))
+	for i, it := range plan.Items {
+		pending[i] = it.Pending
+	}
+	states, errs := rn.readAll(pending, closed, true)
+	if err := ctx.Err(); err != nil {
+		return rn.counts, err
+	}
 	for _, i := range closed {
-		if err := rn.verify(i, plan.Items[i]); err != nil {
+		if err := rn.verify(i, plan.Items[i], states[i], errs[i]); err != nil {
 			return rn.counts, err
 		}
 	}
 	return rn.counts, nil
+}
+
+// readers is how many reads Plan and Verify run at once: reads don't change anything, and a
+// few in parallel keep a slow or flaky LaunchDarkly from stretching the plan.
+const readers = 8
+
+// readAll reads the state of pending[i] for every i in idx, a few at a time. Results are
+// indexed like pending.
+func (rn *run) readAll(pending []journal.Pending, idx []int, report bool) ([]FlagState, []error) {
+	states := make([]FlagState, len(pending))
+	errs := make([]error, len(pending))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(readers, len(idx)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				at := i
+				if !report {
+					at = -1
+				}
+				states[i], errs[i] = rn.read(at, pending[i])
+			}
+		}()
+	}
+	for _, i := range idx {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return states, errs
 }
 
 // replayItem sends one item: read LaunchDarkly again, record the attempt, patch, record the
@@ -275,8 +323,7 @@ func (rn *run) done(i int, it Item, kind journal.ReplayKind, st FlagState, msg s
 }
 
 // verify reads an item back after the replay and records whether LaunchDarkly has it.
-func (rn *run) verify(i int, it Item) error {
-	st, err := rn.read(i, it.Pending)
+func (rn *run) verify(i int, it Item, st FlagState, err error) error {
 	if err != nil {
 		if rn.ctx.Err() != nil {
 			return err
