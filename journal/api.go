@@ -76,6 +76,9 @@ type Entry struct {
 	Change
 	Outcomes     []HostOutcome // empty while OutcomeKnown is false
 	OutcomeKnown bool          // false: the intent was written but the process died before the outcome
+	// Imported changes (Source "relaycommander") have OutcomeKnown true and no Outcomes:
+	// relayCommander wrote Redis, there is nothing to reconcile. A change whose every host
+	// failed wrote nothing: it is not pending, but History and Log show it.
 }
 
 // Pending is the net effect of every unreplayed change of one (prefix, flag).
