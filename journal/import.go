@@ -90,6 +90,12 @@ func readQueue(dir string) ([]Change, []ImportProblem, error) {
 // readQueueFile reads and parses one queue file; reason is set when it is skipped, with what
 // was read (shortened) as content.
 func readQueueFile(name string) (it queueItem, content, reason string) {
+	// relayCommander wrote plain files; a link could point anywhere.
+	if fi, err := os.Lstat(name); err != nil {
+		return it, "", err.Error()
+	} else if !fi.Mode().IsRegular() {
+		return it, "", "not a regular file"
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return it, "", err.Error()

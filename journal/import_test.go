@@ -39,6 +39,9 @@ func TestReadRelayCommanderQueue(t *testing.T) {
 		"",
 		"rc update-ld-api -p shop -e staging -f banner -s on",
 	)
+	if err := os.Symlink("/etc/hostname", filepath.Join(dir, "toDo", "link.txt")); err != nil {
+		t.Fatal(err)
+	}
 	for _, d := range []string{dir, root} { // the replay directory or its parent
 		changes, problems, err := ReadRelayCommanderQueue(d)
 		if err != nil {
@@ -55,8 +58,8 @@ func TestReadRelayCommanderQueue(t *testing.T) {
 		if s := "[" + strings.Join(got, " ") + "]"; s != want {
 			t.Errorf("changes %s, want %s", s, want)
 		}
-		if len(problems) != 5 {
-			t.Fatalf("%d problems, want 5: %+v", len(problems), problems)
+		if len(problems) != 6 {
+			t.Fatalf("%d problems, want 6: %+v", len(problems), problems)
 		}
 		for _, p := range problems {
 			if p.File == "" || p.Reason == "" {
