@@ -3,7 +3,9 @@ package ldsync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -279,5 +281,43 @@ func TestTimeoutIsAnAPIError(t *testing.T) {
 	}
 	if len(kinds) != 3 {
 		t.Errorf("failure kinds seen = %v, want timeout, dropped and 5xx", kinds)
+	}
+}
+
+func TestResponseMissingARequiredFieldIsAnError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		// a flag without "_links" and others that api-client-go requires
+		fmt.Fprint(w, `{"name":"x","kind":"boolean","key":"x","_version":1,"creationDate":1,"variations":[],"temporary":false,"tags":[]}`)
+	}))
+	defer srv.Close()
+	c, err := NewClient(ClientConfig{BaseURL: srv.URL, Token: "api-secret-xyz"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetFlagState(context.Background(), "p", "x", "production")
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Status != 200 || !strings.Contains(err.Error(), "did not decode") || !strings.Contains(err.Error(), "flag x in p/production") {
+		t.Fatalf("err = %v, want a decode error naming the call", err)
+	}
+}
+
+func TestGlobalLimitPacesEveryRoute(t *testing.T) {
+	fake := startFake(t)
+	fake.SetGlobalLimit(3, time.Second)
+	c := newTestClient(t, fake, fake.Token())
+	ctx := context.Background()
+	for range 3 {
+		if _, err := c.GetFlagState(ctx, "web-store", "checkout-flow", "production"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, route := range []string{routePatchFlag, routeGetFlag, routeProjects} {
+		if until, why := c.paceFor(route); until.IsZero() || why != "rate limit (global)" {
+			t.Errorf("%s: pace %v %q, want the global limit", route, until, why)
+		}
+	}
+	if _, err := c.Projects(ctx); !errors.Is(err, ErrRateLimited) {
+		t.Errorf("4th request: %v, want 429", err)
 	}
 }

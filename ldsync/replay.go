@@ -288,16 +288,20 @@ func (rn *run) finish(i int, it Item, err error) (journal.ReplayKind, error) {
 		return "", err
 	}
 	var ae *APIError
-	abort := errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden)
+	isAPI := errors.As(err, &ae)
 	rn.counts.Failed++
 	if _, rerr := rn.doneErr(i, it, err); rerr != nil {
 		return "", rerr
 	}
-	if abort {
-		if ae.Status == http.StatusUnauthorized {
-			return journal.ReplayFailed, fmt.Errorf("%w: the LaunchDarkly API token is invalid: %v", ErrAborted, err)
-		}
+	switch {
+	case isAPI && ae.Status == http.StatusUnauthorized:
+		return journal.ReplayFailed, fmt.Errorf("%w: the LaunchDarkly API token is invalid: %v", ErrAborted, err)
+	case isAPI && ae.Status == http.StatusForbidden:
 		return journal.ReplayFailed, fmt.Errorf("%w: the LaunchDarkly API token lacks write rights (it needs a writer role): %v", ErrAborted, err)
+	case isAPI && (ae.Status == 0 || ae.Status >= 500):
+		// Retries are used up: LaunchDarkly is down again. Every next change would fail the
+		// same way, slowly; they stay pending for a later replay.
+		return journal.ReplayFailed, fmt.Errorf("%w: LaunchDarkly stopped answering; the remaining changes stay pending, replay again later: %v", ErrAborted, err)
 	}
 	return journal.ReplayFailed, nil
 }
@@ -387,10 +391,14 @@ func (rn *run) read(i int, p journal.Pending) (FlagState, error) {
 
 // call runs one API call: it waits for the rate limit, retries 429 after the reset and other
 // retryable failures with bounded exponential backoff. beforeRetry (optional) runs before a
-// retry other than a 429's; stop ends the call successfully. Waits end with the context; the
-// call itself is not cut short by it, so that a patch in flight finishes and gets recorded.
+// retry other than a 429's; stop ends the call successfully. Waits and reads end with the
+// context; a patch in flight does not.
 func (rn *run) call(i int, it Item, route string, fn func(context.Context) error, beforeRetry func() (stop bool, err error)) error {
-	callCtx := context.WithoutCancel(rn.ctx)
+	callCtx := rn.ctx
+	if route == routePatchFlag {
+		// A patch in flight finishes, so that its result is known and recorded.
+		callCtx = context.WithoutCancel(rn.ctx)
+	}
 	failures, limited := 0, 0
 	for {
 		if until, why := rn.r.Client.paceFor(route); !until.IsZero() {

@@ -683,3 +683,32 @@ func TestComment(t *testing.T) {
 		t.Errorf("Comment =\n%s\nwant\n%s", got, want)
 	}
 }
+
+func TestReplayAbortsWhenLaunchDarklyGoesAway(t *testing.T) {
+	e := newEnv(t)
+	e.change("web-store", "production", "checkout-flow", true, false, ver(40), "")
+	e.change("web-store", "staging", "checkout-flow", true, false, ver(41), "")
+	plan := e.plan()
+	e.fake.SetUnreachable(true)
+	counts, _, err := e.apply(context.Background(), plan)
+	if !errors.Is(err, ErrAborted) || !strings.Contains(err.Error(), "stopped answering") {
+		t.Fatalf("Apply while unreachable: %v", err)
+	}
+	if counts.Failed != 1 {
+		t.Fatalf("counts = %+v, want the first failed and the replay stopped", counts)
+	}
+	p := e.pending()
+	if len(p) != 2 || p[0].Last == nil || p[0].Last.Kind != journal.ReplayFailed || p[1].Last != nil {
+		t.Fatalf("pending = %+v", p)
+	}
+}
+
+func TestPlanCancelled(t *testing.T) {
+	e := newEnv(t)
+	e.change("web-store", "production", "checkout-flow", true, false, ver(40), "")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := e.r.Plan(ctx, e.pending()); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Plan with a cancelled context: %v", err)
+	}
+}
