@@ -182,3 +182,74 @@ func BenchmarkIndex(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoadVsRawInterleaved runs LoadAndIndex's work and RawFetch's work alternately in
+// each iteration and reports their ratio, so that both meet the same load on a shared
+// machine (goal: load-to-raw at most 2).
+func BenchmarkLoadVsRawInterleaved(b *testing.B) {
+	srv := redistest.Start(b)
+	prefixes := loadBigStore(b, srv)
+	s := openStore(b, Options{}, srv)
+	raw := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer raw.Close()
+	ctx := context.Background()
+	var tLoad, tRaw time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		start := time.Now()
+		for _, p := range prefixes {
+			if err := raw.HGetAll(ctx, p+":features").Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		tRaw += time.Since(start)
+
+		start = time.Now()
+		d := s.Discover(ctx)
+		for _, p := range d.Prefixes {
+			if _, err := s.Flags(ctx, p.Prefix); err != nil {
+				b.Fatal(err)
+			}
+		}
+		tLoad += time.Since(start)
+	}
+	b.ReportMetric(float64(tLoad)/float64(tRaw), "load/raw")
+	b.ReportMetric(float64(tLoad.Milliseconds())/float64(b.N), "load-ms/op")
+	b.ReportMetric(float64(tRaw.Milliseconds())/float64(b.N), "raw-ms/op")
+}
+
+// BenchmarkToggle3vs1Interleaved toggles on one proxied host and on three alternately and
+// reports the ratio (goal: three-to-one at most 1.3).
+func BenchmarkToggle3vs1Interleaved(b *testing.B) {
+	var addrs []string
+	for i := 0; i < 4; i++ {
+		srv := redistest.StartWithFixture(b)
+		addrs = append(addrs, redistest.StartProxy(b, srv.Addr, proxyDelay).Addr)
+	}
+	one := openAddrs(b, Options{}, addrs[0])
+	three := openAddrs(b, Options{}, addrs[1:]...)
+	ctx := context.Background()
+	const prefix, key = "ld:web-store:production", "kill-switch-checkout"
+	one.Toggle(ctx, prefix, key, true)
+	three.Toggle(ctx, prefix, key, true)
+	on := false
+	var t1, t3 time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		start := time.Now()
+		r1 := one.Toggle(ctx, prefix, key, on)
+		t1 += time.Since(start)
+		start = time.Now()
+		r3 := three.Toggle(ctx, prefix, key, on)
+		t3 += time.Since(start)
+		for _, r := range append(r1.Hosts, r3.Hosts...) {
+			if r.Outcome != Written {
+				b.Fatalf("%+v", r)
+			}
+		}
+		on = !on
+	}
+	b.ReportMetric(float64(t3)/float64(t1), "3hosts/1host")
+	b.ReportMetric(float64(t1.Microseconds())/1000/float64(b.N), "1host-ms/op")
+	b.ReportMetric(float64(t3.Microseconds())/1000/float64(b.N), "3hosts-ms/op")
+}

@@ -140,6 +140,10 @@ func (sc *scanner) str() (raw string, escaped bool, err error) {
 	i := sc.i + 1
 	start := i
 	for {
+		// Eight bytes at a time while none of them needs a closer look.
+		for i+8 <= len(s) && plainWord(s[i:i+8]) {
+			i += 8
+		}
 		for i < len(s) && plain[s[i]] {
 			i++
 		}
@@ -179,6 +183,24 @@ func (sc *scanner) str() (raw string, escaped bool, err error) {
 			return "", false, sc.errf("control character %q in string", c)
 		}
 	}
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plainWord reports whether none of the 8 bytes is '"', '\\' or a control character
+// (the classic "has zero byte" and "has byte less than" word tricks).
+func plainWord(b string) bool {
+	v := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+	quote := v ^ (ones * '"')
+	backslash := v ^ (ones * '\\')
+	special := (quote - ones) & ^quote
+	special |= (backslash - ones) & ^backslash
+	special |= (v - ones*0x20) & ^v
+	return special&highs == 0
 }
 
 func isHex(c byte) bool {

@@ -373,3 +373,22 @@ func TestScanFeaturesWithoutTypeFilter(t *testing.T) {
 		t.Errorf("with TYPE %v\nwithout %v", withType, without)
 	}
 }
+
+func TestClientOptions(t *testing.T) {
+	ro, err := clientOptions(HostConfig{Addr: "redis://olduser:oldpw@10.0.0.1:7000/3", Username: "ops", Password: "pw"})
+	if err != nil || ro.Addr != "10.0.0.1:7000" || ro.DB != 3 || ro.Username != "ops" || ro.Password != "pw" || ro.TLSConfig != nil {
+		t.Errorf("redis URL with overrides: %+v, %v", ro, err)
+	}
+	ro, err = clientOptions(HostConfig{Addr: "rediss://cache.example.com:6380"})
+	if err != nil || ro.TLSConfig == nil || ro.TLSConfig.ServerName != "cache.example.com" {
+		t.Errorf("rediss URL: %+v, %v", ro, err)
+	}
+	ro, err = clientOptions(HostConfig{Addr: "cache.example.com:6380", TLS: true})
+	if err != nil || ro.TLSConfig == nil || ro.TLSConfig.ServerName != "cache.example.com" {
+		t.Errorf("host:port with TLS: %+v, %v", ro, err)
+	}
+	ro, err = clientOptions(HostConfig{Addr: "cache.example.com"})
+	if err != nil || ro.Addr != "cache.example.com:6379" {
+		t.Errorf("host without port: %+v, %v", ro, err)
+	}
+}

@@ -414,3 +414,25 @@ func TestToggleConcurrentTogglers(t *testing.T) {
 		t.Errorf("version %v after %d writes from %d: a lost update", got["version"], written, v0)
 	}
 }
+
+func TestPlainWordMatchesByteTable(t *testing.T) {
+	check := func(b []byte) {
+		want := true
+		for _, c := range b {
+			want = want && plain[c]
+		}
+		if got := plainWord(string(b)); got != want {
+			t.Fatalf("plainWord(%q) = %v, want %v", b, got, want)
+		}
+	}
+	b := []byte("abcdefgh")
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			copy(b, "abcdéfgh"[:8])
+			b[pos] = byte(c)
+			check(b)
+			b[(pos+3)%8] = 0xff
+			check(b)
+		}
+	}
+}
