@@ -47,7 +47,7 @@ var (
 type HostStatus struct {
 	Host    string
 	Up      bool
-	Latency time.Duration // round trip of a PING
+	Latency time.Duration // round trip of a PING (Discover) or of the read (Flags)
 	Err     error
 }
 
@@ -62,7 +62,7 @@ type PrefixOnHost struct {
 // PrefixInfo is one store prefix found on the hosts.
 type PrefixInfo struct {
 	Prefix string
-	Target Target // empty when unmapped
+	Target Target // when unmapped: empty, or only the project an explicit mapping gave
 	Mapped bool   // false: neither the explicit mapping nor the convention names it
 	Hosts  []PrefixOnHost
 }
@@ -132,7 +132,10 @@ type ToggleResult struct {
 	Hosts  []HostResult
 }
 
-// Store talks to every Redis host of the Relay.
+// Store talks to every Redis host of the Relay. It is safe for concurrent use. Every
+// operation runs on the hosts concurrently; each command is bounded by CommandTimeout and
+// each host's part of Flags and Toggle by DialTimeout + 2*CommandTimeout, so a dead or hung
+// host fails on its own and never holds up the others.
 type Store struct{ impl }
 
 // Open validates the host addresses and prepares clients; it does not connect.
@@ -153,7 +156,8 @@ func (s *Store) Locate(prefix string) (t Target, ok bool) { return s.locate(pref
 func (s *Store) Discover(ctx context.Context) Discovery { return s.discover(ctx) }
 
 // Flags reads every flag of a prefix from every host. The error is ErrUnknownPrefix when no
-// reachable host has the prefix.
+// reachable host has the prefix, and names every host's failure when none answered; a
+// down host otherwise shows in FlagSet.Hosts and as HostFlag.HostDown.
 func (s *Store) Flags(ctx context.Context, prefix string) (FlagSet, error) {
 	return s.flags(ctx, prefix)
 }
