@@ -50,9 +50,9 @@ func (sc *scanner) ws() {
 
 func (sc *scanner) unexpected(what string) error {
 	if sc.i >= len(sc.s) {
-		return sc.errf("unexpected end of JSON, want %s", what)
+		return sc.errf("JSON ends early, want %s", what)
 	}
-	return sc.errf("unexpected %q, want %s", sc.s[sc.i], what)
+	return sc.errf("want %s, found %q", what, sc.s[sc.i:min(sc.i+12, len(sc.s))])
 }
 
 // value skips one JSON value, validating it.

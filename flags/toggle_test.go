@@ -436,3 +436,21 @@ func TestPlainWordMatchesByteTable(t *testing.T) {
 		}
 	}
 }
+
+// A prefix missing on one host fails there, naming the host, and is written elsewhere.
+func TestTogglePrefixMissingOnOneHost(t *testing.T) {
+	a := redistest.StartWithFixture(t)
+	b := redistest.Start(t) // empty: no prefix at all
+	s := openStore(t, Options{}, a, b)
+	res := s.Toggle(context.Background(), "ld:web-store:production", "kill-switch-checkout", false)
+	if res.Hosts[0].Outcome != Written {
+		t.Errorf("relay-a: %+v", res.Hosts[0])
+	}
+	r := res.Hosts[1]
+	if r.Outcome != Failed || !errors.Is(r.Err, ErrUnknownPrefix) || !strings.Contains(r.Err.Error(), "relay-b") {
+		t.Errorf("relay-b: %+v", r)
+	}
+	if n := b.Client().DBSize(context.Background()).Val(); n != 0 {
+		t.Errorf("relay-b now holds %d keys; nothing may be written there", n)
+	}
+}
