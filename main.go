@@ -484,19 +484,13 @@ func osUser(env map[string]string) string {
 	return "unknown"
 }
 
-// readRelayMapping reads a Relay configuration (INI, or its environment-variable form when
-// the file name ends in .env) and returns which prefix holds which project and environment.
+// readRelayMapping reads a Relay configuration (INI, or its environment-variable form) and returns which prefix holds which project and environment.
 func readRelayMapping(path string) (map[string]flags.Target, []string, error) {
 	var (
 		rc  relaycfg.Config
 		err error
 	)
-	if strings.HasSuffix(path, ".env") {
-		rc, err = relaycfg.ReadEnvFile(path)
-	} else {
-		rc, err = relaycfg.ReadFile(path)
-	}
-	if err != nil {
+	if rc, err = relaycfg.Read(path); err != nil {
 		return nil, nil, err
 	}
 	return relaycfg.Mapping(rc), relaycfg.Warnings(rc), nil
@@ -1827,16 +1821,19 @@ func (a *app) update(ctx context.Context, st *flags.Store, j *journal.Journal, p
 // reachNote says when the applications see a change made in Redis.
 func (a *app) reachNote() string {
 	ttl := a.cfg.LocalTTL
-	relay := fmt.Sprintf("Relay serves it once its cache expires (localTtl %s, from relay.local_ttl)", ttl)
+	relay := fmt.Sprintf("within localTtl %s (relay.local_ttl; Relay's default is 30s)", ttl)
 	switch {
 	case ttl < 0:
-		relay = "Relay caches forever (negative localTtl): it serves the change only after a restart"
+		relay = "only after Relay restarts: its localTtl is negative (cache forever)"
 	case ttl == 0:
-		relay = "Relay reads Redis on every request (localTtl 0): it serves the change now"
+		relay = "now: localTtl 0, Relay reads Redis on every request"
 	}
-	return relay + "; daemon-mode SDKs reading Redis see it within their own cache TTL (Go SDK default 15s); " +
-		"SDKs streaming from Relay see it only after Relay restarts. Replay it to LaunchDarkly with 'relaycommander replay' " +
-		"once LaunchDarkly is back: Relay's re-sync will otherwise undo it."
+	return "How applications see it:\n" +
+		"  Relay:                        " + relay + "\n" +
+		"  SDKs in daemon mode on Redis: within their own cache TTL (Go SDK default 15s)\n" +
+		"  SDKs streaming from Relay:    only after Relay restarts (Redis edits send no stream event)\n" +
+		"Next: once LaunchDarkly is back, run 'relaycommander replay'. When Relay reconnects it re-syncs from\n" +
+		"LaunchDarkly and undoes this edit until the change is replayed."
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2046,13 +2043,7 @@ func (a *app) replay(ctx context.Context, dryRun, yes, asJSON bool, force []stri
 	if err != nil {
 		return err
 	}
-	if !dryRun {
-		unlock, err := j.LockReplay()
-		if err != nil {
-			return err
-		}
-		a.onExit(func() { unlock() })
-	}
+	// Apply takes the journal's replay lock itself: a second replay fails there, naming the journal.
 	pending, err := j.Pending()
 	if err != nil {
 		return err
@@ -2184,49 +2175,63 @@ func (a *app) printPlan(out io.Writer, plan ldsync.Plan) {
 func (a *app) showProgress(out io.Writer, ch <-chan ldsync.Progress, items []itemJSON) {
 	bar := a.sys.stdoutTTY && out == a.sys.stdout
 	var lastWait time.Time
-	for p := range ch {
-		name := ""
-		if p.Index >= 0 && p.Index < len(items) {
-			name = items[p.Index].Flag
-			if items[p.Index].Project != "" {
-				name = items[p.Index].Project + "/" + items[p.Index].Environment + "/" + name
-			}
-		}
-		if p.Done && p.Index >= 0 && p.Index < len(items) {
-			items[p.Index].Result = p.Result
-			items[p.Index].Error = errString(p.Err)
-		}
-		done := p.Counts.Applied + p.Counts.InSync + p.Counts.Failed + p.Counts.Conflicts + p.Counts.Skipped
+	finished := map[int]bool{}
+	clear := func() {
 		if bar {
-			const width = 30
-			filled := 0
-			if p.Total > 0 {
-				filled = min(width, width*done/p.Total)
+			fmt.Fprint(out, "\r\x1b[K")
+		}
+	}
+	for p := range ch {
+		name, planned, forced := "", "", false
+		if p.Index >= 0 && p.Index < len(items) {
+			it := &items[p.Index]
+			planned, forced = it.Status, it.Force
+			name = it.Flag
+			if it.Project != "" {
+				name = it.Project + "/" + it.Environment + "/" + name
 			}
-			status := name
-			if !p.WaitingUntil.IsZero() {
-				status = fmt.Sprintf("waiting %s: %s", time.Until(p.WaitingUntil).Round(time.Second), p.WaitReason)
-			} else if p.Done {
-				status = name + ": " + p.Result
+			if p.Done {
+				it.Result, it.Error = p.Result, errString(p.Err)
 			}
-			fmt.Fprintf(out, "\r\x1b[K[%s%s] %d/%d %s", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, p.Total, status)
-			continue
 		}
 		switch {
-		case !p.WaitingUntil.IsZero() && !p.WaitingUntil.Equal(lastWait):
-			lastWait = p.WaitingUntil
-			fmt.Fprintf(out, "waiting until %s: %s\n", p.WaitingUntil.Local().Format("15:04:05"), p.WaitReason)
-		case p.Done:
-			line := fmt.Sprintf("%d/%d %s: %s", done, p.Total, name, p.Result)
+		case p.Done && (p.Result == string(journal.ReplayVerified) || p.Result == string(journal.ReplayMismatch)):
+			clear()
+			line := fmt.Sprintf("%s: %s", p.Result, name)
 			if p.Err != nil {
 				line += ": " + p.Err.Error()
 			}
 			fmt.Fprintln(out, line)
+		case p.Done && planned == string(ldsync.Conflict) && !forced:
+			// A conflict the plan found and nobody forced: recorded, not sent.
+			clear()
+			fmt.Fprintf(out, "conflict, left pending: %s\n", name)
+		case p.Done && !finished[p.Index]:
+			finished[p.Index] = true
+			clear()
+			line := fmt.Sprintf("%d/%d %s: %s", len(finished), p.Total, name, p.Result)
+			if p.Err != nil {
+				line += ": " + p.Err.Error()
+			}
+			fmt.Fprintln(out, line)
+		case !p.WaitingUntil.IsZero() && !bar && !p.WaitingUntil.Equal(lastWait):
+			lastWait = p.WaitingUntil
+			fmt.Fprintf(out, "waiting until %s: %s\n", p.WaitingUntil.Local().Format("15:04:05"), p.WaitReason)
+		}
+		if bar && len(finished) < p.Total {
+			// The bar is redrawn on its own line under the finished items.
+			const width = 30
+			filled := width * len(finished) / p.Total
+			status := "sending " + name
+			if !p.WaitingUntil.IsZero() {
+				status = fmt.Sprintf("waiting %s: %s", time.Until(p.WaitingUntil).Round(time.Second), p.WaitReason)
+			} else if p.Attempt > 1 {
+				status += fmt.Sprintf(" (attempt %d)", p.Attempt)
+			}
+			fmt.Fprintf(out, "\r\x1b[K[%s%s] %d/%d %s", strings.Repeat("#", filled), strings.Repeat(".", width-filled), len(finished), p.Total, status)
 		}
 	}
-	if bar {
-		fmt.Fprintln(out)
-	}
+	clear()
 }
 
 // ---------------------------------------------------------------------------------------------
