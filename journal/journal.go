@@ -254,7 +254,7 @@ func (j *impl) appendRecords(build func(*state) ([]record, error)) error {
 	}
 	_, statErr := os.Lstat(j.path)
 	created := errors.Is(statErr, os.ErrNotExist)
-	f, err := os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("journal: open %s: %w", j.path, err)
 	}
@@ -291,11 +291,14 @@ func (j *impl) repairTail(f *os.File) ([]byte, error) {
 		return nil, err
 	}
 	size := fi.Size()
-	r, err := os.Open(j.path)
-	if err != nil {
-		return nil, fmt.Errorf("journal: %w", err)
+	r := f
+	last := make([]byte, 1)
+	if _, err := r.ReadAt(last, size-1); err != nil {
+		return nil, fmt.Errorf("journal: read %s: %w", j.path, err)
 	}
-	defer r.Close()
+	if last[0] == '\n' {
+		return nil, nil
+	}
 	// Read back far enough to find the last newline (records are small).
 	const chunk = 1 << 16
 	start := max(size-chunk, 0)
