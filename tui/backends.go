@@ -24,7 +24,6 @@ type changeJournal interface {
 	Pending() ([]journal.Pending, error)
 	History(prefix, flag string) ([]journal.Entry, []journal.ReplayEvent, error)
 	RecordReplay(e journal.ReplayEvent) error
-	LockReplay() (unlock func() error, err error)
 }
 
 type ldChecker interface {

@@ -2,7 +2,9 @@ package tui
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"sort"
 	"sync"
 	"time"
 
@@ -89,7 +91,6 @@ func (j *fakeJournal) RecordReplay(e journal.ReplayEvent) error {
 	j.events = append(j.events, e)
 	return nil
 }
-func (j *fakeJournal) LockReplay() (func() error, error) { return func() error { return nil }, nil }
 
 type fakeLD struct{ err error }
 
@@ -179,4 +180,15 @@ func testData0Hosts() []flags.HostStatus {
 		{Host: "relay-b", Up: true, Latency: 2 * time.Millisecond},
 		{Host: "relay-c", Up: false},
 	}
+}
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

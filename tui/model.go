@@ -110,6 +110,8 @@ type Model struct {
 	results *resultsState
 	queue   queueState
 	sync    syncState
+
+	onFrame func(string) // tests: sees every frame drawn
 }
 
 // New builds the UI model from the configuration, filling defaults. It does no I/O.
@@ -275,7 +277,11 @@ func (m *Model) setStatus(s string, bad bool) {
 
 // View draws the frame: header, recovery banner, the screen, status line and keys.
 func (m *Model) View() tea.View {
-	v := tea.NewView(m.render())
+	content := m.render()
+	if m.onFrame != nil {
+		m.onFrame(content)
+	}
+	v := tea.NewView(content)
 	v.AltScreen = m.cfg.AltScreen
 	v.MouseMode = tea.MouseModeNone
 	v.WindowTitle = "Relay Commander"

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -183,7 +184,10 @@ func (m *Model) discardCmd(d *discardState) tea.Cmd {
 		Why:       strings.TrimSpace(d.reason),
 	}
 	restore := d.restore
-	jr, store, ctx, op := m.jr, m.store, m.ctx, m.cfg.Operator
+	if restore {
+		ev.Why = strings.TrimSpace(ev.Why + sprintf(" (base state %s restored in Redis)", onOff(p.BaseOn)))
+	}
+	jr, store, ctx := m.jr, m.store, m.ctx
 	m.setStatus("discarding "+p.Flag+"…", false)
 	return func() tea.Msg {
 		if err := jr.RecordReplay(ev); err != nil {
@@ -192,35 +196,28 @@ func (m *Model) discardCmd(d *discardState) tea.Cmd {
 		if !restore || store == nil {
 			return discardDoneMsg{flag: p.Flag}
 		}
-		res, err := restoreBase(ctx, jr, store, p, ev.Why, op)
+		res, err := restoreBase(ctx, store, p)
 		return discardDoneMsg{flag: p.Flag, err: err, restored: res}
 	}
 }
 
-// restoreBase writes the pending change's base state back to Redis, recorded in the journal
-// like every write (replay later finds LaunchDarkly already in that state).
-func restoreBase(ctx context.Context, jr changeJournal, store flagStore, p journal.Pending, why, op string) (*flags.ToggleResult, error) {
+// restoreBase writes the pending change's base state back to Redis. It is not a new change to
+// replay (LaunchDarkly already has the base state): the discard event recorded just before
+// says that the base is being restored.
+func restoreBase(ctx context.Context, store flagStore, p journal.Pending) (*flags.ToggleResult, error) {
 	f, err := store.Flag(ctx, p.Prefix, p.Flag)
 	if err != nil {
 		return nil, err
 	}
 	cur, ok := primary(f)
 	if !ok {
-		return nil, flags.ErrUnknownFlag
+		return nil, fmt.Errorf("%s %s: %w", p.Prefix, p.Flag, flags.ErrUnknownFlag)
 	}
-	if cur.On == p.BaseOn {
-		return &flags.ToggleResult{Prefix: p.Prefix, Flag: p.Flag, On: p.BaseOn}, nil
+	if cur.Deleted {
+		return nil, fmt.Errorf("%s %s: %w", p.Prefix, p.Flag, flags.ErrTombstone)
 	}
-	v := cur.Version
-	reason := "restore base state after discarding the pending change"
-	if why != "" {
-		reason += ": " + why
-	}
-	_, res, err := jr.Toggle(ctx, store, journal.Change{
-		Operator: op, Reason: reason, Prefix: p.Prefix, Project: p.Project, Environment: p.Environment,
-		Flag: p.Flag, Before: cur.On, After: p.BaseOn, BaseVersion: &v,
-	})
-	return &res, err
+	res := store.Toggle(ctx, p.Prefix, p.Flag, p.BaseOn)
+	return &res, nil
 }
 
 func (m *Model) applyDiscardDone(msg discardDoneMsg) tea.Cmd {
@@ -267,6 +264,7 @@ func (m *Model) discardView(h int) []string {
 		"",
 		cur(0) + " " + cell("reason", 12) + reason,
 		cur(1) + " " + box + sprintf(" also write %s (the base state) back to Redis on every host", onOff(p.BaseOn)),
+		"      " + st.dim.Render("(not a new change: LaunchDarkly already has the base state)"),
 		"",
 		cur(2) + " " + strings.Repeat(" ", 12) + no + "   " + yes,
 		st.dim.Render("  tab next field · space ticks · y/n choose · enter activates · esc cancels"),

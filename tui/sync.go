@@ -164,18 +164,10 @@ func (m *Model) startReplay() tea.Cmd {
 	s.bar = newBar()
 	m.setStatus(sprintf("replaying %d change(s) to LaunchDarkly…", n), false)
 	m.log.Info("replay start", "items", n)
-	rep, jr, ch, done := m.rep, m.jr, s.ch, s.done
+	rep, ch, done := m.rep, s.ch, s.done
 	start := func() tea.Msg {
 		go func() {
-			if jr != nil {
-				unlock, err := jr.LockReplay()
-				if err != nil {
-					close(ch)
-					done <- replayDoneMsg{err: err}
-					return
-				}
-				defer unlock()
-			}
+			// Apply takes the journal's replay lock itself and closes the channel when done.
 			counts, err := rep.Apply(ctx, plan, ch)
 			done <- replayDoneMsg{counts: counts, err: err}
 		}()
@@ -379,7 +371,12 @@ func (m *Model) syncSummary() []string {
 func (m *Model) progressLines(w int) []string {
 	s := &m.sync
 	p := s.last
-	doneN := len(s.results)
+	doneN := 0
+	for i := range s.results {
+		if i < len(s.plan.Items) && sendable(s.plan.Items[i]) {
+			doneN++
+		}
+	}
 	total := max(p.Total, 1)
 	s.bar.SetWidth(min(40, w/3))
 	c := s.counts

@@ -371,12 +371,11 @@ func TestDiscardWithRestoreWritesBaseState(t *testing.T) {
 	u.refresh()
 	u.key("2", "d", "tab", "space", "tab", "y")
 	u.apply(u.key("enter"))
-	if len(u.fj.changes) != 1 {
-		t.Fatalf("%d changes recorded by the restore", len(u.fj.changes))
+	if len(u.fj.changes) != 0 || len(u.fs.toggles) != 1 || u.fs.toggles[0] != "ld:web-store:production/kill-switch-checkout" {
+		t.Fatalf("restore: %d changes recorded, toggles %v", len(u.fj.changes), u.fs.toggles)
 	}
-	c := u.fj.changes[0]
-	if c.After != true || c.Before != false || c.BaseVersion == nil || *c.BaseVersion != 10 {
-		t.Fatalf("restore change %+v", c)
+	if len(u.fj.events) != 1 || !strings.Contains(u.fj.events[0].Why, "base state ON restored in Redis") {
+		t.Fatalf("discard event %+v", u.fj.events)
 	}
 	u.mustSee("restored its base state")
 }
