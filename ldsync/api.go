@@ -116,7 +116,7 @@ type Progress struct {
 	Attempt      int
 	WaitingUntil time.Time // non-zero while waiting on a rate limit or backoff
 	WaitReason   string
-	Done         bool   // the item finished; Result says how
+	Done         bool   // the item finished (and again after verification); Result says how
 	Result       string // journal.ReplayKind of the item's final event
 	Err          error
 	Counts       Counts

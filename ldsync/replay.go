@@ -26,7 +26,7 @@ const (
 	max429        = 20                     // rate-limited answers in a row
 	backoffBase   = 200 * time.Millisecond // doubled per attempt
 	backoffCap    = 5 * time.Second
-	maxJitter     = 50 * time.Millisecond // added past a rate-limit reset
+	maxJitter     = 30 * time.Millisecond // added past a rate-limit reset
 	default429Gap = time.Second           // when a 429 names no reset
 )
 
@@ -109,6 +109,11 @@ type run struct {
 	plan     Plan
 	total    int
 	counts   Counts
+
+	// Items applied or found in sync, not yet verified. Rate-limit waits are used to verify
+	// them early; the rest are verified at the end.
+	toVerify  []int
+	verifyErr error // recording a verification failed: the journal is unusable
 }
 
 func (r *Replayer) apply(ctx context.Context, plan Plan, progress chan<- Progress) (counts Counts, err error) {
@@ -136,7 +141,6 @@ func (r *Replayer) apply(ctx context.Context, plan Plan, progress chan<- Progres
 		}
 	}
 
-	var closed []int // items now in LaunchDarkly's desired state: verified at the end
 	for i, it := range plan.Items {
 		if !sendable(it) {
 			if it.Status == Conflict && !it.Skip {
@@ -156,10 +160,13 @@ func (r *Replayer) apply(ctx context.Context, plan Plan, progress chan<- Progres
 		}
 		kind, err := rn.replayItem(i, it)
 		if kind == journal.ReplayApplied || kind == journal.ReplayInSync {
-			closed = append(closed, i)
+			rn.toVerify = append(rn.toVerify, i)
 		}
 		if err != nil {
 			return rn.counts, err
+		}
+		if rn.verifyErr != nil {
+			return rn.counts, rn.verifyErr
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -172,11 +179,14 @@ func (r *Replayer) apply(ctx context.Context, plan Plan, progress chan<- Progres
 	for i, it := range plan.Items {
 		pending[i] = it.Pending
 	}
-	states, errs := rn.readAll(pending, closed, true)
+	// readAll's own waits must not verify: take the list first.
+	left := rn.toVerify
+	rn.toVerify = nil
+	states, errs := rn.readAll(pending, left, true)
 	if err := ctx.Err(); err != nil {
 		return rn.counts, err
 	}
-	for _, i := range closed {
+	for _, i := range left {
 		if err := rn.verify(i, plan.Items[i], states[i], errs[i]); err != nil {
 			return rn.counts, err
 		}
@@ -464,6 +474,7 @@ func jitter(max time.Duration) time.Duration {
 // wait sleeps until a time, telling the progress channel why; the context ends it early.
 func (rn *run) wait(i int, it Item, until time.Time, why string) error {
 	rn.emit(Progress{Index: i, Item: it, WaitingUntil: until, WaitReason: why})
+	rn.verifyWhileWaiting(until)
 	t := time.NewTimer(time.Until(until))
 	defer t.Stop()
 	select {
@@ -471,6 +482,26 @@ func (rn *run) wait(i int, it Item, until time.Time, why string) error {
 		return nil
 	case <-rn.ctx.Done():
 		return rn.ctx.Err()
+	}
+}
+
+// verifyWhileWaiting verifies applied items while the replay waits anyway (on a rate limit
+// or a backoff), one read each without retries; what it cannot do is left for the end.
+func (rn *run) verifyWhileWaiting(until time.Time) {
+	const margin = 30 * time.Millisecond
+	for len(rn.toVerify) > 0 && time.Until(until) > margin && rn.ctx.Err() == nil && rn.verifyErr == nil {
+		if u, _ := rn.r.Client.paceFor(routeGetFlag); !u.IsZero() {
+			return
+		}
+		i := rn.toVerify[0]
+		it := rn.plan.Items[i]
+		p := it.Pending
+		st, err := rn.r.Client.GetFlagState(rn.ctx, p.Project, p.Flag, p.Environment)
+		if err != nil {
+			return
+		}
+		rn.toVerify = rn.toVerify[1:]
+		rn.verifyErr = rn.verify(i, it, st, nil)
 	}
 }
 
