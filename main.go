@@ -1346,13 +1346,7 @@ func (a *app) resolve(st *flags.Store, project, env, prefix string) (string, fla
 		return "", flags.Target{}, false, usageErr("name the environment with -p PROJECT -e ENVIRONMENT, or the store prefix with --prefix")
 	}
 	want := flags.Target{Project: project, Environment: env}
-	var found []string
-	for p, t := range cfg.Mapping {
-		if t == want {
-			found = append(found, p)
-		}
-	}
-	sort.Strings(found)
+	found := cfg.prefixesOf(want)
 	switch len(found) {
 	case 0:
 		return flags.ConventionPrefix(project, env), want, true, nil
@@ -1362,6 +1356,18 @@ func (a *app) resolve(st *flags.Store, project, env, prefix string) (string, fla
 		return "", flags.Target{}, false, usageErr("%s/%s is mapped to several prefixes (%s): choose one with --prefix",
 			project, env, strings.Join(found, ", "))
 	}
+}
+
+// prefixesOf lists the configured prefixes mapped to a project's environment.
+func (c *config) prefixesOf(want flags.Target) []string {
+	var found []string
+	for p, t := range c.Mapping {
+		if t == want {
+			found = append(found, p)
+		}
+	}
+	sort.Strings(found)
+	return found
 }
 
 type prefixJSON struct {
@@ -2378,9 +2384,13 @@ in place; importing the same queue twice records it once.`,
 			if err != nil {
 				return err
 			}
-			for i := range changes {
-				if changes[i].Operator == "" {
+			for i, c := range changes {
+				if c.Operator == "" {
 					changes[i].Operator = cfg.Operator
+				}
+				// relayCommander assumed ld:{project}:{env}; a configured mapping knows better.
+				if ps := cfg.prefixesOf(flags.Target{Project: c.Project, Environment: c.Environment}); len(ps) == 1 {
+					changes[i].Prefix = ps[0]
 				}
 			}
 			recorded, err := j.Import(changes)

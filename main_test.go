@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -685,6 +686,57 @@ func TestImportRelayCommanderQueue(t *testing.T) {
 		t.Errorf("queue after a second import: %+v", q)
 	}
 	wantCode(t, h.run("", false, "import-relaycommander", "does-not-exist"), exitError, "does-not-exist")
+
+	// A configured mapping names the prefix relayCommander's convention would have guessed.
+	h2 := newHarness(t)
+	h2.write("relaycommander.yaml", "prefixes:\n  launchdarkly: {project: web-store, environment: production}\n", 0o600)
+	g = h2.ok("import-relaycommander", "--json", filepath.Join(h.dir, "replay"))
+	out = decode[struct {
+		Journal  string                  `json:"journal"`
+		Read     int                     `json:"read"`
+		Recorded []journal.Change        `json:"recorded"`
+		Skipped  []journal.ImportProblem `json:"skipped"`
+	}](t, g.stdout)
+	if len(out.Recorded) != 2 || out.Recorded[0].Prefix != "launchdarkly" || out.Recorded[1].Prefix != "ld:payments:staging" {
+		t.Errorf("import with a mapping: %+v", out.Recorded)
+	}
+}
+
+func TestExampleConfigurationIsValid(t *testing.T) {
+	h := newHarness(t)
+	example, err := filepath.Abs("config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range configKeys {
+		leaf := k[strings.LastIndex(k, ".")+1:]
+		if !strings.Contains(string(text), leaf+":") {
+			t.Errorf("config.example.yaml does not document %s", k)
+		}
+	}
+	for _, k := range []string{"name:", "addr:", "username:", "password_env:", "tls:"} {
+		if !strings.Contains(string(text), k) {
+			t.Errorf("config.example.yaml does not document redis.hosts' %s", k)
+		}
+	}
+	wantCode(t, h.run("", false, "config", "--config", example), exitError, "password_env", "RELAY_REDIS_PASSWORD")
+	h.env["RELAY_REDIS_PASSWORD"] = "secret"
+	type entry struct{ Value, From string }
+	cfg := decode[struct {
+		File   string
+		Values map[string]entry
+	}](t, h.ok("config", "--json", "--config", example).stdout)
+	if cfg.Values["redis.hosts"].Value != "relay-redis-a=redis-a.internal:6379, relay-redis-b=redis-b.internal:6380 (TLS)" ||
+		cfg.Values["prefixes"].Value != "launchdarkly=web-store/production" || cfg.Values["operator"].Value != "alice" {
+		t.Errorf("example: %+v", cfg.Values)
+	}
+	if strings.Contains(fmt.Sprint(cfg), "secret") {
+		t.Errorf("a password was printed")
+	}
 }
 
 // ---------------------------------------------------------------------------------------------
