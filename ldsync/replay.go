@@ -237,12 +237,19 @@ func (rn *run) replayItem(i int, it Item) (journal.ReplayKind, error) {
 	// Read again now: a patch that reached LaunchDarkly before a crash is found in sync here
 	// instead of being sent twice.
 	status, reason := classify(p, st)
+	planned := it.LD
 	it.LD = st
 	switch {
 	case status == InSync:
 		return rn.done(i, it, journal.ReplayInSync, st, "")
 	case status == Conflict && !it.Force:
 		it.Status, it.Reason = Conflict, reason
+		rn.counts.Conflicts++
+		return rn.done(i, it, journal.ReplayConflict, st, "")
+	case status == Conflict && st.Version != planned.Version:
+		// The operator forced over the state the plan showed; this is another one.
+		it.Status, it.Force = Conflict, false
+		it.Reason = fmt.Sprintf("changed again in LaunchDarkly since the plan: now on=%t at version %d (the plan showed %d)", st.On, st.Version, planned.Version)
 		rn.counts.Conflicts++
 		return rn.done(i, it, journal.ReplayConflict, st, "")
 	}

@@ -712,3 +712,19 @@ func TestPlanCancelled(t *testing.T) {
 		t.Fatalf("Plan with a cancelled context: %v", err)
 	}
 }
+
+func TestReplayForceOnlyOverTheStateShown(t *testing.T) {
+	e := newEnv(t)
+	e.change("web-store", "production", "checkout-flow", true, false, ver(40), "")
+	e.fake.ChangeBehindBack("web-store", "production", "checkout-flow", true) // 41
+	plan := e.plan()
+	plan.Items[0].Force = true
+	e.fake.ChangeBehindBack("web-store", "production", "checkout-flow", true) // 42, after the operator decided
+	counts, _, err := e.apply(context.Background(), plan)
+	if err != nil || counts.Conflicts != 1 || e.fake.PatchCount() != 0 {
+		t.Fatalf("Apply = %+v, %v, patches %d; want a new conflict, nothing sent", counts, err, e.fake.PatchCount())
+	}
+	if p := e.pending(); len(p) != 1 || p[0].Last.Kind != journal.ReplayConflict || p[0].Last.LDVersion != 42 {
+		t.Fatalf("pending = %+v", p)
+	}
+}
