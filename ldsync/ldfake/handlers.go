@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -89,16 +90,20 @@ func sleep(r *http.Request, d time.Duration) {
 	}
 }
 
-// drop closes the connection without a response.
+// drop resets the connection without a response.
 func drop(w http.ResponseWriter) {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		panic("ldfake: response writer cannot hijack")
 	}
 	conn, _, err := hj.Hijack()
-	if err == nil {
-		conn.Close()
+	if err != nil {
+		return
 	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0) // close with a reset, as a dropped connection looks to the client
+	}
+	conn.Close()
 }
 
 // rateLimit counts the request against the global and route windows, sets LaunchDarkly's
