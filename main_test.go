@@ -1173,3 +1173,31 @@ func TestReplayProgressThroughARateLimit(t *testing.T) {
 		t.Errorf("%d patches, want 5", fake.PatchCount())
 	}
 }
+
+func TestREADMEQuickStartAndCommands(t *testing.T) {
+	text, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, quick, ok := strings.Cut(string(text), "## Quick start")
+	if !ok {
+		t.Fatal("README has no Quick start")
+	}
+	_, block, _ := strings.Cut(quick, "```\n")
+	lines := strings.Split(block, "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], "go run . demo") || !strings.HasPrefix(lines[1], "go test ./...") {
+		t.Errorf("the Quick start's first two commands must be go run . demo and go test ./...: %q", lines[:min(2, len(lines))])
+	}
+	a := &app{sys: &sys{}}
+	for _, c := range a.rootCmd().Commands() {
+		if c.Hidden || c.Name() == "help" {
+			continue
+		}
+		if !strings.Contains(string(text), "relaycommander "+c.Name()) {
+			t.Errorf("README does not document the command %s", c.Name())
+		}
+	}
+	if !strings.Contains(string(text), "## Measurements") {
+		t.Errorf("README lost its Measurements section")
+	}
+}
