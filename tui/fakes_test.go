@@ -56,7 +56,13 @@ func (s *fakeStore) Toggle(_ context.Context, prefix, key string, on bool, hosts
 	s.toggles = append(s.toggles, prefix+"/"+key)
 	res := flags.ToggleResult{Prefix: prefix, Flag: key, On: on}
 	for _, h := range hosts {
-		res.Hosts = append(res.Hosts, flags.HostResult{Host: h, Outcome: flags.Written, OldOn: !on, OldVersion: 9, NewVersion: 10, Latency: time.Millisecond})
+		r := flags.HostResult{Host: h, Outcome: flags.Written, OldOn: !on, OldVersion: 9, NewVersion: 10, Latency: time.Millisecond}
+		for _, hs := range s.disc.Hosts {
+			if hs.Host == h && !hs.Up {
+				r = flags.HostResult{Host: h, Outcome: flags.Failed, Latency: 2 * time.Second, Err: hs.Err}
+			}
+		}
+		res.Hosts = append(res.Hosts, r)
 	}
 	return res
 }

@@ -109,7 +109,7 @@ func (m *Model) resultsView(h int) []string {
 			written++
 		}
 	}
-	head := sprintf("%s -> %s   %s", st.bold.Render(c.Flag), st.bold.Render(onOff(c.After)), where)
+	head := sprintf("%s -> %s", st.bold.Render(c.Flag), st.bold.Render(onOff(c.After)))
 	switch {
 	case r.running:
 		head += "   writing…"
@@ -117,9 +117,11 @@ func (m *Model) resultsView(h int) []string {
 		head += sprintf("   %d of %d hosts have it", written, len(r.result.Hosts))
 	}
 	lines = append(lines, head)
+	sub := where + "  " + c.Prefix
 	if c.ID != "" {
-		lines = append(lines, st.dim.Render("journal change "+c.ID+" by "+c.Operator+reasonSuffix(c.Reason)))
+		sub += "   journal change " + c.ID + " by " + c.Operator + reasonSuffix(c.Reason)
 	}
+	lines = append(lines, st.dim.Render(ansi.Truncate(sub, m.width-2, "…")))
 	lines = append(lines, "")
 	if r.running && len(r.result.Hosts) == 0 {
 		for _, hn := range r.hosts {
@@ -167,7 +169,10 @@ func (m *Model) resultsView(h int) []string {
 	}
 	msg := reach + "SDKs streaming from Relay see it only after Relay restarts; daemon-mode SDKs within their cache TTL (Go SDK default 15s)."
 	lines = append(lines, wrapText(msg, m.width-4)...)
-	lines = append(lines, "", st.dim.Render("Recorded in the journal: replay it to LaunchDarkly from the sync screen (3) when it is back."))
+	lines = append(lines, "")
+	for _, l := range wrapText("Recorded in the journal: replay it to LaunchDarkly from the sync screen (3) when it is back.", m.width-4) {
+		lines = append(lines, st.dim.Render(l))
+	}
 	if len(r.failedHosts()) > 0 && !m.cfg.ReadOnly {
 		lines = append(lines, "", st.key.Render("t")+" retry the failed hosts ("+strings.Join(r.failedHosts(), ", ")+")   "+st.key.Render("esc")+" back to the flags")
 	}

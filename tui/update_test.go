@@ -243,6 +243,7 @@ func TestRetryFailedHosts(t *testing.T) {
 	u.mustSee("FAILED")
 	u.mustSee("connection refused")
 	u.mustSee("t retry")
+	u.fs.disc.Hosts[2].Up = true // relay-c is back
 	cmd := u.key("t")
 	if cmd == nil {
 		t.Fatal("t did not retry")
