@@ -61,7 +61,31 @@ func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on 
 	for attempt := 0; ; attempt++ {
 		r.Outcome = Failed
 		err := h.client.Watch(ctx, func(tx *redis.Tx) error {
-			raw, err := tx.HGet(ctx, hash, key).Result()
+			// WATCH and HGET share one round trip; go-redis does not know about this
+			// WATCH, so every path that ends without EXEC releases it here.
+			execRan := false
+			watch := redis.NewStatusCmd(ctx, "watch", hash)
+			var get *redis.StringCmd
+			_, perr := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
+				_ = p.Process(ctx, watch)
+				get = p.HGet(ctx, hash, key)
+				return nil
+			})
+			if err := watch.Err(); err != nil {
+				return err
+			}
+			if watch.Val() != "OK" { // no answer at all (connect or AUTH failed)
+				if perr == nil {
+					perr = errors.New("no reply to WATCH")
+				}
+				return perr
+			}
+			defer func() {
+				if !execRan {
+					_ = tx.Unwatch(ctx).Err()
+				}
+			}()
+			raw, err := get.Result()
 			if errors.Is(err, redis.Nil) {
 				n, err := tx.Exists(ctx, hash).Result()
 				if err != nil {
@@ -94,6 +118,7 @@ func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on 
 			if beforeExec != nil {
 				beforeExec(h.name, attempt)
 			}
+			execRan = true
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.HSet(ctx, hash, key, updated)
 				return nil
@@ -103,7 +128,7 @@ func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on 
 			}
 			r.Outcome, r.NewVersion = Written, st.version+1
 			return nil
-		}, hash)
+		})
 		switch {
 		case err == nil:
 			return r

@@ -454,3 +454,28 @@ func TestTogglePrefixMissingOnOneHost(t *testing.T) {
 		t.Errorf("relay-b now holds %d keys; nothing may be written there", n)
 	}
 }
+
+// A toggle that ends without EXEC (unchanged, refused) releases its WATCH: otherwise the
+// pooled connection would carry it into the next toggle, whose EXEC would then fail for a
+// change made before it even started.
+func TestToggleReleasesWatchWithoutExec(t *testing.T) {
+	a := redistest.StartWithFixture(t)
+	s := openStore(t, Options{}, a)
+	ctx := context.Background()
+	const prefix = "ld:web-store:production"
+	var attempts []int
+	beforeExec = func(_ string, attempt int) { attempts = append(attempts, attempt) }
+	defer func() { beforeExec = nil }()
+	for _, first := range []string{"kill-switch-search" /* unchanged */, "removed-experiment" /* refused */} {
+		s.Toggle(ctx, prefix, first, false)
+		a.Client().HSet(ctx, prefix+":features", "unrelated", `{"key":"unrelated","on":true,"version":1}`)
+		attempts = nil
+		on := first == "kill-switch-search"
+		if r := s.Toggle(ctx, prefix, "use-fallback-cdn", on).Hosts[0]; r.Outcome != Written {
+			t.Fatalf("%+v", r)
+		}
+		if !reflect.DeepEqual(attempts, []int{0}) {
+			t.Errorf("after %s: attempts %v, want one (a stale WATCH made EXEC fail)", first, attempts)
+		}
+	}
+}
