@@ -22,7 +22,7 @@ type ReplayLocker interface {
 
 // Retry bounds for one call.
 const (
-	maxAttempts   = 5                      // 409, 5xx, timeouts, dropped connections
+	maxAttempts   = 6                      // 409, 5xx, timeouts, dropped connections: ~6 s of backoff
 	max429        = 20                     // rate-limited answers in a row
 	backoffBase   = 200 * time.Millisecond // doubled per attempt
 	backoffCap    = 5 * time.Second

@@ -134,7 +134,8 @@ func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request) bool {
 		ok = ok && rem >= 0
 	}
 	if !reset.IsZero() {
-		w.Header().Set("X-Ratelimit-Reset", strconv.FormatInt(reset.UnixMilli(), 10))
+		// rounded up: a client waiting until this millisecond is past the reset
+		w.Header().Set("X-Ratelimit-Reset", strconv.FormatInt((reset.UnixNano()+999_999)/1_000_000, 10))
 	}
 	if !ok {
 		secs := int(time.Until(reset).Seconds()) + 1
