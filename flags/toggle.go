@@ -118,11 +118,12 @@ func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on 
 			if beforeExec != nil {
 				beforeExec(h.name, attempt)
 			}
-			execRan = true
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.HSet(ctx, hash, key, updated)
 				return nil
 			})
+			// EXEC, whether it committed or found the hash changed, ends the WATCH.
+			execRan = err == nil || errors.Is(err, redis.TxFailedErr) || redis.IsExecAbortError(err)
 			if err != nil {
 				return err
 			}
