@@ -392,3 +392,28 @@ func TestClientOptions(t *testing.T) {
 		t.Errorf("host without port: %+v, %v", ro, err)
 	}
 }
+
+func TestDiscoverHungHostFailsWithinTimeout(t *testing.T) {
+	a := redistest.StartWithFixture(t)
+	b := redistest.StartWithFixture(t)
+	timeout := 300 * time.Millisecond
+	s := openStore(t, Options{DialTimeout: timeout, CommandTimeout: timeout}, a, b)
+	b.Pause()
+	defer b.Resume()
+	start := time.Now()
+	d := s.Discover(context.Background())
+	if elapsed := time.Since(start); elapsed > 2*timeout+500*time.Millisecond {
+		t.Errorf("Discover took %v with a hung host", elapsed)
+	}
+	if !d.Hosts[0].Up || d.Hosts[1].Up || !strings.Contains(d.Hosts[1].Err.Error(), "relay-b") {
+		t.Errorf("hosts %+v", d.Hosts)
+	}
+	if len(d.Prefixes) != len(fixture.Load()) {
+		t.Errorf("%d prefixes", len(d.Prefixes))
+	}
+	start = time.Now()
+	fs, err := s.Flags(context.Background(), "ld:web-store:production")
+	if err != nil || fs.Hosts[1].Up || len(fs.Flags) != 10 || time.Since(start) > s.budget()+500*time.Millisecond {
+		t.Errorf("Flags with a hung host: %v, %+v, took %v", err, fs.Hosts, time.Since(start))
+	}
+}
