@@ -176,14 +176,18 @@ records every change in a journal, and replays the journal to LaunchDarkly's API
 LaunchDarkly is reachable again.
 
 Without a command it starts the terminal UI. Try it with nothing installed: relaycommander demo`,
-		Version:       version(),
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		Version:                    version(),
+		SuggestionsMinimumDistance: 2,
+		SilenceUsage:               true,
+		SilenceErrors:              true,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usageErr("unknown command %q", args[0])
+			if len(args) == 0 {
+				return nil
 			}
-			return nil
+			if sug := cmd.SuggestionsFor(args[0]); len(sug) > 0 {
+				return usageErr("unknown command %q; did you mean %s?", args[0], strings.Join(sug, " or "))
+			}
+			return usageErr("unknown command %q", args[0])
 		},
 		RunE: a.runUI,
 	}
@@ -1642,7 +1646,8 @@ func (a *app) protected(env string) bool {
 // update
 
 type updateJSON struct {
-	Change      journal.Change   `json:"change"`
+	Change      *journal.Change  `json:"change"` // null when there was nothing to do
+	NothingToDo bool             `json:"nothingToDo,omitempty"`
 	Hosts       []hostResultJSON `json:"hosts"`
 	FailedHosts []string         `json:"failedHosts"`
 	Journal     string           `json:"journal"`
@@ -1751,7 +1756,7 @@ func (a *app) update(ctx context.Context, st *flags.Store, j *journal.Journal, p
 	if already {
 		fmt.Fprintf(out, "Flag %s in %s is already %s on every host (version %d); nothing to do.\n", key, where, onOff(on), cur.Version)
 		if asJSON {
-			return writeJSON(a.sys.stdout, updateJSON{Hosts: []hostResultJSON{}, FailedHosts: []string{}, Journal: j.Dir()})
+			return writeJSON(a.sys.stdout, updateJSON{NothingToDo: true, Hosts: []hostResultJSON{}, FailedHosts: []string{}, Journal: j.Dir()})
 		}
 		return nil
 	}
@@ -1791,7 +1796,7 @@ func (a *app) update(ctx context.Context, st *flags.Store, j *journal.Journal, p
 	}
 	failed := res.FailedHosts()
 	if asJSON {
-		uj := updateJSON{Change: c, FailedHosts: failed, Journal: j.Dir()}
+		uj := updateJSON{Change: &c, FailedHosts: failed, Journal: j.Dir()}
 		if uj.FailedHosts == nil {
 			uj.FailedHosts = []string{}
 		}

@@ -183,9 +183,21 @@ func TestHelpAndUsageErrorsTouchNothing(t *testing.T) {
 			t.Errorf("%v: usage error printed to stdout: %q", args, g.stdout)
 		}
 	}
+	if g := h.run("", false, "udpate"); !strings.Contains(g.stderr, "did you mean update?") {
+		t.Errorf("no suggestion for a typo:\n%s", g.stderr)
+	}
+	if g := h.ok("completion", "bash"); !strings.Contains(g.stdout, "relaycommander") {
+		t.Errorf("completion bash:\n%.200s", g.stdout)
+	}
 	time.Sleep(50 * time.Millisecond)
 	if n := dials.Load(); n != 0 {
 		t.Errorf("--help and usage errors opened %d connections", n)
+	}
+
+	// Without any Redis host, the UI and the commands that read Redis say how to name them.
+	delete(h.env, "REDIS_HOSTS")
+	for _, args := range [][]string{{}, {"flags"}} {
+		wantCode(t, h.run("", false, args...), exitError, "no Redis hosts configured", "REDIS_HOSTS")
 	}
 }
 
@@ -477,7 +489,8 @@ func TestFlags(t *testing.T) {
 // update
 
 type updateOut struct {
-	Change      journal.Change   `json:"change"`
+	Change      *journal.Change  `json:"change"`
+	NothingToDo bool             `json:"nothingToDo"`
 	Hosts       []hostResultJSON `json:"hosts"`
 	FailedHosts []string         `json:"failedHosts"`
 	Journal     string           `json:"journal"`
@@ -499,6 +512,9 @@ func TestUpdateWritesEveryHostAndTheJournal(t *testing.T) {
 
 	g := h.ok("update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "off", "--reason", "checkout 500s", "--yes", "--json")
 	u := decode[updateOut](t, g.stdout)
+	if u.Change == nil || u.NothingToDo {
+		t.Fatalf("update --json: %+v", u)
+	}
 	if u.Change.Flag != key || u.Change.Prefix != prefix || u.Change.Before != true || u.Change.After != false ||
 		u.Change.BaseVersion == nil || *u.Change.BaseVersion != v0 || u.Change.Operator != "os-user" || u.Change.Reason != "checkout 500s" ||
 		u.Change.ID == "" || len(u.FailedHosts) != 0 || u.Journal != h.journal {
@@ -536,6 +552,10 @@ func TestUpdateWritesEveryHostAndTheJournal(t *testing.T) {
 	g = h.ok("update-redis", "-p", "web-store", "-e", "staging", "-f", key, "-s", "off", "--yes")
 	if !strings.Contains(g.stdout, "already OFF on every host") {
 		t.Errorf("no-op:\n%s", g.stdout)
+	}
+	g = h.ok("update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "off", "--yes", "--json")
+	if u := decode[updateOut](t, g.stdout); u.Change != nil || !u.NothingToDo {
+		t.Errorf("no-op --json: %+v", u)
 	}
 	if q := decode[queueOut](t, h.ok("queue", "--json").stdout); len(q.Pending[0].Changes) != 1 {
 		t.Errorf("a no-op was journaled: %+v", q.Pending[0].Changes)
