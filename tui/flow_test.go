@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -71,7 +72,7 @@ func startFlow(t *testing.T, hosts int, opts ...flowOpt) *flow {
 	f.store, f.jr = store, jr
 	f.cfg = Config{
 		Store: store, Journal: jr, LD: client, Operator: "alice",
-		Refresh: 400 * time.Millisecond, AltScreen: true, Now: fixedClock,
+		Refresh: 400 * time.Millisecond, AltScreen: true, // real clock: countdowns run
 	}
 	for _, o := range opts {
 		o(&f.cfg)
@@ -401,8 +402,7 @@ func TestFlowReplayRateLimitConflictAndCancel(t *testing.T) {
 	f.keys("s")
 	f.see("left pending for later")
 	f.keys("enter")
-	f.see("waiting ")
-	f.see("rate limit")
+	f.waitFor("a rate-limit countdown", func(s string) bool { return waitingRe.MatchString(s) })
 	f.see("verification: 3 verified, 0 mismatched")
 	for _, k := range []string{"beta-dashboard", "enable-new-pricing", "use-fallback-cdn"} {
 		on, _, _ := f.ld.FlagState("payments", "staging", k)
@@ -417,6 +417,21 @@ func TestFlowReplayRateLimitConflictAndCancel(t *testing.T) {
 	if len(p) != 1 || p[0].Flag != "rate-limits" {
 		t.Fatalf("pending after the replay: %+v", p)
 	}
+	// plan again: the conflict is still there; force it this time
+	f.keys("p")
+	f.waitFor("the new plan", func(s string) bool {
+		return strings.Contains(s, "0 ready") && strings.Contains(s, "1 conflict") && strings.Contains(cursorLine(s), "CONFLICT")
+	})
+	f.keys("f")
+	f.see("will overwrite LaunchDarkly's newer change")
+	f.keys("enter")
+	f.see("verification: 1 verified, 0 mismatched")
+	if on, _, _ := f.ld.FlagState("payments", "staging", "rate-limits"); on != !fixtureOn(t, "ld:payments:staging", "rate-limits") {
+		t.Fatal("the forced conflict was not replayed")
+	}
+	if n := len(f.pending()); n != 0 {
+		t.Fatalf("%d pending after forcing", n)
+	}
 	// now force it, slowly, and cancel before the end: nothing else is lost
 	f.selectEnv2("payments / test")
 	for _, k := range []string{"beta-dashboard", "legacy-export"} {
@@ -429,7 +444,7 @@ func TestFlowReplayRateLimitConflictAndCancel(t *testing.T) {
 	f.ld.SetRouteLimit(0, 0)
 	f.ld.SetLatency(700 * time.Millisecond)
 	f.keys("3", "p")
-	f.see("2 ready")
+	f.see("plan: 2 ready")
 	f.keys("enter")
 	f.see("sending ")
 	f.keys("esc")
@@ -438,6 +453,8 @@ func TestFlowReplayRateLimitConflictAndCancel(t *testing.T) {
 		t.Fatalf("cancel lost pending changes: %d left", n)
 	}
 }
+
+var waitingRe = regexp.MustCompile(`waiting [0-9.]+m?s: .*rate limit`)
 
 func (f *flow) selectEnv2(title string) {
 	f.keys("1")

@@ -290,11 +290,11 @@ func (m *Model) View() tea.View {
 
 func (m *Model) render() string {
 	if m.width < minWidth || m.height < minHeight {
-		return fitLines([]string{
+		return fitLines(padLines([]string{
 			"Terminal too small for Relay Commander:",
 			sprintf("%dx%d, needs at least %dx%d.", m.width, m.height, minWidth, minHeight),
 			"Enlarge the window; q quits.",
-		}, m.width, m.height)
+		}, m.height), m.width, m.height)
 	}
 	var top []string
 	top = append(top, m.headerLines()...)
@@ -567,12 +567,10 @@ func (m *Model) screenKeys() helpKeys {
 }
 
 func (m *Model) quitDialog(h int) []string {
-	lines := []string{
-		"",
-		"  " + m.st.bold.Render("A replay to LaunchDarkly is running. Quit?"),
-		"  Quitting cancels it after the change in flight; what was sent is in the journal.",
-		"",
-		"  " + m.st.buttonOn.Render("[ No ]") + "   " + m.st.button.Render("  Yes  ") + "     y quit  n/esc stay",
+	lines := []string{"", "  " + m.st.bold.Render("A replay to LaunchDarkly is running. Quit?")}
+	for _, l := range wrapText("Quitting cancels it after the change in flight; what was sent is recorded in the journal and the rest stays pending.", m.width-4) {
+		lines = append(lines, "  "+l)
 	}
+	lines = append(lines, "", "  "+m.st.buttonOn.Render("[ No ]")+"   "+m.st.button.Render("  Yes  ")+"     y quit  n/esc stay")
 	return lines
 }

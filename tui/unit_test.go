@@ -265,6 +265,12 @@ func TestGolden(t *testing.T) {
 			u.key("q")
 		}},
 	}
+	t.Run("too-small-60x20", func(t *testing.T) {
+		u := newUnit(t, 60, 20, nil)
+		v := u.view()
+		checkFrame(t, v, 60, 20)
+		golden.RequireEqual(t, v)
+	})
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		for _, sc := range screens {
 			t.Run(sprintf("%s-%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
