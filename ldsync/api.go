@@ -132,7 +132,8 @@ type Recorder interface {
 	RecordReplay(e journal.ReplayEvent) error
 }
 
-// Replayer plans, applies and verifies.
+// Replayer plans, applies and verifies. When Journal is also a ReplayLocker (as
+// *journal.Journal is), Apply holds its replay lock throughout.
 type Replayer struct {
 	Client   *Client
 	Journal  Recorder
