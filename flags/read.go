@@ -136,14 +136,14 @@ func hostFlag(hostName, raw string) HostFlag {
 
 // addDependants fills each flag's Dependants from the others' prerequisites on any host.
 func addDependants(flags []Flag) {
-	index := make(map[string]int, len(flags))
-	for i, f := range flags {
-		index[f.Key] = i
+	// Few flags have prerequisites: a binary search over the sorted keys beats a map.
+	find := func(key string) (int, bool) {
+		return slices.BinarySearchFunc(flags, key, func(f Flag, k string) int { return strings.Compare(f.Key, k) })
 	}
 	for _, f := range flags {
 		for _, h := range f.Hosts {
 			for _, p := range h.Prerequisites {
-				n, ok := index[p]
+				n, ok := find(p)
 				if !ok {
 					continue
 				}
