@@ -137,16 +137,11 @@ func run(ctx context.Context, s *sys, args []string) int {
 	return code
 }
 
-// isCobraUsage recognises the argument errors cobra produces itself.
+// isCobraUsage recognises the one argument error cobra produces itself: flag errors go through
+// the FlagErrorFunc and argument checks are ours, but a command with subcommands (completion)
+// rejects an unknown one on its own.
 func isCobraUsage(err error) bool {
-	m := err.Error()
-	for _, s := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least",
-		"required flag", "invalid argument", "flag needs an argument", "if any flags in the group"} {
-		if strings.Contains(m, s) {
-			return true
-		}
-	}
-	return false
+	return strings.HasPrefix(err.Error(), "unknown command")
 }
 
 // app holds one invocation's state: global flags, loaded configuration, opened resources.
@@ -362,14 +357,15 @@ func loadConfig(s *sys, global *pflag.FlagSet) (*config, []string, error) {
 		}
 	}
 	if !explicit {
+		candidates := []string{filepath.Join(s.dir, "relaycommander.yaml")}
 		xdg := env["XDG_CONFIG_HOME"]
 		if xdg == "" && l.home != "" {
 			xdg = filepath.Join(l.home, ".config")
 		}
-		for _, cand := range []string{filepath.Join(s.dir, "relaycommander.yaml"), filepath.Join(xdg, "relaycommander", "config.yaml")} {
-			if xdg == "" && !strings.HasPrefix(cand, s.dir) {
-				continue
-			}
+		if xdg != "" {
+			candidates = append(candidates, filepath.Join(xdg, "relaycommander", "config.yaml"))
+		}
+		for _, cand := range candidates {
 			if _, err := os.Stat(cand); err == nil {
 				file = cand
 				break
@@ -381,17 +377,17 @@ func loadConfig(s *sys, global *pflag.FlagSet) (*config, []string, error) {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			if explicit && errors.Is(err, os.ErrNotExist) {
-				return nil, nil, fmt.Errorf("configuration file %s does not exist (given by --config or RC_CONFIG)", file)
+				return nil, warnings, fmt.Errorf("configuration file %s does not exist (given by --config or RC_CONFIG)", file)
 			}
-			return nil, nil, fmt.Errorf("configuration file %s: %v", file, err)
+			return nil, warnings, fmt.Errorf("configuration file %s: %v", file, err)
 		}
 		tokenInFile, err := checkYAML(file, data, prefixes)
 		if err != nil {
-			return nil, nil, err
+			return nil, warnings, err
 		}
 		v.SetConfigType("yaml")
 		if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
-			return nil, nil, fmt.Errorf("configuration file %s: %v", file, err)
+			return nil, warnings, fmt.Errorf("configuration file %s: %v", file, err)
 		}
 		for _, k := range configKeys {
 			if v.InConfig(k) {
@@ -470,10 +466,12 @@ func loadConfig(s *sys, global *pflag.FlagSet) (*config, []string, error) {
 		}
 	}
 	maps.Copy(cfg.Mapping, cfg.Prefixes)
-	if s.operator == nil && cfg.Operator == "" {
-		cfg.Operator = osUser(env)
-	} else if cfg.Operator == "" {
-		cfg.Operator = s.operator()
+	if cfg.Operator == "" {
+		if s.operator != nil {
+			cfg.Operator = s.operator()
+		} else {
+			cfg.Operator = osUser(env)
+		}
 	}
 	return cfg, warnings, nil
 }
@@ -488,13 +486,11 @@ func osUser(env map[string]string) string {
 	return "unknown"
 }
 
-// readRelayMapping reads a Relay configuration (INI, or its environment-variable form) and returns which prefix holds which project and environment.
+// readRelayMapping reads a Relay configuration (INI, or its environment-variable form) and
+// returns which prefix holds which project and environment, and what would break edits.
 func readRelayMapping(path string) (map[string]flags.Target, []string, error) {
-	var (
-		rc  relaycfg.Config
-		err error
-	)
-	if rc, err = relaycfg.Read(path); err != nil {
+	rc, err := relaycfg.Read(path)
+	if err != nil {
 		return nil, nil, err
 	}
 	return relaycfg.Mapping(rc), relaycfg.Warnings(rc), nil
@@ -687,9 +683,10 @@ func (l *loader) boolean(key string) (bool, error) {
 	}
 }
 
-// list reads a YAML list or a comma-separated string.
+// list reads a YAML list or a comma-separated string. An empty list is not nil: it says
+// "none" where nil would mean "the default" (protected_environments).
 func (l *loader) list(key string) ([]string, error) {
-	var out []string
+	out := []string{}
 	switch x := l.v.Get(key).(type) {
 	case nil:
 	case string:
@@ -1559,10 +1556,17 @@ func (a *app) listFlags(ctx context.Context, st *flags.Store, prefix string, t f
 		fmt.Fprintf(w, "\t%s", h)
 	}
 	fmt.Fprintln(w, "\tNOTES")
+	absent := map[string]string{}
+	for _, h := range fs.Hosts {
+		absent[h.Host] = "-"
+		if !h.Up {
+			absent[h.Host] = "DOWN"
+		}
+	}
 	for _, f := range fs.Flags {
 		fmt.Fprint(w, f.Key)
 		for _, h := range f.Hosts {
-			fmt.Fprintf(w, "\t%s", hostFlagCell(h))
+			fmt.Fprintf(w, "\t%s", hostFlagCell(h, absent[h.Host]))
 		}
 		var notes []string
 		if ok, diff := f.Agree(); !ok {
@@ -1580,10 +1584,11 @@ func (a *app) listFlags(ctx context.Context, st *flags.Store, prefix string, t f
 	return a.downHosts(fs.Hosts)
 }
 
-func hostFlagCell(h flags.HostFlag) string {
+// hostFlagCell is one host's state of a flag; absent is what to say when the host has none.
+func hostFlagCell(h flags.HostFlag, absent string) string {
 	switch {
 	case !h.Present:
-		return "-"
+		return absent
 	case h.Deleted:
 		return fmt.Sprintf("deleted v%d", h.Version)
 	case h.Unreadable != "":
@@ -1761,19 +1766,23 @@ func (a *app) update(ctx context.Context, st *flags.Store, j *journal.Journal, p
 		return nil
 	}
 	fmt.Fprintf(out, "Flag %s in %s: %s -> %s\n", key, where, onOff(cur.On), onOff(on))
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	for _, h := range f.Hosts {
-		fmt.Fprintf(out, "  %-20s %s\n", h.Host, hostFlagCell(h))
+		fmt.Fprintf(w, "  %s\tnow %s\n", h.Host, hostFlagCell(h, "absent or unreachable"))
 	}
+	w.Flush()
 	if agree, diff := f.Agree(); !agree {
 		fmt.Fprintf(out, "  The hosts differ (%s); every host will be set %s.\n", diff, onOff(on))
 	}
 	if !mapped {
 		fmt.Fprintf(out, "  Prefix %s is unmapped: replaying this change later needs a prefixes: mapping for it.\n", prefix)
 	}
-	if p := cur; len(p.Prerequisites) > 0 || len(f.Dependants) > 0 {
-		if len(f.Dependants) > 0 {
-			fmt.Fprintf(out, "  Flags that have %s as a prerequisite: %s\n", key, strings.Join(f.Dependants, ", "))
-		}
+	if len(f.Dependants) > 0 && !on {
+		fmt.Fprintf(out, "  These flags have %s as a prerequisite and serve their off variation while it is off: %s\n",
+			key, strings.Join(f.Dependants, ", "))
+	}
+	if len(cur.Prerequisites) > 0 && on {
+		fmt.Fprintf(out, "  %s serves its off variation unless its prerequisites are met too: %s\n", key, strings.Join(cur.Prerequisites, ", "))
 	}
 	if !on && cur.OffVariation == nil {
 		fmt.Fprintf(out, "  This flag has no off variation: when off, applications serve their own default value.\n")
@@ -1808,15 +1817,15 @@ func (a *app) update(ctx context.Context, st *flags.Store, j *journal.Journal, p
 			return err
 		}
 	}
-	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	w = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	for _, h := range res.Hosts {
 		switch h.Outcome {
 		case flags.Written:
-			fmt.Fprintf(w, "  %s\twritten\tv%d -> v%d\t%s\n", h.Host, h.OldVersion, h.NewVersion, h.Latency.Round(100*time.Microsecond))
+			fmt.Fprintf(w, "  %s\twritten\tv%d -> v%d in %s\n", h.Host, h.OldVersion, h.NewVersion, h.Latency.Round(100*time.Microsecond))
 		case flags.Unchanged:
-			fmt.Fprintf(w, "  %s\tunchanged\talready %s at v%d\t\n", h.Host, onOff(on), h.OldVersion)
+			fmt.Fprintf(w, "  %s\tunchanged\talready %s at v%d\n", h.Host, onOff(on), h.OldVersion)
 		default:
-			fmt.Fprintf(w, "  %s\tFAILED\t%v\t\n", h.Host, h.Err)
+			fmt.Fprintf(w, "  %s\tFAILED\t%v\n", h.Host, h.Err)
 		}
 	}
 	w.Flush()

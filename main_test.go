@@ -611,6 +611,14 @@ func TestUpdateConfirmation(t *testing.T) {
 	h.env["RC_PROTECTED_ENVIRONMENTS"] = "staging,test"
 	wantCode(t, h.run("y\n", true, "update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "on"), exitError, "Type "+key)
 
+	// An empty list protects nothing.
+	h.env["RC_PROTECTED_ENVIRONMENTS"] = ""
+	h.write("relaycommander.yaml", "protected_environments: []\n", 0o600)
+	wantCode(t, h.run("y\n", true, "update", "-p", "web-store", "-e", "production", "-f", key, "-s", "off"), exitOK)
+	if cfg, _, err := loadConfig(&sys{env: h.env, dir: h.dir}, nil); err != nil || cfg.Protected == nil || len(cfg.Protected) != 0 {
+		t.Errorf("protected_environments: [] gives %#v, %v (nil would mean the UI's default)", cfg.Protected, err)
+	}
+
 	// Read-only refuses.
 	wantCode(t, h.run("", false, "update", "-p", "web-store", "-e", "test", "-f", key, "-s", "on", "--yes", "--read-only"), exitError, "read_only")
 }
