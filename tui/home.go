@@ -553,7 +553,7 @@ func (m *Model) flagLines(h, w int) []string {
 		if i == m.flagCursor {
 			cur = "> "
 		}
-		state, ver := "?", ""
+		state, ver := "ABSENT", ""
 		if p, ok := primary(f); ok {
 			ver = sprintf("%d", p.Version)
 			state = onOff(p.On)
@@ -561,7 +561,7 @@ func (m *Model) flagLines(h, w int) []string {
 				state = "deleted"
 			}
 		} else if hasUnreadable(f) {
-			state = "BAD JSON"
+			state = "BROKEN"
 		}
 		hosts, _, detail := hostsAgree(f, down)
 		note := m.flagNote(f, detail)
@@ -589,6 +589,9 @@ func hasUnreadable(f flags.Flag) bool {
 
 func (m *Model) flagNote(f flags.Flag, hostDetail string) string {
 	var notes []string
+	if hasUnreadable(f) {
+		notes = append(notes, "unreadable JSON on "+firstUnreadable(f))
+	}
 	if p, ok := m.pendingFor(m.set.Prefix, f.Key); ok {
 		n := "pending " + onOff(p.Desired)
 		if p.BaseVersion != nil {

@@ -151,6 +151,9 @@ func New(cfg Config) *Model {
 	if cfg.Journal != nil {
 		m.jr = cfg.Journal
 		m.journalPath = cfg.Journal.Dir()
+		if w := cfg.Journal.Warnings(); len(w) > 0 {
+			m.status, m.statusBad = "journal: "+strings.Join(w, "; "), true
+		}
 	}
 	if cfg.LD != nil {
 		m.ld = cfg.LD
