@@ -85,11 +85,19 @@ type sys struct {
 	stdin     io.Reader
 	stdout    io.Writer
 	stderr    io.Writer
-	env       map[string]string // the process environment (a .env file is added on load)
-	dir       string            // working directory: relative paths, ./relaycommander.yaml, ./.env
-	stdinTTY  bool              // confirmations may be asked
-	stdoutTTY bool              // progress bars instead of plain lines
-	operator  func() string     // the OS user; nil = os/user
+	env       map[string]string                       // the process environment (a .env file is added on load)
+	dir       string                                  // working directory: relative paths, ./relaycommander.yaml, ./.env
+	stdinTTY  bool                                    // confirmations may be asked
+	stdoutTTY bool                                    // progress bars instead of plain lines
+	operator  func() string                           // the OS user; nil = os/user
+	runTUI    func(context.Context, tui.Config) error // nil = tui.Run; tests see what the UI would get
+}
+
+func (s *sys) tui(ctx context.Context, cfg tui.Config) error {
+	if s.runTUI != nil {
+		return s.runTUI(ctx, cfg)
+	}
+	return tui.Run(ctx, cfg)
 }
 
 // exitErr carries an exit code; an empty message prints nothing (the command already reported).
@@ -1013,7 +1021,7 @@ func (a *app) runUI(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	return tui.Run(cmd.Context(), tui.Config{
+	return a.sys.tui(cmd.Context(), tui.Config{
 		Store: st, Journal: j, LD: ld, Operator: cfg.Operator, Protected: cfg.Protected,
 		ReadOnly: cfg.ReadOnly, Refresh: cfg.Refresh, AltScreen: cfg.AltScreen,
 		RelayTTL: cfg.LocalTTL, LogPath: a.logFile(cfg, j.Dir()),
@@ -1043,7 +1051,7 @@ journal and token are not used.`,
 				return err
 			}
 			defer d.Close()
-			return tui.Run(cmd.Context(), tui.Config{
+			return a.sys.tui(cmd.Context(), tui.Config{
 				Store: d.Store, Journal: d.Journal, LD: d.LD, Operator: cfg.Operator, Protected: cfg.Protected,
 				ReadOnly: cfg.ReadOnly, Refresh: cfg.Refresh, AltScreen: cfg.AltScreen, RelayTTL: cfg.LocalTTL,
 				Demo: d, LogPath: filepath.Join(d.dir, "ui.log"),

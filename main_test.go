@@ -18,6 +18,7 @@ import (
 	"relaycommander/flags/redistest"
 	"relaycommander/journal"
 	"relaycommander/ldsync/ldfake"
+	"relaycommander/tui"
 )
 
 // got is one command's outcome.
@@ -33,7 +34,8 @@ type harness struct {
 	env     map[string]string
 	dir     string
 	journal string
-	tty     bool // stdout is a terminal
+	tty     bool                                    // stdout is a terminal
+	ui      func(context.Context, tui.Config) error // stands in for the terminal UI
 }
 
 func newHarness(t *testing.T) *harness {
@@ -51,6 +53,13 @@ func (h *harness) run(stdin string, tty bool, args ...string) got {
 		stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb,
 		env: h.env, dir: h.dir, stdinTTY: tty, stdoutTTY: h.tty,
 		operator: func() string { return "os-user" },
+		runTUI:   h.ui,
+	}
+	if s.runTUI == nil {
+		s.runTUI = func(context.Context, tui.Config) error {
+			h.t.Fatalf("the terminal UI was started by: relaycommander %s", strings.Join(args, " "))
+			return nil
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -1227,5 +1236,99 @@ func TestREADMEQuickStartAndCommands(t *testing.T) {
 	}
 	if !strings.Contains(string(text), "## Measurements") {
 		t.Errorf("README lost its Measurements section")
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+// the terminal UI and the demo, through cobra
+
+func TestRootCommandStartsTheUIWithTheConfiguration(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	fake := withLaunchDarkly(t, h)
+	h.env["RC_UI_READ_ONLY"] = "true"
+	h.env["RC_RELAY_LOCAL_TTL"] = "10s"
+	h.env["RC_PROTECTED_ENVIRONMENTS"] = "staging,production"
+	h.write("relaycommander.yaml", "ui:\n  refresh: 3s\n", 0o600)
+	var got *tui.Config
+	h.ui = func(ctx context.Context, cfg tui.Config) error {
+		got = &cfg
+		// What the UI gets works: Redis, the journal, LaunchDarkly.
+		if names := cfg.Store.HostNames(); len(names) != 2 || names[0] != a.Addr || names[1] != b.Addr {
+			t.Errorf("hosts: %v", names)
+		}
+		if fs, err := cfg.Store.Flags(ctx, "ld:web-store:staging"); err != nil || len(fs.Flags) == 0 {
+			t.Errorf("store: %v", err)
+		}
+		if cfg.LD == nil || cfg.LD.Check(ctx) != nil {
+			t.Errorf("LaunchDarkly client: %v", cfg.LD)
+		}
+		if cfg.Journal == nil || cfg.Journal.Dir() != h.journal {
+			t.Errorf("journal: %v", cfg.Journal)
+		}
+		return nil
+	}
+	h.ok("--no-alt-screen", "--operator", "carol")
+	if got == nil {
+		t.Fatal("the UI did not start")
+	}
+	if got.Operator != "carol" || !got.ReadOnly || got.AltScreen || got.Refresh != 3*time.Second || got.RelayTTL != 10*time.Second ||
+		strings.Join(got.Protected, ",") != "staging,production" || got.Demo != nil ||
+		got.LogPath != filepath.Join(filepath.Dir(h.journal), "relaycommander-ui.log") {
+		t.Errorf("UI configuration: %+v", *got)
+	}
+	if fake.PatchCount() != 0 {
+		t.Errorf("starting the UI patched LaunchDarkly")
+	}
+
+	// Without a token the UI still starts, without LaunchDarkly.
+	delete(h.env, "RC_LAUNCHDARKLY_API_TOKEN")
+	h.ui = func(ctx context.Context, cfg tui.Config) error {
+		if cfg.LD != nil {
+			t.Errorf("a LaunchDarkly client without a token")
+		}
+		return nil
+	}
+	h.ok()
+}
+
+func TestDemoCommand(t *testing.T) {
+	h := newHarness(t)
+	// The demo ignores the configured hosts and token: nothing here may be dialled.
+	addr, dials := listener(t)
+	h.env["REDIS_HOSTS"] = addr
+	h.env["RC_LAUNCHDARKLY_BASE_URL"] = "http://" + addr
+	h.env["LD_API_KEY"] = "api-not-for-the-demo"
+	var demoDir string
+	h.ui = func(ctx context.Context, cfg tui.Config) error {
+		if cfg.Demo == nil || cfg.LD == nil || cfg.Store == nil || cfg.Journal == nil {
+			t.Fatalf("demo UI configuration: %+v", cfg)
+		}
+		demoDir = filepath.Dir(cfg.LogPath)
+		if !strings.HasPrefix(cfg.Journal.Dir(), demoDir) {
+			t.Errorf("the demo's journal %s is not in its temporary directory %s", cfg.Journal.Dir(), demoDir)
+		}
+		d := cfg.Store.Discover(ctx)
+		if len(d.Hosts) != 2 || len(d.Prefixes) != len(fixture.Load()) {
+			t.Errorf("demo Redis: %d hosts, %d prefixes", len(d.Hosts), len(d.Prefixes))
+		}
+		if cfg.Demo.LaunchDarklyReachable() || cfg.LD.Check(ctx) == nil {
+			t.Errorf("the demo's LaunchDarkly starts reachable")
+		}
+		cfg.Demo.SetLaunchDarklyReachable(true)
+		if err := cfg.LD.Check(ctx); err != nil {
+			t.Errorf("the demo's LaunchDarkly after SetLaunchDarklyReachable(true): %v", err)
+		}
+		return cfg.Demo.SimulateRelayResync(ctx)
+	}
+	h.ok("demo")
+	if demoDir == "" {
+		t.Fatal("the UI did not start")
+	}
+	if _, err := os.Stat(demoDir); !os.IsNotExist(err) {
+		t.Errorf("the demo left %s behind", demoDir)
+	}
+	if n := dials.Load(); n != 0 {
+		t.Errorf("the demo dialled the configured hosts %d times", n)
 	}
 }
