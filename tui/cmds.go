@@ -20,6 +20,7 @@ type ldTickMsg struct{}
 // pending changes and any drift of their Redis state.
 type refreshMsg struct {
 	seq     int
+	pendSeq int
 	disc    flags.Discovery
 	prefix  string
 	set     flags.FlagSet
@@ -38,6 +39,7 @@ type flagsMsg struct {
 }
 
 type pendingMsg struct {
+	seq     int
 	pending []journal.Pending
 	err     error
 }
@@ -74,10 +76,11 @@ func (m *Model) refreshCmd() tea.Cmd {
 		return nil
 	}
 	m.refreshSeq++
+	m.pendSeq++
 	m.refreshing = true
-	seq, prefix, store, jr, ctx := m.refreshSeq, m.selPrefix, m.store, m.jr, m.ctx
+	seq, pseq, prefix, store, jr, ctx := m.refreshSeq, m.pendSeq, m.selPrefix, m.store, m.jr, m.ctx
 	return func() tea.Msg {
-		msg := refreshMsg{seq: seq, prefix: prefix}
+		msg := refreshMsg{seq: seq, pendSeq: pseq, prefix: prefix}
 		if store != nil {
 			msg.disc = store.Discover(ctx)
 			if prefix == "" {
@@ -169,10 +172,11 @@ func (m *Model) pendingCmd() tea.Cmd {
 	if m.jr == nil {
 		return nil
 	}
-	jr := m.jr
+	m.pendSeq++
+	jr, seq := m.jr, m.pendSeq
 	return func() tea.Msg {
 		p, err := jr.Pending()
-		return pendingMsg{pending: p, err: err}
+		return pendingMsg{seq: seq, pending: p, err: err}
 	}
 }
 
@@ -217,7 +221,7 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 		} else if m.selPrefix != "" && (!m.setLoaded || m.set.Prefix != m.selPrefix) {
 			cmd = m.loadFlagsCmd(m.selPrefix)
 		}
-		if m.jr != nil {
+		if m.jr != nil && msg.pendSeq == m.pendSeq {
 			m.applyPending(msg.pending, msg.pendErr)
 			m.drift = msg.drift
 		}
@@ -229,7 +233,9 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 		m.applySet(msg.set, msg.err)
 		return nil
 	case pendingMsg:
-		m.applyPending(msg.pending, msg.err)
+		if msg.seq == m.pendSeq {
+			m.applyPending(msg.pending, msg.err)
+		}
 		return nil
 	case ldCheckMsg:
 		if msg.seq != m.ldSeq {

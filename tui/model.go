@@ -98,6 +98,7 @@ type Model struct {
 	pending      []journal.Pending
 	pendingByKey map[string]int
 	pendErr      error
+	pendSeq      int
 	journalPath  string
 	drift        []driftItem
 

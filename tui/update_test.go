@@ -588,3 +588,14 @@ func TestRecoveryBannerAndReplayKey(t *testing.T) {
 		t.Fatal("banner still drawn")
 	}
 }
+
+func TestStalePendingIsDropped(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	old := u.m.pendingCmd()() // reads an empty journal
+	u.fj.pending = []journal.Pending{pendingKill(false)}
+	u.refresh()
+	u.m.Update(old)
+	if len(u.m.pending) != 1 {
+		t.Fatalf("a late journal read replaced a newer one: %d pending", len(u.m.pending))
+	}
+}
