@@ -57,30 +57,12 @@ func (sc *scanner) unexpected(what string) error {
 
 // value skips one JSON value, validating it.
 func (sc *scanner) value() error {
-	sc.ws()
-	if sc.i >= len(sc.s) {
-		return sc.unexpected("a value")
+	i, want := skipValue(sc.s, sc.i, sc.depth)
+	sc.i = i
+	if want != "" {
+		return sc.unexpected(want)
 	}
-	switch c := sc.s[sc.i]; {
-	case c == '"':
-		_, _, err := sc.str()
-		return err
-	case c == '{':
-		return sc.object(nil)
-	case c == '[':
-		_, err := sc.array(nil)
-		return err
-	case c == 't':
-		return sc.literal("true")
-	case c == 'f':
-		return sc.literal("false")
-	case c == 'n':
-		return sc.literal("null")
-	case c == '-' || (c >= '0' && c <= '9'):
-		return sc.number()
-	default:
-		return sc.unexpected("a value")
-	}
+	return nil
 }
 
 func (sc *scanner) literal(lit string) error {
@@ -92,40 +74,10 @@ func (sc *scanner) literal(lit string) error {
 }
 
 func (sc *scanner) number() error {
-	start := sc.i
-	if sc.i < len(sc.s) && sc.s[sc.i] == '-' {
-		sc.i++
-	}
-	digits := func() int {
-		n := 0
-		for sc.i < len(sc.s) && sc.s[sc.i] >= '0' && sc.s[sc.i] <= '9' {
-			sc.i++
-			n++
-		}
-		return n
-	}
-	if sc.i < len(sc.s) && sc.s[sc.i] == '0' {
-		sc.i++
-	} else if digits() == 0 {
-		return sc.unexpected("a digit")
-	}
-	if sc.i < len(sc.s) && sc.s[sc.i] == '.' {
-		sc.i++
-		if digits() == 0 {
-			return sc.unexpected("a digit")
-		}
-	}
-	if sc.i < len(sc.s) && (sc.s[sc.i] == 'e' || sc.s[sc.i] == 'E') {
-		sc.i++
-		if sc.i < len(sc.s) && (sc.s[sc.i] == '+' || sc.s[sc.i] == '-') {
-			sc.i++
-		}
-		if digits() == 0 {
-			return sc.unexpected("a digit")
-		}
-	}
-	if sc.i == start {
-		return sc.unexpected("a number")
+	i, want := skipNumber(sc.s, sc.i)
+	sc.i = i
+	if want != "" {
+		return sc.unexpected(want)
 	}
 	return nil
 }
@@ -133,56 +85,16 @@ func (sc *scanner) number() error {
 // str validates the string at sc.i and returns its raw contents (between the quotes) and
 // whether it holds escapes.
 func (sc *scanner) str() (raw string, escaped bool, err error) {
-	s := sc.s
-	if sc.i >= len(s) || s[sc.i] != '"' {
+	if sc.i >= len(sc.s) || sc.s[sc.i] != '"' {
 		return "", false, sc.unexpected("a string")
 	}
-	i := sc.i + 1
-	start := i
-	for {
-		// Eight bytes at a time while none of them needs a closer look.
-		for i+8 <= len(s) && plainWord(s[i:i+8]) {
-			i += 8
-		}
-		for i < len(s) && plain[s[i]] {
-			i++
-		}
-		if i >= len(s) {
-			sc.i = i
-			return "", false, sc.unexpected(`closing '"'`)
-		}
-		switch c := s[i]; {
-		case c == '"':
-			sc.i = i + 1
-			return s[start:i], escaped, nil
-		case c == '\\':
-			escaped = true
-			i++
-			if i >= len(s) {
-				sc.i = i
-				return "", false, sc.unexpected("an escape")
-			}
-			switch s[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i++
-			case 'u':
-				i++
-				for k := 0; k < 4; k++ {
-					if i >= len(s) || !isHex(s[i]) {
-						sc.i = i
-						return "", false, sc.unexpected("a hex digit")
-					}
-					i++
-				}
-			default:
-				sc.i = i
-				return "", false, sc.unexpected("an escape")
-			}
-		default:
-			sc.i = i
-			return "", false, sc.errf("control character %q in string", c)
-		}
+	start := sc.i + 1
+	end, escaped, want := skipString(sc.s, sc.i)
+	sc.i = end
+	if want != "" {
+		return "", false, sc.unexpected(want)
 	}
+	return sc.s[start : end-1], escaped, nil
 }
 
 const (
@@ -190,17 +102,22 @@ const (
 	highs = 0x8080808080808080
 )
 
-// plainWord reports whether none of the 8 bytes is '"', '\\' or a control character
-// (the classic "has zero byte" and "has byte less than" word tricks).
+// plainWord reports whether none of the 8 bytes is '"', '\\' or a control character.
 func plainWord(b string) bool {
-	v := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+	return !special(uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56)
+}
+
+// special reports whether any byte of v is '"', '\\' or a control character (the classic
+// "has zero byte" and "has byte less than" word tricks; a false alarm only costs a closer
+// look byte by byte).
+func special(v uint64) bool {
 	quote := v ^ (ones * '"')
 	backslash := v ^ (ones * '\\')
-	special := (quote - ones) & ^quote
-	special |= (backslash - ones) & ^backslash
-	special |= (v - ones*0x20) & ^v
-	return special&highs == 0
+	x := (quote - ones) & ^quote
+	x |= (backslash - ones) & ^backslash
+	x |= (v - ones*0x20) & ^v
+	return x&highs != 0
 }
 
 func isHex(c byte) bool {
@@ -221,59 +138,67 @@ func unquote(raw string, escaped bool) (string, error) {
 // name and the span [start,end) of its value. member returns true when it consumed the
 // value itself (sc.i then points past it).
 func (sc *scanner) object(member func(name string, start int) (bool, error)) error {
-	if sc.i >= len(sc.s) || sc.s[sc.i] != '{' {
+	s := sc.s
+	if sc.i >= len(s) || s[sc.i] != '{' {
 		return sc.unexpected("'{'")
 	}
-	if sc.depth++; sc.depth > maxDepth {
+	if sc.depth >= maxDepth {
 		return sc.errf("nested too deeply")
 	}
+	sc.depth++
 	defer func() { sc.depth-- }()
-	sc.i++
-	sc.ws()
-	if sc.i < len(sc.s) && sc.s[sc.i] == '}' {
-		sc.i++
+	i := skipWS(s, sc.i+1)
+	if i < len(s) && s[i] == '}' {
+		sc.i = i + 1
 		return nil
 	}
 	for {
-		sc.ws()
-		raw, escaped, err := sc.str()
-		if err != nil {
-			return err
+		if i >= len(s) || s[i] != '"' {
+			sc.i = i
+			return sc.unexpected("a member name")
 		}
-		sc.ws()
-		if sc.i >= len(sc.s) || sc.s[sc.i] != ':' {
+		end, escaped, want := skipString(s, i)
+		if want != "" {
+			sc.i = end
+			return sc.unexpected(want)
+		}
+		raw := s[i+1 : end-1]
+		i = skipWS(s, end)
+		if i >= len(s) || s[i] != ':' {
+			sc.i = i
 			return sc.unexpected("':'")
 		}
-		sc.i++
-		sc.ws()
+		i = skipWS(s, i+1)
 		done := false
 		if member != nil {
 			name, err := unquote(raw, escaped)
 			if err != nil {
+				sc.i = i
 				return sc.errf("member name: %v", err)
 			}
-			if done, err = member(name, sc.i); err != nil {
+			sc.i = i
+			if done, err = member(name, i); err != nil {
 				return err
 			}
+			i = sc.i
 		}
 		if !done {
-			if err := sc.value(); err != nil {
-				return err
+			if i, want = skipValue(s, i, sc.depth); want != "" {
+				sc.i = i
+				return sc.unexpected(want)
 			}
 		}
-		sc.ws()
-		if sc.i >= len(sc.s) {
-			return sc.unexpected("',' or '}'")
+		i = skipWS(s, i)
+		if i < len(s) && s[i] == ',' {
+			i = skipWS(s, i+1)
+			continue
 		}
-		switch sc.s[sc.i] {
-		case ',':
-			sc.i++
-		case '}':
-			sc.i++
+		if i < len(s) && s[i] == '}' {
+			sc.i = i + 1
 			return nil
-		default:
-			return sc.unexpected("',' or '}'")
 		}
+		sc.i = i
+		return sc.unexpected("',' or '}'")
 	}
 }
 

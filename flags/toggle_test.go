@@ -479,3 +479,35 @@ func TestToggleReleasesWatchWithoutExec(t *testing.T) {
 		}
 	}
 }
+
+// The scanner accepts exactly what encoding/json accepts, on every fixture flag with every
+// single-byte deletion and a few replacements. (It may also refuse valid JSON whose shown
+// fields have the wrong type, e.g. "on":"off"; such errors name the field.)
+func TestParseFlagAgreesWithEncodingJSON(t *testing.T) {
+	seen := map[string]bool{}
+	for _, p := range fixture.Load() {
+		for _, raw := range p.Features {
+			if seen[raw] {
+				continue
+			}
+			seen[raw] = true
+			var variants []string
+			for i := range len(raw) {
+				variants = append(variants, raw[:i]+raw[i+1:])
+				for _, c := range []string{`"`, `}`, `]`, `,`, `:`, `x`, "\n", `\`, `0`, `-`, ` `, `{`} {
+					variants = append(variants, raw[:i]+c+raw[i+1:])
+				}
+			}
+			for _, v := range variants {
+				_, err := parseFlag(v)
+				valid := json.Valid([]byte(v))
+				if !valid && err == nil {
+					t.Fatalf("accepted invalid JSON: %s", v)
+				}
+				if valid && err != nil && !strings.Contains(err.Error(), `"`) {
+					t.Fatalf("refused valid JSON without naming a field: %v\n%s", err, v)
+				}
+			}
+		}
+	}
+}
