@@ -58,6 +58,7 @@ func Run(ctx context.Context, cfg Config) error {
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(30))
 	_, err = p.Run()
 	m.cancelReplay()
+	m.waitReplay(30 * time.Second)
 	if err != nil && ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled) {
 		return nil // the caller cancelled: a normal end
 	}

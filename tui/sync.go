@@ -30,6 +30,7 @@ type syncState struct {
 	cancel     context.CancelFunc
 	ch         chan ldsync.Progress
 	done       chan replayDoneMsg
+	stopped    chan struct{} // closed when Apply has returned
 	last       ldsync.Progress
 	results    map[int]itemResult
 	finished   bool
@@ -164,9 +165,11 @@ func (m *Model) startReplay() tea.Cmd {
 	s.bar = newBar()
 	m.setStatus(sprintf("replaying %d change(s) to LaunchDarkly…", n), false)
 	m.log.Info("replay start", "items", n)
-	rep, ch, done := m.rep, s.ch, s.done
+	s.stopped = make(chan struct{})
+	rep, ch, done, stopped := m.rep, s.ch, s.done, s.stopped
 	start := func() tea.Msg {
 		go func() {
+			defer close(stopped)
 			// Apply takes the journal's replay lock itself and closes the channel when done.
 			counts, err := rep.Apply(ctx, plan, ch)
 			done <- replayDoneMsg{counts: counts, err: err}
@@ -225,6 +228,19 @@ func (m *Model) applyReplayDone(msg replayDoneMsg) tea.Cmd {
 	}
 	m.log.Info("replay done", "counts", c, "err", msg.err)
 	return m.refreshCmd()
+}
+
+// waitReplay waits, up to limit, for a replay to stop, so that quitting never leaves the
+// change in flight unrecorded.
+func (m *Model) waitReplay(limit time.Duration) {
+	if m.sync.stopped == nil {
+		return
+	}
+	select {
+	case <-m.sync.stopped:
+	case <-time.After(limit):
+		m.log.Warn("replay still running after quit; its change in flight may be unrecorded")
+	}
 }
 
 func (m *Model) cancelReplay() {
