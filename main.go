@@ -2091,7 +2091,8 @@ func (a *app) replay(ctx context.Context, dryRun, yes, asJSON bool, force []stri
 	r := &ldsync.Replayer{Client: client, Journal: j, Operator: cfg.Operator}
 	plan, err := r.Plan(ctx, pending)
 	if err != nil {
-		return fmt.Errorf("planning the replay against %s: %w", cfg.LDBaseURL, err)
+		return fmt.Errorf("planning the replay against %s: %w; nothing was sent, the %d change(s) stay pending in %s. %s",
+			cfg.LDBaseURL, err, len(pending), j.Dir(), ldHint(err))
 	}
 	for _, name := range force {
 		found := false
@@ -2164,7 +2165,7 @@ func (a *app) replay(ctx context.Context, dryRun, yes, asJSON bool, force []stri
 			result.Counts = &counts
 			writeJSON(a.sys.stdout, result)
 		}
-		return fmt.Errorf("replay stopped: %w; what was sent is recorded in %s, run relaycommander replay again to continue", err, j.Dir())
+		return fmt.Errorf("replay stopped: %w; what was sent is recorded in %s. %s", err, j.Dir(), ldHint(err))
 	}
 	fmt.Fprintf(out, "Applied %d, already in sync %d, verified %d, mismatched %d, failed %d, conflicts %d, skipped %d.\n",
 		counts.Applied, counts.InSync, counts.Verified, counts.Mismatched, counts.Failed, counts.Conflicts, counts.Skipped)
@@ -2172,6 +2173,21 @@ func (a *app) replay(ctx context.Context, dryRun, yes, asJSON bool, force []stri
 		result.Undecided = counts.Conflicts // found only while applying: changed since the plan
 	}
 	return finish(&counts)
+}
+
+// ldHint says what to do about a LaunchDarkly failure.
+func ldHint(err error) string {
+	switch {
+	case errors.Is(err, ldsync.ErrInvalidToken):
+		return "Set RC_LAUNCHDARKLY_API_TOKEN (or LD_API_KEY) to a valid access token, then run relaycommander replay again."
+	case errors.Is(err, ldsync.ErrForbidden):
+		return "The token needs a role that may change these flags (writer); use another, then run relaycommander replay again."
+	case errors.Is(err, ldsync.ErrUnreachable):
+		return "Check launchdarkly.base_url and the network, then run relaycommander replay again once LaunchDarkly answers."
+	case errors.Is(err, context.Canceled):
+		return "Run relaycommander replay again to continue; nothing is sent twice."
+	}
+	return "Run relaycommander replay again to continue; nothing is sent twice."
 }
 
 func (a *app) printPlan(out io.Writer, plan ldsync.Plan) {

@@ -1171,7 +1171,15 @@ func TestReplayPartialFailures(t *testing.T) {
 
 	// LaunchDarkly unreachable: the plan fails with where it tried.
 	fake.SetUnreachable(true)
-	wantCode(t, h.run("", false, "replay", "--dry-run"), exitError, fake.URL())
+	wantCode(t, h.run("", false, "replay", "--dry-run"), exitError, fake.URL(), "once LaunchDarkly answers")
+	// A token LaunchDarkly refuses: said so, and never printed.
+	fake.SetUnreachable(false)
+	h.env["RC_LAUNCHDARKLY_API_TOKEN"] = "api-wrong-secret-token"
+	g = h.run("", false, "replay", "--yes")
+	wantCode(t, g, exitError, "401", "valid access token", "stay pending")
+	if strings.Contains(g.stdout+g.stderr, "api-wrong-secret-token") {
+		t.Errorf("the token was printed:\n%s\n%s", g.stdout, g.stderr)
+	}
 	// No token.
 	delete(h.env, "RC_LAUNCHDARKLY_API_TOKEN")
 	wantCode(t, h.run("", false, "replay"), exitError, "RC_LAUNCHDARKLY_API_TOKEN")
