@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -166,7 +165,5 @@ func wrapText(s string, w int) []string {
 	}
 	return strings.Split(ansi.Wrap(s, w, " ,"), "\n")
 }
-
-var _ = lipgloss.Width
 
 func ansiHardwrap(s string, w int) string { return ansi.Hardwrap(s, max(10, w), true) }

@@ -39,8 +39,6 @@ type syncState struct {
 	bar        progress.Model
 }
 
-func ansiTrunc(s string, w int) string { return cell(s, max(w, 1)) }
-
 type itemResult struct {
 	kind string
 	err  error
@@ -294,6 +292,11 @@ func (m *Model) updateSync(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Plan):
 		return m.planCmd()
 	case key.Matches(msg, k.Replay):
+		if s.finished && !m.cfg.ReadOnly {
+			// the old plan is spent: plan again, then replay what is ready
+			s.auto = true
+			return m.planCmd()
+		}
 		return m.startReplay()
 	case key.Matches(msg, k.Skip), key.Matches(msg, k.Force):
 		if s.plan == nil || s.cursor >= len(s.plan.Items) {
@@ -480,7 +483,7 @@ func (m *Model) planLines(w, h int) []string {
 		}
 		out = append(out, line)
 		if detail != "" {
-			out = append(out, strings.Repeat(" ", 17)+st.dim.Render(ansiTrunc(detail, w-17)))
+			out = append(out, strings.Repeat(" ", 17)+st.dim.Render(cell(detail, max(w-17, 1))))
 		}
 	}
 	return out
