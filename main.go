@@ -1796,8 +1796,8 @@ func (a *app) update(ctx context.Context, st *flags.Store, j *journal.Journal, p
 		fmt.Fprintf(out, "  This flag has no off variation: when off, applications serve their own default value.\n")
 	}
 	want := ""
-	if t.Environment != "" && a.protected(t.Environment) {
-		want = key
+	if !mapped || t.Environment == "" || a.protected(t.Environment) {
+		want = key // as in the UI: an unmapped prefix may well be production
 	}
 	question := fmt.Sprintf("Set %s %s on all %d Redis hosts of %s?", key, onOff(on), len(f.Hosts), where)
 	if err := a.confirm(question, want, yes); err != nil {

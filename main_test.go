@@ -616,6 +616,10 @@ func TestUpdateConfirmation(t *testing.T) {
 		t.Errorf("protected after typing the key: on=%v v%d", on, v)
 	}
 
+	// An unmapped prefix may be production: the key is typed there too.
+	wantCode(t, h.run("y\n", true, "update", "--prefix", "launchdarkly", "-f", key, "-s", "on"), exitError, "Type "+key)
+	wantCode(t, h.run(key+"\n", true, "update", "--prefix", "launchdarkly", "-f", key, "-s", "on"), exitOK)
+
 	// protected_environments is configurable.
 	h.env["RC_PROTECTED_ENVIRONMENTS"] = "staging,test"
 	wantCode(t, h.run("y\n", true, "update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "on"), exitError, "Type "+key)
