@@ -65,14 +65,6 @@ func (sc *scanner) value() error {
 	return nil
 }
 
-func (sc *scanner) literal(lit string) error {
-	if !strings.HasPrefix(sc.s[sc.i:], lit) {
-		return sc.unexpected(lit)
-	}
-	sc.i += len(lit)
-	return nil
-}
-
 func (sc *scanner) number() error {
 	i, want := skipNumber(sc.s, sc.i)
 	sc.i = i
@@ -101,12 +93,6 @@ const (
 	ones  = 0x0101010101010101
 	highs = 0x8080808080808080
 )
-
-// plainWord reports whether none of the 8 bytes is '"', '\\' or a control character.
-func plainWord(b string) bool {
-	return !special(uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56)
-}
 
 // special reports whether any byte of v is '"', '\\' or a control character (the classic
 // "has zero byte" and "has byte less than" word tricks; a false alarm only costs a closer

@@ -415,14 +415,16 @@ func TestToggleConcurrentTogglers(t *testing.T) {
 	}
 }
 
-func TestPlainWordMatchesByteTable(t *testing.T) {
+func TestSpecialMatchesByteTable(t *testing.T) {
 	check := func(b []byte) {
 		want := true
 		for _, c := range b {
 			want = want && plain[c]
 		}
-		if got := plainWord(string(b)); got != want {
-			t.Fatalf("plainWord(%q) = %v, want %v", b, got, want)
+		v := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		if got := !special(v); got != want {
+			t.Fatalf("special(%q) = %v, want %v", b, !got, !want)
 		}
 	}
 	b := []byte("abcdefgh")
