@@ -459,19 +459,35 @@ func loadConfig(s *sys, global *pflag.FlagSet) (*config, []string, error) {
 	if err != nil {
 		return nil, warnings, err
 	}
-	// Relay configuration files name prefixes that do not follow ld:{project}:{environment}.
+	// Relay configuration files name prefixes that do not follow ld:{project}:{environment},
+	// and, unless configured here, the Redis hosts and the localTtl the Relays use.
 	cfg.Mapping = map[string]flags.Target{}
-	for _, rc := range cfg.RelayConfigs {
-		m, ws, err := readRelayMapping(rc)
+	var relayHosts []flags.HostConfig
+	var relayTTL *time.Duration
+	for _, path := range cfg.RelayConfigs {
+		rc, err := relaycfg.Read(path)
 		if err != nil {
 			return nil, warnings, fmt.Errorf("configuration relay_configs (from %s): %v", l.from("relay_configs"), err)
 		}
-		for _, w := range ws {
-			warnings = append(warnings, rc+": "+w)
+		for _, w := range relaycfg.Warnings(rc) {
+			warnings = append(warnings, path+": "+w)
 		}
-		for p, t := range m {
-			cfg.Mapping[p] = t
+		maps.Copy(cfg.Mapping, relaycfg.Mapping(rc))
+		if h, ok := rc.Redis.HostConfig(); ok && !slices.ContainsFunc(relayHosts, func(o flags.HostConfig) bool { return o.Addr == h.Addr }) {
+			h.Name = hostName(h.Addr)
+			relayHosts = append(relayHosts, h)
 		}
+		if rc.LocalTTLSet && relayTTL == nil {
+			relayTTL = &rc.LocalTTL
+		}
+	}
+	if _, set := l.source["redis.hosts"]; !set && len(relayHosts) > 0 {
+		cfg.Hosts = relayHosts
+		cfg.Sources["redis.hosts"] = "relay_configs"
+	}
+	if _, set := l.source["relay.local_ttl"]; !set && relayTTL != nil {
+		cfg.LocalTTL = *relayTTL
+		cfg.Sources["relay.local_ttl"] = "relay_configs"
 	}
 	maps.Copy(cfg.Mapping, cfg.Prefixes)
 	if cfg.Operator == "" {
@@ -492,16 +508,6 @@ func osUser(env map[string]string) string {
 		return u
 	}
 	return "unknown"
-}
-
-// readRelayMapping reads a Relay configuration (INI, or its environment-variable form) and
-// returns which prefix holds which project and environment, and what would break edits.
-func readRelayMapping(path string) (map[string]flags.Target, []string, error) {
-	rc, err := relaycfg.Read(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	return relaycfg.Mapping(rc), relaycfg.Warnings(rc), nil
 }
 
 // worldReadableSecret warns when a file holding a secret can be read by every user.
@@ -2499,7 +2505,7 @@ func (a *app) configCmd() *cobra.Command {
 			var hosts []string
 			for _, h := range cfg.Hosts {
 				desc := h.Name
-				if h.Name != h.Addr {
+				if h.Name != hostName(h.Addr) {
 					desc += "=" + hostName(h.Addr)
 				}
 				if h.TLS || strings.HasPrefix(h.Addr, "rediss://") {

@@ -18,6 +18,7 @@ import (
 	"relaycommander/flags/redistest"
 	"relaycommander/journal"
 	"relaycommander/ldsync/ldfake"
+	"relaycommander/relaycfg"
 	"relaycommander/tui"
 )
 
@@ -944,8 +945,8 @@ func TestGenerateRelayConfig(t *testing.T) {
 	}
 	wantCode(t, h.run("", false, "generate-relay-config", "-p", "web-store", "-o", "relay.conf"), exitError, "relay.conf")
 	h.ok("generate-relay-config", "-p", "web-store", "-o", "relay.conf", "--force")
-	m, _, err := readRelayMapping(path)
-	if err != nil || len(m) != 3 || m["ld:web-store:staging"].Environment != "staging" {
+	rc, err := relaycfg.Read(path)
+	if m := relaycfg.Mapping(rc); err != nil || len(m) != 3 || m["ld:web-store:staging"].Environment != "staging" {
 		t.Errorf("generated file read back: %v %v", m, err)
 	}
 
@@ -994,6 +995,26 @@ prefix = "launchdarkly"
 	if p := find(); !p.Mapped || p.Project != "legacy" || p.Environment != "prod" {
 		t.Errorf("explicit mapping over the Relay config: %+v", p)
 	}
+	// Without redis.hosts, the Relay config's Redis is used, and its localTtl for the messages.
+	a := redistest.StartWithFixture(t)
+	delete(h.env, "RC_REDIS_HOSTS")
+	h.write("relay.conf", "[Redis]\nurl = \"redis://"+a.Addr+"\"\nlocalTtl = 12s\n[Environment \"Legacy\"]\nsdkKey = \"sdk-l\"\nprojKey = \"legacy\"\nprefix = \"launchdarkly\"\n", 0o600)
+	type entry struct{ Value, From string }
+	cfg := decode[struct {
+		File   string
+		Values map[string]entry
+	}](t, h.ok("config", "--json").stdout)
+	if cfg.Values["redis.hosts"] != (entry{a.Addr, "relay_configs"}) || cfg.Values["relay.local_ttl"] != (entry{"12s", "relay_configs"}) {
+		t.Errorf("hosts and localTtl from the Relay config: %+v", cfg.Values)
+	}
+	if list := decode[flagsListJSON](t, h.ok("flags", "--json").stdout); len(list.Hosts) != 1 || !list.Hosts[0].Up {
+		t.Errorf("flags with the Relay config's Redis: %+v", list.Hosts)
+	}
+	g := h.ok("update", "-p", "legacy", "-e", "prod", "-f", "legacy-export", "-s", "on", "--yes")
+	if !strings.Contains(g.stdout, "localTtl 12s") {
+		t.Errorf("the message does not use the Relay's localTtl:\n%s", g.stdout)
+	}
+
 	// A Relay config that breaks emergency edits is warned about.
 	h.write("relay.conf", "[Redis]\nurl = \"redis://localhost:6379\"\nlocalTtl = -1s\n[Environment \"A\"]\nsdkKey = \"sdk-a\"\nprefix = \"ld:a:b\"\n", 0o600)
 	if g := h.ok("config"); !strings.Contains(g.stderr, "relay.conf") || !strings.Contains(g.stderr, "warning") {
