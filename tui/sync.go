@@ -422,7 +422,7 @@ func (m *Model) progressLines(w int) []string {
 	case s.finished && s.finalErr != nil:
 		now = "stopped: " + s.finalErr.Error()
 	case s.finished:
-		now = "done"
+		now = sprintf("done: %d applied, %d already in sync, %d failed, %d conflict(s) left pending", c.Applied, c.InSync, c.Failed, c.Conflicts)
 	}
 	return []string{line, now}
 }
@@ -442,48 +442,75 @@ func (m *Model) planLines(w, h int) []string {
 	}
 	out := []string{st.dim.Render("  " + cell("STATUS", 15) + cell("WANT", 5) + "PROJECT/ENVIRONMENT/FLAG")}
 	h = max(2, h-1)
-	// two lines per item: the change, then why
-	per := 2
-	top := max(0, s.cursor-h/per+1)
-	for i := top; i < len(s.plan.Items) && len(out) < h; i++ {
-		it := s.plan.Items[i]
-		status := strings.ToUpper(string(it.Status))
-		detail := it.Reason
-		if it.Status == ldsync.Conflict {
-			switch {
-			case it.Force:
-				status = "FORCE"
-				detail = "will overwrite: " + detail
-			case it.Skip:
-				status = "SKIP"
-				detail = "left pending: " + detail
-			default:
-				if !m.cfg.ReadOnly {
-					detail += "   s skip  f force"
-				}
+	// items take one to three lines: start where the cursor's item still fits
+	var rows [][]string
+	for i := range s.plan.Items {
+		rows = append(rows, m.planItemLines(i, w))
+	}
+	top, used := s.cursor, 0
+	for top >= 0 && top < len(rows) && used+len(rows[top]) <= h {
+		used += len(rows[top])
+		top--
+	}
+	top = max(0, top+1)
+	for i := top; i < len(rows) && len(out)+len(rows[i]) <= h+1; i++ {
+		out = append(out, rows[i]...)
+	}
+	return out
+}
+
+// planItemLines is one plan item: its status and flag, then why, wrapped to two lines.
+func (m *Model) planItemLines(i, w int) []string {
+	st := m.st
+	s := &m.sync
+	var out []string
+	it := s.plan.Items[i]
+	status := strings.ToUpper(string(it.Status))
+	detail := it.Reason
+	if it.Status == ldsync.Conflict {
+		switch {
+		case it.Force:
+			status = "FORCE"
+			detail = "will overwrite: " + detail
+		case it.Skip:
+			status = "SKIP"
+			detail = "left pending: " + detail
+		default:
+			if !m.cfg.ReadOnly {
+				detail += "   s skip  f force"
 			}
 		}
-		if r, ok := s.results[i]; ok {
-			status = resultWord(r.kind)
-			if r.err != nil {
-				detail = r.err.Error()
-			} else {
-				detail = ""
-			}
-		} else if s.running && s.last.Index == i && !s.last.Done {
-			status = "SENDING"
+	}
+	if r, ok := s.results[i]; ok {
+		status = resultWord(r.kind)
+		switch {
+		case r.err != nil:
+			detail = r.err.Error()
+		case r.kind == string(journal.ReplayConflict):
+			detail = it.Reason + "; still pending"
+		default:
+			detail = ""
 		}
-		cur := "  "
-		if i == s.cursor && !s.running {
-			cur = "> "
+	} else if s.running && s.last.Index == i && !s.last.Done {
+		status = "SENDING"
+	}
+	cur := "  "
+	if i == s.cursor && !s.running {
+		cur = "> "
+	}
+	line := cur + cell(status, 15) + cell(onOff(it.Pending.Desired), 5) + itemName(it.Pending)
+	if i == s.cursor && !s.running {
+		line = st.cursor.Render(cell(line, w))
+	}
+	out = append(out, line)
+	if detail != "" {
+		wrapped := wrapText(detail, max(w-17, 10))
+		if len(wrapped) > 2 {
+			wrapped = wrapped[:2]
+			wrapped[1] = cell(wrapped[1]+" …", max(w-17, 10))
 		}
-		line := cur + cell(status, 15) + cell(onOff(it.Pending.Desired), 5) + itemName(it.Pending)
-		if i == s.cursor && !s.running {
-			line = st.cursor.Render(cell(line, w))
-		}
-		out = append(out, line)
-		if detail != "" {
-			out = append(out, strings.Repeat(" ", 17)+st.dim.Render(cell(detail, max(w-17, 1))))
+		for _, l := range wrapped {
+			out = append(out, strings.Repeat(" ", 17)+st.dim.Render(l))
 		}
 	}
 	return out

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -252,6 +253,22 @@ func TestGolden(t *testing.T) {
 			u.startFakeReplay()
 			u.m.Update(progressMsg{p: ldsync.Progress{Index: 0, Total: 2, Done: true, Result: "applied", Item: samplePlan().Items[0], Counts: ldsync.Counts{Applied: 1}}})
 			u.m.Update(progressMsg{p: ldsync.Progress{Index: 1, Total: 2, Item: samplePlan().Items[1], WaitingUntil: testNow.Add(3 * time.Second), WaitReason: "rate limit (route)"}})
+		}},
+		{"sync-unreachable", nil, func(u *unit) {
+			u.withLD(samplePlan())
+			u.m.ld = fakeLD{err: errors.New("LaunchDarkly unreachable: list projects at https://app.launchdarkly.com: dial tcp: i/o timeout")}
+			u.apply(u.key("3"))
+		}},
+		{"sync-done", nil, func(u *unit) {
+			u.withLD(samplePlan())
+			u.apply(u.key("3"))
+			u.startFakeReplay()
+			p := samplePlan()
+			u.m.Update(progressMsg{p: ldsync.Progress{Index: 0, Total: 2, Done: true, Result: "applied", Item: p.Items[0], Counts: ldsync.Counts{Applied: 1}}})
+			u.m.Update(progressMsg{p: ldsync.Progress{Index: 1, Total: 2, Done: true, Result: "failed", Err: errors.New("LaunchDarkly 400 on PATCH payments/maintenance-banner: a scheduled change conflicts"), Item: p.Items[1], Counts: ldsync.Counts{Applied: 1, Failed: 1}}})
+			u.m.Update(progressMsg{p: ldsync.Progress{Index: 2, Total: 2, Done: true, Result: "conflict", Item: p.Items[2], Counts: ldsync.Counts{Applied: 1, Failed: 1, Conflicts: 1}}})
+			u.m.Update(progressMsg{p: ldsync.Progress{Index: 0, Total: 2, Done: true, Result: "verified", Item: p.Items[0], Counts: ldsync.Counts{Applied: 1, Failed: 1, Conflicts: 1, Verified: 1}}})
+			u.m.Update(replayDoneMsg{counts: ldsync.Counts{Applied: 1, Failed: 1, Conflicts: 1, Verified: 1}})
 		}},
 		{"banner", nil, func(u *unit) {
 			u.fj.pending = []journal.Pending{pendingKill(false)}
