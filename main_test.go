@@ -265,6 +265,25 @@ launchdarkly:
 		t.Errorf("flag: %+v", o)
 	}
 
+	// --redis beats RC_REDIS_HOSTS beats REDIS_HOSTS beats the file's hosts.
+	h.write("relaycommander.yaml", "redis:\n  hosts: [file-host:1]\n", 0o600)
+	if o = get(); o.Values["redis.hosts"] != (entry{"file-host:1", file}) {
+		t.Errorf("hosts from the file: %+v", o.Values["redis.hosts"])
+	}
+	h.env["REDIS_HOSTS"] = "old-host"
+	if o = get(); o.Values["redis.hosts"] != (entry{"old-host:6379", "environment REDIS_HOSTS"}) {
+		t.Errorf("REDIS_HOSTS over the file: %+v", o.Values["redis.hosts"])
+	}
+	h.env["RC_REDIS_HOSTS"] = "env-host:2"
+	if o = get(); o.Values["redis.hosts"] != (entry{"env-host:2", "environment RC_REDIS_HOSTS"}) {
+		t.Errorf("RC_REDIS_HOSTS over REDIS_HOSTS: %+v", o.Values["redis.hosts"])
+	}
+	if o = get("--redis", "flag-a:3", "--redis", "flag-b"); o.Values["redis.hosts"] != (entry{"flag-a:3, flag-b:6379", "flag --redis"}) {
+		t.Errorf("--redis over RC_REDIS_HOSTS: %+v", o.Values["redis.hosts"])
+	}
+	delete(h.env, "REDIS_HOSTS")
+	delete(h.env, "RC_REDIS_HOSTS")
+
 	// --config beats ./relaycommander.yaml; $XDG_CONFIG_HOME is the last place looked.
 	other := h.write("other.yaml", "ui:\n  refresh: 11s\n", 0o600)
 	o = get("--config", "other.yaml")
