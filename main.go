@@ -1814,9 +1814,10 @@ func (a *app) update(ctx context.Context, st *flags.Store, j *journal.Journal, p
 		Operator: a.cfg.Operator, Reason: reason, Prefix: prefix, Project: t.Project, Environment: t.Environment,
 		Flag: key, Before: cur.On, After: on, BaseVersion: &cur.Version,
 	})
-	if err != nil {
-		return fmt.Errorf("%w; nothing was written to Redis", err)
+	if err != nil && len(res.Hosts) == 0 {
+		return err // the journal refused the intent: Redis was not touched
 	}
+	recordErr := err // Redis was written but the outcome is not recorded: show what happened, then fail
 	failed := res.FailedHosts()
 	if asJSON {
 		uj := updateJSON{Change: &c, FailedHosts: failed, Journal: j.Dir()}
@@ -1845,6 +1846,9 @@ func (a *app) update(ctx context.Context, st *flags.Store, j *journal.Journal, p
 	w.Flush()
 	fmt.Fprintf(out, "Recorded as change %s in the journal %s.\n", c.ID, j.Dir())
 	fmt.Fprintln(out, a.reachNote())
+	if recordErr != nil {
+		return fmt.Errorf("%w; the hosts' state is shown above, and relaycommander queue lists the change", recordErr)
+	}
 	if len(failed) > 0 {
 		return &exitErr{code: exitPartial, msg: fmt.Sprintf("%d of %d hosts failed (%s): the hosts now disagree. Run the same command again "+
 			"when they are back: the hosts already written report unchanged", len(failed), len(res.Hosts), strings.Join(failed, ", "))}
