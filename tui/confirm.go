@@ -55,6 +55,10 @@ func (m *Model) openConfirm() tea.Cmd {
 	if m.cfg.ReadOnly {
 		return nil
 	}
+	if m.results != nil && m.results.running {
+		m.setStatus("a write is still in progress: wait for its results", true)
+		return nil
+	}
 	f, ok := m.cursorFlag()
 	if !ok {
 		return nil

@@ -599,3 +599,18 @@ func TestStalePendingIsDropped(t *testing.T) {
 		t.Fatalf("a late journal read replaced a newer one: %d pending", len(u.m.pending))
 	}
 }
+
+func TestNoSecondToggleWhileWriting(t *testing.T) {
+	u := newUnit(t, 80, 24, func(c *Config) { c.Protected = []string{"none"} })
+	u.gotoFlag("beta-dashboard")
+	u.key("space", "tab", "y")
+	if cmd := u.key("enter"); cmd == nil {
+		t.Fatal("no write")
+	}
+	u.key("1") // back to the flags while the write runs
+	u.key("down", "space")
+	if u.m.confirm != nil {
+		t.Fatal("a second toggle opened while the first is being written")
+	}
+	u.mustSee("a write is still in progress")
+}
