@@ -59,6 +59,7 @@ func Run(ctx context.Context, cfg Config) error {
 	_, err = p.Run()
 	m.cancelReplay()
 	m.waitReplay(30 * time.Second)
+	m.waitWrites(10 * time.Second)
 	if err != nil && ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled) {
 		return nil // the caller cancelled: a normal end
 	}

@@ -276,11 +276,11 @@ func (m *Model) toggleCmd(c *confirmState) tea.Cmd {
 	m.screen = screenResults
 	m.setStatus(sprintf("writing %s %s to %d hosts…", c.flag, onOff(c.after), len(c.hosts)), false)
 	jr, store, ctx, hosts := m.jr, m.store, m.ctx, slices.Clone(c.hosts)
-	return func() tea.Msg {
+	return m.writing(func() tea.Msg {
 		start := time.Now()
 		rec, res, err := jr.Toggle(ctx, store, ch, hosts...)
 		return toggleDoneMsg{change: rec, result: res, err: err, elapsed: time.Since(start)}
-	}
+	})
 }
 
 func (m *Model) retryCmd() tea.Cmd {
@@ -295,11 +295,11 @@ func (m *Model) retryCmd() tea.Cmd {
 	r.running = true
 	m.setStatus("retrying "+strings.Join(failed, ", ")+"…", false)
 	jr, store, ctx, ch := m.jr, m.store, m.ctx, r.change
-	return func() tea.Msg {
+	return m.writing(func() tea.Msg {
 		rec, res, err := jr.Toggle(ctx, store, ch, failed...)
 		if rec.ID == "" {
 			rec = ch
 		}
 		return toggleDoneMsg{change: rec, result: res, err: err, retry: true}
-	}
+	})
 }

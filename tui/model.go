@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -113,6 +114,8 @@ type Model struct {
 	sync    syncState
 
 	onFrame func(string) // tests: sees every frame drawn
+
+	writes atomic.Int32 // Redis or journal writes running in commands; Run lets them finish
 }
 
 // New builds the UI model from the configuration, filling defaults. It does no I/O.
@@ -199,6 +202,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	if msg.String() == "ctrl+c" && !m.quitAsk {
+		// ctrl+c works from every dialog and field; it asks only while a replay runs
+		if m.sync.running {
+			m.quitAsk = true
+			return nil
+		}
+		return tea.Quit
+	}
 	if m.quitAsk {
 		return m.updateQuitAsk(msg)
 	}
@@ -577,4 +588,25 @@ func (m *Model) quitDialog(h int) []string {
 	}
 	lines = append(lines, "", "  "+m.st.buttonOn.Render("[ No ]")+"   "+m.st.button.Render("  Yes  ")+"     y quit  n/esc stay")
 	return lines
+}
+
+// writing wraps a command that writes, so that quitting waits for it instead of leaving a
+// change with an unknown outcome in the journal.
+func (m *Model) writing(cmd func() tea.Msg) tea.Cmd {
+	return func() tea.Msg {
+		m.writes.Add(1)
+		defer m.writes.Add(-1)
+		return cmd()
+	}
+}
+
+// waitWrites waits, up to limit, for writes in flight.
+func (m *Model) waitWrites(limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for m.writes.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := m.writes.Load(); n > 0 {
+		m.log.Warn("quit with writes still running", "writes", n)
+	}
 }

@@ -189,7 +189,7 @@ func (m *Model) discardCmd(d *discardState) tea.Cmd {
 	}
 	jr, store, ctx := m.jr, m.store, m.ctx
 	m.setStatus("discarding "+p.Flag+"…", false)
-	return func() tea.Msg {
+	return m.writing(func() tea.Msg {
 		if err := jr.RecordReplay(ev); err != nil {
 			return discardDoneMsg{flag: p.Flag, err: err}
 		}
@@ -198,7 +198,7 @@ func (m *Model) discardCmd(d *discardState) tea.Cmd {
 		}
 		res, err := restoreBase(ctx, store, p)
 		return discardDoneMsg{flag: p.Flag, err: err, restored: res}
-	}
+	})
 }
 
 // restoreBase writes the pending change's base state back to Redis. It is not a new change to

@@ -614,3 +614,28 @@ func TestNoSecondToggleWhileWriting(t *testing.T) {
 	}
 	u.mustSee("a write is still in progress")
 }
+
+func TestCtrlCQuitsFromDialogs(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	u.key("space")
+	if u.m.confirm == nil {
+		t.Fatal("no dialog")
+	}
+	if !isQuit(u.key("ctrl+c")) {
+		t.Fatal("ctrl+c did not quit from the confirmation")
+	}
+	u.key("esc", "/")
+	if !isQuit(u.key("ctrl+c")) {
+		t.Fatal("ctrl+c did not quit from the filter")
+	}
+	u.key("esc")
+	u.withLD(samplePlan())
+	u.apply(u.key("3"))
+	u.startFakeReplay()
+	if isQuit(u.key("ctrl+c")) || !u.m.quitAsk {
+		t.Fatal("ctrl+c during a replay must ask first")
+	}
+	if !isQuit(u.key("y")) {
+		t.Fatal("y did not quit")
+	}
+}
