@@ -1158,7 +1158,7 @@ func (d *demo) SimulateRelayResync(ctx context.Context) error {
 	fx := fixture.Load()
 	for _, prefix := range fx.Prefixes() {
 		p := fx[prefix]
-		t, ok := conventionTarget(prefix)
+		t, ok := flags.ParseConventionPrefix(prefix)
 		if !ok {
 			continue // not a prefix LaunchDarkly's fake serves
 		}
@@ -1169,7 +1169,7 @@ func (d *demo) SimulateRelayResync(ctx context.Context) error {
 			if !ok {
 				continue
 			}
-			rewritten, err := rewriteOnVersion(raw, on, ver)
+			rewritten, err := flags.SetOnAndVersion(raw, on, ver)
 			if err != nil {
 				return fmt.Errorf("demo: re-sync %s flag %s: %w", prefix, key, err)
 			}
@@ -1190,55 +1190,6 @@ func (d *demo) SimulateRelayResync(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// conventionTarget reads ld:{project}:{environment}.
-func conventionTarget(prefix string) (flags.Target, bool) {
-	parts := strings.Split(prefix, ":")
-	if len(parts) != 3 || parts[0] != "ld" || parts[1] == "" || parts[2] == "" {
-		return flags.Target{}, false
-	}
-	return flags.Target{Project: parts[1], Environment: parts[2]}, true
-}
-
-// rewriteOnVersion sets a flag JSON's top-level on and version, keeping every other member and
-// their order byte for byte.
-func rewriteOnVersion(raw string, on bool, version int) (string, error) {
-	dec := json.NewDecoder(strings.NewReader(raw))
-	dec.UseNumber()
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return "", fmt.Errorf("flag JSON is not an object")
-	}
-	var b strings.Builder
-	b.WriteByte('{')
-	first := true
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", err
-		}
-		key, _ := tok.(string)
-		var val json.RawMessage
-		if err := dec.Decode(&val); err != nil {
-			return "", err
-		}
-		switch key {
-		case "on":
-			val = json.RawMessage(strconv.FormatBool(on))
-		case "version":
-			val = json.RawMessage(strconv.Itoa(version))
-		}
-		if !first {
-			b.WriteByte(',')
-		}
-		first = false
-		k, _ := json.Marshal(key)
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(val)
-	}
-	b.WriteByte('}')
-	return b.String(), nil
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2116,11 +2067,13 @@ func (a *app) replay(ctx context.Context, dryRun, yes, asJSON bool, force []stri
 		}
 	}
 	a.printPlan(out, plan)
-	toSend, undecided, notReplayable := 0, 0, 0
+	toSend, inSync, undecided, notReplayable := 0, 0, 0, 0
 	for _, it := range plan.Items {
 		switch {
 		case sends(it):
 			toSend++
+		case it.Status == ldsync.InSync:
+			inSync++
 		case it.Status == ldsync.Conflict && !it.Skip:
 			undecided++
 		case it.Status == ldsync.NotReplayable:
@@ -2155,12 +2108,17 @@ func (a *app) replay(ctx context.Context, dryRun, yes, asJSON bool, force []stri
 		fmt.Fprintf(out, "Dry run: nothing sent. %d change(s) would be sent.\n", toSend)
 		return finish(nil)
 	}
-	if toSend == 0 {
+	switch {
+	case toSend == 0 && inSync == 0:
 		fmt.Fprintln(out, "Nothing to send.")
 		return finish(nil)
-	}
-	if err := a.confirm(fmt.Sprintf("Send %d change(s) to LaunchDarkly at %s?", toSend, cfg.LDBaseURL), "", yes); err != nil {
-		return err
+	case toSend == 0:
+		// In-sync changes are closed only by Apply recording them; it sends nothing for them.
+		fmt.Fprintf(out, "Nothing to send; recording %d change(s) as already in sync.\n", inSync)
+	default:
+		if err := a.confirm(fmt.Sprintf("Send %d change(s) to LaunchDarkly at %s?", toSend, cfg.LDBaseURL), "", yes); err != nil {
+			return err
+		}
 	}
 	progress := make(chan ldsync.Progress, 16)
 	done := make(chan struct{})

@@ -895,37 +895,6 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-func TestRewriteOnVersionKeepsEveryOtherByte(t *testing.T) {
-	for prefix, p := range fixture.Load() {
-		for key, raw := range p.Features {
-			out, err := rewriteOnVersion(raw, true, 999)
-			if err != nil {
-				t.Fatalf("%s %s: %v", prefix, key, err)
-			}
-			var m map[string]any
-			if err := json.Unmarshal([]byte(out), &m); err != nil {
-				t.Fatalf("%s %s: %v", prefix, key, err)
-			}
-			if _, had := mustMap(raw)["on"]; had && m["on"] != true {
-				t.Errorf("%s %s: on not set", prefix, key)
-			}
-			if m["version"] != float64(999) {
-				t.Errorf("%s %s: version not set", prefix, key)
-			}
-			back, _ := rewriteOnVersion(out, mustMap(raw)["on"] == true, int(mustMap(raw)["version"].(float64)))
-			if back != raw {
-				t.Errorf("%s %s: round trip changed the JSON:\n%s\n%s", prefix, key, raw, back)
-			}
-		}
-	}
-}
-
-func mustMap(raw string) map[string]any {
-	var m map[string]any
-	json.Unmarshal([]byte(raw), &m)
-	return m
-}
-
 var _ = redis.Nil
 var _ = ldfake.DefaultToken
 
@@ -1382,5 +1351,28 @@ func TestDemoCommand(t *testing.T) {
 	}
 	if n := dials.Load(); n != 0 {
 		t.Errorf("the demo dialled the configured hosts %d times", n)
+	}
+}
+
+func TestReplayClosesChangesAlreadyInSync(t *testing.T) {
+	h := newHarness(t)
+	twoHosts(t, h)
+	fake := withLaunchDarkly(t, h)
+
+	// Off, then on again: no net effect, so LaunchDarkly already has the desired state.
+	h.ok("update", "-p", "web-store", "-e", "staging", "-f", "beta-dashboard", "-s", "off", "--yes")
+	h.ok("update", "-p", "web-store", "-e", "staging", "-f", "beta-dashboard", "-s", "on", "--yes")
+	if q := decode[queueOut](t, h.ok("queue", "--json").stdout); len(q.Pending) != 1 {
+		t.Fatalf("pending before replay: %+v", q.Pending)
+	}
+	g := h.ok("replay", "--yes")
+	if !strings.Contains(g.stdout, "already in sync") {
+		t.Errorf("replay output:\n%s", g.stdout)
+	}
+	if q := decode[queueOut](t, h.ok("queue", "--json").stdout); len(q.Pending) != 0 {
+		t.Errorf("an in-sync change stays pending after replay: %+v", q.Pending)
+	}
+	if fake.PatchCount() != 0 {
+		t.Errorf("%d patches sent for a change LaunchDarkly already had", fake.PatchCount())
 	}
 }

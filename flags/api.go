@@ -9,6 +9,7 @@ package flags
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -176,6 +177,21 @@ func (s *Store) Toggle(ctx context.Context, prefix, key string, on bool, hosts .
 // ConventionPrefix is the store prefix the convention gives a project's environment:
 // ld:{project}:{environment}. The one place that owns the convention (with Locate).
 func ConventionPrefix(project, environment string) string { return "ld:" + project + ":" + environment }
+
+// ParseConventionPrefix reads ld:{project}:{environment}, the inverse of ConventionPrefix.
+func ParseConventionPrefix(prefix string) (Target, bool) {
+	parts := strings.Split(prefix, ":")
+	if len(parts) != 3 || parts[0] != "ld" || parts[1] == "" || parts[2] == "" {
+		return Target{}, false
+	}
+	return Target{Project: parts[1], Environment: parts[2]}, true
+}
+
+// SetOnAndVersion returns a flag's stored JSON with "on" and "version" replaced and every
+// other byte as stored: what a toggle writes, and what a Relay full sync would write.
+func SetOnAndVersion(raw string, on bool, version int) (string, error) {
+	return setOnAndVersion(raw, on, version)
+}
 
 // Agree reports whether every host that should hold the flag has it with the same on and
 // version, and if not, a short description of how they differ.

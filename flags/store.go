@@ -193,19 +193,10 @@ func (s *Store) locate(prefix string) (Target, bool) {
 	if explicit && m.Project != "" && m.Environment != "" {
 		return m, true
 	}
-	if t, ok := parseConvention(prefix); ok && (m.Project == "" || m.Project == t.Project) {
+	if t, ok := ParseConventionPrefix(prefix); ok && (m.Project == "" || m.Project == t.Project) {
 		return t, true
 	}
 	// An explicit mapping that knows only the project is kept for display, but a replay
 	// needs the environment too.
 	return Target{Project: m.Project}, false
-}
-
-// parseConvention reads ld:{project}:{environment}, the inverse of ConventionPrefix.
-func parseConvention(prefix string) (Target, bool) {
-	parts := strings.Split(prefix, ":")
-	if len(parts) != 3 || parts[0] != "ld" || parts[1] == "" || parts[2] == "" {
-		return Target{}, false
-	}
-	return Target{Project: parts[1], Environment: parts[2]}, true
 }

@@ -54,23 +54,11 @@ func Warnings(cfg Config) []string {
 	}
 
 	for _, e := range cfg.Environments {
-		if pk, _, ok := parseConvention(e.EffectivePrefix()); ok && e.ProjKey != "" && pk != e.ProjKey {
-			out = append(out, fmt.Sprintf("environment %q: prefix %q names project %q but projKey is %q", e.Name, e.EffectivePrefix(), pk, e.ProjKey))
+		if c, ok := flags.ParseConventionPrefix(e.EffectivePrefix()); ok && e.ProjKey != "" && c.Project != e.ProjKey {
+			out = append(out, fmt.Sprintf("environment %q: prefix %q names project %q but projKey is %q", e.Name, e.EffectivePrefix(), c.Project, e.ProjKey))
 		}
 	}
 	return out
-}
-
-// parseConvention reads ld:{project}:{environment}, checked against flags' own convention.
-func parseConvention(prefix string) (project, env string, ok bool) {
-	parts := strings.Split(prefix, ":")
-	if len(parts) != 3 || parts[1] == "" || parts[2] == "" {
-		return "", "", false
-	}
-	if flags.ConventionPrefix(parts[1], parts[2]) != prefix {
-		return "", "", false
-	}
-	return parts[1], parts[2], true
 }
 
 // Mapping names the project and environment of each prefix the config uses, for
@@ -83,10 +71,7 @@ func Mapping(cfg Config) map[string]flags.Target {
 	conflict := map[string]bool{}
 	for _, e := range cfg.Environments {
 		p := e.EffectivePrefix()
-		var t flags.Target
-		if pk, ek, ok := parseConvention(p); ok {
-			t = flags.Target{Project: pk, Environment: ek}
-		}
+		t, _ := flags.ParseConventionPrefix(p)
 		if e.ProjKey != "" && e.ProjKey != t.Project {
 			t = flags.Target{Project: e.ProjKey}
 		}

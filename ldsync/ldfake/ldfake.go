@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"relaycommander/flags"
 	"relaycommander/flags/fixture"
 )
 
@@ -158,12 +159,12 @@ func (s *Server) Close() {
 func (s *Server) load(st fixture.Store) {
 	created := time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC)
 	for _, prefix := range st.Prefixes() {
-		parts := strings.Split(prefix, ":")
-		if len(parts) != 3 || parts[0] != "ld" || parts[1] == "" || parts[2] == "" {
+		t, ok := flags.ParseConventionPrefix(prefix)
+		if !ok {
 			continue // "launchdarkly" and custom prefixes don't name a project
 		}
-		p := s.ensureProject(parts[1])
-		e := s.ensureEnv(p, parts[2])
+		p := s.ensureProject(t.Project)
+		e := s.ensureEnv(p, t.Environment)
 		for key, raw := range st[prefix].Features {
 			var f struct {
 				Key          string `json:"key"`
