@@ -269,6 +269,19 @@ func TestFlowBrowseFilterToggleTyped(t *testing.T) {
 	f.keys("esc")
 	f.see("pending OFF (was ON v")
 	f.see("filter /kill-switch-checkout")
+	// details: every host's state, the dependants, the raw JSON as stored
+	f.keys("enter")
+	fr = f.see("raw JSON on relay-a:")
+	for _, s := range []string{"dependants (flags that require this one): checkout-flow", `"key":"kill-switch-checkout"`, "pending: ON -> OFF"} {
+		if !strings.Contains(fr, s) {
+			t.Fatalf("details lack %q:\n%s", s, fr)
+		}
+	}
+	if strings.Count(fr, " OFF ") < 3 {
+		t.Fatalf("details should show OFF on three hosts:\n%s", fr)
+	}
+	f.keys("esc")
+	f.see("[1 Flags]")
 }
 
 func TestFlowOneHostDownAndRetry(t *testing.T) {
