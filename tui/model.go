@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -559,7 +560,8 @@ func (m *Model) screenKeys() helpKeys {
 			return helpKeys{short: append(ks, global...), full: [][]key.Binding{ks, global}}
 		}
 		nav := enabled(k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom)
-		act := enabled(k.Toggle, k.Details, k.Filter, k.Pane)
+		clear := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter"))
+		act := enabled(k.Toggle, k.Details, k.Filter, clear, k.Pane)
 		short := append(enabled(k.Toggle, k.Details, k.Filter, k.Pane), global...)
 		return helpKeys{short: short, full: [][]key.Binding{act, nav, global}}
 	case screenResults:
@@ -569,14 +571,20 @@ func (m *Model) screenKeys() helpKeys {
 		}
 		return helpKeys{short: append(ks, global...), full: [][]key.Binding{ks, global}}
 	case screenQueue:
-		ks := enabled(k.Up, k.Down, k.History, k.Discard)
+		ks := enabled(k.History, k.Discard, k.Up, k.Down, k.Top, k.Bottom, k.Back)
+		short := enabled(k.History, k.Discard)
 		if m.queue.history != nil {
 			ks = enabled(k.Up, k.Down, k.Back)
+			short = enabled(k.Back)
 		}
-		return helpKeys{short: append(ks[2:len(ks):len(ks)], global...), full: [][]key.Binding{ks, global}}
+		return helpKeys{short: append(short, global...), full: [][]key.Binding{ks, global}}
 	case screenSync:
 		ks := m.syncKeys()
-		return helpKeys{short: append(ks, global...), full: [][]key.Binding{ks, global}}
+		short := slices.DeleteFunc(slices.Clone(ks), func(b key.Binding) bool {
+			d := b.Help().Desc
+			return d == "up" || d == "down" || d == "back"
+		})
+		return helpKeys{short: append(short, global...), full: [][]key.Binding{ks, global}}
 	}
 	return helpKeys{short: global, full: [][]key.Binding{global}}
 }

@@ -252,16 +252,16 @@ func (m *Model) syncKeys() []key.Binding {
 	k := m.keys
 	s := &m.sync
 	if m.ld == nil {
-		return nil
+		return enabled(k.Back)
 	}
 	if s.running {
 		return enabled(k.CancelReplay)
 	}
-	ks := enabled(k.Up, k.Down, k.Replay, k.Plan)
+	ks := enabled(k.Replay, k.Plan)
 	if it, ok := m.syncSelected(); ok && it.Status == ldsync.Conflict {
 		ks = append(ks, enabled(k.Skip, k.Force)...)
 	}
-	return ks
+	return append(ks, enabled(k.Up, k.Down, k.Back)...)
 }
 
 func (m *Model) syncSelected() (ldsync.Item, bool) {
