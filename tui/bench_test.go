@@ -26,7 +26,7 @@ func bigModel(b *testing.B, n int) *Model {
 		if i%7 == 0 {
 			a.Prerequisites = []string{"flag-00000-checkout"}
 		}
-		set.Flags = append(set.Flags, flags.Flag{Key: k, Hosts: []flags.HostFlag{a, bb, {Host: "relay-c"}}})
+		set.Flags = append(set.Flags, flags.Flag{Key: k, Hosts: []flags.HostFlag{a, bb, {Host: "relay-c", HostDown: true}}})
 	}
 	m.applySet(set, nil)
 	return m

@@ -156,7 +156,7 @@ func hf(host string, on bool, v int, prereq ...string) flags.HostFlag {
 }
 
 func flagSet(prefix string, t flags.Target, mapped bool) flags.FlagSet {
-	down := flags.HostFlag{Host: "relay-c"}
+	down := flags.HostFlag{Host: "relay-c", HostDown: true}
 	mk := func(key string, a, b flags.HostFlag, deps ...string) flags.Flag {
 		a.Raw = sprintf(`{"key":"%s","on":%t,"version":%d}`, key, a.On, a.Version)
 		return flags.Flag{Key: key, Hosts: []flags.HostFlag{a, b, down}, Dependants: deps}

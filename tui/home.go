@@ -383,15 +383,8 @@ func (m *Model) pendingFor(prefix, flag string) (journal.Pending, bool) {
 	return m.pending[i], true
 }
 
-// primary is the first host's readable state, which the table shows as the flag's state.
-func primary(f flags.Flag) (flags.HostFlag, bool) {
-	for _, h := range f.Hosts {
-		if h.Present {
-			return h, h.Unreadable == ""
-		}
-	}
-	return flags.HostFlag{}, false
-}
+// primary is the state the table shows: the first reachable host's readable state.
+func primary(f flags.Flag) (flags.HostFlag, bool) { return f.Primary() }
 
 // hostsAgree summarises whether the reachable hosts agree on a flag: "2/3 agree", "DIFFER",
 // or "MISSING" when an up host lacks it, and describes the difference. Down hosts are in the
@@ -403,7 +396,7 @@ func hostsAgree(f flags.Flag, down map[string]bool) (short string, agree bool, d
 		switch {
 		case h.Present:
 			present = append(present, h)
-		case !down[h.Host]:
+		case !down[h.Host] && !h.HostDown:
 			missing = append(missing, h.Host)
 		}
 	}
@@ -643,10 +636,8 @@ func (m *Model) detailsView(h int) []string {
 		}
 		if !hf.Present {
 			state = "absent"
-			for _, hs := range m.hosts {
-				if hs.Host == hf.Host && !hs.Up {
-					state = "host DOWN"
-				}
+			if hf.HostDown || m.downHosts()[hf.Host] {
+				state = "host DOWN"
 			}
 		}
 		off := "-"
