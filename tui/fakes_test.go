@@ -164,8 +164,12 @@ func flagSet(prefix string, t flags.Target, mapped bool) flags.FlagSet {
 	tomb := flags.HostFlag{Host: "relay-a", Present: true, Deleted: true, Version: 9, Raw: `{"key":"$deleted","version":9,"deleted":true}`}
 	tombB := tomb
 	tombB.Host = "relay-b"
+	bad := func(host string) flags.HostFlag {
+		return flags.HostFlag{Host: host, Present: true, Unreadable: "invalid character 'o' in literal null (expecting 'u')", Raw: `{"key":"broken-json","on":nonsense}`}
+	}
 	fs := []flags.Flag{
 		mk("beta-dashboard", hf("relay-a", false, 3), hf("relay-b", false, 3)),
+		{Key: "broken-json", Hosts: []flags.HostFlag{bad("relay-a"), bad("relay-b"), down}},
 		mk("checkout-flow", hf("relay-a", true, 46, "kill-switch-checkout"), hf("relay-b", true, 46, "kill-switch-checkout")),
 		mk("enable-new-pricing", hf("relay-a", true, 12), hf("relay-b", true, 12)),
 		mk("kill-switch-checkout", hf("relay-a", true, 9), hf("relay-b", true, 9), "checkout-flow"),

@@ -31,11 +31,11 @@ func TestNavigationKeepsWithinBounds(t *testing.T) {
 		t.Fatalf("first flag selected: %s", u.selected())
 	}
 	u.key("down", "j")
-	if got := u.selected(); got != "enable-new-pricing" {
+	if got := u.selected(); got != "checkout-flow" {
 		t.Fatalf("after two downs: %s", got)
 	}
 	u.key("k")
-	if got := u.selected(); got != "checkout-flow" {
+	if got := u.selected(); got != "broken-json" {
 		t.Fatalf("after k: %s", got)
 	}
 	u.key("G")
@@ -113,12 +113,12 @@ func TestFilterIsInstantAndSurvivesRefresh(t *testing.T) {
 	if u.selected() != "kill-switch-search" || len(u.m.filtered) != 2 {
 		t.Fatalf("refresh lost cursor or filter: %s, %d rows", u.selected(), len(u.m.filtered))
 	}
-	u.mustSee("filter /KILL   2 of 10 match")
+	u.mustSee("filter /KILL   2 of 11 match")
 	u.key("/", "backspace", "backspace", "backspace", "backspace")
 	u.typeText("zzz")
 	u.mustSee(`no flag key contains "zzz"`)
 	u.key("esc")
-	if u.m.filter != "" || len(u.m.filtered) != 10 {
+	if u.m.filter != "" || len(u.m.filtered) != 11 {
 		t.Fatalf("esc should clear the filter: %q, %d rows", u.m.filter, len(u.m.filtered))
 	}
 }
@@ -154,7 +154,7 @@ func TestToggleConfirmCapturesStateAndNoIsDefault(t *testing.T) {
 	}
 	// a refresh that changes the flag does not change what is confirmed
 	set := u.fs.sets["ld:web-store:staging"]
-	set.Flags[3].Hosts[0].Version = 20
+	flagIn(set, "kill-switch-checkout").Hosts[0].Version = 20
 	u.refresh()
 	if u.m.confirm.version != 9 {
 		t.Fatal("a refresh changed the captured version")
@@ -217,6 +217,17 @@ func TestProtectedToggleNeedsTheTypedKey(t *testing.T) {
 	if u.m.screen != screenFlags {
 		t.Fatal("esc did not return to the flags")
 	}
+}
+
+func TestToggleRefusesUnreadable(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	u.mustSee("BROKEN")
+	u.gotoFlag("broken-json")
+	u.key("space")
+	if u.m.confirm != nil {
+		t.Fatal("a flag with unreadable JSON must not be toggled")
+	}
+	u.mustSee("its JSON is unreadable on relay-a")
 }
 
 func TestToggleRefusesTombstone(t *testing.T) {
@@ -367,7 +378,8 @@ func TestDiscardWithRestoreWritesBaseState(t *testing.T) {
 	u := newUnit(t, 120, 40, nil)
 	// Redis holds OFF (the emergency state); the base was ON
 	set := u.fs.sets["ld:web-store:production"]
-	set.Flags[3].Hosts[0].On, set.Flags[3].Hosts[0].Version = false, 10
+	kill := flagIn(set, "kill-switch-checkout")
+	kill.Hosts[0].On, kill.Hosts[0].Version = false, 10
 	u.fj.pending = []journal.Pending{pendingKill(false)}
 	u.refresh()
 	u.key("2", "d", "tab", "space", "tab", "y")
@@ -578,7 +590,7 @@ func TestRecoveryBannerAndReplayKey(t *testing.T) {
 	// Redis holds the desired state again: the banner goes
 	set := u.fs.sets["ld:web-store:production"]
 	for i := range 2 {
-		set.Flags[3].Hosts[i].On = false
+		flagIn(set, "kill-switch-checkout").Hosts[i].On = false
 	}
 	u.refresh()
 	if len(u.m.drift) != 0 {
@@ -638,4 +650,14 @@ func TestCtrlCQuitsFromDialogs(t *testing.T) {
 	if !isQuit(u.key("y")) {
 		t.Fatal("y did not quit")
 	}
+}
+
+// flagIn finds a flag of a set by key, to change it in place.
+func flagIn(set flags.FlagSet, key string) *flags.Flag {
+	for i := range set.Flags {
+		if set.Flags[i].Key == key {
+			return &set.Flags[i]
+		}
+	}
+	panic("no flag " + key)
 }
