@@ -84,11 +84,13 @@ func (m *Model) applyDiscovery(d flags.Discovery) {
 		}
 	}
 	if m.envCursor < 0 {
+		// first start, or the selected prefix is gone from every host: take the first
 		for i, r := range rows {
 			if !r.heading {
 				m.envCursor = i
-				if m.selPrefix == "" {
+				if m.selPrefix != r.prefix {
 					m.selPrefix = r.prefix
+					m.flagCursor, m.flagTop = 0, 0
 				}
 				break
 			}

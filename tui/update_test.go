@@ -661,3 +661,17 @@ func flagIn(set flags.FlagSet, key string) *flags.Flag {
 	}
 	panic("no flag " + key)
 }
+
+func TestVanishedPrefixMovesSelection(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	u.gotoEnv("ld:web-store:staging")
+	u.fs.disc.Prefixes = slices.DeleteFunc(slices.Clone(u.fs.disc.Prefixes), func(p flags.PrefixInfo) bool { return p.Prefix == "ld:web-store:staging" })
+	_, next := u.m.Update(u.m.refreshCmd()())
+	if u.m.selPrefix != "ld:internal-tools:production" {
+		t.Fatalf("selection stayed on a vanished prefix: %s", u.m.selPrefix)
+	}
+	u.apply(next)
+	if u.m.set.Prefix != "ld:internal-tools:production" {
+		t.Fatalf("flags shown are of %s", u.m.set.Prefix)
+	}
+}
