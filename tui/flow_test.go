@@ -414,7 +414,12 @@ func TestFlowReplayRateLimitConflictAndCancel(t *testing.T) {
 	f.keys("s")
 	f.see("left pending for later")
 	f.keys("enter")
-	f.waitFor("a rate-limit countdown", func(s string) bool { return waitingRe.MatchString(s) })
+	fr = f.waitFor("a rate-limit countdown with the bar", func(s string) bool {
+		return waitingRe.MatchString(s) && regexp.MustCompile(`\[#*\.*\] [0-3]/3 done`).MatchString(s)
+	})
+	if !strings.Contains(fr, "VERIFIED") && !strings.Contains(fr, "APPLIED") && !strings.Contains(fr, "SENDING") {
+		t.Fatalf("no item in flight or done while waiting:\n%s", fr)
+	}
 	f.see("verification: 3 verified, 0 mismatched")
 	for _, k := range []string{"beta-dashboard", "enable-new-pricing", "use-fallback-cdn"} {
 		on, _, _ := f.ld.FlagState("payments", "staging", k)

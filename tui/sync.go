@@ -406,7 +406,10 @@ func (m *Model) progressLines(w int) []string {
 		now = "cancelling after the change in flight…"
 	case s.running && !p.WaitingUntil.IsZero() && p.WaitingUntil.After(m.now()):
 		left := p.WaitingUntil.Sub(m.now()).Round(time.Second)
-		now = sprintf("waiting %s: %s, until %s", left, p.WaitReason, p.WaitingUntil.In(m.now().Location()).Format("15:04:05"))
+		now = sprintf("waiting %s: %s", left, p.WaitReason)
+		if !strings.Contains(p.WaitReason, "resets") {
+			now += ", until " + p.WaitingUntil.In(m.now().Location()).Format("15:04:05")
+		}
 		if p.Item.Pending.Flag != "" {
 			now += ", then " + p.Item.Pending.Flag
 		}
