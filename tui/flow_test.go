@@ -43,6 +43,12 @@ type flowOpt func(*Config)
 
 func startFlow(t *testing.T, hosts int, opts ...flowOpt) *flow {
 	t.Helper()
+	return startFlowSized(t, hosts, 120, 40, opts...)
+}
+
+// startFlowSized runs the program in a terminal of w by h.
+func startFlowSized(t *testing.T, hosts, w, h int, opts ...flowOpt) *flow {
+	t.Helper()
 	if os.Getenv("RC_TEST_REQUIRE_REDIS") == "" {
 		t.Setenv("RC_TEST_REQUIRE_REDIS", "1")
 	}
@@ -90,7 +96,7 @@ func startFlow(t *testing.T, hosts int, opts ...flowOpt) *flow {
 		}
 		f.mu.Unlock()
 	}
-	f.tm = teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 40),
+	f.tm = teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
 	t.Cleanup(func() {
 		f.tm.Quit()
@@ -285,11 +291,11 @@ func TestFlowBrowseFilterToggleTyped(t *testing.T) {
 }
 
 func TestFlowOneHostDownAndRetry(t *testing.T) {
-	f := startFlow(t, 3)
+	f := startFlowSized(t, 3, 80, 24)
 	f.selectEnv("web-store / staging")
 	f.servers[2].Stop()
 	f.keys("r")
-	f.see("relay-c DOWN")
+	f.see("DOWN: relay-c") // at 80 columns the header shortens to the hosts that are down
 	f.filterTo("checkout-flow")
 	f.toggleUnprotected("")
 	fr := f.see("2 of 3 hosts have it")
@@ -311,7 +317,7 @@ func TestFlowOneHostDownAndRetry(t *testing.T) {
 }
 
 func TestFlowQueueReviewAndDiscard(t *testing.T) {
-	f := startFlow(t, 2)
+	f := startFlowSized(t, 2, 80, 24)
 	f.selectEnv("web-store / staging")
 	f.filterTo("maintenance-banner")
 	f.toggleUnprotected("banner for maintenance")
@@ -322,7 +328,7 @@ func TestFlowQueueReviewAndDiscard(t *testing.T) {
 	f.see("2 of 2 hosts have it")
 	f.keys("2")
 	fr := f.see("Queue: 2 pending change(s)")
-	if !strings.Contains(fr, "web-store/staging/maintenance-banner") || !strings.Contains(fr, "web-store/staging/legacy-export") {
+	if !strings.Contains(fr, "> maintenance-banner") || !strings.Contains(fr, "  legacy-export") || !strings.Contains(fr, "maintenance-banner web-store / staging") {
 		t.Fatalf("queue:\n%s", fr)
 	}
 	f.see(`"banner for maintenance"`)

@@ -157,7 +157,7 @@ func New(cfg Config) *Model {
 		m.jr = cfg.Journal
 		m.journalPath = cfg.Journal.Dir()
 		if w := cfg.Journal.Warnings(); len(w) > 0 {
-			m.status, m.statusBad = "journal: "+strings.Join(w, "; "), true
+			m.status, m.statusBad = strings.Join(w, "; "), true
 		}
 	}
 	if cfg.LD != nil {

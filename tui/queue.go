@@ -296,8 +296,17 @@ func (m *Model) queueView(h int) []string {
 		lines = append(lines, "Nothing waits to be replayed: every change in the journal reached LaunchDarkly or was discarded.")
 		return box("Queue: pending changes", lines, m.width, h, true, st)
 	}
-	flagW := max(24, w-2-12-8-6-16)
-	lines = append(lines, st.dim.Render("  "+cell("FLAG", flagW)+" "+cell("CHANGE", 12)+cell("BASE", 8)+cell("COUNT", 6)+"HOSTS"))
+	keyW := 12
+	for _, p := range m.pending {
+		keyW = max(keyW, len(p.Flag))
+	}
+	keyW = min(keyW, 32)
+	const changeW, baseW, countW, hostsW = 11, 8, 6, 16
+	whereW := max(8, w-2-keyW-1-changeW-baseW-countW-hostsW-1)
+	row := func(cur, flag, where, change, base, count, hosts string) string {
+		return cur + cell(flag, keyW) + " " + cell(where, whereW) + " " + cell(change, changeW) + cell(base, baseW) + cell(count, countW) + cell(hosts, hostsW)
+	}
+	lines = append(lines, st.dim.Render(row("  ", "FLAG", "WHERE", "CHANGE", "BASE", "COUNT", "HOSTS")))
 	listH := max(3, (h-2)/2)
 	top := max(0, m.queue.cursor-listH+2)
 	for i := top; i < len(m.pending) && i < top+listH-1; i++ {
@@ -312,12 +321,13 @@ func (m *Model) queueView(h int) []string {
 		}
 		change := onOff(p.BaseOn) + " -> " + onOff(p.Desired)
 		if p.NoNetEffect() {
-			change = onOff(p.Desired) + " (no net)"
+			change = onOff(p.Desired) + " (none)"
 		}
-		line := cur + cell(p.Project+"/"+p.Environment+"/"+p.Flag, flagW) + " " + cell(change, 12) + cell(base, 8) + cell(sprintf("%dx", len(p.Entries)), 6) + hostsOutcome(p)
-		if p.Project == "" {
-			line = cur + cell(p.Prefix+"/"+p.Flag, flagW) + line[2+flagW:]
+		whereS := p.Prefix
+		if p.Project != "" {
+			whereS = p.Project + "/" + p.Environment
 		}
+		line := row(cur, p.Flag, whereS, change, base, sprintf("%dx", len(p.Entries)), hostsOutcome(p))
 		if i == m.queue.cursor {
 			line = st.cursor.Render(cell(line, w))
 		}
