@@ -192,6 +192,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.help.SetWidth(msg.Width - 1)
 		m.clampFlagWindow()
 		return m, nil
+	case tea.PasteMsg:
+		m.paste(strings.Join(strings.Fields(msg.Content), " "))
+		m.clampFlagWindow()
+		return m, nil
 	case tea.KeyPressMsg:
 		cmd := m.handleKey(msg)
 		m.clampFlagWindow() // the filter line and the banner change how many rows fit
@@ -616,5 +620,24 @@ func (m *Model) waitWrites(limit time.Duration) {
 	}
 	if n := m.writes.Load(); n > 0 {
 		m.log.Warn("quit with writes still running", "writes", n)
+	}
+}
+
+// paste puts pasted text into the reason fields and the filter. The flag key of a protected
+// environment must be typed: a paste there is ignored.
+func (m *Model) paste(text string) {
+	switch {
+	case m.confirm != nil:
+		if m.confirm.field == fieldReason {
+			m.confirm.reason += text
+		}
+	case m.discard != nil:
+		if m.discard.field == 0 {
+			m.discard.reason += text
+		}
+	case m.filtering:
+		m.filter += text
+		m.flagCursor, m.flagTop = 0, 0
+		m.refilter("")
 	}
 }

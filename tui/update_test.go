@@ -675,3 +675,22 @@ func TestVanishedPrefixMovesSelection(t *testing.T) {
 		t.Fatalf("flags shown are of %s", u.m.set.Prefix)
 	}
 }
+
+func TestPaste(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	u.key("/")
+	u.m.Update(tea.PasteMsg{Content: "kill-switch\n"})
+	if u.m.filter != "kill-switch" || len(u.m.filtered) != 2 {
+		t.Fatalf("pasted filter %q matched %d", u.m.filter, len(u.m.filtered))
+	}
+	u.key("enter", "space")
+	u.m.Update(tea.PasteMsg{Content: "payment provider\noutage"})
+	if u.m.confirm.reason != "payment provider outage" {
+		t.Fatalf("pasted reason %q", u.m.confirm.reason)
+	}
+	u.key("tab")
+	u.m.Update(tea.PasteMsg{Content: "kill-switch-checkout"})
+	if u.m.confirm.typed != "" {
+		t.Fatal("the flag key of a protected environment must be typed, not pasted")
+	}
+}
