@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -49,9 +48,6 @@ func startFlow(t *testing.T, hosts int, opts ...flowOpt) *flow {
 // startFlowSized runs the program in a terminal of w by h.
 func startFlowSized(t *testing.T, hosts, w, h int, opts ...flowOpt) *flow {
 	t.Helper()
-	if os.Getenv("RC_TEST_REQUIRE_REDIS") == "" {
-		t.Setenv("RC_TEST_REQUIRE_REDIS", "1")
-	}
 	f := &flow{t: t}
 	var hcs []flags.HostConfig
 	for i := range hosts {
