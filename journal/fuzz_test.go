@@ -34,7 +34,7 @@ func goodRecords(t testing.TB) [][]byte {
 	return out
 }
 
-// The hand-written decoder reads exactly what encoding/json wrote.
+// The reader (go-json) reads exactly what encoding/json wrote, and refuses what is not a record.
 func TestDecoderAgreesWithEncodingJSON(t *testing.T) {
 	for _, line := range goodRecords(t) {
 		got, err := decodeRecord(bytes.TrimSuffix(line, []byte("\n")))
@@ -113,6 +113,13 @@ func FuzzRead(f *testing.F) {
 			if !json.Valid(line) {
 				t.Fatalf("accepted invalid JSON %q", line)
 			}
+			var std record
+			if err := json.Unmarshal(line, &std); err != nil {
+				t.Fatalf("accepted %q, which encoding/json refuses: %v", line, err)
+			}
+			if b, b2 := mustEncode(t, r), mustEncode(t, std); !bytes.Equal(b, b2) {
+				t.Fatalf("%q read as %s, encoding/json reads %s", line, b, b2)
+			}
 			b, _ := encodeRecord(r)
 			r2, err := decodeRecord(bytes.TrimSuffix(b, []byte("\n")))
 			if err != nil {
@@ -139,6 +146,14 @@ func FuzzRead(f *testing.F) {
 			j.Close()
 		}
 	})
+}
+
+func mustEncode(t *testing.T, r record) []byte {
+	b, err := encodeRecord(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 var safeKey = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
