@@ -523,6 +523,16 @@ func (m *Model) helpBody(h int) []string {
 	for _, l := range strings.Split(full, "\n") {
 		lines = append(lines, " "+l)
 	}
+	if m.screen == screenFlags && !m.details {
+		lines = append(lines, "", " "+m.st.bold.Render("Marks in the environments pane"),
+			" !  $inited missing on a host: Relay answers 503 \"not initialized\" there",
+			" ?  unmapped prefix: its project and environment are unknown",
+			" ~  the prefix is only on some of the reachable hosts",
+			"", " "+m.st.bold.Render("HOSTS column"),
+			" 2/3 agree  reachable hosts hold the same state and version",
+			" DIFFER     hosts hold different states or versions: see NOTE or the details",
+			" MISSING    a reachable host lacks the flag")
+	}
 	if m.cfg.Demo != nil {
 		lines = append(lines, "", " "+m.st.bold.Render("Demo keys"))
 		for _, b := range []key.Binding{m.keys.DemoLD, m.keys.DemoResync} {
