@@ -275,11 +275,11 @@ func (m *Model) toggleCmd(c *confirmState) tea.Cmd {
 	m.results = &resultsState{change: ch, running: true, hosts: c.hosts}
 	m.screen = screenResults
 	m.setStatus(sprintf("writing %s %s to %d hosts…", c.flag, onOff(c.after), len(c.hosts)), false)
-	jr, store, ctx, hosts := m.jr, m.store, m.ctx, slices.Clone(c.hosts)
+	jr, store, ctx, hosts, now := m.jr, m.store, m.ctx, slices.Clone(c.hosts), m.now
 	return m.writing(func() tea.Msg {
-		start := time.Now()
+		start := now()
 		rec, res, err := jr.Toggle(ctx, store, ch, hosts...)
-		return toggleDoneMsg{change: rec, result: res, err: err, elapsed: time.Since(start)}
+		return toggleDoneMsg{change: rec, result: res, err: err, elapsed: now().Sub(start)}
 	})
 }
 
@@ -294,12 +294,13 @@ func (m *Model) retryCmd() tea.Cmd {
 	}
 	r.running = true
 	m.setStatus("retrying "+strings.Join(failed, ", ")+"…", false)
-	jr, store, ctx, ch := m.jr, m.store, m.ctx, r.change
+	jr, store, ctx, ch, now := m.jr, m.store, m.ctx, r.change, m.now
 	return m.writing(func() tea.Msg {
+		start := now()
 		rec, res, err := jr.Toggle(ctx, store, ch, failed...)
 		if rec.ID == "" {
 			rec = ch
 		}
-		return toggleDoneMsg{change: rec, result: res, err: err, retry: true}
+		return toggleDoneMsg{change: rec, result: res, err: err, retry: true, elapsed: now().Sub(start)}
 	})
 }

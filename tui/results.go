@@ -2,6 +2,7 @@ package tui
 
 import (
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -20,6 +21,7 @@ type resultsState struct {
 	err     error
 	running bool
 	done    bool
+	took    time.Duration // the whole write, as the operator waited for it
 }
 
 func (r *resultsState) failedHosts() []string {
@@ -38,6 +40,7 @@ func (m *Model) applyToggleDone(msg toggleDoneMsg) tea.Cmd {
 	r.running = false
 	r.done = true
 	r.err = msg.err
+	r.took = msg.elapsed
 	if msg.change.ID != "" || !msg.retry {
 		r.change = msg.change
 	}
@@ -115,6 +118,9 @@ func (m *Model) resultsView(h int) []string {
 		head += "   writing…"
 	case r.done:
 		head += sprintf("   %d of %d hosts have it", written, len(r.result.Hosts))
+		if r.took > 0 {
+			head += ", took " + fmtLatency(r.took)
+		}
 	}
 	lines = append(lines, head)
 	sub := where + "  " + c.Prefix
