@@ -273,8 +273,8 @@ func TestFlowBrowseFilterToggleTyped(t *testing.T) {
 	f.see("filter /kill-switch-checkout")
 	// details: every host's state, the dependants, the raw JSON as stored
 	f.keys("enter")
-	fr = f.see("raw JSON on relay-a:")
-	for _, s := range []string{"dependants (flags that require this one): checkout-flow", `"key":"kill-switch-checkout"`, "pending: ON -> OFF"} {
+	fr = f.see("raw JSON on relay-a")
+	for _, s := range []string{"dependants (flags that require this one): checkout-flow", `"key": "kill-switch-checkout"`, `"on": false`, "pending: ON -> OFF"} {
 		if !strings.Contains(fr, s) {
 			t.Fatalf("details lack %q:\n%s", s, fr)
 		}

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
 	"strings"
 
@@ -670,8 +672,14 @@ func (m *Model) detailsView(h int) []string {
 	}
 	lines = append(lines, "")
 	if p, ok := primaryRaw(f); ok {
-		lines = append(lines, m.st.dim.Render("raw JSON on "+p.Host+":"))
-		lines = append(lines, strings.Split(ansiHardwrap(p.Raw, w-2), "\n")...)
+		var pretty bytes.Buffer
+		if err := json.Indent(&pretty, []byte(p.Raw), "", "  "); err == nil {
+			lines = append(lines, m.st.dim.Render("raw JSON on "+p.Host+" (indented; ↑/↓ scroll):"))
+			lines = append(lines, strings.Split(ansiHardwrap(pretty.String(), w-2), "\n")...)
+		} else {
+			lines = append(lines, m.st.dim.Render("raw JSON on "+p.Host+" (unreadable, as stored):"))
+			lines = append(lines, strings.Split(ansiHardwrap(p.Raw, w-2), "\n")...)
+		}
 	}
 	inner := h - 2
 	m.detailTop = min(m.detailTop, max(0, len(lines)-inner))

@@ -131,7 +131,7 @@ func TestDetails(t *testing.T) {
 		t.Fatal("enter did not open details")
 	}
 	u.mustSee("dependants (flags that require this one): checkout-flow")
-	u.mustSee(`raw JSON on relay-a:`)
+	u.mustSee(`raw JSON on relay-a (indented`)
 	u.mustSee("host DOWN")
 	u.key("down", "up", "esc")
 	if u.m.details {
