@@ -694,3 +694,47 @@ func TestPaste(t *testing.T) {
 		t.Fatal("the flag key of a protected environment must be typed, not pasted")
 	}
 }
+
+func TestRemainingKeys(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	// r: a refresh with a new sequence number
+	seq := u.m.refreshSeq
+	if cmd := u.key("r"); cmd == nil || u.m.refreshSeq != seq+1 {
+		t.Fatal("r did not start a refresh")
+	}
+	// pgup after pgdown
+	u.key("G", "pgup")
+	if u.m.flagCursor != 0 {
+		t.Fatalf("pgup from the end of 11 rows: cursor %d", u.m.flagCursor)
+	}
+	// shift+tab cycles fields backwards; esc cancels the dialog without writing
+	u.key("space")
+	u.key("shift+tab")
+	if u.m.confirm.field != fieldButtons {
+		t.Fatalf("shift+tab from the reason went to field %d", u.m.confirm.field)
+	}
+	u.key("shift+tab")
+	if u.m.confirm.field != fieldTyped {
+		t.Fatalf("shift+tab from the buttons went to field %d", u.m.confirm.field)
+	}
+	u.key("esc")
+	if u.m.confirm != nil || len(u.fj.changes) != 0 {
+		t.Fatal("esc did not cancel the confirmation")
+	}
+	u.mustSee("not changed: beta-dashboard")
+	// sync: p plans again, a replays
+	rep := &scriptedReplayer{plan: samplePlan()}
+	u.m.ld, u.m.rep, u.m.cfg.LD = fakeLD{}, rep, &ldsync.Client{}
+	u.apply(u.key("3"))
+	seq = u.m.sync.seq
+	if cmd := u.key("p"); cmd == nil || u.m.sync.seq != seq+1 {
+		t.Fatal("p did not plan again")
+	}
+	if cmd := u.key("a"); cmd == nil || !u.m.sync.running {
+		t.Fatal("a did not start the replay")
+	}
+	u.key("esc")
+	if !u.m.sync.cancelling {
+		t.Fatal("esc did not cancel the replay")
+	}
+}
