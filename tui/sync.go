@@ -359,6 +359,14 @@ func (m *Model) syncView(h int) []string {
 		if s.finished {
 			c := s.counts
 			lines = append(lines, "", sprintf("verification: %d verified, %d mismatched in LaunchDarkly after the replay", c.Verified, c.Mismatched))
+			if c.Applied > 0 {
+				// Redis still holds the re-synced state until Relay hears of the change.
+				next := "Relay writes LaunchDarkly's new state to Redis with its next update from LaunchDarkly."
+				if m.cfg.Demo != nil {
+					next += " (demo: press X)"
+				}
+				lines = append(lines, wrapText(next, w-2)...)
+			}
 		}
 	}
 	return box("Sync to LaunchDarkly", lines, m.width, h, true, st)
