@@ -1879,6 +1879,11 @@ func (a *app) queueCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if settled := a.reconcile(cmd.Context(), j, ps); settled > 0 {
+				if ps, err = j.Pending(); err != nil {
+					return err
+				}
+			}
 			if asJSON {
 				return writeJSON(a.sys.stdout, struct {
 					Journal string        `json:"journal"`
@@ -1913,7 +1918,7 @@ func (a *app) queueCmd() *cobra.Command {
 				}
 				for _, e := range p.Entries {
 					if !e.OutcomeKnown {
-						notes = append(notes, "outcome unknown for "+e.ID+": check the hosts with relaycommander flags")
+						notes = append(notes, "outcome unknown for "+e.ID+": read back from Redis once every host answers and a minute has passed")
 					}
 					for _, o := range e.Outcomes {
 						if o.Outcome == string(flags.Failed) {
@@ -1934,6 +1939,35 @@ func (a *app) queueCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// reconcile settles, from what Redis holds now, the changes whose writer died between the
+// intent and the outcome, and says so on stderr. Read-only mode and a configuration without
+// hosts leave them as they are.
+func (a *app) reconcile(ctx context.Context, j *journal.Journal, ps []journal.Pending) int {
+	cfg, err := a.config()
+	if err != nil || cfg.ReadOnly || len(cfg.Hosts) == 0 {
+		return 0
+	}
+	unknown := false
+	for _, p := range ps {
+		unknown = unknown || !p.Entries[len(p.Entries)-1].OutcomeKnown
+	}
+	if !unknown {
+		return 0
+	}
+	st, err := a.openStore()
+	if err != nil {
+		return 0
+	}
+	settled, err := j.Reconcile(ctx, st, time.Minute)
+	if err != nil {
+		fmt.Fprintf(a.sys.stderr, "relaycommander: reading interrupted changes back from Redis: %v\n", err)
+	}
+	for _, e := range settled {
+		fmt.Fprintf(a.sys.stderr, "relaycommander: change %s (%s %s) was interrupted before its outcome was recorded; read back from Redis\n", e.ID, e.Prefix, e.Flag)
+	}
+	return len(settled)
 }
 
 func lastDetail(e *journal.ReplayEvent) string {

@@ -38,6 +38,9 @@ type HostOutcome struct {
 	OldVersion int    `json:"oldVersion"`
 	NewVersion int    `json:"newVersion"`
 	Error      string `json:"error,omitempty"`
+	// Reconciled marks an outcome inferred afterwards from what the host holds (Reconcile),
+	// not reported by the write itself.
+	Reconciled bool `json:"reconciled,omitempty"`
 }
 
 // ReplayKind is what happened when a change was replayed to LaunchDarkly.

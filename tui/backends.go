@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"time"
 
 	"relaycommander/flags"
 	"relaycommander/journal"
@@ -24,6 +25,7 @@ type changeJournal interface {
 	Pending() ([]journal.Pending, error)
 	History(prefix, flag string) ([]journal.Entry, []journal.ReplayEvent, error)
 	RecordReplay(e journal.ReplayEvent) error
+	Reconcile(ctx context.Context, store journal.FlagReader, minAge time.Duration) ([]journal.Entry, error)
 }
 
 type ldChecker interface {

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"sort"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -28,7 +29,14 @@ type refreshMsg struct {
 	pending []journal.Pending
 	pendErr error
 	drift   []driftItem
+	// reconciled are changes whose outcome was unknown, settled from Redis by this refresh.
+	reconciled   []journal.Entry
+	reconcileErr error
 }
+
+// reconcileAfter is how old an intent without outcome must be before a refresh settles it
+// from Redis: younger, its writer (this process or another) may still be at work.
+const reconcileAfter = time.Minute
 
 // flagsMsg is the flags of one prefix, loaded when the selection changed.
 type flagsMsg struct {
@@ -79,6 +87,7 @@ func (m *Model) refreshCmd() tea.Cmd {
 	m.pendSeq++
 	m.refreshing = true
 	seq, pseq, prefix, store, jr, ctx := m.refreshSeq, m.pendSeq, m.selPrefix, m.store, m.jr, m.ctx
+	reconcile := store != nil && jr != nil && !m.cfg.ReadOnly
 	return func() tea.Msg {
 		msg := refreshMsg{seq: seq, pendSeq: pseq, prefix: prefix}
 		if store != nil {
@@ -90,6 +99,9 @@ func (m *Model) refreshCmd() tea.Cmd {
 			if prefix != "" {
 				msg.set, msg.setErr = store.Flags(ctx, prefix)
 			}
+		}
+		if reconcile {
+			msg.reconciled, msg.reconcileErr = jr.Reconcile(ctx, store, reconcileAfter)
 		}
 		if jr != nil {
 			msg.pending, msg.pendErr = jr.Pending()
@@ -224,6 +236,16 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 		if m.jr != nil && msg.pendSeq == m.pendSeq {
 			m.applyPending(msg.pending, msg.pendErr)
 			m.drift = msg.drift
+		}
+		if msg.reconcileErr != nil {
+			m.log.Info("reconcile", "err", msg.reconcileErr)
+		}
+		if n := len(msg.reconciled); n > 0 {
+			var names []string
+			for _, e := range msg.reconciled {
+				names = append(names, e.Flag)
+			}
+			m.setStatus(sprintf("outcome of %d interrupted change(s) read back from Redis: %s (see the queue)", n, strings.Join(names, ", ")), false)
 		}
 		return cmd
 	case flagsMsg:

@@ -88,6 +88,9 @@ func (j *fakeJournal) Toggle(ctx context.Context, store journal.Toggler, c journ
 	return c, store.Toggle(ctx, c.Prefix, c.Flag, c.After, hosts...), nil
 }
 func (j *fakeJournal) Pending() ([]journal.Pending, error) { return j.pending, nil }
+func (j *fakeJournal) Reconcile(context.Context, journal.FlagReader, time.Duration) ([]journal.Entry, error) {
+	return nil, nil
+}
 func (j *fakeJournal) History(prefix, flag string) ([]journal.Entry, []journal.ReplayEvent, error) {
 	return j.history, j.events, nil
 }

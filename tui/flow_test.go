@@ -312,6 +312,35 @@ func TestFlowOneHostDownAndRetry(t *testing.T) {
 	}
 }
 
+// A change whose writer died between the intent and the outcome is settled from Redis by the
+// next refresh, and the queue no longer calls its outcome unknown.
+func TestFlowReconcilesInterruptedChange(t *testing.T) {
+	f := startFlow(t, 2)
+	const prefix, key = "ld:payments:staging", "maintenance-banner"
+	on := fixtureOn(t, prefix, key)
+	_, version := f.redisFlag(0, prefix, key)
+	// What a crashed writer leaves: an old intent, Redis written, no outcome recorded.
+	c, err := f.jr.Begin(journal.Change{Time: time.Now().Add(-2 * time.Minute), Operator: "ann",
+		Prefix: prefix, Project: "payments", Environment: "staging", Flag: key, Before: on, After: !on, BaseVersion: &version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := f.store.Toggle(context.Background(), prefix, key, !on); len(r.FailedHosts()) > 0 {
+		t.Fatalf("setup write: %+v", r)
+	}
+	f.keys("r")
+	f.see("read back from Redis: " + key)
+	p := f.pending()
+	if len(p) != 1 || p[0].Entries[0].ID != c.ID || !p[0].Entries[0].OutcomeKnown {
+		t.Fatalf("pending after reconcile: %+v", p)
+	}
+	for _, o := range p[0].Entries[0].Outcomes {
+		if o.Outcome != "written" || !o.Reconciled {
+			t.Errorf("outcome %+v, want written and reconciled", o)
+		}
+	}
+}
+
 func TestFlowQueueReviewAndDiscard(t *testing.T) {
 	f := startFlowSized(t, 2, 80, 24)
 	f.selectEnv("web-store / staging")
