@@ -465,7 +465,7 @@ func (m *Model) envLines(h, w int) []string {
 		return []string{m.st.dim.Render("reading Redis…")}
 	}
 	if len(m.envRows) == 0 {
-		return []string{"no store prefixes found", "on any reachable host"}
+		return m.noPrefixLines(w, false)
 	}
 	// keep the cursor visible
 	top := 0
@@ -515,6 +515,37 @@ func (m *Model) flagsTitle() string {
 	return name + tail
 }
 
+// noPrefixLines says why there is nothing to browse: every host down (with each one's error),
+// or hosts that hold no Relay store. The left pane gets the headline, the wider right pane
+// the details.
+func (m *Model) noPrefixLines(w int, details bool) []string {
+	var down []flags.HostStatus
+	for _, h := range m.hosts {
+		if !h.Up {
+			down = append(down, h)
+		}
+	}
+	if len(m.hosts) > 0 && len(down) == len(m.hosts) {
+		if !details {
+			return []string{m.st.bad.Render("no Redis host answered")}
+		}
+		var out []string
+		for _, h := range down {
+			err := "no answer"
+			if h.Err != nil {
+				err = h.Err.Error()
+			}
+			out = append(out, wrapText(err, w)...)
+		}
+		return append(out, "", "Check redis.hosts in the configuration and the network; r tries again.")
+	}
+	if !details {
+		return []string{"no store prefixes found"}
+	}
+	return wrapText("No reachable host holds a Relay store (no hash named PREFIX:features). "+
+		"Check that redis.hosts names the Redis the Relay Proxy uses; r tries again.", w)
+}
+
 func (m *Model) flagLines(h, w int) []string {
 	var out []string
 	env, _ := m.selectedEnv()
@@ -529,6 +560,9 @@ func (m *Model) flagLines(h, w int) []string {
 		out = append(out, m.st.key.Render("filter /")+in+m.st.dim.Render(sprintf("   %d of %d match", len(m.filtered), len(m.set.Flags))))
 	}
 	out = append(out, m.st.dim.Render(m.flagRow(w, "  ", "FLAG", "STATE", "VER", "HOSTS", "NOTE")))
+	if m.discovered && len(m.envRows) == 0 {
+		return append(out, m.noPrefixLines(w, true)...)
+	}
 	if !m.setLoaded && m.setErr == nil {
 		return append(out, m.st.dim.Render("reading flags…"))
 	}

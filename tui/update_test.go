@@ -738,3 +738,24 @@ func TestRemainingKeys(t *testing.T) {
 		t.Fatal("esc did not cancel the replay")
 	}
 }
+
+func TestEveryHostDownSaysSoAndWhy(t *testing.T) {
+	u := newUnit(t, 100, 24, nil)
+	u.fs.disc = flags.Discovery{Hosts: []flags.HostStatus{
+		{Host: "relay-a", Err: errors.New("host relay-a (10.0.3.5:6379): ping: connection refused")},
+		{Host: "relay-b", Err: errors.New("host relay-b (10.0.3.6:6379): ping: i/o timeout")},
+	}}
+	u.fs.sets = nil // nothing answers, so no flags either
+	u.refresh()
+	u.mustSee("no Redis host answered")
+	u.mustSee("ping: connection refused")
+	u.mustSee("ping: i/o timeout")
+	u.mustSee("r tries again")
+	u.mustNotSee("reading flags")
+
+	// Hosts that answer but hold no Relay store.
+	u.fs.disc = flags.Discovery{Hosts: []flags.HostStatus{{Host: "relay-a", Up: true}}}
+	u.refresh()
+	u.mustSee("no store prefixes found")
+	u.mustSee("PREFIX:features")
+}
