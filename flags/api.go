@@ -1,9 +1,8 @@
 // Package flags reads and toggles feature flags in the Redis store that the LaunchDarkly
 // Relay Proxy serves from, on every configured Redis host at once.
 //
-// CONTRACT FILE: the exported types and signatures below are what tui/, ldsync/ and main.go
-// build against. The bodies marked "unimplemented" are replaced by the flags issue; the
-// signatures may grow, but change them only together with their callers.
+// api.go holds the exported API that tui/, journal/, relaycfg/ and main.go use; the work is in the
+// other files.
 package flags
 
 import (

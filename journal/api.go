@@ -1,9 +1,7 @@
 // Package journal is the durable record of every offline change made in Redis and of its
 // replay to LaunchDarkly: append-only JSON Lines, fsynced, under an exclusive file lock.
 //
-// CONTRACT FILE: the exported types and signatures below are what tui/, ldsync/ and main.go
-// build against. Bodies marked "unimplemented" are replaced by the journal issue; the
-// signatures may grow, but change them only together with their callers.
+// api.go holds the exported API that tui/, ldsync/ and main.go use; the work is in the other files.
 package journal
 
 import (

@@ -1,9 +1,7 @@
 // Package ldsync talks to LaunchDarkly's REST API (through api-client-go) and replays the
 // journal's pending changes to it: plan, paced apply, verification.
 //
-// CONTRACT FILE: the exported types and signatures below are what tui/, relaycfg/ and main.go
-// build against. Bodies marked "unimplemented" are replaced by the ldsync issue; the
-// signatures may grow, but change them only together with their callers.
+// api.go holds the exported API that tui/, relaycfg/ and main.go use; the work is in the other files.
 package ldsync
 
 import (

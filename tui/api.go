@@ -1,7 +1,6 @@
 // Package tui is Relay Commander's terminal UI (Bubble Tea v2).
 //
-// CONTRACT FILE: Config and Run are what main.go builds against. Bodies marked
-// "unimplemented" are replaced by the terminal UI issue.
+// Config and Run are what main.go uses.
 package tui
 
 import (
