@@ -1949,11 +1949,7 @@ func (a *app) reconcile(ctx context.Context, j *journal.Journal, ps []journal.Pe
 	if err != nil || cfg.ReadOnly || len(cfg.Hosts) == 0 {
 		return 0
 	}
-	unknown := false
-	for _, p := range ps {
-		unknown = unknown || !p.Entries[len(p.Entries)-1].OutcomeKnown
-	}
-	if !unknown {
+	if !slices.ContainsFunc(ps, journal.Pending.Interrupted) {
 		return 0
 	}
 	st, err := a.openStore()

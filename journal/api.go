@@ -99,6 +99,10 @@ type Pending struct {
 // confirms it against LaunchDarkly instead of dropping it blindly.
 func (p Pending) NoNetEffect() bool { return p.BaseOn == p.Desired }
 
+// Interrupted reports whether the latest change's outcome is unknown: its writer stopped
+// between the intent and the result. Reconcile settles it.
+func (p Pending) Interrupted() bool { return !p.Entries[len(p.Entries)-1].OutcomeKnown }
+
 // ChangeIDs lists the contributing changes' ids, oldest first.
 func (p Pending) ChangeIDs() []string {
 	ids := make([]string, len(p.Entries))

@@ -11,16 +11,24 @@ import (
 	"relaycommander/flags/redistest"
 )
 
-// Toggle through a real store on two real Redis hosts: the intent is recorded, Redis is
-// written, the outcomes are recorded; a host that was down is retried and its outcome merged.
-func TestToggleWithRealStore(t *testing.T) {
+// twoHostStore is a flags.Store on two real redis-servers, hosts "a" and "b", loaded with the
+// fixture.
+func twoHostStore(t *testing.T) (*flags.Store, *redistest.Server, *redistest.Server) {
+	t.Helper()
 	a := redistest.StartWithFixture(t)
 	b := redistest.StartWithFixture(t)
 	store, err := flags.Open([]flags.HostConfig{{Name: "a", Addr: a.Addr}, {Name: "b", Addr: b.Addr}}, flags.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	t.Cleanup(func() { store.Close() })
+	return store, a, b
+}
+
+// Toggle through a real store on two real Redis hosts: the intent is recorded, Redis is
+// written, the outcomes are recorded; a host that was down is retried and its outcome merged.
+func TestToggleWithRealStore(t *testing.T) {
+	store, _, b := twoHostStore(t)
 
 	// A live (not deleted) fixture flag.
 	fx := fixture.Load()

@@ -30,7 +30,7 @@ func (j *Journal) Reconcile(ctx context.Context, store FlagReader, minAge time.D
 	var errs []error
 	for _, p := range pending {
 		e := p.Entries[len(p.Entries)-1]
-		if e.OutcomeKnown || time.Since(e.Time) < minAge {
+		if !p.Interrupted() || time.Since(e.Time) < minAge {
 			continue
 		}
 		f, err := store.Flag(ctx, e.Prefix, e.Flag)

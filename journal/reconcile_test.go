@@ -6,19 +6,12 @@ import (
 	"time"
 
 	"relaycommander/flags"
-	"relaycommander/flags/redistest"
 )
 
 // The process died after the intent and after writing host a, before writing host b and
 // before recording anything: reading Redis again settles the outcome.
 func TestReconcileOutcomeUnknown(t *testing.T) {
-	a := redistest.StartWithFixture(t)
-	b := redistest.StartWithFixture(t)
-	store, err := flags.Open([]flags.HostConfig{{Name: "a", Addr: a.Addr}, {Name: "b", Addr: b.Addr}}, flags.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store, _, b := twoHostStore(t)
 	ctx := context.Background()
 	const prefix, key = "ld:web-store:production", "kill-switch-checkout" // ON v3 in the fixture
 

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -100,11 +101,14 @@ func (m *Model) refreshCmd() tea.Cmd {
 				msg.set, msg.setErr = store.Flags(ctx, prefix)
 			}
 		}
-		if reconcile {
-			msg.reconciled, msg.reconcileErr = jr.Reconcile(ctx, store, reconcileAfter)
-		}
 		if jr != nil {
 			msg.pending, msg.pendErr = jr.Pending()
+			if reconcile && msg.pendErr == nil && slices.ContainsFunc(msg.pending, journal.Pending.Interrupted) {
+				msg.reconciled, msg.reconcileErr = jr.Reconcile(ctx, store, reconcileAfter)
+				if len(msg.reconciled) > 0 {
+					msg.pending, msg.pendErr = jr.Pending()
+				}
+			}
 			if store != nil && msg.pendErr == nil {
 				msg.drift = findDrift(ctx, store, msg.pending)
 			}
