@@ -1,12 +1,11 @@
 // Package flags reads and toggles feature flags in the Redis store that the LaunchDarkly
 // Relay Proxy serves from, on every configured Redis host at once.
 //
-// api.go holds the exported API that tui/, journal/, relaycfg/ and main.go use; the work is in the
-// other files.
+// api.go holds the types the other packages exchange with it; Store and its methods are in
+// store.go, read.go, discover.go and toggle.go.
 package flags
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"time"
@@ -132,47 +131,6 @@ type ToggleResult struct {
 	Hosts  []HostResult
 }
 
-// Store talks to every Redis host of the Relay. It is safe for concurrent use. Every
-// operation runs on the hosts concurrently; each command is bounded by CommandTimeout and
-// each host's part of Flags and Toggle by DialTimeout + 2*CommandTimeout, so a dead or hung
-// host fails on its own and never holds up the others.
-type Store struct{ impl }
-
-// Open validates the host addresses and prepares clients; it does not connect.
-func Open(hosts []HostConfig, opts Options) (*Store, error) { return open(hosts, opts) }
-
-// Close closes every client.
-func (s *Store) Close() error { return s.close() }
-
-// HostNames returns the hosts' display names in configuration order.
-func (s *Store) HostNames() []string { return s.hostNames() }
-
-// Locate names the project and environment of a prefix: the explicit mapping first, then the
-// convention ld:{project}:{environment}. ok is false when neither names it.
-func (s *Store) Locate(prefix string) (t Target, ok bool) { return s.locate(prefix) }
-
-// Discover finds every store prefix on every host (SCAN, never KEYS). A down host is reported
-// in Discovery.Hosts, never as an error.
-func (s *Store) Discover(ctx context.Context) Discovery { return s.discover(ctx) }
-
-// Flags reads every flag of a prefix from every host. The error is ErrUnknownPrefix when no
-// reachable host has the prefix, and names every host's failure when none answered; a
-// down host otherwise shows in FlagSet.Hosts and as HostFlag.HostDown.
-func (s *Store) Flags(ctx context.Context, prefix string) (FlagSet, error) {
-	return s.flags(ctx, prefix)
-}
-
-// Flag reads one flag of a prefix from every host.
-func (s *Store) Flag(ctx context.Context, prefix, key string) (Flag, error) {
-	return s.flag(ctx, prefix, key)
-}
-
-// Toggle sets `on` of one flag on the named hosts (all hosts when none are named),
-// concurrently, with WATCH/MULTI/EXEC and version = old+1.
-func (s *Store) Toggle(ctx context.Context, prefix, key string, on bool, hosts ...string) ToggleResult {
-	return s.toggle(ctx, prefix, key, on, hosts)
-}
-
 // ConventionPrefix is the store prefix the convention gives a project's environment:
 // ld:{project}:{environment}. The one place that owns the convention (with Locate).
 func ConventionPrefix(project, environment string) string { return "ld:" + project + ":" + environment }
@@ -185,19 +143,6 @@ func ParseConventionPrefix(prefix string) (Target, bool) {
 	}
 	return Target{Project: parts[1], Environment: parts[2]}, true
 }
-
-// SetOnAndVersion returns a flag's stored JSON with "on" and "version" replaced and every
-// other byte as stored: what a toggle writes, and what a Relay full sync would write.
-func SetOnAndVersion(raw string, on bool, version int) (string, error) {
-	return setOnAndVersion(raw, on, version)
-}
-
-// Agree reports whether every host that should hold the flag has it with the same on and
-// version, and if not, a short description of how they differ.
-func (f Flag) Agree() (bool, string) { return f.agree() }
-
-// Primary is the first host's readable state: what the screen shows as the flag's state.
-func (f Flag) Primary() (HostFlag, bool) { return f.primary() }
 
 // FailedHosts names the hosts whose write failed, for a retry.
 func (r ToggleResult) FailedHosts() []string {

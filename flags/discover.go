@@ -18,7 +18,9 @@ type hostScan struct {
 	prefixes map[string]PrefixOnHost
 }
 
-func (s *Store) discover(ctx context.Context) Discovery {
+// Discover finds every store prefix on every host (SCAN, never KEYS). A down host is reported
+// in Discovery.Hosts, never as an error.
+func (s *Store) Discover(ctx context.Context) Discovery {
 	scans := make([]hostScan, len(s.hosts))
 	// A big keyspace takes many SCAN round trips: no total deadline, but every command
 	// (and the PING first) is bounded by the command timeout, so a dead host fails fast.
@@ -36,7 +38,7 @@ func (s *Store) discover(ctx context.Context) Discovery {
 	}
 	for p := range all {
 		info := PrefixInfo{Prefix: p, Hosts: make([]PrefixOnHost, len(s.hosts))}
-		info.Target, info.Mapped = s.locate(p)
+		info.Target, info.Mapped = s.Locate(p)
 		for i, sc := range scans {
 			on, ok := sc.prefixes[p]
 			if !ok {

@@ -360,9 +360,10 @@ func parseFlag(raw string) (flagState, error) {
 	return f, nil
 }
 
-// setOnAndVersion returns the flag JSON with "on" and "version" replaced and every other
-// byte as stored: same fields, same order, same spelling. A missing field is appended.
-func setOnAndVersion(raw string, on bool, version int) (string, error) {
+// SetOnAndVersion returns a flag's stored JSON with "on" and "version" replaced and every
+// other byte as stored (same fields, same order, same spelling; a missing field is appended):
+// what a toggle writes, and what a Relay full sync would write.
+func SetOnAndVersion(raw string, on bool, version int) (string, error) {
 	type span struct{ start, end int }
 	var onSpans, verSpans []span
 	sc := &scanner{s: raw}

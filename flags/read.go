@@ -16,9 +16,12 @@ import (
 // parseChunk is the fewest flags worth a goroutine of their own.
 const parseChunk = 256
 
-func (s *Store) flags(ctx context.Context, prefix string) (FlagSet, error) {
+// Flags reads every flag of a prefix from every host. The error is ErrUnknownPrefix when no
+// reachable host has the prefix, and names every host's failure when none answered; a
+// down host otherwise shows in FlagSet.Hosts and as HostFlag.HostDown.
+func (s *Store) Flags(ctx context.Context, prefix string) (FlagSet, error) {
 	fs := FlagSet{Prefix: prefix, Hosts: make([]HostStatus, len(s.hosts))}
-	fs.Target, fs.Mapped = s.locate(prefix)
+	fs.Target, fs.Mapped = s.Locate(prefix)
 	hashes := make([]map[string]string, len(s.hosts))
 	s.each(ctx, s.hosts, s.budget(), func(ctx context.Context, i int, h *host) {
 		start := time.Now()
@@ -156,8 +159,9 @@ func addDependants(flags []Flag) {
 	}
 }
 
-func (s *Store) flag(ctx context.Context, prefix, key string) (Flag, error) {
-	fs, err := s.flags(ctx, prefix)
+// Flag reads one flag of a prefix from every host.
+func (s *Store) Flag(ctx context.Context, prefix, key string) (Flag, error) {
+	fs, err := s.Flags(ctx, prefix)
 	if err != nil {
 		return Flag{}, err
 	}
@@ -186,9 +190,10 @@ func (h HostFlag) describe() string {
 	}
 }
 
-// agree compares the hosts that answered; the description lists the hosts that differ
-// from the first of them, e.g. "relay-b: ON v4, relay-c: missing".
-func (f Flag) agree() (bool, string) {
+// Agree reports whether every host that answered holds the flag with the same on and
+// version, and if not, a short description of how they differ from the first of them,
+// e.g. "relay-a: OFF v5; relay-b: ON v4, relay-c: missing".
+func (f Flag) Agree() (bool, string) {
 	ref := -1
 	var diff []string
 	for i, h := range f.Hosts {
@@ -219,7 +224,8 @@ func (f Flag) agree() (bool, string) {
 	return false, r.Host + ": " + r.describe() + "; " + strings.Join(diff, ", ")
 }
 
-func (f Flag) primary() (HostFlag, bool) {
+// Primary is the first host's readable state: what the screen shows as the flag's state.
+func (f Flag) Primary() (HostFlag, bool) {
 	for _, h := range f.Hosts {
 		if !h.HostDown && h.Present && h.Unreadable == "" {
 			return h, true

@@ -27,7 +27,11 @@ type host struct {
 	client *redis.Client
 }
 
-type impl struct {
+// Store talks to every Redis host of the Relay. It is safe for concurrent use. Every
+// operation runs on the hosts concurrently; each command is bounded by CommandTimeout and
+// each host's part of Flags and Toggle by DialTimeout + 2*CommandTimeout, so a dead or hung
+// host fails on its own and never holds up the others.
+type Store struct {
 	hosts           []*host
 	dialTimeout     time.Duration
 	commandTimeout  time.Duration
@@ -35,16 +39,17 @@ type impl struct {
 	mapping         map[string]Target
 }
 
-func open(configs []HostConfig, opts Options) (*Store, error) {
+// Open validates the host addresses and prepares clients; it does not connect.
+func Open(configs []HostConfig, opts Options) (*Store, error) {
 	if len(configs) == 0 {
 		return nil, errors.New("flags: no Redis hosts configured")
 	}
-	s := &Store{impl{
+	s := &Store{
 		dialTimeout:     opts.DialTimeout,
 		commandTimeout:  opts.CommandTimeout,
 		maxWatchRetries: opts.MaxWatchRetries,
 		mapping:         opts.Mapping,
-	}}
+	}
 	if s.dialTimeout <= 0 {
 		s.dialTimeout = defaultTimeout
 	}
@@ -138,7 +143,8 @@ func clientOptions(hc HostConfig) (*redis.Options, error) {
 	return ro, nil
 }
 
-func (s *Store) close() error {
+// Close closes every client.
+func (s *Store) Close() error {
 	var errs []error
 	for _, h := range s.hosts {
 		if err := h.client.Close(); err != nil {
@@ -148,7 +154,8 @@ func (s *Store) close() error {
 	return errors.Join(errs...)
 }
 
-func (s *Store) hostNames() []string {
+// HostNames returns the hosts' display names in configuration order.
+func (s *Store) HostNames() []string {
 	out := make([]string, len(s.hosts))
 	for i, h := range s.hosts {
 		out[i] = h.name
@@ -187,8 +194,9 @@ func (s *Store) each(ctx context.Context, hosts []*host, budget time.Duration, f
 	wg.Wait()
 }
 
-// locate: see Store.Locate.
-func (s *Store) locate(prefix string) (Target, bool) {
+// Locate names the project and environment of a prefix: the explicit mapping first, then the
+// convention ld:{project}:{environment}. ok is false when neither names it.
+func (s *Store) Locate(prefix string) (Target, bool) {
 	m, explicit := s.mapping[prefix]
 	if explicit && m.Project != "" && m.Environment != "" {
 		return m, true

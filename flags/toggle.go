@@ -13,7 +13,9 @@ import (
 // the window in which a concurrent writer makes the WATCH fail.
 var beforeExec func(hostName string, attempt int)
 
-func (s *Store) toggle(ctx context.Context, prefix, key string, on bool, names []string) ToggleResult {
+// Toggle sets `on` of one flag on the named hosts (all hosts when none are named),
+// concurrently, with WATCH/MULTI/EXEC and version = old+1.
+func (s *Store) Toggle(ctx context.Context, prefix, key string, on bool, names ...string) ToggleResult {
 	res := ToggleResult{Prefix: prefix, Flag: key, On: on}
 	targets := s.hosts
 	var unknown []string
@@ -45,7 +47,7 @@ func (s *Store) toggle(ctx context.Context, prefix, key string, on bool, names [
 	})
 	for _, n := range unknown {
 		res.Hosts = append(res.Hosts, HostResult{Host: n, Outcome: Failed,
-			Err: fmt.Errorf("host %s: not a configured Redis host (configured: %v)", n, s.hostNames())})
+			Err: fmt.Errorf("host %s: not a configured Redis host (configured: %v)", n, s.HostNames())})
 	}
 	return res
 }
@@ -111,7 +113,7 @@ func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on 
 				r.Outcome = Unchanged
 				return nil
 			}
-			updated, err := setOnAndVersion(raw, on, st.version+1)
+			updated, err := SetOnAndVersion(raw, on, st.version+1)
 			if err != nil {
 				return fmt.Errorf("%w: %v", ErrUnreadable, err)
 			}

@@ -144,14 +144,14 @@ func TestSetOnAndVersionSplices(t *testing.T) {
 		{`{"key":"a","version":3}`, `{"key":"a","version":4,"on":true}`},
 		{`{}`, `{"on":true,"version":4}`},
 	} {
-		got, err := setOnAndVersion(tc.in, true, 4)
+		got, err := SetOnAndVersion(tc.in, true, 4)
 		if err != nil || got != tc.want {
-			t.Errorf("setOnAndVersion(%s) = %s, %v; want %s", tc.in, got, err, tc.want)
+			t.Errorf("SetOnAndVersion(%s) = %s, %v; want %s", tc.in, got, err, tc.want)
 		}
 	}
 	for _, bad := range []string{`{"on":"on","version":1}`, `{"on":true,"version":1.5}`, `{"on":true`, `[]`, `{"on":true} x`} {
-		if _, err := setOnAndVersion(bad, false, 2); err == nil {
-			t.Errorf("setOnAndVersion(%s) accepted it", bad)
+		if _, err := SetOnAndVersion(bad, false, 2); err == nil {
+			t.Errorf("SetOnAndVersion(%s) accepted it", bad)
 		}
 	}
 }
@@ -335,7 +335,7 @@ func TestToggleLostWatchRace(t *testing.T) {
 	v0 := int(decodeMap(t, orig)["version"].(float64))
 	// The concurrent writer bumps the version and changes the salt: a lost update would
 	// either lose the salt or reuse a version.
-	bumped, err := setOnAndVersion(orig, true, v0+5)
+	bumped, err := SetOnAndVersion(orig, true, v0+5)
 	if err != nil {
 		t.Fatal(err)
 	}

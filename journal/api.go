@@ -1,12 +1,12 @@
 // Package journal is the durable record of every offline change made in Redis and of its
 // replay to LaunchDarkly: append-only JSON Lines, fsynced, under an exclusive file lock.
 //
-// api.go holds the exported API that tui/, ldsync/ and main.go use; the work is in the other files.
+// api.go holds the records and views the other packages exchange with it; the Journal type
+// and its methods are in journal.go, toggle.go, reconcile.go and import.go.
 package journal
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"relaycommander/flags"
@@ -112,79 +112,9 @@ func (p Pending) ChangeIDs() []string {
 	return ids
 }
 
-// Journal is an open journal directory.
-type Journal struct{ impl }
-
-// DefaultDir is $XDG_STATE_HOME/relaycommander (or ~/.local/state/relaycommander).
-func DefaultDir() string { return defaultDir() }
-
-// Open opens (creating 0700) the journal directory and reads what it holds. Warnings (a torn
-// last line ignored) are available from Warnings.
-func Open(dir string) (*Journal, error) { return open(dir) }
-
-// Dir is the journal's directory.
-func (j *Journal) Dir() string { return j.dir }
-
-// Warnings lists what was tolerated while reading, such as a torn last line.
-func (j *Journal) Warnings() []string {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return slices.Clone(j.warnings)
-}
-
-// Begin records a change's intent, fsynced, before any Redis write. It fills ID and Time when
-// empty and returns the change as recorded.
-func (j *Journal) Begin(c Change) (Change, error) { return j.begin(c) }
-
-// Complete appends a change's per-host outcomes.
-func (j *Journal) Complete(changeID string, outcomes []HostOutcome) error {
-	return j.complete(changeID, outcomes)
-}
-
-// RecordReplay appends a replay event.
-func (j *Journal) RecordReplay(e ReplayEvent) error { return j.recordReplay(e) }
-
-// Pending returns the pending changes coalesced per (prefix, flag), oldest first.
-func (j *Journal) Pending() ([]Pending, error) {
-	var p []Pending
-	err := j.read(func(s *state) { p = s.pending() })
-	return p, err
-}
-
-// History returns every change of one (prefix, flag), and its replay events, oldest first.
-func (j *Journal) History(prefix, flag string) ([]Entry, []ReplayEvent, error) {
-	var entries []Entry
-	var events []ReplayEvent
-	err := j.read(func(s *state) { entries, events = s.history(prefix, flag) })
-	return entries, events, err
-}
-
-// Log returns every recorded change and every replay event, oldest first.
-func (j *Journal) Log() ([]Entry, []ReplayEvent, error) {
-	var entries []Entry
-	var events []ReplayEvent
-	err := j.read(func(s *state) { entries, events = s.log() })
-	return entries, events, err
-}
-
-// LockReplay takes the exclusive replay lock; a second replay on this machine fails at once
-// with an error naming the journal.
-func (j *Journal) LockReplay() (unlock func() error, err error) { return j.lockReplay() }
-
-// Archive moves a journal with nothing pending under archive/ with a timestamp; never deletes.
-func (j *Journal) Archive() (string, error) { return j.archive() }
-
 // Toggler is the flag store as a recorded toggle needs it (*flags.Store satisfies it).
 type Toggler interface {
 	Toggle(ctx context.Context, prefix, key string, on bool, hosts ...string) flags.ToggleResult
-}
-
-// Toggle is the one write-ahead path for an operator's change: it records c's intent (Begin),
-// writes Redis through store, then records the per-host outcomes (Complete). The caller fills
-// Before and BaseVersion from the state it showed the operator. When c.ID is set and hosts are
-// named, it is a retry of those hosts for an already recorded change: only outcomes are added.
-func (j *Journal) Toggle(ctx context.Context, store Toggler, c Change, hosts ...string) (Change, flags.ToggleResult, error) {
-	return j.toggle(ctx, store, c, hosts)
 }
 
 // ImportProblem is a line of an old relayCommander queue that was not imported.
@@ -193,11 +123,3 @@ type ImportProblem struct {
 	Line   string
 	Reason string
 }
-
-// ReadRelayCommanderQueue reads an original relayCommander replay/ directory (replay/toDo/*.txt,
-// by file time), collapsing the per-host duplicates into changes with unknown base version.
-// Nothing read is ever executed.
-func ReadRelayCommanderQueue(dir string) ([]Change, []ImportProblem, error) { return readQueue(dir) }
-
-// Close releases the journal.
-func (j *Journal) Close() error { return j.close() }

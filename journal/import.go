@@ -58,7 +58,10 @@ func queueDir(dir string) (string, error) {
 		filepath.Join(dir, "toDo"), filepath.Join(dir, "replay", "toDo"))
 }
 
-func readQueue(dir string) ([]Change, []ImportProblem, error) {
+// ReadRelayCommanderQueue reads an original relayCommander replay/ directory (replay/toDo/*.txt,
+// by file time), collapsing the per-host duplicates into changes with unknown base version.
+// Nothing read is ever executed.
+func ReadRelayCommanderQueue(dir string) ([]Change, []ImportProblem, error) {
 	todo, err := queueDir(dir)
 	if err != nil {
 		return nil, nil, err

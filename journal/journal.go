@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -41,7 +42,9 @@ const (
 	archiveDir  = "archive"
 )
 
-type impl struct {
+// Journal is an open journal directory. It is safe for concurrent use, and several processes
+// may share one directory.
+type Journal struct {
 	dir  string
 	path string
 
@@ -61,7 +64,7 @@ type impl struct {
 
 // DefaultDir is $XDG_STATE_HOME/relaycommander (or ~/.local/state/relaycommander).
 // It is "" when neither XDG_STATE_HOME nor the home directory is known.
-func defaultDir() string {
+func DefaultDir() string {
 	if x := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(x) {
 		return filepath.Join(x, "relaycommander")
 	}
@@ -72,14 +75,16 @@ func defaultDir() string {
 	return filepath.Join(home, ".local", "state", "relaycommander")
 }
 
-func open(dir string) (*Journal, error) {
+// Open opens (creating 0700) the journal directory and reads what it holds. Warnings (a torn
+// last line ignored) are available from Warnings.
+func Open(dir string) (*Journal, error) {
 	if dir == "" {
 		dir = DefaultDir()
 		if dir == "" {
 			return nil, errors.New("journal: no directory given and neither XDG_STATE_HOME nor HOME is set")
 		}
 	}
-	j := &Journal{impl{dir: dir, path: filepath.Join(dir, journalFile), st: newState(), warned: map[string]bool{}}}
+	j := &Journal{dir: dir, path: filepath.Join(dir, journalFile), st: newState(), warned: map[string]bool{}}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("journal: create directory %s: %w", dir, err)
 	}
@@ -105,7 +110,7 @@ func open(dir string) (*Journal, error) {
 }
 
 // tighten makes sure path is not readable by others: the journal names operators and reasons.
-func (j *impl) tighten(path string, perm os.FileMode, wantDir bool) error {
+func (j *Journal) tighten(path string, perm os.FileMode, wantDir bool) error {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
@@ -135,7 +140,7 @@ func openPrivate(path string) (*os.File, error) {
 	return f, nil
 }
 
-func (j *impl) warn(w string) {
+func (j *Journal) warn(w string) {
 	if !j.warned[w] {
 		j.warned[w] = true
 		j.warnings = append(j.warnings, w)
@@ -153,7 +158,7 @@ func flock(f *os.File, how int) error {
 
 // refresh reads what other processes appended, under the shared lock so that no append is
 // half-seen. The caller holds mu or is Open.
-func (j *impl) refresh() error {
+func (j *Journal) refresh() error {
 	if j.closed {
 		return fmt.Errorf("journal %s is closed", j.dir)
 	}
@@ -166,7 +171,7 @@ func (j *impl) refresh() error {
 
 // readNew reads the complete lines appended since the last read. The caller holds the file
 // lock, shared or exclusive.
-func (j *impl) readNew() error {
+func (j *Journal) readNew() error {
 	f, err := os.Open(j.path)
 	if errors.Is(err, os.ErrNotExist) {
 		if j.ino != 0 {
@@ -220,14 +225,14 @@ func (j *impl) readNew() error {
 	return nil
 }
 
-func (j *impl) reset(ino uint64) {
+func (j *Journal) reset(ino uint64) {
 	j.st = newState()
 	j.ino, j.offset, j.lines, j.noNL = ino, 0, 0, false
 }
 
 // appendRecords writes the records build returns as whole lines with one write call, and
 // fsyncs, under the exclusive lock. build sees the up-to-date state first and may refuse.
-func (j *impl) appendRecords(build func(*state) ([]record, error)) error {
+func (j *Journal) appendRecords(build func(*state) ([]record, error)) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {
@@ -285,7 +290,7 @@ func (j *impl) appendRecords(build func(*state) ([]record, error)) error {
 // repairTail handles a file that does not end with a newline before an append: a record that
 // lost only its newline gets it (returned as a prefix for the write), and a torn fragment is
 // saved aside to a torn-*.txt file and cut off, so the next line starts clean.
-func (j *impl) repairTail(f *os.File) ([]byte, error) {
+func (j *Journal) repairTail(f *os.File) ([]byte, error) {
 	fi, err := f.Stat()
 	if err != nil || fi.Size() == 0 {
 		return nil, err
@@ -381,7 +386,9 @@ func osOperator() string {
 	return "unknown"
 }
 
-func (j *impl) begin(c Change) (Change, error) {
+// Begin records a change's intent, fsynced, before any Redis write. It fills ID and Time when
+// empty and returns the change as recorded.
+func (j *Journal) Begin(c Change) (Change, error) {
 	if c.Prefix == "" || c.Flag == "" {
 		return c, fmt.Errorf("journal: a change needs a prefix and a flag (got prefix %q, flag %q)", c.Prefix, c.Flag)
 	}
@@ -403,7 +410,8 @@ func (j *impl) begin(c Change) (Change, error) {
 	return c, err
 }
 
-func (j *impl) complete(id string, outcomes []HostOutcome) error {
+// Complete appends a change's per-host outcomes.
+func (j *Journal) Complete(id string, outcomes []HostOutcome) error {
 	if outcomes == nil {
 		outcomes = []HostOutcome{}
 	}
@@ -418,7 +426,8 @@ func (j *impl) complete(id string, outcomes []HostOutcome) error {
 var replayKinds = []ReplayKind{ReplayAttempted, ReplayApplied, ReplayInSync, ReplayConflict, ReplayFailed,
 	ReplayDiscarded, ReplayVerified, ReplayMismatch}
 
-func (j *impl) recordReplay(e ReplayEvent) error {
+// RecordReplay appends a replay event.
+func (j *Journal) RecordReplay(e ReplayEvent) error {
 	known := false
 	for _, k := range replayKinds {
 		known = known || e.Kind == k
@@ -437,8 +446,41 @@ func (j *impl) recordReplay(e ReplayEvent) error {
 	})
 }
 
+// Dir is the journal's directory.
+func (j *Journal) Dir() string { return j.dir }
+
+// Warnings lists what was tolerated while reading, such as a torn last line.
+func (j *Journal) Warnings() []string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return slices.Clone(j.warnings)
+}
+
+// Pending returns the pending changes coalesced per (prefix, flag), oldest first.
+func (j *Journal) Pending() ([]Pending, error) {
+	var p []Pending
+	err := j.read(func(s *state) { p = s.pending() })
+	return p, err
+}
+
+// History returns every change of one (prefix, flag), and its replay events, oldest first.
+func (j *Journal) History(prefix, flag string) ([]Entry, []ReplayEvent, error) {
+	var entries []Entry
+	var events []ReplayEvent
+	err := j.read(func(s *state) { entries, events = s.history(prefix, flag) })
+	return entries, events, err
+}
+
+// Log returns every recorded change and every replay event, oldest first.
+func (j *Journal) Log() ([]Entry, []ReplayEvent, error) {
+	var entries []Entry
+	var events []ReplayEvent
+	err := j.read(func(s *state) { entries, events = s.log() })
+	return entries, events, err
+}
+
 // read refreshes from the file and runs f on the state.
-func (j *impl) read(f func(*state)) error {
+func (j *Journal) read(f func(*state)) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if err := j.refresh(); err != nil {
@@ -448,7 +490,9 @@ func (j *impl) read(f func(*state)) error {
 	return nil
 }
 
-func (j *impl) lockReplay() (func() error, error) {
+// LockReplay takes the exclusive replay lock; a second replay on this machine fails at once
+// with an error naming the journal.
+func (j *Journal) LockReplay() (unlock func() error, err error) {
 	path := filepath.Join(j.dir, replayLock)
 	f, err := openPrivate(path)
 	if err != nil {
@@ -482,7 +526,8 @@ func (j *impl) lockReplay() (func() error, error) {
 	}, nil
 }
 
-func (j *impl) archive() (string, error) {
+// Archive moves a journal with nothing pending under archive/ with a timestamp; never deletes.
+func (j *Journal) Archive() (string, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {
@@ -538,7 +583,8 @@ func (j *impl) archive() (string, error) {
 	return dest, nil
 }
 
-func (j *impl) close() error {
+// Close releases the journal.
+func (j *Journal) Close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {

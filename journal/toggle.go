@@ -26,7 +26,11 @@ func outcomesOf(r flags.ToggleResult) []HostOutcome {
 	return out
 }
 
-func (j *Journal) toggle(ctx context.Context, store Toggler, c Change, hosts []string) (Change, flags.ToggleResult, error) {
+// Toggle is the one write-ahead path for an operator's change: it records c's intent (Begin),
+// writes Redis through store, then records the per-host outcomes (Complete). The caller fills
+// Before and BaseVersion from the state it showed the operator. When c.ID is set and hosts are
+// named, it is a retry of those hosts for an already recorded change: only outcomes are added.
+func (j *Journal) Toggle(ctx context.Context, store Toggler, c Change, hosts ...string) (Change, flags.ToggleResult, error) {
 	if c.ID != "" && len(hosts) > 0 {
 		return j.retry(ctx, store, c.ID, hosts)
 	}

@@ -1,11 +1,11 @@
 // Package ldsync talks to LaunchDarkly's REST API (through api-client-go) and replays the
 // journal's pending changes to it: plan, paced apply, verification.
 //
-// api.go holds the exported API that tui/, relaycfg/ and main.go use; the work is in the other files.
+// api.go holds the types the other packages exchange with it; Client is in client.go and
+// Replayer's Plan and Apply in replay.go.
 package ldsync
 
 import (
-	"context"
 	"time"
 
 	"relaycommander/journal"
@@ -25,12 +25,6 @@ type ClientConfig struct {
 	Token   string        // API access token
 	Timeout time.Duration // per request; default 10s
 }
-
-// Client is a LaunchDarkly REST API client.
-type Client struct{ clientImpl }
-
-// NewClient builds a client; it does not connect.
-func NewClient(cfg ClientConfig) (*Client, error) { return newClient(cfg) }
 
 // FlagState is a flag's state in one environment.
 type FlagState struct {
@@ -52,32 +46,6 @@ type Environment struct {
 	SDKKey       string
 	MobileKey    string
 	ClientSideID string
-}
-
-// Check reports whether LaunchDarkly is reachable and the token is accepted.
-func (c *Client) Check(ctx context.Context) error { return c.check(ctx) }
-
-// GetFlagState reads a flag's state in one environment.
-func (c *Client) GetFlagState(ctx context.Context, project, flag, env string) (FlagState, error) {
-	return c.getFlagState(ctx, project, flag, env)
-}
-
-// SetOn patches a flag's on in one environment with a comment, and returns the state after.
-func (c *Client) SetOn(ctx context.Context, project, flag, env string, on bool, comment string) (FlagState, error) {
-	return c.setOn(ctx, project, flag, env, on, comment)
-}
-
-// Projects lists every project (all pages).
-func (c *Client) Projects(ctx context.Context) ([]Project, error) { return c.projects(ctx) }
-
-// Project reads one project.
-func (c *Client) Project(ctx context.Context, key string) (Project, error) {
-	return c.project(ctx, key)
-}
-
-// Environments lists every environment of a project (all pages).
-func (c *Client) Environments(ctx context.Context, project string) ([]Environment, error) {
-	return c.environments(ctx, project)
 }
 
 // Status classifies a pending change against LaunchDarkly's current state.
@@ -138,17 +106,4 @@ type Replayer struct {
 	Operator string
 
 	beforeVerify func() // tests: runs between apply and verify
-}
-
-// Plan reads LaunchDarkly's state for every pending change and classifies it.
-func (r *Replayer) Plan(ctx context.Context, pending []journal.Pending) (Plan, error) {
-	return r.plan(ctx, pending)
-}
-
-// Apply sends every ready, unknown-base and forced item, paced by LaunchDarkly's rate-limit
-// headers, recording each attempt and result in the journal before the next item starts,
-// then verifies. Progress goes to the channel (never blocking the replay for long); cancel
-// the context to stop after the item in flight. It closes progress when done.
-func (r *Replayer) Apply(ctx context.Context, plan Plan, progress chan<- Progress) (Counts, error) {
-	return r.apply(ctx, plan, progress)
 }

@@ -93,7 +93,9 @@ type rateState struct {
 	reset     time.Time
 }
 
-type clientImpl struct {
+// Client is a LaunchDarkly REST API client. It is safe for concurrent use and remembers the
+// rate-limit headers of the last answers, to pace the next requests.
+type Client struct {
 	api     *ldapi.APIClient
 	token   string
 	baseURL string
@@ -103,7 +105,8 @@ type clientImpl struct {
 	routes map[string]rateState
 }
 
-func newClient(cfg ClientConfig) (*Client, error) {
+// NewClient builds a client; it does not connect.
+func NewClient(cfg ClientConfig) (*Client, error) {
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	if base == "" {
 		base = CommercialURL
@@ -123,12 +126,12 @@ func newClient(cfg ClientConfig) (*Client, error) {
 	conf.Servers = ldapi.ServerConfigurations{{URL: base}}
 	conf.HTTPClient = &http.Client{Timeout: timeout}
 	conf.UserAgent = "relaycommander"
-	return &Client{clientImpl{
+	return &Client{
 		api:     ldapi.NewAPIClient(conf),
 		token:   cfg.Token,
 		baseURL: base,
 		routes:  map[string]rateState{},
-	}}, nil
+	}, nil
 }
 
 // BaseURL is the LaunchDarkly instance this client talks to.
@@ -245,7 +248,8 @@ func (c *Client) paceFor(route string) (time.Time, string) {
 	return until, why
 }
 
-func (c *Client) check(ctx context.Context) error {
+// Check reports whether LaunchDarkly is reachable and the token is accepted.
+func (c *Client) Check(ctx context.Context) error {
 	_, resp, err := c.api.ProjectsApi.GetProjects(c.authed(ctx)).Limit(1).Execute()
 	return c.finish(routeProjects, "list projects at "+c.baseURL, resp, err)
 }
@@ -265,7 +269,8 @@ func stateOf(f *ldapi.FeatureFlag, env string) (FlagState, bool) {
 	return FlagState{On: cfg.On, Version: int(cfg.Version), LastModified: time.UnixMilli(cfg.LastModified)}, true
 }
 
-func (c *Client) getFlagState(ctx context.Context, project, flag, env string) (FlagState, error) {
+// GetFlagState reads a flag's state in one environment.
+func (c *Client) GetFlagState(ctx context.Context, project, flag, env string) (FlagState, error) {
 	op := flagOp("read", project, flag, env)
 	f, resp, err := c.api.FeatureFlagsApi.GetFeatureFlag(c.authed(ctx), project, flag).Env(env).Execute()
 	if err := c.finish(routeGetFlag, op, resp, err); err != nil {
@@ -278,7 +283,8 @@ func (c *Client) getFlagState(ctx context.Context, project, flag, env string) (F
 	return st, nil
 }
 
-func (c *Client) setOn(ctx context.Context, project, flag, env string, on bool, comment string) (FlagState, error) {
+// SetOn patches a flag's on in one environment with a comment, and returns the state after.
+func (c *Client) SetOn(ctx context.Context, project, flag, env string, on bool, comment string) (FlagState, error) {
 	op := flagOp(fmt.Sprintf("set on=%t for", on), project, flag, env)
 	body := ldapi.PatchWithComment{Patch: []ldapi.PatchOperation{{Op: "replace", Path: "/environments/" + env + "/on", Value: on}}}
 	if comment != "" {
@@ -297,7 +303,8 @@ func (c *Client) setOn(ctx context.Context, project, flag, env string, on bool, 
 
 const pageSize = 20
 
-func (c *Client) projects(ctx context.Context) ([]Project, error) {
+// Projects lists every project (all pages).
+func (c *Client) Projects(ctx context.Context) ([]Project, error) {
 	var out []Project
 	for offset := 0; ; {
 		page, resp, err := c.api.ProjectsApi.GetProjects(c.authed(ctx)).Limit(pageSize).Offset(int64(offset)).Execute()
@@ -314,7 +321,8 @@ func (c *Client) projects(ctx context.Context) ([]Project, error) {
 	}
 }
 
-func (c *Client) project(ctx context.Context, key string) (Project, error) {
+// Project reads one project.
+func (c *Client) Project(ctx context.Context, key string) (Project, error) {
 	p, resp, err := c.api.ProjectsApi.GetProject(c.authed(ctx), key).Execute()
 	if err := c.finish(routeProject, "read project "+key, resp, err); err != nil {
 		return Project{}, err
@@ -322,7 +330,8 @@ func (c *Client) project(ctx context.Context, key string) (Project, error) {
 	return Project{Key: p.Key, Name: p.Name}, nil
 }
 
-func (c *Client) environments(ctx context.Context, project string) ([]Environment, error) {
+// Environments lists every environment of a project (all pages).
+func (c *Client) Environments(ctx context.Context, project string) ([]Environment, error) {
 	var out []Environment
 	for offset := 0; ; {
 		page, resp, err := c.api.EnvironmentsApi.GetEnvironmentsByProject(c.authed(ctx), project).Limit(pageSize).Offset(int64(offset)).Execute()

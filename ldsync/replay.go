@@ -34,7 +34,8 @@ const (
 // cannot be written).
 var ErrAborted = errors.New("replay aborted")
 
-func (r *Replayer) plan(ctx context.Context, pending []journal.Pending) (Plan, error) {
+// Plan reads LaunchDarkly's state for every pending change and classifies it.
+func (r *Replayer) Plan(ctx context.Context, pending []journal.Pending) (Plan, error) {
 	rn := &run{r: r, ctx: ctx}
 	plan := Plan{Items: make([]Item, 0, len(pending))}
 	var mapped []int
@@ -116,7 +117,11 @@ type run struct {
 	verifyErr error // recording a verification failed: the journal is unusable
 }
 
-func (r *Replayer) apply(ctx context.Context, plan Plan, progress chan<- Progress) (counts Counts, err error) {
+// Apply sends every ready, unknown-base and forced item, paced by LaunchDarkly's rate-limit
+// headers, recording each attempt and result in the journal before the next item starts,
+// then verifies. Progress goes to the channel (never blocking the replay for long); cancel
+// the context to stop after the item in flight. It closes progress when done.
+func (r *Replayer) Apply(ctx context.Context, plan Plan, progress chan<- Progress) (counts Counts, err error) {
 	if progress != nil {
 		defer close(progress)
 	}
