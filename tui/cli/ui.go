@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"path/filepath"
 
 	"relaycommander/tui"
 	"relaycommander/tui/cli/config"
@@ -28,7 +27,7 @@ func runUI(ctx context.Context, a *app) error {
 		return err
 	}
 	c := uiConfig(cfg)
-	c.Store, c.Journal, c.LD, c.LogPath = st, j, ld, logFile(cfg, j.Dir())
+	c.Store, c.Journal, c.LD, c.LogPath = st, j, ld, cfg.LogFileOrDefault(j.Dir())
 	return a.sys.tui(ctx, c)
 }
 
@@ -38,12 +37,4 @@ func uiConfig(cfg *config.Config) tui.Config {
 		Operator: cfg.Operator, Protected: cfg.Protected, ReadOnly: cfg.ReadOnly,
 		Refresh: cfg.Refresh, AltScreen: cfg.AltScreen, RelayTTL: cfg.LocalTTL,
 	}
-}
-
-// logFile is ui.log_file, or relaycommander-ui.log beside the journal directory.
-func logFile(cfg *config.Config, journalDir string) string {
-	if cfg.LogFile != "" {
-		return cfg.LogFile
-	}
-	return filepath.Join(filepath.Dir(journalDir), "relaycommander-ui.log")
 }

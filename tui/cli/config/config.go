@@ -6,6 +6,7 @@ package config
 
 import (
 	"errors"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -76,6 +77,14 @@ func (c *Config) JournalDirOrDefault() (string, error) {
 		return d, nil
 	}
 	return "", errors.New("no journal directory: neither XDG_STATE_HOME nor a home directory is known; set journal_dir or RC_JOURNAL_DIR")
+}
+
+// LogFileOrDefault is ui.log_file, or relaycommander-ui.log beside the journal directory.
+func (c *Config) LogFileOrDefault(journalDir string) string {
+	if c.LogFile != "" {
+		return c.LogFile
+	}
+	return filepath.Join(filepath.Dir(journalDir), "relaycommander-ui.log")
 }
 
 // PrefixesOf lists the configured prefixes mapped to a project's environment.
