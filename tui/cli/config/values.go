@@ -21,6 +21,7 @@ type loader struct {
 	home   string
 }
 
+// from says where a key's value came from, for errors.
 func (l *loader) from(key string) string {
 	if i := strings.IndexByte(key, '['); i > 0 {
 		key = key[:i] // redis.hosts[1].addr comes from where redis.hosts does
@@ -31,12 +32,12 @@ func (l *loader) from(key string) string {
 	return "default"
 }
 
+// fail is a configuration error naming the key and where its value came from.
 func (l *loader) fail(key, format string, args ...any) error {
 	return fmt.Errorf("configuration %s (from %s): %s", key, l.from(key), fmt.Sprintf(format, args...))
 }
 
-// config loads and validates the configuration once; every command calls it before touching
-
+// str reads a single value as text.
 func (l *loader) str(key string) (string, error) {
 	switch x := l.v.Get(key).(type) {
 	case nil:
@@ -50,6 +51,7 @@ func (l *loader) str(key string) (string, error) {
 	}
 }
 
+// duration reads a duration; a bare number is refused, since its unit is a guess.
 func (l *loader) duration(key string, allowNegative bool) (time.Duration, error) {
 	var d time.Duration
 	switch x := l.v.Get(key).(type) {
@@ -71,6 +73,7 @@ func (l *loader) duration(key string, allowNegative bool) (time.Duration, error)
 	return d, nil
 }
 
+// boolean reads true or false, from YAML or from the text of a variable.
 func (l *loader) boolean(key string) (bool, error) {
 	switch x := l.v.Get(key).(type) {
 	case bool:
