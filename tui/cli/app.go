@@ -107,6 +107,22 @@ func (a *app) ldClient(required bool) (*ldsync.Client, error) {
 	return ldsync.NewClient(ldsync.ClientConfig{BaseURL: cfg.LDBaseURL, Token: cfg.LDToken, Timeout: cfg.LDTimeout})
 }
 
+// refuseWrites stops a command that would write (Redis, the journal or LaunchDarkly) when
+// read-only is set, saying where it was set.
+func (a *app) refuseWrites(what string) error {
+	if !a.cfg.ReadOnly {
+		return nil
+	}
+	return fmt.Errorf("read-only (ui.read_only, from %s): %s would write; nothing was changed", readOnlySource(a.cfg), what)
+}
+
+func readOnlySource(cfg *config.Config) string {
+	if from := cfg.From("ui.read_only"); from != "default" {
+		return from
+	}
+	return "the configuration"
+}
+
 func (a *app) protected(env string) bool {
 	return slices.Contains(a.cfg.Protected, env)
 }

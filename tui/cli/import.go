@@ -56,6 +56,9 @@ func runImport(opts *importOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := a.refuseWrites("import-relaycommander"); err != nil {
+		return err
+	}
 	dir := a.abs(opts.dir)
 	changes, problems, err := journal.ReadRelayCommanderQueue(dir)
 	if err != nil {

@@ -100,6 +100,11 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 	if err != nil {
 		return err
 	}
+	if !dryRun {
+		if err := a.refuseWrites("replay (use --dry-run to see the plan)"); err != nil {
+			return err
+		}
+	}
 	j, err := a.openJournal()
 	if err != nil {
 		return err

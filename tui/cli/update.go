@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -86,12 +85,11 @@ func runUpdate(ctx context.Context, opts *updateOptions) error {
 	default:
 		return usageErr("-s %q: the state is on or off", opts.state)
 	}
-	cfg, err := a.config()
-	if err != nil {
+	if _, err := a.config(); err != nil {
 		return err
 	}
-	if cfg.ReadOnly {
-		return errors.New("ui.read_only is set in the configuration: this installation may not write; nothing was changed")
+	if err := a.refuseWrites("update"); err != nil {
+		return err
 	}
 	st, err := a.openStore()
 	if err != nil {

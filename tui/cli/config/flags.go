@@ -13,7 +13,7 @@ func AddFlags(pf *pflag.FlagSet) {
 	pf.StringSlice("redis", nil, "Redis hosts of the Relay, host[:port] or redis:// URLs, comma-separated (config redis.hosts)")
 	pf.String("journal-dir", "", "journal directory (default $XDG_STATE_HOME/relaycommander)")
 	pf.String("ld-base-url", "", "LaunchDarkly: commercial, federal, eu or a URL (config launchdarkly.base_url)")
-	pf.Bool("read-only", false, "UI: no action that writes")
+	pf.Bool("read-only", false, "no command or screen writes anything: Redis, the journal or LaunchDarkly (config ui.read_only)")
 	pf.Bool("no-alt-screen", false, "UI: draw in the normal screen instead of the alternate one")
 	pf.String("log-file", "", "UI: log file (default beside the journal directory)")
 }
