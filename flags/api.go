@@ -2,7 +2,9 @@
 // Relay Proxy serves from, on every configured Redis host at once.
 //
 // api.go holds the types the other packages exchange with it; Store and its methods are in
-// store.go, read.go, discover.go and toggle.go.
+// store.go, read.go, fields.go, discover.go and toggle.go. The rules both faces apply to what
+// they read and write are here too: agree.go (hosts' agreement), wording.go (state words) and
+// protect.go (when a write needs the flag key typed).
 package flags
 
 import (

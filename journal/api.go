@@ -2,7 +2,8 @@
 // replay to LaunchDarkly: append-only JSON Lines, fsynced, under an exclusive file lock.
 //
 // api.go holds the records and views the other packages exchange with it; the Journal type
-// and its methods are in journal.go, toggle.go, reconcile.go and import.go.
+// and its methods are in journal.go, toggle.go, reconcile.go, discard.go and import.go;
+// drift.go finds pending changes that Redis no longer holds.
 package journal
 
 import (

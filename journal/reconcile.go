@@ -70,7 +70,7 @@ func inferOutcomes(c Change, f flags.Flag) ([]HostOutcome, bool) {
 			o.Outcome, o.Error = string(flags.Failed), "flag unreadable or deleted on this host when reconciled"
 		case h.On != c.After:
 			o.Outcome = string(flags.Failed)
-			o.Error = fmt.Sprintf("host holds %s v%d, not the requested state, when reconciled", onOff(h.On), h.Version)
+			o.Error = fmt.Sprintf("host holds %s v%d, not the requested state, when reconciled", flags.OnOff(h.On), h.Version)
 		case c.Before == c.After:
 			o.Outcome = string(flags.Unchanged)
 		default:
@@ -79,11 +79,4 @@ func inferOutcomes(c Change, f flags.Flag) ([]HostOutcome, bool) {
 		outs = append(outs, o)
 	}
 	return outs, true
-}
-
-func onOff(on bool) string {
-	if on {
-		return "ON"
-	}
-	return "OFF"
 }

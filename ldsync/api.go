@@ -1,8 +1,8 @@
 // Package ldsync talks to LaunchDarkly's REST API (through api-client-go) and replays the
 // journal's pending changes to it: plan, paced apply, verification.
 //
-// api.go holds the types the other packages exchange with it; Client is in client.go and
-// Replayer's Plan and Apply in replay.go.
+// api.go holds the types the other packages exchange with it; Client is in client.go,
+// Replayer's Plan and Apply in replay.go, and what an item sends and closes in item.go.
 package ldsync
 
 import (

@@ -88,20 +88,6 @@ func classify(p journal.Pending, st FlagState) (Status, string) {
 	}
 }
 
-// sendable reports whether Apply processes an item (reads it again and patches it if needed).
-func sendable(it Item) bool {
-	if it.Skip {
-		return false
-	}
-	switch it.Status {
-	case InSync, Ready, UnknownBase:
-		return true
-	case Conflict:
-		return it.Force
-	}
-	return false
-}
-
 // run is one Plan or Apply in progress.
 type run struct {
 	r        *Replayer
@@ -141,13 +127,13 @@ func (r *Replayer) Apply(ctx context.Context, plan Plan, progress chan<- Progres
 	}
 	rn := &run{r: r, ctx: ctx, progress: progress, plan: plan}
 	for _, it := range plan.Items {
-		if sendable(it) {
+		if it.Sends() {
 			rn.total++
 		}
 	}
 
 	for i, it := range plan.Items {
-		if !sendable(it) {
+		if !it.Sends() {
 			if it.Status == Conflict && !it.Skip {
 				// Left for the operator: record it so the journal shows why it is still pending.
 				if err := rn.record(it, journal.ReplayConflict, it.LD, false, ""); err != nil {
