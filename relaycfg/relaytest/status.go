@@ -1,6 +1,7 @@
 package relaytest
 
 import (
+	_ "embed"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -113,3 +114,9 @@ func lowerASCII(s string) bool {
 func isHexDigit(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
+
+// SampleStatus is testdata/status.json: a /status answer in Relay v8.10.0's shape, for the
+// tests of clients that decode it.
+//
+//go:embed testdata/status.json
+var SampleStatus []byte
