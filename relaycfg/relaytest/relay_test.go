@@ -116,8 +116,11 @@ func TestLocalTTL(t *testing.T) {
 			ld := ldfake.New()
 			defer ld.Close()
 			o := StartOutage(t, ld, "payments", "production", Options{LocalTTL: tc.ttl})
-			_, on, v := served(t, o.Relay, o.Env.SDKKey, "kill-switch-checkout") // cached now
 			o.CutOff(t)
+			if tc.ttl > 0 { // let the entry the sync cached go stale, so the read below starts a localTtl
+				time.Sleep(time.Until(o.Relay.State(t, o.Env.Name).Since.Add(tc.ttl)))
+			}
+			_, on, v := served(t, o.Relay, o.Env.SDKKey, "kill-switch-checkout") // cached now
 			start := time.Now()
 			written := o.Edit(t, "kill-switch-checkout", !on)
 			switch {
