@@ -62,6 +62,7 @@ type Relay struct {
 	ts     *httptest.Server
 	rdb    *redis.Client
 	client *http.Client
+	life   sync.Mutex // serializes Restart and Close
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
@@ -90,12 +91,10 @@ func Start(tb testing.TB, opts Options) *Relay {
 	if opts.Version == "" {
 		opts.Version = "8.10.0"
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	r := &Relay{
 		opts:    opts,
 		rdb:     redis.NewClient(&redis.Options{Addr: opts.RedisAddr, DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second, MaxRetries: -1}),
 		client:  &http.Client{Transport: &http.Transport{DisableKeepAlives: true}},
-		cancel:  cancel,
 		changed: make(chan struct{}),
 	}
 	now := time.Now()
@@ -115,10 +114,7 @@ func Start(tb testing.TB, opts Options) *Relay {
 	mux.HandleFunc("GET /status", r.serveStatus)
 	mux.HandleFunc("GET /sdk/flags/{key}", r.serveFlag)
 	r.ts = httptest.NewServer(mux)
-	for _, e := range r.envs {
-		r.wg.Add(1)
-		go r.run(ctx, e)
-	}
+	r.startStreams()
 	tb.Cleanup(r.Close)
 	return r
 }
@@ -126,8 +122,40 @@ func Start(tb testing.TB, opts Options) *Relay {
 // URL is the Relay's base URL (no trailing slash).
 func (r *Relay) URL() string { return r.ts.URL }
 
+func (r *Relay) startStreams() {
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	for _, e := range r.envs {
+		r.wg.Add(1)
+		go r.run(ctx, e)
+	}
+}
+
+// Restart is a restart of the Relay process on the same URL: its memory (the localTtl cache,
+// the connection state) is gone, every environment is INITIALIZING and served from Redis
+// until its stream delivers data, which it then full-syncs into Redis. The counts of
+// EnvState go on across restarts.
+func (r *Relay) Restart() {
+	r.life.Lock()
+	defer r.life.Unlock()
+	r.cancel()
+	r.wg.Wait()
+	now := time.Now()
+	for _, e := range r.envs {
+		r.update(e, func(e *env) {
+			e.conn = connStatus{state: StateInitializing, since: now}
+			e.store = storeStatus{state: StateValid, since: now}
+			e.initialized, e.received = false, false
+			e.cache = map[string]cached{}
+		})
+	}
+	r.startStreams()
+}
+
 // Close stops streaming and serving (idempotent).
 func (r *Relay) Close() {
+	r.life.Lock()
+	defer r.life.Unlock()
 	r.cancel()
 	r.wg.Wait()
 	r.ts.Close()
@@ -153,6 +181,7 @@ type env struct {
 	conn        connStatus
 	store       storeStatus
 	initialized bool // the store is: a full sync was written, or P:$inited was found
+	received    bool // data came from LaunchDarkly since the (re)start
 	syncs       int  // full syncs written to Redis
 	patches     int  // patch and delete events handled
 	skipped     int  // of those, not written because Redis held the same or a newer version
@@ -193,13 +222,14 @@ func (r *Relay) update(e *env, fn func(e *env)) {
 type EnvState struct {
 	Connection string // VALID, INITIALIZING, INTERRUPTED or OFF
 	Since      time.Time
-	Syncs      int // full syncs written to Redis so far
-	Patches    int // patch and delete events handled
-	Skipped    int // of those, skipped by the upsert as not newer than Redis
+	Syncs      int    // full syncs written to Redis so far
+	Patches    int    // patch and delete events handled
+	Skipped    int    // of those, skipped by the upsert as not newer than Redis
+	Store      string // data store state: VALID, or INTERRUPTED after a failed Redis command
 }
 
 func (e *env) snapshot() EnvState {
-	return EnvState{Connection: e.conn.state, Since: e.conn.since, Syncs: e.syncs, Patches: e.patches, Skipped: e.skipped}
+	return EnvState{Connection: e.conn.state, Since: e.conn.since, Syncs: e.syncs, Patches: e.patches, Skipped: e.skipped, Store: e.store.state}
 }
 
 // State reports an environment's state; it fails the test for an unknown name.

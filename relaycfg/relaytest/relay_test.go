@@ -235,3 +235,48 @@ func TestReconnectBacksOff(t *testing.T) {
 	}
 	o.Restore(t)
 }
+
+// A restarted Relay forgets its cache: a cache-forever Relay serves the outage edit only
+// after a restart, from Redis, while it cannot reach LaunchDarkly; once it can, it re-syncs.
+func TestRestartServesFromRedis(t *testing.T) {
+	ld := ldfake.New()
+	defer ld.Close()
+	o := StartOutage(t, ld, "web-store", "staging", Options{LocalTTL: -1})
+	o.CutOff(t)
+	written := o.Edit(t, "kill-switch-search", false)
+	if _, on, _ := served(t, o.Relay, o.Env.SDKKey, "kill-switch-search"); !on {
+		t.Fatal("a cache-forever Relay served the edit without a restart")
+	}
+	o.Relay.Restart()
+	if st := o.Relay.State(t, o.Env.Name); st.Connection != StateInitializing {
+		t.Fatalf("after restart: %+v", st)
+	}
+	o.WaitServed(t, "kill-switch-search", false, written)
+	var st statusRep
+	if err := json.Unmarshal(getStatus(t, o.Relay), &st); err != nil || st.Environments[o.Env.Name].Status != "disconnected" {
+		t.Errorf("restarted without LaunchDarkly: %+v %v, want disconnected", st.Environments[o.Env.Name], err)
+	}
+	o.Restore(t)
+	_, ldVersion, _ := ld.FlagState("web-store", "staging", "kill-switch-search")
+	o.WaitServed(t, "kill-switch-search", true, ldVersion)
+}
+
+// A Redis that stops answering makes the data store INTERRUPTED; once it answers again the
+// Relay re-syncs and the store is VALID with LaunchDarkly's latest data.
+func TestRedisOutageInterruptsTheStore(t *testing.T) {
+	ld := ldfake.New()
+	defer ld.Close()
+	o := StartOutage(t, ld, "payments", "production", Options{})
+	syncs := o.Relay.State(t, o.Env.Name).Syncs
+	o.Redis.Pause()
+	ld.ChangeBehindBack("payments", "production", "maintenance-banner", false)
+	o.Relay.WaitFor(t, o.Env.Name, wait, "store INTERRUPTED", func(s EnvState) bool { return s.Store == StateInterrupted })
+	o.Redis.Resume()
+	o.Relay.WaitFor(t, o.Env.Name, 2*wait, "re-synced with a VALID store", func(s EnvState) bool {
+		return s.Store == StateValid && s.Syncs > syncs && s.Connection == StateValid
+	})
+	_, v, _ := ld.FlagState("payments", "production", "maintenance-banner")
+	if on, got := o.InRedis(t, "maintenance-banner"); on || got != v {
+		t.Errorf("after the Redis outage: on=%v v%d, want LaunchDarkly's off v%d", on, got, v)
+	}
+}

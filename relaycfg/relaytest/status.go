@@ -71,7 +71,7 @@ func (r *Relay) serveStatus(w http.ResponseWriter, _ *http.Request) {
 		if e.conn.errKind != "" {
 			er.ConnectionStatus.LastError = &lastErrorRep{Kind: e.conn.errKind, Time: e.conn.errTime.UnixMilli()}
 		}
-		if e.syncs == 0 || (e.conn.state != StateValid && now.Sub(e.conn.since) >= r.opts.DisconnectedStatusTime) {
+		if !e.received || (e.conn.state != StateValid && now.Sub(e.conn.since) >= r.opts.DisconnectedStatusTime) {
 			er.Status = "disconnected"
 			rep.Status = "degraded"
 		}

@@ -44,7 +44,7 @@ func (r *Relay) fullSync(ctx context.Context, e *env, flagItems, segmentItems ma
 	}
 	r.update(e, func(e *env) {
 		e.storeOK(now)
-		e.initialized = true
+		e.initialized, e.received = true, true
 		e.syncs++
 		if e.conn.state != StateValid {
 			e.conn.state, e.conn.since = StateValid, now
