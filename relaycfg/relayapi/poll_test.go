@@ -94,7 +94,7 @@ func TestWaitServedSettlesRefusedAndMissingKeys(t *testing.T) {
 	ld := ldfake.New()
 	defer ld.Close()
 	o := relaytest.StartOutage(t, ld, "payments", "test", relaytest.Options{})
-	r := []Relay{{Name: "relay-a", URL: o.Relay.URL()}}
+	r := []Relay{{Name: "relay-a", URL: o.Relay().URL()}}
 	start := time.Now()
 	got := WaitServed(context.Background(), ServeCheck{
 		Relays: r,

@@ -44,13 +44,13 @@ func TestStatusOfASimulatedRelay(t *testing.T) {
 	ld := ldfake.New()
 	defer ld.Close()
 	o := relaytest.StartOutage(t, ld, "web-store", "staging", relaytest.Options{})
-	r := Relay{Name: "relay-a", URL: o.Relay.URL()}
+	r := Relay{Name: "relay-a", URL: o.Relay().URL()}
 	st, err := r.Status(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	e, ok := st.Env("ld:web-store:staging")
-	want := o.Relay.State(t, o.Env.Name)
+	want := o.Relay().State(t, o.Env.Name)
 	if !ok || st.Relay != r || !st.Healthy || e.Name != "web-store/staging" || e.ProjKey != "web-store" || !e.Connected ||
 		e.Conn.State != Valid || !e.Conn.Since.Equal(want.Since.Truncate(time.Millisecond)) || e.Store.State != "VALID" || e.Store.Database != "redis" {
 		t.Fatalf("status %+v, environment %+v (simulator %+v)", st, e, want)

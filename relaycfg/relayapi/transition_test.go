@@ -57,7 +57,7 @@ func TestWatchSeesTheResync(t *testing.T) {
 	ld := ldfake.New()
 	defer ld.Close()
 	o := relaytest.StartOutage(t, ld, "mobile-api", "production", relaytest.Options{})
-	r := Relay{Name: "relay-a", URL: o.Relay.URL()}
+	r := Relay{Name: "relay-a", URL: o.Relay().URL()}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	seen := make(chan Transition, 8)

@@ -25,91 +25,140 @@ func EnvFor(tb testing.TB, ld *ldfake.Server, project, envKey string) Environmen
 	return Environment{Name: project + "/" + envKey, SDKKey: key, Prefix: flags.ConventionPrefix(project, envKey), ProjKey: project}
 }
 
-// Outage is one LaunchDarkly (ldfake), one real Redis loaded with the fixture, and one
-// Relay streaming one environment into it: the setting of the outage runbook, with steps
-// that later tests interleave their own actions with.
+// Outage is the setting of the outage runbook: one LaunchDarkly (ldfake) and one or more
+// sites, each a Relay streaming one environment into its own real Redis (loaded with the
+// fixture), as in the measured two-Relay setup of issue 12. Its steps act on every site, so
+// that later tests can interleave their own actions with them.
 type Outage struct {
 	LD    *ldfake.Server
-	Redis *redistest.Server
-	Relay *Relay
-	Store *flags.Store // the operator's view: this one Redis host
 	Env   Environment
+	Sites []Site
+	Store *flags.Store // the operator's view: every site's Redis, hosts named redis-a, redis-b, ...
 }
 
-// StartOutage starts Redis and a Relay (opts' StreamURL, RedisAddr and Environments are
-// filled in) for project/envKey of ld, and waits for the Relay's first sync.
+// Site is one Relay and its Redis.
+type Site struct {
+	Name  string // relay-a, relay-b, ...
+	Redis *redistest.Server
+	Relay *Relay
+}
+
+// StartOutage starts one site for project/envKey of ld (opts' StreamURL, RedisAddr and
+// Environments are filled in) and waits for its first sync.
 func StartOutage(tb testing.TB, ld *ldfake.Server, project, envKey string, opts Options) *Outage {
 	tb.Helper()
-	o := &Outage{LD: ld, Redis: redistest.StartWithFixture(tb), Env: EnvFor(tb, ld, project, envKey)}
-	opts.StreamURL, opts.RedisAddr, opts.Environments = ld.StreamURL(), o.Redis.Addr, []Environment{o.Env}
-	o.Relay = Start(tb, opts)
-	st, err := flags.Open([]flags.HostConfig{{Name: "redis", Addr: o.Redis.Addr}}, flags.Options{})
+	return StartOutageSites(tb, ld, project, envKey, 1, opts)
+}
+
+// StartOutageSites is StartOutage with n sites.
+func StartOutageSites(tb testing.TB, ld *ldfake.Server, project, envKey string, n int, opts Options) *Outage {
+	tb.Helper()
+	o := &Outage{LD: ld, Env: EnvFor(tb, ld, project, envKey)}
+	var hosts []flags.HostConfig
+	for i := range n {
+		letter := string(rune('a' + i))
+		site := Site{Name: "relay-" + letter, Redis: redistest.StartWithFixture(tb)}
+		opts.StreamURL, opts.RedisAddr, opts.Environments = ld.StreamURL(), site.Redis.Addr, []Environment{o.Env}
+		site.Relay = Start(tb, opts)
+		o.Sites = append(o.Sites, site)
+		hosts = append(hosts, flags.HostConfig{Name: "redis-" + letter, Addr: site.Redis.Addr})
+	}
+	st, err := flags.Open(hosts, flags.Options{})
 	if err != nil {
 		tb.Fatalf("relaytest: open store: %v", err)
 	}
 	tb.Cleanup(func() { st.Close() })
 	o.Store = st
-	o.Relay.WaitSyncs(tb, o.Env.Name, 1, 5*time.Second)
+	for _, s := range o.Sites {
+		s.Relay.WaitSyncs(tb, o.Env.Name, 1, 5*time.Second)
+	}
 	return o
 }
 
+// Relay is the first site's Relay.
+func (o *Outage) Relay() *Relay { return o.Sites[0].Relay }
+
+// Redis is the first site's Redis.
+func (o *Outage) Redis() *redistest.Server { return o.Sites[0].Redis }
+
 // waitLimit bounds the waits of the steps: the back-off's cap and the cache TTL, with room.
 func (o *Outage) waitLimit() time.Duration {
-	return 5*time.Second + 2*o.Relay.opts.Backoff.Max + 2*max(o.Relay.opts.LocalTTL, 0)
+	r := o.Relay()
+	return 5*time.Second + 2*r.opts.Backoff.Max + 2*max(r.opts.LocalTTL, 0)
 }
 
-// CutOff makes LaunchDarkly unreachable and waits until the Relay reports INTERRUPTED.
+// CutOff makes LaunchDarkly unreachable and waits until every Relay reports INTERRUPTED.
 func (o *Outage) CutOff(tb testing.TB) {
 	tb.Helper()
 	o.LD.SetUnreachable(true)
-	o.Relay.WaitConnection(tb, o.Env.Name, StateInterrupted, o.waitLimit())
+	for _, s := range o.Sites {
+		s.Relay.WaitConnection(tb, o.Env.Name, StateInterrupted, o.waitLimit())
+	}
 }
 
-// Edit toggles a flag in Redis as the operator's tool does, and returns the version written.
+// Edit toggles a flag in every site's Redis as the operator's tool does, and returns the
+// version written.
 func (o *Outage) Edit(tb testing.TB, flag string, on bool) int {
 	tb.Helper()
 	res := o.Store.Toggle(context.Background(), o.Env.Prefix, flag, on)
-	if len(res.Hosts) != 1 || res.Hosts[0].Outcome != flags.Written {
-		tb.Fatalf("relaytest: edit %s in %s: %+v", flag, o.Env.Prefix, res.Hosts)
+	for _, h := range res.Hosts {
+		if h.Outcome != flags.Written || h.NewVersion != res.Hosts[0].NewVersion {
+			tb.Fatalf("relaytest: edit %s in %s: %+v", flag, o.Env.Prefix, res.Hosts)
+		}
 	}
 	return res.Hosts[0].NewVersion
 }
 
-// Restore makes LaunchDarkly reachable and waits for the Relay's reconnect and full sync.
+// Restore makes LaunchDarkly reachable and waits for every Relay's reconnect and full sync.
 func (o *Outage) Restore(tb testing.TB) {
 	tb.Helper()
-	syncs := o.Relay.State(tb, o.Env.Name).Syncs
+	syncs := make([]int, len(o.Sites))
+	for i, s := range o.Sites {
+		syncs[i] = s.Relay.State(tb, o.Env.Name).Syncs
+	}
 	o.LD.SetUnreachable(false)
-	o.Relay.WaitSyncs(tb, o.Env.Name, syncs+1, o.waitLimit())
+	for i, s := range o.Sites {
+		s.Relay.WaitSyncs(tb, o.Env.Name, syncs[i]+1, o.waitLimit())
+	}
 }
 
-// InRedis reads a flag's on and version from Redis.
+// InRedis reads a flag's on and version from every site's Redis; they must agree.
 func (o *Outage) InRedis(tb testing.TB, flag string) (on bool, version int) {
 	tb.Helper()
-	raw, err := o.Redis.Client().HGet(context.Background(), o.Env.Prefix+":"+featuresKey, flag).Result()
-	if err != nil {
-		tb.Fatalf("relaytest: HGET %s:features %s: %v", o.Env.Prefix, flag, err)
+	for i, s := range o.Sites {
+		raw, err := s.Redis.Client().HGet(context.Background(), o.Env.Prefix+":"+featuresKey, flag).Result()
+		if err != nil {
+			tb.Fatalf("relaytest: %s: HGET %s:features %s: %v", s.Name, o.Env.Prefix, flag, err)
+		}
+		var f struct {
+			On      bool `json:"on"`
+			Version int  `json:"version"`
+		}
+		if err := json.Unmarshal([]byte(raw), &f); err != nil {
+			tb.Fatalf("relaytest: %s: %s in Redis is unreadable: %v", s.Name, flag, err)
+		}
+		if i > 0 && (f.On != on || f.Version != version) {
+			tb.Fatalf("relaytest: %s in Redis: %s on=%v v%d, %s on=%v v%d", flag, o.Sites[0].Name, on, version, s.Name, f.On, f.Version)
+		}
+		on, version = f.On, f.Version
 	}
-	var f struct {
-		On      bool `json:"on"`
-		Version int  `json:"version"`
-	}
-	if err := json.Unmarshal([]byte(raw), &f); err != nil {
-		tb.Fatalf("relaytest: %s in Redis is unreadable: %v", flag, err)
-	}
-	return f.On, f.Version
+	return on, version
 }
 
-// WaitServed waits until the Relay serves the flag with on and version, and returns how
+// WaitServed waits until every Relay serves the flag with on and version, and returns how
 // long that took.
 func (o *Outage) WaitServed(tb testing.TB, flag string, on bool, version int) time.Duration {
 	tb.Helper()
-	return o.Relay.WaitServed(tb, o.Env.SDKKey, flag, on, version, o.waitLimit())
+	start := time.Now()
+	for _, s := range o.Sites {
+		s.Relay.WaitServed(tb, o.Env.SDKKey, flag, on, version, o.waitLimit())
+	}
+	return time.Since(start)
 }
 
 // EditUndoneByResync is the damage of issue 12, step by step: LaunchDarkly goes away, the
-// operator turns flag to on in Redis, the Relay serves the edit once its localTtl expires,
-// LaunchDarkly comes back, the Relay re-syncs, and both Redis and the Relay are back at
+// operator sets flag to on in Redis, every Relay serves the edit once its localTtl expires,
+// LaunchDarkly comes back, the Relays re-sync, and every Redis and every Relay is back at
 // LaunchDarkly's state. It fails the test unless every step happens, and returns
 // LaunchDarkly's (restored) version.
 func (o *Outage) EditUndoneByResync(tb testing.TB, flag string, on bool) (ldVersion int) {

@@ -4,6 +4,15 @@
 // reconnects with back-off when the stream is lost, and serves GET /status and
 // GET /sdk/flags/{key} (through a localTtl cache) over httptest.
 //
+// Typical use, with ldfake as LaunchDarkly and a real Redis:
+//
+//	ld := ldfake.New()
+//	o := relaytest.StartOutage(t, ld, "web-store", "production", relaytest.Options{LocalTTL: 300 * time.Millisecond})
+//	o.CutOff(t)                                       // LaunchDarkly unreachable, Relay INTERRUPTED
+//	v := o.Edit(t, "kill-switch-checkout", false)     // the operator's edit in Redis
+//	o.WaitServed(t, "kill-switch-checkout", false, v) // served once localTtl expires
+//	o.Restore(t)                                      // Relay reconnects and re-syncs: the edit is gone
+//
 // What it does not simulate: evaluation, events, big segments, proxy-mode SDK streams,
 // auto-configuration, offline mode.
 package relaytest
@@ -40,6 +49,9 @@ type Backoff struct {
 	ResetAfter time.Duration // a stream that stayed up this long resets the delay; default 2s
 	NoJitter   bool
 }
+
+// RealBackoff is Relay's own reconnect back-off, for tests that need its real timing.
+var RealBackoff = Backoff{Initial: time.Second, Max: 30 * time.Second, ResetAfter: time.Minute}
 
 // Options configure one simulated Relay.
 type Options struct {

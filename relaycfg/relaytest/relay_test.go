@@ -74,14 +74,14 @@ func TestPatchUpsertsOnlyNewerVersions(t *testing.T) {
 	}
 
 	ld.ChangeBehindBack("web-store", "production", "maintenance-banner", false)
-	o.Relay.WaitFor(t, o.Env.Name, wait, "patched", func(s EnvState) bool { return s.Patches == 1 })
+	o.Relay().WaitFor(t, o.Env.Name, wait, "patched", func(s EnvState) bool { return s.Patches == 1 })
 	if on, got := o.InRedis(t, "maintenance-banner"); on || got != v+1 {
 		t.Fatalf("after LaunchDarkly's change: on=%v v%d, want off v%d", on, got, v+1)
 	}
 
 	edited := o.Edit(t, "maintenance-banner", true) // v+2 in Redis only
 	ld.ChangeBehindBack("web-store", "production", "maintenance-banner", false)
-	st := o.Relay.WaitFor(t, o.Env.Name, wait, "patched", func(s EnvState) bool { return s.Patches == 2 })
+	st := o.Relay().WaitFor(t, o.Env.Name, wait, "patched", func(s EnvState) bool { return s.Patches == 2 })
 	if on, got := o.InRedis(t, "maintenance-banner"); !on || got != edited || st.Skipped != 1 {
 		t.Fatalf("LaunchDarkly's v%d over the edit v%d: Redis on=%v v%d, skipped %d; want the edit kept", v+2, edited, on, got, st.Skipped)
 	}
@@ -92,17 +92,22 @@ func TestPatchUpsertsOnlyNewerVersions(t *testing.T) {
 	o.WaitServed(t, "brand-new", true, 3)
 }
 
-// The issue 12 damage: the edit made during the outage is served, then undone by the
-// re-sync when LaunchDarkly comes back.
+// The issue 12 damage, with two Relays each on its own Redis: the edit made during the
+// outage is served, then undone by the re-syncs when LaunchDarkly comes back.
 func TestEditUndoneByResync(t *testing.T) {
 	ld := ldfake.New()
 	defer ld.Close()
-	o := StartOutage(t, ld, "web-store", "production", Options{LocalTTL: 300 * time.Millisecond})
+	o := StartOutageSites(t, ld, "web-store", "production", 2, Options{LocalTTL: 300 * time.Millisecond})
 	if v := o.EditUndoneByResync(t, "kill-switch-checkout", false); v != 3 {
 		t.Errorf("LaunchDarkly's version %d, want 3 (fixture)", v)
 	}
-	if st := o.Relay.State(t, o.Env.Name); st.Syncs != 2 || st.Connection != StateValid {
-		t.Errorf("after the outage: %+v, want VALID after 2 syncs", st)
+	for _, s := range o.Sites {
+		if st := s.Relay.State(t, o.Env.Name); st.Syncs != 2 || st.Connection != StateValid {
+			t.Errorf("%s after the outage: %+v, want VALID after 2 syncs", s.Name, st)
+		}
+	}
+	if names := o.Store.HostNames(); len(names) != 2 || names[0] != "redis-a" || names[1] != "redis-b" {
+		t.Errorf("store hosts %v", names)
 	}
 }
 
@@ -118,14 +123,14 @@ func TestLocalTTL(t *testing.T) {
 			o := StartOutage(t, ld, "payments", "production", Options{LocalTTL: tc.ttl})
 			o.CutOff(t)
 			if tc.ttl > 0 { // let the entry the sync cached go stale, so the read below starts a localTtl
-				time.Sleep(time.Until(o.Relay.State(t, o.Env.Name).Since.Add(tc.ttl)))
+				time.Sleep(time.Until(o.Relay().State(t, o.Env.Name).Since.Add(tc.ttl)))
 			}
-			_, on, v := served(t, o.Relay, o.Env.SDKKey, "kill-switch-checkout") // cached now
+			_, on, v := served(t, o.Relay(), o.Env.SDKKey, "kill-switch-checkout") // cached now
 			start := time.Now()
 			written := o.Edit(t, "kill-switch-checkout", !on)
 			switch {
 			case tc.ttl == 0:
-				if _, gotOn, gotV := served(t, o.Relay, o.Env.SDKKey, "kill-switch-checkout"); gotOn == on || gotV != written {
+				if _, gotOn, gotV := served(t, o.Relay(), o.Env.SDKKey, "kill-switch-checkout"); gotOn == on || gotV != written {
 					t.Fatalf("without a cache the edit is not served at once: on=%v v%d", gotOn, gotV)
 				}
 			case tc.ttl > 0:
@@ -136,7 +141,7 @@ func TestLocalTTL(t *testing.T) {
 			default:
 				deadline := time.Now().Add(400 * time.Millisecond)
 				for time.Now().Before(deadline) {
-					if _, gotOn, gotV := served(t, o.Relay, o.Env.SDKKey, "kill-switch-checkout"); gotOn != on || gotV != v {
+					if _, gotOn, gotV := served(t, o.Relay(), o.Env.SDKKey, "kill-switch-checkout"); gotOn != on || gotV != v {
 						t.Fatalf("a cache-forever Relay served the edit: on=%v v%d", gotOn, gotV)
 					}
 					time.Sleep(50 * time.Millisecond)
@@ -244,16 +249,16 @@ func TestRestartServesFromRedis(t *testing.T) {
 	o := StartOutage(t, ld, "web-store", "staging", Options{LocalTTL: -1})
 	o.CutOff(t)
 	written := o.Edit(t, "kill-switch-search", false)
-	if _, on, _ := served(t, o.Relay, o.Env.SDKKey, "kill-switch-search"); !on {
+	if _, on, _ := served(t, o.Relay(), o.Env.SDKKey, "kill-switch-search"); !on {
 		t.Fatal("a cache-forever Relay served the edit without a restart")
 	}
-	o.Relay.Restart()
-	if st := o.Relay.State(t, o.Env.Name); st.Connection != StateInitializing {
+	o.Relay().Restart()
+	if st := o.Relay().State(t, o.Env.Name); st.Connection != StateInitializing {
 		t.Fatalf("after restart: %+v", st)
 	}
 	o.WaitServed(t, "kill-switch-search", false, written)
 	var st statusRep
-	if err := json.Unmarshal(getStatus(t, o.Relay), &st); err != nil || st.Environments[o.Env.Name].Status != "disconnected" {
+	if err := json.Unmarshal(getStatus(t, o.Relay()), &st); err != nil || st.Environments[o.Env.Name].Status != "disconnected" {
 		t.Errorf("restarted without LaunchDarkly: %+v %v, want disconnected", st.Environments[o.Env.Name], err)
 	}
 	o.Restore(t)
@@ -267,12 +272,12 @@ func TestRedisOutageInterruptsTheStore(t *testing.T) {
 	ld := ldfake.New()
 	defer ld.Close()
 	o := StartOutage(t, ld, "payments", "production", Options{})
-	syncs := o.Relay.State(t, o.Env.Name).Syncs
-	o.Redis.Pause()
+	syncs := o.Relay().State(t, o.Env.Name).Syncs
+	o.Redis().Pause()
 	ld.ChangeBehindBack("payments", "production", "maintenance-banner", false)
-	o.Relay.WaitFor(t, o.Env.Name, wait, "store INTERRUPTED", func(s EnvState) bool { return s.Store == StateInterrupted })
-	o.Redis.Resume()
-	o.Relay.WaitFor(t, o.Env.Name, 2*wait, "re-synced with a VALID store", func(s EnvState) bool {
+	o.Relay().WaitFor(t, o.Env.Name, wait, "store INTERRUPTED", func(s EnvState) bool { return s.Store == StateInterrupted })
+	o.Redis().Resume()
+	o.Relay().WaitFor(t, o.Env.Name, 2*wait, "re-synced with a VALID store", func(s EnvState) bool {
 		return s.Store == StateValid && s.Syncs > syncs && s.Connection == StateValid
 	})
 	_, v, _ := ld.FlagState("payments", "production", "maintenance-banner")

@@ -15,12 +15,15 @@ import (
 
 // Error kinds as the Go SDK reports them in lastError.
 const (
-	errNetwork       = "NETWORK_ERROR"
-	errResponse      = "ERROR_RESPONSE"
-	errInvalidData   = "INVALID_DATA"
-	errStore         = "STORE_ERROR"
-	streamPath       = "/all"
-	maxEventLineSize = 8 << 20
+	errNetwork     = "NETWORK_ERROR"
+	errResponse    = "ERROR_RESPONSE"
+	errInvalidData = "INVALID_DATA"
+	errStore       = "STORE_ERROR"
+)
+
+const (
+	streamPath   = "/all"
+	maxEventSize = 8 << 20 // a put of a big environment fits
 )
 
 // errUnrecoverable ends the environment's stream for good (a refused SDK key), as the SDK does.
@@ -120,7 +123,7 @@ func readEvent(rd *bufio.Reader) (name, data string, err error) {
 			return "", "", err
 		}
 		size += len(line)
-		if size > maxEventLineSize {
+		if size > maxEventSize {
 			return "", "", errors.New("event too large")
 		}
 		line = strings.TrimRight(line, "\r\n")
