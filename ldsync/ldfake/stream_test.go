@@ -170,6 +170,9 @@ func TestStreamDropsWhileUnreachable(t *testing.T) {
 	key, _ := s.SDKKey("payments", "staging")
 	_, ch := openStream(t, s, key)
 	nextEvent(t, ch) // put
+	if n := s.Streams(); n != 1 {
+		t.Errorf("Streams() = %d with one open", n)
+	}
 	s.SetUnreachable(true)
 	deadline := time.After(5 * time.Second)
 	for ended := false; !ended; {
@@ -185,6 +188,11 @@ func TestStreamDropsWhileUnreachable(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		resp.Body.Close()
 		t.Fatalf("new stream while unreachable: %d, want a network error", resp.StatusCode)
+	}
+	for deadline := time.Now().Add(5 * time.Second); s.Streams() != 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Streams() = %d 5s after the drop", s.Streams())
+		}
 	}
 	s.SetUnreachable(false)
 	_, ch = openStream(t, s, key)

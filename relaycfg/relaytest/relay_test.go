@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -283,5 +284,32 @@ func TestRedisOutageInterruptsTheStore(t *testing.T) {
 	_, v, _ := ld.FlagState("payments", "production", "maintenance-banner")
 	if on, got := o.InRedis(t, "maintenance-banner"); on || got != v {
 		t.Errorf("after the Redis outage: on=%v v%d, want LaunchDarkly's off v%d", on, got, v)
+	}
+}
+
+// A delete event is an upsert of a tombstone: written when newer, then answered 404.
+func TestDeleteEventWritesATombstone(t *testing.T) {
+	ld := ldfake.New()
+	defer ld.Close()
+	o := StartOutage(t, ld, "mobile-api", "test", Options{})
+	r := o.Relay()
+	_, v := o.InRedis(t, "beta-dashboard")
+	e := r.envByName(o.Env.Name)
+	ctx := context.Background()
+	if _, err := r.handle(ctx, e, "delete", `{"path":"/flags/beta-dashboard","version":`+strconv.Itoa(v)+`}`); err != nil {
+		t.Fatal(err) // not newer: skipped
+	}
+	if _, err := r.handle(ctx, e, "delete", `{"path":"/flags/beta-dashboard","version":`+strconv.Itoa(v+1)+`}`); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := o.Redis().Client().HGet(ctx, o.Env.Prefix+":features", "beta-dashboard").Result()
+	if want := `{"key":"$deleted","version":` + strconv.Itoa(v+1) + `,"deleted":true}`; raw != want {
+		t.Fatalf("after delete: %s, want %s", raw, want)
+	}
+	if st := r.State(t, o.Env.Name); st.Patches != 2 || st.Skipped != 1 {
+		t.Errorf("counts %+v, want 2 handled, 1 skipped", st)
+	}
+	if status, _, _ := served(t, r, o.Env.SDKKey, "beta-dashboard"); status != http.StatusNotFound {
+		t.Errorf("deleted flag served with %d, want 404", status)
 	}
 }
