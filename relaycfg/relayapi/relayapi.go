@@ -47,7 +47,7 @@ func (r Relay) timeout() time.Duration {
 var (
 	ErrSDKKeyRefused  = errors.New("SDK key refused: this Relay does not serve that environment")
 	ErrFlagNotFound   = errors.New("flag not found (missing or deleted)")
-	ErrNotInitialized = errors.New("Relay's store for this environment is not initialized")
+	ErrNotInitialized = errors.New("store not initialized for this environment")
 )
 
 // SDKKey is an environment's SDK key. It prints masked (sdk-…d03ba) with every verb, so
