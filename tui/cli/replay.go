@@ -82,17 +82,6 @@ func itemToJSON(it ldsync.Item) itemJSON {
 		LDModified: it.LD.LastModified, Force: it.Force, ChangeIDs: p.ChangeIDs()}
 }
 
-// forceMatches reports whether a --force name designates an item.
-func forceMatches(name string, it ldsync.Item) bool {
-	p := it.Pending
-	return name == p.Flag || name == p.Project+"/"+p.Environment+"/"+p.Flag || name == p.Prefix+"/"+p.Flag
-}
-
-// sends reports whether Apply sends an item to LaunchDarkly.
-func sends(it ldsync.Item) bool {
-	return it.Status == ldsync.Ready || it.Status == ldsync.UnknownBase || (it.Status == ldsync.Conflict && it.Force)
-}
-
 // runReplay plans the replay of every pending change, asks, applies and verifies.
 func runReplay(ctx context.Context, opts *replayOptions) error {
 	a, dryRun, yes, asJSON, force := opts.app, opts.dryRun, opts.yes, opts.json, opts.force
@@ -136,32 +125,12 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 		return fmt.Errorf("planning the replay against %s: %w; nothing was sent, the %d change(s) stay pending in %s. %s",
 			cfg.LDBaseURL, err, len(pending), j.Dir(), ldHint(err))
 	}
-	for _, name := range force {
-		found := false
-		for i := range plan.Items {
-			if plan.Items[i].Status == ldsync.Conflict && forceMatches(name, plan.Items[i]) {
-				plan.Items[i].Force, found = true, true
-			}
-		}
-		if !found {
-			return usageErr("--force %s: no conflicting pending change has that flag; the plan's conflicts are listed by: relaycommander replay --dry-run", name)
-		}
+	if err := markForced(&plan, force); err != nil {
+		return err
 	}
 	printPlan(out, plan)
-	toSend, inSync, undecided, notReplayable := 0, 0, 0, 0
-	for _, it := range plan.Items {
-		switch {
-		case sends(it):
-			toSend++
-		case it.Status == ldsync.InSync:
-			inSync++
-		case it.Status == ldsync.Conflict && !it.Skip:
-			undecided++
-		case it.Status == ldsync.NotReplayable:
-			notReplayable++
-		}
-	}
-	result.Undecided = undecided
+	tally := plan.Tally()
+	result.Undecided = tally.Undecided
 	for _, it := range plan.Items {
 		result.Items = append(result.Items, itemToJSON(it))
 	}
@@ -172,7 +141,7 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 				return err
 			}
 		}
-		failed := notReplayable
+		failed := tally.NotReplayable
 		if counts != nil {
 			failed += counts.Failed + counts.Mismatched
 		}
@@ -186,18 +155,18 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 		return nil
 	}
 	if dryRun {
-		fmt.Fprintf(out, "Dry run: nothing sent. %d change(s) would be sent.\n", toSend)
+		fmt.Fprintf(out, "Dry run: nothing sent. %d change(s) would be sent.\n", tally.ToSend)
 		return finish(nil)
 	}
 	switch {
-	case toSend == 0 && inSync == 0:
+	case tally.Process == 0:
 		fmt.Fprintln(out, "Nothing to send.")
 		return finish(nil)
-	case toSend == 0:
+	case tally.ToSend == 0:
 		// In-sync changes are closed only by Apply recording them; it sends nothing for them.
-		fmt.Fprintf(out, "Nothing to send; recording %d change(s) as already in sync.\n", inSync)
+		fmt.Fprintf(out, "Nothing to send; recording %d change(s) as already in sync.\n", tally.Process)
 	default:
-		if err := a.confirm(fmt.Sprintf("Send %d change(s) to LaunchDarkly at %s?", toSend, cfg.LDBaseURL), "", yes); err != nil {
+		if err := a.confirm(fmt.Sprintf("Send %d change(s) to LaunchDarkly at %s?", tally.ToSend, cfg.LDBaseURL), "", yes); err != nil {
 			return err
 		}
 	}
@@ -222,6 +191,23 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 		result.Undecided = counts.Conflicts // found only while applying: changed since the plan
 	}
 	return finish(&counts)
+}
+
+// markForced marks the conflicts each --force name designates; a name that designates no
+// conflict is a usage error.
+func markForced(plan *ldsync.Plan, names []string) error {
+	for _, name := range names {
+		found := false
+		for i := range plan.Items {
+			if it := &plan.Items[i]; it.Status == ldsync.Conflict && it.Matches(name) {
+				it.Force, found = true, true
+			}
+		}
+		if !found {
+			return usageErr("--force %s: no conflicting pending change has that flag; the plan's conflicts are listed by: relaycommander replay --dry-run", name)
+		}
+	}
+	return nil
 }
 
 // ldHint says what to do about a LaunchDarkly failure.
