@@ -107,7 +107,7 @@ func runQueue(ctx context.Context, opts *queueOptions) error {
 			where = p.Project + "/" + p.Environment
 		}
 		last := p.Entries[len(p.Entries)-1]
-		change := fmt.Sprintf("%s -> %s", onOff(p.BaseOn), onOff(p.Desired))
+		change := fmt.Sprintf("%s -> %s", flags.OnOff(p.BaseOn), flags.OnOff(p.Desired))
 		var notes []string
 		if p.NoNetEffect() {
 			notes = append(notes, "no net effect (replay confirms it)")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"relaycommander/flags"
 	"relaycommander/journal"
 	"relaycommander/ldsync"
 )
@@ -237,7 +238,7 @@ func printPlan(out io.Writer, plan ldsync.Plan) {
 		}
 		ld := "-"
 		if it.LD.Version != 0 {
-			ld = fmt.Sprintf("%s v%d", onOff(it.LD.On), it.LD.Version)
+			ld = fmt.Sprintf("%s v%d", flags.OnOff(it.LD.On), it.LD.Version)
 		}
 		status := string(it.Status)
 		if it.Force {
@@ -247,7 +248,7 @@ func printPlan(out io.Writer, plan ldsync.Plan) {
 		if it.Status == ldsync.Conflict && !it.LD.LastModified.IsZero() {
 			reason = strings.TrimSpace(reason + " changed in LaunchDarkly " + it.LD.LastModified.Local().Format("2006-01-02 15:04"))
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", where, p.Flag, onOff(p.Desired), ld, status, reason)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", where, p.Flag, flags.OnOff(p.Desired), ld, status, reason)
 	}
 	w.Flush()
 }

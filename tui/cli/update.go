@@ -136,20 +136,20 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 		}
 	}
 	if already {
-		fmt.Fprintf(out, "Flag %s in %s is already %s on every host (version %d); nothing to do.\n", key, where, onOff(on), cur.Version)
+		fmt.Fprintf(out, "Flag %s in %s is already %s on every host (version %d); nothing to do.\n", key, where, flags.OnOff(on), cur.Version)
 		if asJSON {
 			return writeJSON(a.sys.Stdout, updateJSON{NothingToDo: true, Hosts: []hostResultJSON{}, FailedHosts: []string{}, Journal: j.Dir()})
 		}
 		return nil
 	}
-	fmt.Fprintf(out, "Flag %s in %s: %s -> %s\n", key, where, onOff(cur.On), onOff(on))
+	fmt.Fprintf(out, "Flag %s in %s: %s -> %s\n", key, where, flags.OnOff(cur.On), flags.OnOff(on))
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	for _, h := range f.Hosts {
-		fmt.Fprintf(w, "  %s\tnow %s\n", h.Host, hostFlagCell(h, "absent or unreachable"))
+		fmt.Fprintf(w, "  %s\tnow %s\n", h.Host, h.State())
 	}
 	w.Flush()
-	if agree, diff := f.Agree(); !agree {
-		fmt.Fprintf(out, "  The hosts differ (%s); every host will be set %s.\n", diff, onOff(on))
+	if ag := f.Agreement(); !ag.Same() {
+		fmt.Fprintf(out, "  The hosts differ (%s); every host will be set %s.\n", ag.Difference, flags.OnOff(on))
 	}
 	if !mapped {
 		fmt.Fprintf(out, "  Prefix %s is unmapped: replaying this change later needs a prefixes: mapping for it.\n", prefix)
@@ -168,7 +168,7 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	if !mapped || t.Environment == "" || a.protected(t.Environment) {
 		want = key // as in the UI: an unmapped prefix may well be production
 	}
-	question := fmt.Sprintf("Set %s %s on all %d Redis hosts of %s?", key, onOff(on), len(f.Hosts), where)
+	question := fmt.Sprintf("Set %s %s on all %d Redis hosts of %s?", key, flags.OnOff(on), len(f.Hosts), where)
 	if err := a.confirm(question, want, yes); err != nil {
 		return err
 	}
@@ -201,7 +201,7 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 		case flags.Written:
 			fmt.Fprintf(w, "  %s\twritten\tv%d -> v%d in %s\n", h.Host, h.OldVersion, h.NewVersion, h.Latency.Round(100*time.Microsecond))
 		case flags.Unchanged:
-			fmt.Fprintf(w, "  %s\tunchanged\talready %s at v%d\n", h.Host, onOff(on), h.OldVersion)
+			fmt.Fprintf(w, "  %s\tunchanged\talready %s at v%d\n", h.Host, flags.OnOff(on), h.OldVersion)
 		default:
 			fmt.Fprintf(w, "  %s\tFAILED\t%v\n", h.Host, h.Err)
 		}
