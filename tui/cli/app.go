@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/spf13/pflag"
 
@@ -121,8 +120,4 @@ func readOnlySource(cfg *config.Config) string {
 		return from
 	}
 	return "the configuration"
-}
-
-func (a *app) protected(env string) bool {
-	return slices.Contains(a.cfg.Protected, env)
 }
