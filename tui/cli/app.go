@@ -17,6 +17,7 @@ type app struct {
 	sys     *System
 	global  *pflag.FlagSet
 	cfg     *config.Config
+	store   *flags.Store // opened once, by openStore
 	closers []func()
 }
 
@@ -51,7 +52,11 @@ func (a *app) abs(p string) string {
 	return config.Abs(a.sys.Dir, a.sys.Env["HOME"], p)
 }
 
+// openStore connects to the configured Redis hosts, once per invocation.
 func (a *app) openStore() (*flags.Store, error) {
+	if a.store != nil {
+		return a.store, nil
+	}
 	cfg, err := a.config()
 	if err != nil {
 		return nil, err
@@ -67,6 +72,7 @@ func (a *app) openStore() (*flags.Store, error) {
 		return nil, fmt.Errorf("configuration redis.hosts: %w", err)
 	}
 	a.onExit(func() { st.Close() })
+	a.store = st
 	return st, nil
 }
 
