@@ -108,10 +108,7 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 	if err != nil {
 		return err
 	}
-	out := a.sys.Stdout
-	if asJSON {
-		out = a.sys.Stderr
-	}
+	out := a.planOut(asJSON)
 	result := replayJSON{Journal: j.Dir(), DryRun: dryRun, Items: []itemJSON{}}
 	if len(pending) == 0 {
 		fmt.Fprintf(out, "Nothing pending in the journal %s: nothing to replay.\n", j.Dir())

@@ -97,10 +97,7 @@ func runUpdate(ctx context.Context, opts *updateOptions) error {
 func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journal.Journal, at location) error {
 	a, prefix, t, mapped := opts.app, at.prefix, at.Target, at.mapped
 	key, on, reason, yes, asJSON := opts.flag, opts.on, opts.reason, opts.yes, opts.json
-	out := a.sys.Stdout
-	if asJSON {
-		out = a.sys.Stderr // the plan goes beside the JSON, not into it
-	}
+	out := a.planOut(asJSON)
 	f, err := st.Flag(ctx, prefix, key)
 	if err != nil {
 		return fmt.Errorf("%w; nothing was changed (see the flags with: relaycommander flags --prefix %s)", err, prefix)
@@ -112,10 +109,7 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	if cur.Deleted {
 		return fmt.Errorf("flag %s in prefix %s is deleted (tombstone) in LaunchDarkly: it cannot be toggled; nothing was changed", key, prefix)
 	}
-	where := prefix
-	if t.Project != "" {
-		where = fmt.Sprintf("%s/%s (prefix %s)", t.Project, t.Environment, prefix)
-	}
+	where := describe(prefix, t)
 	already := true
 	for _, h := range f.Hosts {
 		if !h.Present || h.On != on {

@@ -14,6 +14,24 @@ import (
 // This file is what the commands that write Redis (update, discard) share: the confirmation,
 // the per-host states and results, and the note on when applications see the write.
 
+// planOut is where a command says what it is about to do: beside the JSON on stderr with
+// --json, so that standard output holds only the JSON.
+func (a *app) planOut(asJSON bool) io.Writer {
+	if asJSON {
+		return a.sys.Stderr
+	}
+	return a.sys.Stdout
+}
+
+// describe names a prefix for the messages: "project/environment (prefix P)" where the target
+// is known, else the prefix.
+func describe(prefix string, t flags.Target) string {
+	if t.Project == "" {
+		return prefix
+	}
+	return fmt.Sprintf("%s/%s (prefix %s)", t.Project, t.Environment, prefix)
+}
+
 // hostResultJSON is one host's write result in --json.
 type hostResultJSON struct {
 	Host       string  `json:"host"`
