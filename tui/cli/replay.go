@@ -148,7 +148,7 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 			return &exitErr{code: ExitPartial, msg: fmt.Sprintf("%d change(s) failed or cannot be replayed: see the reasons above; they stay pending in %s", failed, j.Dir())}
 		case result.Undecided > 0:
 			return &exitErr{code: ExitConflicts, msg: fmt.Sprintf("%d conflict(s) await a decision: someone changed these flags in LaunchDarkly during the outage. "+
-				"Check them in LaunchDarkly, then overwrite with relaycommander replay --force FLAG, or discard them in the UI", result.Undecided)}
+				"Check them in LaunchDarkly, then overwrite with relaycommander replay --force FLAG, or discard them with relaycommander discard -p PROJECT -e ENVIRONMENT -f FLAG (or in the UI)", result.Undecided)}
 		}
 		return nil
 	}
