@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/spf13/pflag"
 
@@ -18,6 +17,7 @@ type app struct {
 	sys     *System
 	global  *pflag.FlagSet
 	cfg     *config.Config
+	store   *flags.Store // opened once, by openStore
 	closers []func()
 }
 
@@ -52,7 +52,11 @@ func (a *app) abs(p string) string {
 	return config.Abs(a.sys.Dir, a.sys.Env["HOME"], p)
 }
 
+// openStore connects to the configured Redis hosts, once per invocation.
 func (a *app) openStore() (*flags.Store, error) {
+	if a.store != nil {
+		return a.store, nil
+	}
 	cfg, err := a.config()
 	if err != nil {
 		return nil, err
@@ -68,6 +72,7 @@ func (a *app) openStore() (*flags.Store, error) {
 		return nil, fmt.Errorf("configuration redis.hosts: %w", err)
 	}
 	a.onExit(func() { st.Close() })
+	a.store = st
 	return st, nil
 }
 
@@ -121,8 +126,4 @@ func readOnlySource(cfg *config.Config) string {
 		return from
 	}
 	return "the configuration"
-}
-
-func (a *app) protected(env string) bool {
-	return slices.Contains(a.cfg.Protected, env)
 }

@@ -271,7 +271,7 @@ prefix = "launchdarkly"
 		t.Errorf("flags with the Relay config's Redis: %+v", list.Hosts)
 	}
 	g := h.ok("update", "-p", "legacy", "-e", "prod", "-f", "legacy-export", "-s", "on", "--yes")
-	if !strings.Contains(g.stdout, "localTtl 12s") {
+	if !strings.Contains(g.stdout, "within its localTtl (12s)") || !strings.Contains(g.stdout, "relay.local_ttl (12s, from relay_configs)") {
 		t.Errorf("the message does not use the Relay's localTtl:\n%s", g.stdout)
 	}
 

@@ -307,8 +307,8 @@ func listFlags(ctx context.Context, opts *flagsOptions, st *flags.Store, at loca
 	if opts.json {
 		out := prefixFlagsJSON{Prefix: fs.Prefix, Project: t.Project, Environment: t.Environment, Mapped: mapped, Hosts: hostsJSON(fs.Hosts), Flags: []flagJSON{}}
 		for _, f := range fs.Flags {
-			ok, diff := f.Agree()
-			fj := flagJSON{Key: f.Key, Agree: ok, Difference: diff, Dependants: f.Dependants}
+			ag := f.Agreement()
+			fj := flagJSON{Key: f.Key, Agree: ag.Same(), Difference: ag.Difference, Dependants: f.Dependants}
 			for _, h := range f.Hosts {
 				fj.Hosts = append(fj.Hosts, hostFlagJSON{Host: h.Host, Present: h.Present, On: h.On, Version: h.Version,
 					Deleted: h.Deleted, OffVariation: h.OffVariation, Variations: h.Variations, Prerequisites: h.Prerequisites,
@@ -334,21 +334,14 @@ func listFlags(ctx context.Context, opts *flagsOptions, st *flags.Store, at loca
 		fmt.Fprintf(w, "\t%s", h)
 	}
 	fmt.Fprintln(w, "\tNOTES")
-	absent := map[string]string{}
-	for _, h := range fs.Hosts {
-		absent[h.Host] = "-"
-		if !h.Up {
-			absent[h.Host] = "DOWN"
-		}
-	}
 	for _, f := range fs.Flags {
 		fmt.Fprint(w, f.Key)
 		for _, h := range f.Hosts {
-			fmt.Fprintf(w, "\t%s", hostFlagCell(h, absent[h.Host]))
+			fmt.Fprintf(w, "\t%s", flagCell(h))
 		}
 		var notes []string
-		if ok, diff := f.Agree(); !ok {
-			notes = append(notes, "HOSTS DIFFER: "+diff)
+		if ag := f.Agreement(); !ag.Same() {
+			notes = append(notes, "HOSTS DIFFER: "+ag.Difference)
 		}
 		if p, ok := f.Primary(); ok && len(p.Prerequisites) > 0 {
 			notes = append(notes, "prerequisites: "+strings.Join(p.Prerequisites, ","))
@@ -362,18 +355,11 @@ func listFlags(ctx context.Context, opts *flagsOptions, st *flags.Store, at loca
 	return a.downHosts(fs.Hosts)
 }
 
-// hostFlagCell is one host's state of a flag; absent is what to say when the host has none.
-func hostFlagCell(h flags.HostFlag, absent string) string {
-	switch {
-	case !h.Present:
-		return absent
-	case h.Deleted:
-		return fmt.Sprintf("deleted v%d", h.Version)
-	case h.Unreadable != "":
-		return "UNREADABLE"
-	case h.On:
-		return fmt.Sprintf("ON v%d", h.Version)
-	default:
-		return fmt.Sprintf("OFF v%d", h.Version)
+// flagCell is one host's state of a flag in the table: HostFlag.State, with the table's "-"
+// where an answering host has no such flag.
+func flagCell(h flags.HostFlag) string {
+	if !h.Present && !h.HostDown {
+		return "-"
 	}
+	return h.State()
 }

@@ -95,7 +95,7 @@ func runImport(opts *importOptions) error {
 	} else {
 		out := a.sys.Stdout
 		for _, c := range recorded {
-			fmt.Fprintf(out, "imported %s/%s %s -> %s (change %s)\n", c.Project, c.Environment, c.Flag, onOff(c.After), c.ID)
+			fmt.Fprintf(out, "imported %s/%s %s -> %s (change %s)\n", c.Project, c.Environment, c.Flag, flags.OnOff(c.After), c.ID)
 		}
 		if already := len(changes) - len(recorded); already > 0 {
 			fmt.Fprintf(out, "%d change(s) were imported before and are not recorded again.\n", already)

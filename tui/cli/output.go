@@ -22,10 +22,3 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
-
-func onOff(b bool) string {
-	if b {
-		return "ON"
-	}
-	return "OFF"
-}

@@ -26,7 +26,18 @@ type pendingJSON struct {
 	NoNetEffect bool                 `json:"noNetEffect"`
 	Changes     []changeJSON         `json:"changes"`
 	Last        *journal.ReplayEvent `json:"lastReplay,omitempty"`
+	Undone      []undoneJSON         `json:"undone"` // hosts where Redis no longer holds the change
 }
+
+// undoneJSON is a host that took a pending change and now holds the other state.
+type undoneJSON struct {
+	Host    string `json:"host"`
+	On      bool   `json:"on"`
+	Version int    `json:"version"`
+}
+
+// flagRef names a flag of a prefix.
+type flagRef struct{ prefix, flag string }
 
 type changeJSON struct {
 	journal.Change
@@ -34,11 +45,15 @@ type changeJSON struct {
 	Hosts        []journal.HostOutcome `json:"hosts"`
 }
 
-func pendingToJSON(ps []journal.Pending) []pendingJSON {
+func pendingToJSON(ps []journal.Pending, undone map[flagRef][]journal.UndoneHost) []pendingJSON {
 	out := []pendingJSON{}
 	for _, p := range ps {
 		pj := pendingJSON{Prefix: p.Prefix, Project: p.Project, Environment: p.Environment, Flag: p.Flag, BaseOn: p.BaseOn,
-			BaseVersion: p.BaseVersion, Desired: p.Desired, NoNetEffect: p.NoNetEffect(), Last: p.Last, Changes: []changeJSON{}}
+			BaseVersion: p.BaseVersion, Desired: p.Desired, NoNetEffect: p.NoNetEffect(), Last: p.Last, Changes: []changeJSON{},
+			Undone: []undoneJSON{}}
+		for _, u := range undone[flagRef{p.Prefix, p.Flag}] {
+			pj.Undone = append(pj.Undone, undoneJSON(u))
+		}
 		for _, e := range p.Entries {
 			hosts := e.Outcomes
 			if hosts == nil {
@@ -73,6 +88,9 @@ func newQueueCmd(a *app) *cobra.Command {
 type queueJSON struct {
 	Journal string        `json:"journal"`
 	Pending []pendingJSON `json:"pending"`
+	// UndoneChecked is false when Redis could not be asked (no hosts configured, none
+	// answered): the pending changes' "undone" then says nothing.
+	UndoneChecked bool `json:"undoneChecked"`
 }
 
 // runQueue lists the pending changes, after settling interrupted ones from Redis.
@@ -91,8 +109,9 @@ func runQueue(ctx context.Context, opts *queueOptions) error {
 			return err
 		}
 	}
+	undone, checked := a.undone(ctx, ps)
 	if opts.json {
-		return writeJSON(a.sys.Stdout, queueJSON{j.Dir(), pendingToJSON(ps)})
+		return writeJSON(a.sys.Stdout, queueJSON{j.Dir(), pendingToJSON(ps, undone), checked})
 	}
 	out := a.sys.Stdout
 	if len(ps) == 0 {
@@ -107,8 +126,11 @@ func runQueue(ctx context.Context, opts *queueOptions) error {
 			where = p.Project + "/" + p.Environment
 		}
 		last := p.Entries[len(p.Entries)-1]
-		change := fmt.Sprintf("%s -> %s", onOff(p.BaseOn), onOff(p.Desired))
+		change := fmt.Sprintf("%s -> %s", flags.OnOff(p.BaseOn), flags.OnOff(p.Desired))
 		var notes []string
+		if hs := undone[flagRef{p.Prefix, p.Flag}]; len(hs) > 0 {
+			notes = append(notes, undoneNote(hs))
+		}
 		if p.NoNetEffect() {
 			notes = append(notes, "no net effect (replay confirms it)")
 		}
@@ -164,6 +186,43 @@ func (a *app) reconcile(ctx context.Context, j *journal.Journal, ps []journal.Pe
 		fmt.Fprintf(a.sys.Stderr, "relaycommander: change %s (%s %s) was interrupted before its outcome was recorded; read back from Redis\n", e.ID, e.Prefix, e.Flag)
 	}
 	return len(settled)
+}
+
+// undone reads back from Redis which pending changes were undone there (by Relay's re-sync
+// from LaunchDarkly), by flag. checked is false when no Redis host is configured or none
+// answered; the latter is said on stderr, and the queue is listed all the same.
+func (a *app) undone(ctx context.Context, ps []journal.Pending) (undone map[flagRef][]journal.UndoneHost, checked bool) {
+	cfg, err := a.config()
+	if err != nil || len(cfg.Hosts) == 0 {
+		return nil, false
+	}
+	if len(ps) == 0 {
+		return nil, true
+	}
+	st, err := a.openStore()
+	if err != nil {
+		fmt.Fprintf(a.sys.Stderr, "relaycommander: not checked whether Redis still holds the pending changes: %v\n", err)
+		return nil, false
+	}
+	us, err := journal.Drift(ctx, st, ps)
+	if err != nil {
+		fmt.Fprintf(a.sys.Stderr, "relaycommander: not checked whether Redis still holds the pending changes: %v\n", err)
+		return nil, false
+	}
+	undone = map[flagRef][]journal.UndoneHost{}
+	for _, u := range us {
+		undone[flagRef{u.Prefix, u.Flag}] = u.Hosts
+	}
+	return undone, true
+}
+
+// undoneNote is the queue's note on a pending change that Redis no longer holds.
+func undoneNote(hs []journal.UndoneHost) string {
+	where := make([]string, len(hs))
+	for i, h := range hs {
+		where[i] = fmt.Sprintf("%s (%s v%d)", h.Host, flags.OnOff(h.On), h.Version)
+	}
+	return "UNDONE on " + strings.Join(where, ", ") + ": Relay re-synced from LaunchDarkly; replay to make it stick"
 }
 
 // lastDetail is what the queue says after the last replay's kind.

@@ -40,6 +40,8 @@ func TestReadOnlyRefusesEveryWrite(t *testing.T) {
 		for _, args := range [][]string{
 			{"update", "-p", "web-store", "-e", "staging", "-f", "beta-dashboard", "-s", "on", "--yes"},
 			{"replay", "--yes"},
+			{"discard", "-p", "web-store", "-e", "staging", "-f", "beta-dashboard", "--yes"},
+			{"discard", "-p", "web-store", "-e", "staging", "-f", "beta-dashboard", "--restore", "--yes"},
 			{"import-relaycommander", "replay"},
 		} {
 			wantCode(t, h.run("", false, append(args, extra...)...), ExitError, "read-only", src.says, "nothing was changed")

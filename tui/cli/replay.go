@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"relaycommander/flags"
 	"relaycommander/journal"
 	"relaycommander/ldsync"
 )
@@ -82,17 +83,6 @@ func itemToJSON(it ldsync.Item) itemJSON {
 		LDModified: it.LD.LastModified, Force: it.Force, ChangeIDs: p.ChangeIDs()}
 }
 
-// forceMatches reports whether a --force name designates an item.
-func forceMatches(name string, it ldsync.Item) bool {
-	p := it.Pending
-	return name == p.Flag || name == p.Project+"/"+p.Environment+"/"+p.Flag || name == p.Prefix+"/"+p.Flag
-}
-
-// sends reports whether Apply sends an item to LaunchDarkly.
-func sends(it ldsync.Item) bool {
-	return it.Status == ldsync.Ready || it.Status == ldsync.UnknownBase || (it.Status == ldsync.Conflict && it.Force)
-}
-
 // runReplay plans the replay of every pending change, asks, applies and verifies.
 func runReplay(ctx context.Context, opts *replayOptions) error {
 	a, dryRun, yes, asJSON, force := opts.app, opts.dryRun, opts.yes, opts.json, opts.force
@@ -118,10 +108,7 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 	if err != nil {
 		return err
 	}
-	out := a.sys.Stdout
-	if asJSON {
-		out = a.sys.Stderr
-	}
+	out := a.planOut(asJSON)
 	result := replayJSON{Journal: j.Dir(), DryRun: dryRun, Items: []itemJSON{}}
 	if len(pending) == 0 {
 		fmt.Fprintf(out, "Nothing pending in the journal %s: nothing to replay.\n", j.Dir())
@@ -136,32 +123,12 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 		return fmt.Errorf("planning the replay against %s: %w; nothing was sent, the %d change(s) stay pending in %s. %s",
 			cfg.LDBaseURL, err, len(pending), j.Dir(), ldHint(err))
 	}
-	for _, name := range force {
-		found := false
-		for i := range plan.Items {
-			if plan.Items[i].Status == ldsync.Conflict && forceMatches(name, plan.Items[i]) {
-				plan.Items[i].Force, found = true, true
-			}
-		}
-		if !found {
-			return usageErr("--force %s: no conflicting pending change has that flag; the plan's conflicts are listed by: relaycommander replay --dry-run", name)
-		}
+	if err := markForced(&plan, force); err != nil {
+		return err
 	}
 	printPlan(out, plan)
-	toSend, inSync, undecided, notReplayable := 0, 0, 0, 0
-	for _, it := range plan.Items {
-		switch {
-		case sends(it):
-			toSend++
-		case it.Status == ldsync.InSync:
-			inSync++
-		case it.Status == ldsync.Conflict && !it.Skip:
-			undecided++
-		case it.Status == ldsync.NotReplayable:
-			notReplayable++
-		}
-	}
-	result.Undecided = undecided
+	tally := plan.Tally()
+	result.Undecided = tally.Undecided
 	for _, it := range plan.Items {
 		result.Items = append(result.Items, itemToJSON(it))
 	}
@@ -172,7 +139,7 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 				return err
 			}
 		}
-		failed := notReplayable
+		failed := tally.NotReplayable
 		if counts != nil {
 			failed += counts.Failed + counts.Mismatched
 		}
@@ -181,23 +148,23 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 			return &exitErr{code: ExitPartial, msg: fmt.Sprintf("%d change(s) failed or cannot be replayed: see the reasons above; they stay pending in %s", failed, j.Dir())}
 		case result.Undecided > 0:
 			return &exitErr{code: ExitConflicts, msg: fmt.Sprintf("%d conflict(s) await a decision: someone changed these flags in LaunchDarkly during the outage. "+
-				"Check them in LaunchDarkly, then overwrite with relaycommander replay --force FLAG, or discard them in the UI", result.Undecided)}
+				"Check them in LaunchDarkly, then overwrite with relaycommander replay --force FLAG, or discard them with relaycommander discard -p PROJECT -e ENVIRONMENT -f FLAG (or in the UI)", result.Undecided)}
 		}
 		return nil
 	}
 	if dryRun {
-		fmt.Fprintf(out, "Dry run: nothing sent. %d change(s) would be sent.\n", toSend)
+		fmt.Fprintf(out, "Dry run: nothing sent. %d change(s) would be sent.\n", tally.ToSend)
 		return finish(nil)
 	}
 	switch {
-	case toSend == 0 && inSync == 0:
+	case tally.Process == 0:
 		fmt.Fprintln(out, "Nothing to send.")
 		return finish(nil)
-	case toSend == 0:
+	case tally.ToSend == 0:
 		// In-sync changes are closed only by Apply recording them; it sends nothing for them.
-		fmt.Fprintf(out, "Nothing to send; recording %d change(s) as already in sync.\n", inSync)
+		fmt.Fprintf(out, "Nothing to send; recording %d change(s) as already in sync.\n", tally.Process)
 	default:
-		if err := a.confirm(fmt.Sprintf("Send %d change(s) to LaunchDarkly at %s?", toSend, cfg.LDBaseURL), "", yes); err != nil {
+		if err := a.confirm(fmt.Sprintf("Send %d change(s) to LaunchDarkly at %s?", tally.ToSend, cfg.LDBaseURL), "", yes); err != nil {
 			return err
 		}
 	}
@@ -222,6 +189,23 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 		result.Undecided = counts.Conflicts // found only while applying: changed since the plan
 	}
 	return finish(&counts)
+}
+
+// markForced marks the conflicts each --force name designates; a name that designates no
+// conflict is a usage error.
+func markForced(plan *ldsync.Plan, names []string) error {
+	for _, name := range names {
+		found := false
+		for i := range plan.Items {
+			if it := &plan.Items[i]; it.Status == ldsync.Conflict && it.Matches(name) {
+				it.Force, found = true, true
+			}
+		}
+		if !found {
+			return usageErr("--force %s: no conflicting pending change has that flag; the plan's conflicts are listed by: relaycommander replay --dry-run", name)
+		}
+	}
+	return nil
 }
 
 // ldHint says what to do about a LaunchDarkly failure.
@@ -251,7 +235,7 @@ func printPlan(out io.Writer, plan ldsync.Plan) {
 		}
 		ld := "-"
 		if it.LD.Version != 0 {
-			ld = fmt.Sprintf("%s v%d", onOff(it.LD.On), it.LD.Version)
+			ld = fmt.Sprintf("%s v%d", flags.OnOff(it.LD.On), it.LD.Version)
 		}
 		status := string(it.Status)
 		if it.Force {
@@ -261,7 +245,7 @@ func printPlan(out io.Writer, plan ldsync.Plan) {
 		if it.Status == ldsync.Conflict && !it.LD.LastModified.IsZero() {
 			reason = strings.TrimSpace(reason + " changed in LaunchDarkly " + it.LD.LastModified.Local().Format("2006-01-02 15:04"))
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", where, p.Flag, onOff(p.Desired), ld, status, reason)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", where, p.Flag, flags.OnOff(p.Desired), ld, status, reason)
 	}
 	w.Flush()
 }

@@ -87,7 +87,7 @@ func TestReplayAppliesToLaunchDarkly(t *testing.T) {
 
 	// Apply: two sent and verified, the conflict left for a decision (exit 4).
 	g = h.run("", false, "replay", "--yes", "--json")
-	wantCode(t, g, ExitConflicts, "--force")
+	wantCode(t, g, ExitConflicts, "--force", "relaycommander discard -p PROJECT -e ENVIRONMENT -f FLAG")
 	res := decode[replayOut](t, g.stdout)
 	if res.Counts == nil || res.Counts.Applied != 2 || res.Counts.Verified != 2 || res.Counts.Conflicts != 1 || res.Counts.Failed != 0 {
 		t.Errorf("counts: %+v", res.Counts)

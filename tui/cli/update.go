@@ -4,14 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"relaycommander/flags"
 	"relaycommander/journal"
-	"relaycommander/tui/cli/config"
 )
 
 // updateJSON is update --json.
@@ -21,16 +18,6 @@ type updateJSON struct {
 	Hosts       []hostResultJSON `json:"hosts"`
 	FailedHosts []string         `json:"failedHosts"`
 	Journal     string           `json:"journal"`
-}
-
-type hostResultJSON struct {
-	Host       string  `json:"host"`
-	Outcome    string  `json:"outcome"`
-	OldOn      bool    `json:"oldOn"`
-	OldVersion int     `json:"oldVersion"`
-	NewVersion int     `json:"newVersion"`
-	LatencyMS  float64 `json:"latencyMs"`
-	Error      string  `json:"error,omitempty"`
 }
 
 // updateOptions are the update command's flags.
@@ -110,10 +97,7 @@ func runUpdate(ctx context.Context, opts *updateOptions) error {
 func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journal.Journal, at location) error {
 	a, prefix, t, mapped := opts.app, at.prefix, at.Target, at.mapped
 	key, on, reason, yes, asJSON := opts.flag, opts.on, opts.reason, opts.yes, opts.json
-	out := a.sys.Stdout
-	if asJSON {
-		out = a.sys.Stderr // the plan goes beside the JSON, not into it
-	}
+	out := a.planOut(asJSON)
 	f, err := st.Flag(ctx, prefix, key)
 	if err != nil {
 		return fmt.Errorf("%w; nothing was changed (see the flags with: relaycommander flags --prefix %s)", err, prefix)
@@ -125,10 +109,7 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	if cur.Deleted {
 		return fmt.Errorf("flag %s in prefix %s is deleted (tombstone) in LaunchDarkly: it cannot be toggled; nothing was changed", key, prefix)
 	}
-	where := prefix
-	if t.Project != "" {
-		where = fmt.Sprintf("%s/%s (prefix %s)", t.Project, t.Environment, prefix)
-	}
+	where := describe(prefix, t)
 	already := true
 	for _, h := range f.Hosts {
 		if !h.Present || h.On != on {
@@ -136,20 +117,16 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 		}
 	}
 	if already {
-		fmt.Fprintf(out, "Flag %s in %s is already %s on every host (version %d); nothing to do.\n", key, where, onOff(on), cur.Version)
+		fmt.Fprintf(out, "Flag %s in %s is already %s on every host (version %d); nothing to do.\n", key, where, flags.OnOff(on), cur.Version)
 		if asJSON {
 			return writeJSON(a.sys.Stdout, updateJSON{NothingToDo: true, Hosts: []hostResultJSON{}, FailedHosts: []string{}, Journal: j.Dir()})
 		}
 		return nil
 	}
-	fmt.Fprintf(out, "Flag %s in %s: %s -> %s\n", key, where, onOff(cur.On), onOff(on))
-	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	for _, h := range f.Hosts {
-		fmt.Fprintf(w, "  %s\tnow %s\n", h.Host, hostFlagCell(h, "absent or unreachable"))
-	}
-	w.Flush()
-	if agree, diff := f.Agree(); !agree {
-		fmt.Fprintf(out, "  The hosts differ (%s); every host will be set %s.\n", diff, onOff(on))
+	fmt.Fprintf(out, "Flag %s in %s: %s -> %s\n", key, where, flags.OnOff(cur.On), flags.OnOff(on))
+	printHostStates(out, f)
+	if ag := f.Agreement(); !ag.Same() {
+		fmt.Fprintf(out, "  The hosts differ (%s); every host will be set %s.\n", ag.Difference, flags.OnOff(on))
 	}
 	if !mapped {
 		fmt.Fprintf(out, "  Prefix %s is unmapped: replaying this change later needs a prefixes: mapping for it.\n", prefix)
@@ -164,12 +141,8 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	if !on && cur.OffVariation == nil {
 		fmt.Fprintf(out, "  This flag has no off variation: when off, applications serve their own default value.\n")
 	}
-	want := ""
-	if !mapped || t.Environment == "" || a.protected(t.Environment) {
-		want = key // as in the UI: an unmapped prefix may well be production
-	}
-	question := fmt.Sprintf("Set %s %s on all %d Redis hosts of %s?", key, onOff(on), len(f.Hosts), where)
-	if err := a.confirm(question, want, yes); err != nil {
+	question := fmt.Sprintf("Set %s %s on all %d Redis hosts of %s?", key, flags.OnOff(on), len(f.Hosts), where)
+	if err := a.confirmWrite(question, key, t, mapped, yes); err != nil {
 		return err
 	}
 
@@ -181,58 +154,20 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 		return err // the journal refused the intent: Redis was not touched
 	}
 	recordErr := err // Redis was written but the outcome is not recorded: show what happened, then fail
-	failed := res.FailedHosts()
 	if asJSON {
-		uj := updateJSON{Change: &c, FailedHosts: failed, Journal: j.Dir()}
-		if uj.FailedHosts == nil {
-			uj.FailedHosts = []string{}
-		}
-		for _, h := range res.Hosts {
-			uj.Hosts = append(uj.Hosts, hostResultJSON{Host: h.Host, Outcome: string(h.Outcome), OldOn: h.OldOn,
-				OldVersion: h.OldVersion, NewVersion: h.NewVersion, LatencyMS: ms(h.Latency), Error: errString(h.Err)})
-		}
+		uj := updateJSON{Change: &c, Journal: j.Dir()}
+		uj.Hosts, uj.FailedHosts = hostResultsJSON(res)
 		if err := writeJSON(a.sys.Stdout, uj); err != nil {
 			return err
 		}
 	}
-	w = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	for _, h := range res.Hosts {
-		switch h.Outcome {
-		case flags.Written:
-			fmt.Fprintf(w, "  %s\twritten\tv%d -> v%d in %s\n", h.Host, h.OldVersion, h.NewVersion, h.Latency.Round(100*time.Microsecond))
-		case flags.Unchanged:
-			fmt.Fprintf(w, "  %s\tunchanged\talready %s at v%d\n", h.Host, onOff(on), h.OldVersion)
-		default:
-			fmt.Fprintf(w, "  %s\tFAILED\t%v\n", h.Host, h.Err)
-		}
-	}
-	w.Flush()
+	printHostResults(out, res)
 	fmt.Fprintf(out, "Recorded as change %s in the journal %s.\n", c.ID, j.Dir())
-	fmt.Fprintln(out, a.reachNote())
+	fmt.Fprint(out, a.reachNote())
+	fmt.Fprintln(out, "Next: once LaunchDarkly is back, run 'relaycommander replay'. When Relay reconnects it re-syncs from\n"+
+		"LaunchDarkly and undoes this edit until the change is replayed.")
 	if recordErr != nil {
 		return fmt.Errorf("%w; the hosts' state is shown above, and relaycommander queue lists the change", recordErr)
 	}
-	if len(failed) > 0 {
-		return &exitErr{code: ExitPartial, msg: fmt.Sprintf("%d of %d hosts failed (%s): the hosts now disagree. Run the same command again "+
-			"when they are back: the hosts already written report unchanged", len(failed), len(res.Hosts), strings.Join(failed, ", "))}
-	}
-	return nil
-}
-
-// reachNote says when the applications see a change made in Redis.
-func (a *app) reachNote() string {
-	ttl := a.cfg.LocalTTL
-	relay := fmt.Sprintf("within localTtl %s (relay.local_ttl; Relay's default is %s)", ttl, config.DefaultLocalTTL)
-	switch {
-	case ttl < 0:
-		relay = "only after Relay restarts: its localTtl is negative (cache forever)"
-	case ttl == 0:
-		relay = "now: localTtl 0, Relay reads Redis on every request"
-	}
-	return "How applications see it:\n" +
-		"  Relay:                        " + relay + "\n" +
-		"  SDKs in daemon mode on Redis: within their own cache TTL (Go SDK default 15s)\n" +
-		"  SDKs streaming from Relay:    only after Relay restarts (Redis edits send no stream event)\n" +
-		"Next: once LaunchDarkly is back, run 'relaycommander replay'. When Relay reconnects it re-syncs from\n" +
-		"LaunchDarkly and undoes this edit until the change is replayed."
+	return hostsFailedErr(res, "Run the same command again when they are back: the hosts already written report unchanged")
 }

@@ -49,7 +49,7 @@ func TestUpdateWritesEveryHostAndTheJournal(t *testing.T) {
 			t.Errorf("host result %+v", u.Hosts[i])
 		}
 	}
-	for _, s := range []string{"Relay", "localTtl 30s", "Relay restarts", "relaycommander replay"} {
+	for _, s := range []string{"Relay", "within its localTtl (30s)", "relay.local_ttl (30s, from default)", "Relay restarts", "relaycommander replay"} {
 		if !strings.Contains(g.stderr, s) {
 			t.Errorf("the note on how the change reaches Relay lacks %q:\n%s", s, g.stderr)
 		}
