@@ -52,8 +52,8 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer closeLog()
-	m := New(cfg).withLogger(logger).withContext(ctx)
-	logger.Info("ui start", "hosts", m.hostNames, "readOnly", cfg.ReadOnly, "ld", cfg.LD != nil)
+	m := New(cfg, cfg.backends()).withLogger(logger).withContext(ctx)
+	logger.Info("ui start", "hosts", m.hostNames, "readOnly", cfg.ReadOnly, "ld", m.ld != nil)
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(30))
 	_, err = p.Run()
 	m.cancelReplay()

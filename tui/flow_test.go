@@ -81,7 +81,7 @@ func startFlowSized(t *testing.T, hosts, w, h int, opts ...flowOpt) *flow {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	m := New(f.cfg).withContext(ctx)
+	m := New(f.cfg, f.cfg.backends()).withContext(ctx)
 	m.onFrame = func(s string) {
 		s = ansi.Strip(s)
 		f.mu.Lock()

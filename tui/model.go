@@ -16,7 +16,6 @@ import (
 
 	"relaycommander/flags"
 	"relaycommander/journal"
-	"relaycommander/ldsync"
 )
 
 // Minimum terminal size; below it the UI says so instead of drawing.
@@ -119,8 +118,9 @@ type Model struct {
 	writes atomic.Int32 // Redis or journal writes running in commands; Run lets them finish
 }
 
-// New builds the UI model from the configuration, filling defaults. It does no I/O.
-func New(cfg Config) *Model {
+// New builds the UI model from the configuration and its collaborators, filling defaults.
+// It does no I/O. Run passes the configuration's own Store, Journal and LD.
+func New(cfg Config, be Backends) *Model {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -148,25 +148,19 @@ func New(cfg Config) *Model {
 		focus:        paneFlags,
 		width:        minWidth,
 		height:       minHeight,
+		store:        be.Store,
+		jr:           be.Journal,
+		ld:           be.LD,
+		rep:          be.Replayer,
 	}
-	if cfg.Store != nil {
-		m.store = cfg.Store
-		m.hostNames = cfg.Store.HostNames()
+	if be.Store != nil {
+		m.hostNames = be.Store.HostNames()
 	}
-	if cfg.Journal != nil {
-		m.jr = cfg.Journal
-		m.journalPath = cfg.Journal.Dir()
-		if w := cfg.Journal.Warnings(); len(w) > 0 {
+	if be.Journal != nil {
+		m.journalPath = be.Journal.Dir()
+		if w := be.Journal.Warnings(); len(w) > 0 {
 			m.status, m.statusBad = strings.Join(w, "; "), true
 		}
-	}
-	if cfg.LD != nil {
-		m.ld = cfg.LD
-		var rec ldsync.Recorder
-		if cfg.Journal != nil {
-			rec = cfg.Journal
-		}
-		m.rep = &ldsync.Replayer{Client: cfg.LD, Journal: rec, Operator: cfg.Operator}
 	}
 	m.help.ShortSeparator = "  "
 	m.help.SetWidth(minWidth - 1)

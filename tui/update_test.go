@@ -241,16 +241,11 @@ func TestToggleRefusesTombstone(t *testing.T) {
 }
 
 func TestRetryFailedHosts(t *testing.T) {
-	u := newUnit(t, 80, 24, nil)
-	u.m.results = &resultsState{}
-	u.m.screen = screenResults
-	u.m.Update(toggleDoneMsg{
-		change: journal.Change{ID: "c9", Prefix: "ld:web-store:production", Flag: "kill-switch-checkout", After: false},
-		result: flags.ToggleResult{Hosts: []flags.HostResult{
-			{Host: "relay-a", Outcome: flags.Written, OldVersion: 9, NewVersion: 10},
-			{Host: "relay-c", Outcome: flags.Failed, Err: errors.New("dial tcp 127.0.0.1:1: connection refused")},
-		}},
-	})
+	u := newUnit(t, 80, 24, func(c *Config) { c.Protected = []string{"none"} })
+	u.gotoFlag("beta-dashboard")
+	u.key("space", "tab", "y")
+	u.apply(u.key("enter")) // relay-c is down: its write fails
+	u.mustSee("Write results")
 	u.mustSee("FAILED")
 	u.mustSee("connection refused")
 	u.mustSee("t retry")
@@ -285,9 +280,8 @@ func TestReadOnlyHasNoWayToWrite(t *testing.T) {
 		t.Fatal("read-only opened a toggle confirmation")
 	}
 	u.key("esc")
-	u.m.results = &resultsState{done: true, change: journal.Change{ID: "x"}, result: flags.ToggleResult{Hosts: []flags.HostResult{{Host: "relay-c", Outcome: flags.Failed}}}}
-	u.m.screen = screenResults
-	if cmd := u.key("t"); cmd != nil {
+	u.m.Update(toggleDoneMsg{change: journal.Change{ID: "x"}, result: flags.ToggleResult{Hosts: []flags.HostResult{{Host: "relay-c", Outcome: flags.Failed}}}})
+	if cmd := u.m.retryCmd(); cmd != nil {
 		t.Fatal("read-only retried a write")
 	}
 	u.fj.pending = []journal.Pending{pendingKill(false)}
@@ -435,7 +429,7 @@ func TestSyncDecisionsReplayAndCancel(t *testing.T) {
 		{Index: 2, Total: 2, Item: plan.Items[2], WaitingUntil: testNow.Add(4 * time.Second), WaitReason: "rate limit (global)"},
 		{Index: 2, Total: 2, Item: plan.Items[2], Done: true, Result: "applied"}, // never sent: cancelled first
 	}}
-	u.m.ld, u.m.rep, u.m.cfg.LD = fakeLD{}, rep, &ldsync.Client{}
+	u.withReplayer(fakeLD{}, rep)
 	u.apply(u.key("3"))
 	u.mustSee("1 conflict")
 	u.key("down", "down")
@@ -724,7 +718,7 @@ func TestRemainingKeys(t *testing.T) {
 	u.mustSee("not changed: beta-dashboard")
 	// sync: p plans again, a replays
 	rep := &scriptedReplayer{plan: samplePlan()}
-	u.m.ld, u.m.rep, u.m.cfg.LD = fakeLD{}, rep, &ldsync.Client{}
+	u.withReplayer(fakeLD{}, rep)
 	u.apply(u.key("3"))
 	seq = u.m.sync.seq
 	if cmd := u.key("p"); cmd == nil || u.m.sync.seq != seq+1 {
