@@ -655,9 +655,30 @@ func (m *Model) flagRow(w int, cur, flag, state, ver, hosts, note string) string
 func (m *Model) detailsView(h int) []string {
 	f, ok := m.cursorFlag()
 	if !ok {
-		m.details = false
-		return m.flagsView(h)
+		return m.flagsView(h) // the flag is gone; Update closes the details
 	}
+	lines := m.detailLines(f)
+	top := min(m.detailTop, max(0, len(lines)-(h-2)))
+	title := f.Key + "  " + m.flagsTitleShort()
+	return box(title, lines[top:], m.width, h, true, m.st)
+}
+
+// settleDetails closes the details when their flag is gone and keeps their scroll inside
+// the text.
+func (m *Model) settleDetails() {
+	if !m.details {
+		return
+	}
+	f, ok := m.cursorFlag()
+	if !ok {
+		m.details = false
+		return
+	}
+	m.detailTop = min(m.detailTop, max(0, len(m.detailLines(f))-(m.bodyHeight()-2)))
+}
+
+// detailLines is everything the details say about one flag.
+func (m *Model) detailLines(f flags.Flag) []string {
 	w := m.width - 2
 	var lines []string
 	short, _, detail := hostsAgree(f, m.downHosts())
@@ -715,11 +736,7 @@ func (m *Model) detailsView(h int) []string {
 			lines = append(lines, strings.Split(ansiHardwrap(p.Raw, w-2), "\n")...)
 		}
 	}
-	inner := h - 2
-	m.detailTop = min(m.detailTop, max(0, len(lines)-inner))
-	lines = lines[m.detailTop:]
-	title := f.Key + "  " + m.flagsTitleShort()
-	return box(title, lines, m.width, h, true, m.st)
+	return lines
 }
 
 func (m *Model) flagsTitleShort() string {

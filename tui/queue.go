@@ -437,6 +437,19 @@ func replayLine(e journal.ReplayEvent, m *Model) string {
 }
 
 func (m *Model) historyView(h int, hs *historyState) []string {
+	lines := m.historyLines(hs)
+	top := min(hs.top, max(0, len(lines)-(h-2)))
+	return box("History of "+hs.flag+"  ("+hs.prefix+")", lines[top:], m.width, h, true, m.st)
+}
+
+// settleHistory keeps the history's scroll inside its text.
+func (m *Model) settleHistory() {
+	if hs := m.queue.history; hs != nil {
+		hs.top = min(hs.top, max(0, len(m.historyLines(hs))-(m.bodyHeight()-2)))
+	}
+}
+
+func (m *Model) historyLines(hs *historyState) []string {
 	var lines []string
 	switch {
 	case !hs.loaded:
@@ -453,6 +466,5 @@ func (m *Model) historyView(h int, hs *historyState) []string {
 			lines = append(lines, "  "+replayLine(e, m))
 		}
 	}
-	hs.top = min(hs.top, max(0, len(lines)-(h-2)))
-	return box("History of "+hs.flag+"  ("+hs.prefix+")", lines[hs.top:], m.width, h, true, m.st)
+	return lines
 }

@@ -405,7 +405,6 @@ func (m *Model) progressLines(w int) []string {
 		}
 	}
 	total := max(p.Total, 1)
-	s.bar.SetWidth(min(40, w/3))
 	c := s.counts
 	line := "[" + s.bar.ViewAs(float64(doneN)/float64(total)) + "]" + sprintf(" %d/%d done   %d applied  %d in sync  %d failed", doneN, p.Total, c.Applied, c.InSync, c.Failed)
 	var now string
