@@ -113,8 +113,6 @@ type Model struct {
 	queue   queueState
 	sync    syncState
 
-	onFrame func(string) // tests: sees every frame drawn
-
 	writes atomic.Int32 // Redis or journal writes running in commands; Run lets them finish
 }
 
@@ -184,20 +182,29 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width - 1)
-		m.clampFlagWindow()
+		m.settle()
 		return m, nil
 	case tea.PasteMsg:
 		m.paste(strings.Join(strings.Fields(msg.Content), " "))
-		m.clampFlagWindow()
+		m.settle()
 		return m, nil
 	case tea.KeyPressMsg:
 		cmd := m.handleKey(msg)
-		m.clampFlagWindow() // the filter line and the banner change how many rows fit
+		m.settle()
 		return m, cmd
 	}
 	cmd := m.handleData(msg)
-	m.clampFlagWindow()
+	m.settle()
 	return m, cmd
+}
+
+// settle keeps every cursor and scroll position inside what the screens now show (the
+// filter line and the banner change how many rows fit), so that View only reads.
+func (m *Model) settle() {
+	m.clampFlagWindow()
+	m.settleDetails()
+	m.settleHistory()
+	m.sync.bar.SetWidth(min(40, (m.width-2)/3))
 }
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -291,11 +298,7 @@ func (m *Model) setStatus(s string, bad bool) {
 
 // View draws the frame: header, recovery banner, the screen, status line and keys.
 func (m *Model) View() tea.View {
-	content := m.render()
-	if m.onFrame != nil {
-		m.onFrame(content)
-	}
-	v := tea.NewView(content)
+	v := tea.NewView(m.render())
 	v.AltScreen = m.cfg.AltScreen
 	v.MouseMode = tea.MouseModeNone
 	v.WindowTitle = "Relay Commander"
