@@ -56,8 +56,8 @@ func Run(ctx context.Context, cfg Config) error {
 	logger.Info("ui start", "hosts", m.hostNames, "readOnly", cfg.ReadOnly, "ld", m.ld != nil)
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(30))
 	_, err = p.Run()
-	m.cancelReplay()
-	m.waitReplay(30 * time.Second)
+	m.syncScreen.cancelReplay()
+	m.syncScreen.waitReplay(30 * time.Second)
 	m.waitWrites(10 * time.Second)
 	if err != nil && ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled) {
 		return nil // the caller cancelled: a normal end

@@ -28,8 +28,8 @@ func bigModel(b *testing.B, n int) *Model {
 	m := New(Config{Now: fixedClock, Operator: "bench"}, Backends{Store: fs})
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	m.Update(m.refreshCmd()())
-	if len(m.set.Flags) != n {
-		b.Fatalf("loaded %d flags, want %d", len(m.set.Flags), n)
+	if len(m.flagsScreen.set.Flags) != n {
+		b.Fatalf("loaded %d flags, want %d", len(m.flagsScreen.set.Flags), n)
 	}
 	return m
 }
@@ -59,7 +59,7 @@ func BenchmarkKeyToFrame(b *testing.B) {
 				m.Update(k)
 				_ = m.View()
 				durs = append(durs, time.Since(start))
-				if tc.name != "filter-typing" && m.flagCursor >= len(m.filtered)-1 {
+				if tc.name != "filter-typing" && m.flagsScreen.flagCursor >= len(m.flagsScreen.filtered)-1 {
 					m.Update(keyMsg("g")) // back to the top
 				}
 			}
@@ -75,9 +75,9 @@ func BenchmarkKeyToFrame(b *testing.B) {
 // BenchmarkApplyRefresh is the cost of a refresh result of 20,000 flags arriving.
 func BenchmarkApplyRefresh(b *testing.B) {
 	m := bigModel(b, 20000)
-	set := m.set
+	set := m.flagsScreen.set
 	b.ReportAllocs()
 	for b.Loop() {
-		m.applySet(set, nil)
+		m.flagsScreen.applySet(set, nil)
 	}
 }

@@ -13,51 +13,9 @@ import (
 	"relaycommander/journal"
 )
 
-// Messages that carry a sequence number are dropped when a newer request was made since.
-
-type refreshTickMsg struct{}
-type ldTickMsg struct{}
-
-// refreshMsg is one full refresh: hosts, prefixes, the selected prefix's flags, the journal's
-// pending changes and any drift of their Redis state.
-type refreshMsg struct {
-	seq     int
-	pendSeq int
-	disc    flags.Discovery
-	prefix  string
-	set     flags.FlagSet
-	setErr  error
-	pending []journal.Pending
-	pendErr error
-	drift   []driftItem
-	// reconciled are changes whose outcome was unknown, settled from Redis by this refresh.
-	reconciled   []journal.Entry
-	reconcileErr error
-}
-
 // reconcileAfter is how old an intent without outcome must be before a refresh settles it
 // from Redis: younger, its writer (this process or another) may still be at work.
 const reconcileAfter = time.Minute
-
-// flagsMsg is the flags of one prefix, loaded when the selection changed.
-type flagsMsg struct {
-	seq    int
-	prefix string
-	set    flags.FlagSet
-	err    error
-}
-
-type pendingMsg struct {
-	seq     int
-	pending []journal.Pending
-	err     error
-}
-
-type ldCheckMsg struct {
-	seq int
-	at  time.Time
-	err error
-}
 
 // driftItem is a pending change whose Redis state no longer matches what was written:
 // Relay re-synced from LaunchDarkly and undid it.
@@ -87,7 +45,7 @@ func (m *Model) refreshCmd() tea.Cmd {
 	m.refreshSeq++
 	m.pendSeq++
 	m.refreshing = true
-	seq, pseq, prefix, store, jr, ctx := m.refreshSeq, m.pendSeq, m.selPrefix, m.store, m.jr, m.ctx
+	seq, pseq, prefix, store, jr, ctx := m.refreshSeq, m.pendSeq, m.flagsScreen.selPrefix, m.store, m.jr, m.ctx
 	reconcile := store != nil && jr != nil && !m.cfg.ReadOnly
 	return func() tea.Msg {
 		msg := refreshMsg{seq: seq, pendSeq: pseq, prefix: prefix}
@@ -172,18 +130,6 @@ func writtenHosts(p journal.Pending) map[string]bool {
 	return nil
 }
 
-func (m *Model) loadFlagsCmd(prefix string) tea.Cmd {
-	if m.store == nil || prefix == "" {
-		return nil
-	}
-	m.flagsSeq++
-	seq, store, ctx := m.flagsSeq, m.store, m.ctx
-	return func() tea.Msg {
-		set, err := store.Flags(ctx, prefix)
-		return flagsMsg{seq: seq, prefix: prefix, set: set, err: err}
-	}
-}
-
 func (m *Model) pendingCmd() tea.Cmd {
 	if m.jr == nil {
 		return nil
@@ -209,7 +155,7 @@ func (m *Model) ldCheckCmd() tea.Cmd {
 	}
 }
 
-// handleData applies every message that is not a key press.
+// handleData routes every message that is not a key press to whoever owns it.
 func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case refreshTickMsg:
@@ -230,13 +176,7 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 		}
 		m.refreshing = false
 		m.lastRefresh = m.now()
-		m.applyDiscovery(msg.disc)
-		var cmd tea.Cmd
-		if msg.prefix != "" && msg.prefix == m.selPrefix {
-			m.applySet(msg.set, msg.setErr)
-		} else if m.selPrefix != "" && (!m.setLoaded || m.set.Prefix != m.selPrefix) {
-			cmd = m.loadFlagsCmd(m.selPrefix)
-		}
+		cmd := m.flagsScreen.applyRefresh(msg)
 		if m.jr != nil && msg.pendSeq == m.pendSeq {
 			m.applyPending(msg.pending, msg.pendErr)
 			m.drift = msg.drift
@@ -253,10 +193,7 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 		}
 		return cmd
 	case flagsMsg:
-		if msg.seq != m.flagsSeq || msg.prefix != m.selPrefix {
-			return nil
-		}
-		m.applySet(msg.set, msg.err)
+		m.flagsScreen.applyFlags(msg)
 		return nil
 	case pendingMsg:
 		if msg.seq == m.pendSeq {
@@ -273,22 +210,32 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 			m.log.Info("LaunchDarkly check failed", "err", msg.err)
 		}
 		return nil
-	case toggleDoneMsg:
-		return m.applyToggleDone(msg)
-	case historyMsg:
-		m.applyHistory(msg)
+	case confirmedToggleMsg:
+		return m.resultsScreen.start(msg.c)
+	case toggleCancelledMsg:
+		m.setStatus("not changed: "+msg.flag, false)
 		return nil
+	case toggleDoneMsg:
+		return m.resultsScreen.applyToggleDone(msg)
+	case historyMsg:
+		m.queueScreen.applyHistory(msg)
+		return nil
+	case discardConfirmedMsg:
+		return m.discardCmd(msg)
 	case discardDoneMsg:
 		return m.applyDiscardDone(msg)
+	case quitConfirmedMsg:
+		m.syncScreen.cancelReplay()
+		return tea.Quit
 	case planMsg:
-		return m.applyPlan(msg)
+		return m.syncScreen.applyPlan(msg)
 	case progressMsg:
-		return m.applyProgress(msg)
+		return m.syncScreen.applyProgress(msg)
 	case replayDoneMsg:
-		return m.applyReplayDone(msg)
+		return m.syncScreen.applyReplayDone(msg)
 	case clockMsg:
-		if m.sync.running {
-			return m.clockTick()
+		if m.syncScreen.sync.running {
+			return m.syncScreen.clockTick()
 		}
 		return nil
 	case demoDoneMsg:
@@ -313,14 +260,7 @@ func (m *Model) applyPending(p []journal.Pending, err error) {
 	for i, pp := range p {
 		m.pendingByKey[pp.Prefix+"\x00"+pp.Flag] = i
 	}
-	if m.queue.cursor >= len(p) {
-		m.queue.cursor = max(0, len(p)-1)
-	}
-}
-
-type demoDoneMsg struct {
-	what string
-	err  error
+	m.queueScreen.clampCursor()
 }
 
 func (m *Model) demoToggleLD() tea.Cmd {

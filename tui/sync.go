@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +13,12 @@ import (
 	"relaycommander/journal"
 	"relaycommander/ldsync"
 )
+
+// syncScreen is the sync screen: the plan against LaunchDarkly and a replay in progress.
+type syncScreen struct {
+	*common
+	sync syncState
+}
 
 // syncState is the sync screen: the plan against LaunchDarkly and a replay in progress.
 type syncState struct {
@@ -44,40 +51,23 @@ type itemResult struct {
 	err  error
 }
 
-type planMsg struct {
-	seq      int
-	checkErr error
-	plan     ldsync.Plan
-	err      error
-	at       time.Time
-}
-
-type progressMsg struct{ p ldsync.Progress }
-
-type replayDoneMsg struct {
-	counts ldsync.Counts
-	err    error
-}
-
-type clockMsg struct{}
-
-func (m *Model) enterSync(auto bool) tea.Cmd {
-	m.screen = screenSync
-	if m.ld == nil || m.sync.running {
+func (sc *syncScreen) enterSync(auto bool) tea.Cmd {
+	sc.active = screenSync
+	if sc.ld == nil || sc.sync.running {
 		return nil
 	}
-	m.sync.auto = auto && !m.cfg.ReadOnly
-	return m.planCmd()
+	sc.sync.auto = auto && !sc.cfg.ReadOnly
+	return sc.planCmd()
 }
 
 // planCmd checks LaunchDarkly and the token, then classifies every pending change.
-func (m *Model) planCmd() tea.Cmd {
-	if m.ld == nil || m.rep == nil || m.jr == nil {
+func (sc *syncScreen) planCmd() tea.Cmd {
+	if sc.ld == nil || sc.rep == nil || sc.jr == nil {
 		return nil
 	}
-	m.sync.seq++
-	m.sync.planning = true
-	seq, ld, rep, jr, ctx, now := m.sync.seq, m.ld, m.rep, m.jr, m.ctx, m.now
+	sc.sync.seq++
+	sc.sync.planning = true
+	seq, ld, rep, jr, ctx, now := sc.sync.seq, sc.ld, sc.rep, sc.jr, sc.ctx, sc.now
 	return func() tea.Msg {
 		msg := planMsg{seq: seq}
 		msg.checkErr = ld.Check(ctx)
@@ -95,8 +85,8 @@ func (m *Model) planCmd() tea.Cmd {
 	}
 }
 
-func (m *Model) applyPlan(msg planMsg) tea.Cmd {
-	s := &m.sync
+func (sc *syncScreen) applyPlan(msg planMsg) tea.Cmd {
+	s := &sc.sync
 	if msg.seq != s.seq {
 		return nil
 	}
@@ -104,7 +94,7 @@ func (m *Model) applyPlan(msg planMsg) tea.Cmd {
 	s.checked = true
 	s.checkErr = msg.checkErr
 	s.plannedAt = msg.at
-	m.ldChecked, m.ldErr = msg.at, msg.checkErr
+	sc.ldChecked, sc.ldErr = msg.at, msg.checkErr
 	if msg.checkErr != nil {
 		s.plan = nil
 		s.auto = false
@@ -122,7 +112,7 @@ func (m *Model) applyPlan(msg planMsg) tea.Cmd {
 	s.cursor = min(s.cursor, max(0, len(p.Items)-1))
 	if s.auto {
 		s.auto = false
-		return m.startReplay()
+		return sc.startReplay()
 	}
 	return nil
 }
@@ -137,9 +127,9 @@ func sendable(it ldsync.Item) bool {
 	return false
 }
 
-func (m *Model) startReplay() tea.Cmd {
-	s := &m.sync
-	if m.cfg.ReadOnly || s.running || s.plan == nil || m.rep == nil {
+func (sc *syncScreen) startReplay() tea.Cmd {
+	s := &sc.sync
+	if sc.cfg.ReadOnly || s.running || s.plan == nil || sc.rep == nil {
 		return nil
 	}
 	n := 0
@@ -149,11 +139,11 @@ func (m *Model) startReplay() tea.Cmd {
 		}
 	}
 	if n == 0 {
-		m.setStatus("nothing to replay: no change is ready (decide conflicts with s or f)", false)
+		sc.setStatus("nothing to replay: no change is ready (decide conflicts with s or f)", false)
 		return nil
 	}
 	plan := ldsync.Plan{Items: append([]ldsync.Item(nil), s.plan.Items...)}
-	ctx, cancel := context.WithCancel(m.ctx)
+	ctx, cancel := context.WithCancel(sc.ctx)
 	s.running, s.cancelling, s.finished = true, false, false
 	s.cancel = cancel
 	s.ch = make(chan ldsync.Progress, 16)
@@ -161,10 +151,10 @@ func (m *Model) startReplay() tea.Cmd {
 	s.results = map[int]itemResult{}
 	s.last = ldsync.Progress{Total: n, Index: -1}
 	s.bar = newBar()
-	m.setStatus(sprintf("replaying %d change(s) to LaunchDarkly…", n), false)
-	m.log.Info("replay start", "items", n)
+	sc.setStatus(sprintf("replaying %d change(s) to LaunchDarkly…", n), false)
+	sc.log.Info("replay start", "items", n)
 	s.stopped = make(chan struct{})
-	rep, ch, done, stopped := m.rep, s.ch, s.done, s.stopped
+	rep, ch, done, stopped := sc.rep, s.ch, s.done, s.stopped
 	start := func() tea.Msg {
 		go func() {
 			defer close(stopped)
@@ -174,7 +164,7 @@ func (m *Model) startReplay() tea.Cmd {
 		}()
 		return nextProgress(ch, done)()
 	}
-	return tea.Batch(start, m.clockTick())
+	return tea.Batch(start, sc.clockTick())
 }
 
 // nextProgress waits for the replay's next event; when the channel closes, for its end.
@@ -187,12 +177,12 @@ func nextProgress(ch <-chan ldsync.Progress, done <-chan replayDoneMsg) tea.Cmd 
 	}
 }
 
-func (m *Model) clockTick() tea.Cmd {
+func (sc *syncScreen) clockTick() tea.Cmd {
 	return tea.Tick(time.Second, func(time.Time) tea.Msg { return clockMsg{} })
 }
 
-func (m *Model) applyProgress(msg progressMsg) tea.Cmd {
-	s := &m.sync
+func (sc *syncScreen) applyProgress(msg progressMsg) tea.Cmd {
+	s := &sc.sync
 	if !s.running {
 		return nil
 	}
@@ -201,13 +191,13 @@ func (m *Model) applyProgress(msg progressMsg) tea.Cmd {
 	s.counts = p.Counts
 	if p.Done {
 		s.results[p.Index] = itemResult{kind: p.Result, err: p.Err}
-		m.log.Info("replay item", "index", p.Index, "flag", p.Item.Pending.Flag, "result", p.Result, "err", p.Err)
+		sc.log.Info("replay item", "index", p.Index, "flag", p.Item.Pending.Flag, "result", p.Result, "err", p.Err)
 	}
 	return nextProgress(s.ch, s.done)
 }
 
-func (m *Model) applyReplayDone(msg replayDoneMsg) tea.Cmd {
-	s := &m.sync
+func (sc *syncScreen) applyReplayDone(msg replayDoneMsg) tea.Cmd {
+	s := &sc.sync
 	if s.cancel != nil {
 		s.cancel()
 	}
@@ -218,67 +208,82 @@ func (m *Model) applyReplayDone(msg replayDoneMsg) tea.Cmd {
 	c := msg.counts
 	switch {
 	case msg.err != nil && s.cancelling:
-		m.setStatus("replay cancelled after the change in flight; the rest stays pending", false)
+		sc.setStatus("replay cancelled after the change in flight; the rest stays pending", false)
 	case msg.err != nil:
-		m.setStatus("replay: "+msg.err.Error(), true)
+		sc.setStatus("replay: "+msg.err.Error(), true)
 	default:
-		m.setStatus(sprintf("replay done: %d applied, %d in sync, %d verified, %d mismatched, %d failed", c.Applied, c.InSync, c.Verified, c.Mismatched, c.Failed), c.Failed+c.Mismatched > 0)
+		sc.setStatus(sprintf("replay done: %d applied, %d in sync, %d verified, %d mismatched, %d failed", c.Applied, c.InSync, c.Verified, c.Mismatched, c.Failed), c.Failed+c.Mismatched > 0)
 	}
-	m.log.Info("replay done", "counts", c, "err", msg.err)
-	return m.refreshCmd()
+	sc.log.Info("replay done", "counts", c, "err", msg.err)
+	return sc.refresh()
 }
 
 // waitReplay waits, up to limit, for a replay to stop, so that quitting never leaves the
 // change in flight unrecorded.
-func (m *Model) waitReplay(limit time.Duration) {
-	if m.sync.stopped == nil {
+func (sc *syncScreen) waitReplay(limit time.Duration) {
+	if sc.sync.stopped == nil {
 		return
 	}
 	select {
-	case <-m.sync.stopped:
+	case <-sc.sync.stopped:
 	case <-time.After(limit):
-		m.log.Warn("replay still running after quit; its change in flight may be unrecorded")
+		sc.log.Warn("replay still running after quit; its change in flight may be unrecorded")
 	}
 }
 
-func (m *Model) cancelReplay() {
-	if m.sync.running && m.sync.cancel != nil {
-		m.sync.cancelling = true
-		m.sync.cancel()
+func (sc *syncScreen) cancelReplay() {
+	if sc.sync.running && sc.sync.cancel != nil {
+		sc.sync.cancelling = true
+		sc.sync.cancel()
 	}
 }
 
-func (m *Model) syncKeys() []key.Binding {
-	k := m.keys
-	s := &m.sync
-	if m.ld == nil {
+// Keys are the screen's keys now; the short help leaves out moving and back.
+func (sc *syncScreen) Keys() helpKeys {
+	ks := sc.syncKeys()
+	short := slices.DeleteFunc(slices.Clone(ks), func(b key.Binding) bool {
+		d := b.Help().Desc
+		return d == "up" || d == "down" || d == "back"
+	})
+	return helpKeys{short: short, full: [][]key.Binding{ks}}
+}
+
+func (sc *syncScreen) syncKeys() []key.Binding {
+	k := sc.keys
+	s := &sc.sync
+	if sc.ld == nil {
 		return enabled(k.Back)
 	}
 	if s.running {
 		return enabled(k.CancelReplay)
 	}
 	ks := enabled(k.Replay, k.Plan)
-	if it, ok := m.syncSelected(); ok && it.Status == ldsync.Conflict {
+	if it, ok := sc.syncSelected(); ok && it.Status == ldsync.Conflict {
 		ks = append(ks, enabled(k.Skip, k.Force)...)
 	}
 	return append(ks, enabled(k.Up, k.Down, k.Back)...)
 }
 
-func (m *Model) syncSelected() (ldsync.Item, bool) {
-	s := &m.sync
+func (sc *syncScreen) syncSelected() (ldsync.Item, bool) {
+	s := &sc.sync
 	if s.plan == nil || s.cursor < 0 || s.cursor >= len(s.plan.Items) {
 		return ldsync.Item{}, false
 	}
 	return s.plan.Items[s.cursor], true
 }
 
-func (m *Model) updateSync(msg tea.KeyPressMsg) tea.Cmd {
-	k := m.keys
-	s := &m.sync
+// Update handles a key: decide conflicts, plan again, replay, or cancel a replay.
+func (sc *syncScreen) Update(msg tea.KeyPressMsg) (tea.Cmd, dialog) {
+	return sc.updateSync(msg), nil
+}
+
+func (sc *syncScreen) updateSync(msg tea.KeyPressMsg) tea.Cmd {
+	k := sc.keys
+	s := &sc.sync
 	if s.running {
 		if key.Matches(msg, k.CancelReplay) && !s.cancelling {
-			m.cancelReplay()
-			m.setStatus("cancelling after the change in flight…", false)
+			sc.cancelReplay()
+			sc.setStatus("cancelling after the change in flight…", false)
 		}
 		return nil
 	}
@@ -290,103 +295,97 @@ func (m *Model) updateSync(msg tea.KeyPressMsg) tea.Cmd {
 			s.cursor = min(len(s.plan.Items)-1, s.cursor+1)
 		}
 	case key.Matches(msg, k.Plan):
-		return m.planCmd()
+		return sc.planCmd()
 	case key.Matches(msg, k.Replay):
-		if s.finished && !m.cfg.ReadOnly {
+		if s.finished && !sc.cfg.ReadOnly {
 			// the old plan is spent: plan again, then replay what is ready
 			s.auto = true
-			return m.planCmd()
+			return sc.planCmd()
 		}
-		return m.startReplay()
+		return sc.startReplay()
 	case key.Matches(msg, k.Skip), key.Matches(msg, k.Force):
 		if s.plan == nil || s.cursor >= len(s.plan.Items) {
 			return nil
 		}
 		it := &s.plan.Items[s.cursor]
 		if it.Status != ldsync.Conflict {
-			m.setStatus("only a conflict takes a decision", false)
+			sc.setStatus("only a conflict takes a decision", false)
 			return nil
 		}
 		force := key.Matches(msg, k.Force)
 		it.Force, it.Skip = force, !force
 		if force {
-			m.setStatus(it.Pending.Flag+": will overwrite LaunchDarkly's newer change", false)
+			sc.setStatus(it.Pending.Flag+": will overwrite LaunchDarkly's newer change", false)
 		} else {
-			m.setStatus(it.Pending.Flag+": left pending for later", false)
+			sc.setStatus(it.Pending.Flag+": left pending for later", false)
 		}
 	case key.Matches(msg, k.Back):
-		m.screen = screenFlags
+		sc.active = screenFlags
 	}
 	return nil
 }
 
-func (m *Model) syncView(h int) []string {
-	st := m.st
-	s := &m.sync
-	w := m.width - 2
-	if m.ld == nil {
+// View draws the plan against LaunchDarkly and a replay's progress; it only reads.
+func (sc *syncScreen) View(width, h int) []string {
+	st := sc.st
+	s := &sc.sync
+	w := sc.width - 2
+	if sc.ld == nil {
 		lines := []string{
 			"No LaunchDarkly API token is configured, so nothing can be replayed from here.",
 			"",
-			"Every change is safe in " + m.journalDir() + ".",
+			"Every change is safe in " + sc.journalDir() + ".",
 			"To replay: give relaycommander an API access token with the Writer role:",
 			"RC_LAUNCHDARKLY_API_TOKEN (or relayCommander's LD_API_KEY) in the",
 			"environment, or launchdarkly.api_token in the config file; then start it",
 			"again and open this screen (3), or run `relaycommander replay`.",
 		}
-		return box("Sync to LaunchDarkly", lines, m.width, h, true, st)
+		return box("Sync to LaunchDarkly", lines, sc.width, h, true, st)
 	}
 	var lines []string
 	switch {
 	case s.planning && !s.checked:
 		lines = append(lines, st.dim.Render("checking LaunchDarkly and reading the plan…"))
 	case s.checkErr != nil:
-		lines = append(lines, st.bad.Render("LaunchDarkly unreachable or token refused")+"  "+fmtAgo(m.now().Sub(s.plannedAt)))
+		lines = append(lines, st.bad.Render("LaunchDarkly unreachable or token refused")+"  "+fmtAgo(sc.now().Sub(s.plannedAt)))
 		lines = append(lines, wrapText(s.checkErr.Error(), w-2)...)
 		lines = append(lines, "", "Changes stay in the journal. p checks again.")
 	case s.planErr != nil:
 		lines = append(lines, st.ok.Render("LaunchDarkly reachable, token accepted"))
 		lines = append(lines, st.errText.Render("plan: "+s.planErr.Error()))
 	case s.plan != nil:
-		lines = append(lines, m.syncSummary()...)
+		lines = append(lines, sc.syncSummary()...)
 	}
 	if s.plan != nil && s.checkErr == nil {
 		if s.running || s.finished {
-			lines = append(lines, m.progressLines(w)...)
+			lines = append(lines, sc.progressLines(w)...)
 		}
 		lines = append(lines, "")
-		lines = append(lines, m.planLines(w, h-2-len(lines)-2)...)
+		lines = append(lines, sc.planLines(w, h-2-len(lines)-2)...)
 		if s.finished {
 			c := s.counts
 			lines = append(lines, "", sprintf("verification: %d verified, %d mismatched in LaunchDarkly after the replay", c.Verified, c.Mismatched))
 			if c.Applied > 0 {
 				// Redis still holds the re-synced state until Relay hears of the change.
 				next := "Relay writes LaunchDarkly's new state to Redis with its next update from LaunchDarkly."
-				if m.cfg.Demo != nil {
+				if sc.cfg.Demo != nil {
 					next += " (demo: press X)"
 				}
 				lines = append(lines, wrapText(next, w-2)...)
 			}
 		}
 	}
-	return box("Sync to LaunchDarkly", lines, m.width, h, true, st)
+	return box("Sync to LaunchDarkly", lines, sc.width, h, true, st)
 }
 
-func (m *Model) journalDir() string {
-	if m.journalPath == "" {
-		return "the journal"
-	}
-	return m.journalPath
-}
-
-func (m *Model) syncSummary() []string {
-	s := &m.sync
+func (sc *syncScreen) syncSummary() []string {
+	s := &sc.sync
 	n := map[ldsync.Status]int{}
 	for _, it := range s.plan.Items {
 		n[it.Status]++
 	}
-	head := "LaunchDarkly " + m.st.ok.Render("reachable, token accepted") + ", checked " + s.plannedAt.In(m.now().Location()).Format("15:04:05")
-	if m.cfg.ReadOnly {
+	head := "LaunchDarkly " + sc.st.ok.Render("reachable, token accepted") + ", checked " + s.plannedAt.In(sc.now().Location()).Format("15:04:05")
+	if sc.cfg.ReadOnly {
 		head += "   read-only: plan only"
 	}
 	counts := sprintf("plan: %d ready  %d in sync  %d conflict  %d unknown base  %d not replayable",
@@ -395,8 +394,8 @@ func (m *Model) syncSummary() []string {
 }
 
 // progressLines is the bar with the tally, then what is in flight or being waited for.
-func (m *Model) progressLines(w int) []string {
-	s := &m.sync
+func (sc *syncScreen) progressLines(w int) []string {
+	s := &sc.sync
 	p := s.last
 	doneN := 0
 	for i := range s.results {
@@ -411,11 +410,11 @@ func (m *Model) progressLines(w int) []string {
 	switch {
 	case s.running && s.cancelling:
 		now = "cancelling after the change in flight…"
-	case s.running && !p.WaitingUntil.IsZero() && p.WaitingUntil.After(m.now()):
-		left := p.WaitingUntil.Sub(m.now()).Round(time.Second)
+	case s.running && !p.WaitingUntil.IsZero() && p.WaitingUntil.After(sc.now()):
+		left := p.WaitingUntil.Sub(sc.now()).Round(time.Second)
 		now = sprintf("waiting %s: %s", left, p.WaitReason)
 		if !strings.Contains(p.WaitReason, "resets") {
-			now += ", until " + p.WaitingUntil.In(m.now().Location()).Format("15:04:05")
+			now += ", until " + p.WaitingUntil.In(sc.now().Location()).Format("15:04:05")
 		}
 		if p.Item.Pending.Flag != "" {
 			now += ", then " + p.Item.Pending.Flag
@@ -444,9 +443,9 @@ func itemName(p journal.Pending) string {
 	return p.Prefix + "/" + p.Flag
 }
 
-func (m *Model) planLines(w, h int) []string {
-	st := m.st
-	s := &m.sync
+func (sc *syncScreen) planLines(w, h int) []string {
+	st := sc.st
+	s := &sc.sync
 	if len(s.plan.Items) == 0 {
 		return []string{"Nothing pending: LaunchDarkly has every change."}
 	}
@@ -455,7 +454,7 @@ func (m *Model) planLines(w, h int) []string {
 	// items take one to three lines: start where the cursor's item still fits
 	var rows [][]string
 	for i := range s.plan.Items {
-		rows = append(rows, m.planItemLines(i, w))
+		rows = append(rows, sc.planItemLines(i, w))
 	}
 	top, used := s.cursor, 0
 	for top >= 0 && top < len(rows) && used+len(rows[top]) <= h {
@@ -470,9 +469,9 @@ func (m *Model) planLines(w, h int) []string {
 }
 
 // planItemLines is one plan item: its status and flag, then why, wrapped to two lines.
-func (m *Model) planItemLines(i, w int) []string {
-	st := m.st
-	s := &m.sync
+func (sc *syncScreen) planItemLines(i, w int) []string {
+	st := sc.st
+	s := &sc.sync
 	var out []string
 	it := s.plan.Items[i]
 	status := strings.ToUpper(string(it.Status))
@@ -486,7 +485,7 @@ func (m *Model) planItemLines(i, w int) []string {
 			status = "SKIP"
 			detail = "left pending: " + detail
 		default:
-			if !m.cfg.ReadOnly {
+			if !sc.cfg.ReadOnly {
 				detail += "   s skip  f force"
 			}
 		}

@@ -141,7 +141,7 @@ func (u *unit) mustNotSee(s string) {
 }
 
 func (u *unit) selected() string {
-	f, _ := u.m.cursorFlag()
+	f, _ := u.m.flagsScreen.cursorFlag()
 	return f.Key
 }
 
@@ -163,9 +163,9 @@ func (u *unit) gotoEnv(prefix string) {
 	u.t.Helper()
 	u.key("tab") // to the environments
 	u.key("g")
-	u.apply(u.m.loadFlagsCmd(u.m.selPrefix))
+	u.apply(u.m.flagsScreen.loadFlagsCmd(u.m.flagsScreen.selPrefix))
 	for range 20 {
-		if u.m.selPrefix == prefix {
+		if u.m.flagsScreen.selPrefix == prefix {
 			u.key("tab") // back to the flags
 			return
 		}
@@ -332,7 +332,7 @@ func checkFrame(t *testing.T, v string, w, h int) {
 // startFakeReplay puts the sync screen into the running state without a goroutine, so the
 // test controls every progress event.
 func (u *unit) startFakeReplay() {
-	s := &u.m.sync
+	s := &u.m.syncScreen.sync
 	s.running = true
 	s.cancel = func() {}
 	s.ch = make(chan ldsync.Progress)
@@ -354,4 +354,22 @@ func samplePlan() ldsync.Plan {
 		{Pending: conflict, Status: ldsync.Conflict, Reason: "changed in LaunchDarkly 03:01 (v14, base v13)", LD: ldsync.FlagState{On: true, Version: 14}},
 		{Pending: export, Status: ldsync.NotReplayable, Reason: "405 approval required in this environment"},
 	}}
+}
+
+// confirm is the open toggle confirmation, or nil.
+func (u *unit) confirm() *confirmDialog {
+	d, _ := u.m.dialog.(*confirmDialog)
+	return d
+}
+
+// discardDialog is the open discard confirmation, or nil.
+func (u *unit) discardDialog() *discardDialog {
+	d, _ := u.m.dialog.(*discardDialog)
+	return d
+}
+
+// asking says the quit question is open.
+func (u *unit) asking() bool {
+	_, ok := u.m.dialog.(*quitDialog)
+	return ok
 }
