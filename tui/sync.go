@@ -144,16 +144,9 @@ func (sc *syncScreen) startReplay() tea.Cmd {
 	}
 	plan := ldsync.Plan{Items: append([]ldsync.Item(nil), s.plan.Items...)}
 	ctx, cancel := context.WithCancel(sc.ctx)
-	s.running, s.cancelling, s.finished = true, false, false
-	s.cancel = cancel
-	s.ch = make(chan ldsync.Progress, 16)
-	s.done = make(chan replayDoneMsg, 1)
-	s.results = map[int]itemResult{}
-	s.last = ldsync.Progress{Total: n, Index: -1}
-	s.bar = newBar()
+	s.begin(cancel, n)
 	sc.setStatus(sprintf("replaying %d change(s) to LaunchDarkly…", n), false)
 	sc.log.Info("replay start", "items", n)
-	s.stopped = make(chan struct{})
 	rep, ch, done, stopped := sc.rep, s.ch, s.done, s.stopped
 	start := func() tea.Msg {
 		go func() {
@@ -165,6 +158,19 @@ func (sc *syncScreen) startReplay() tea.Cmd {
 		return nextProgress(ch, done)()
 	}
 	return tea.Batch(start, sc.clockTick())
+}
+
+// begin puts the state into a replay of n items, fed by the replay's goroutine (started by
+// startReplay's command) through ch and done; cancel stops it.
+func (s *syncState) begin(cancel context.CancelFunc, n int) {
+	s.running, s.cancelling, s.finished = true, false, false
+	s.cancel = cancel
+	s.ch = make(chan ldsync.Progress, 16)
+	s.done = make(chan replayDoneMsg, 1)
+	s.results = map[int]itemResult{}
+	s.last = ldsync.Progress{Total: n, Index: -1}
+	s.bar = newBar()
+	s.stopped = make(chan struct{})
 }
 
 // nextProgress waits for the replay's next event; when the channel closes, for its end.

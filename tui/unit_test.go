@@ -329,17 +329,10 @@ func checkFrame(t *testing.T, v string, w, h int) {
 	}
 }
 
-// startFakeReplay puts the sync screen into the running state without a goroutine, so the
-// test controls every progress event.
+// startFakeReplay puts the sync screen into a running replay of two items without starting
+// the replay's goroutine, so the test sends every progress event itself.
 func (u *unit) startFakeReplay() {
-	s := &u.m.syncScreen.sync
-	s.running = true
-	s.cancel = func() {}
-	s.ch = make(chan ldsync.Progress)
-	s.done = make(chan replayDoneMsg, 1)
-	s.results = map[int]itemResult{}
-	s.last = ldsync.Progress{Total: 2, Index: -1}
-	s.bar = newBar()
+	u.m.syncScreen.sync.begin(func() {}, 2)
 }
 
 func samplePlan() ldsync.Plan {
