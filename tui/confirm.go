@@ -29,8 +29,8 @@ type confirmState struct {
 	agreeNote                  string // how the hosts differ, when they do
 	hostsNote                  string // where the state was read
 	protected                  bool
-	reason                     string
-	typed                      string
+	reason                     textField
+	typed                      textField
 	field                      int  // focused field: see fields()
 	yes                        bool // the selected button; No is the default
 	problem                    string
@@ -76,7 +76,7 @@ func (c *confirmDialog) Update(msg tea.KeyPressMsg) (tea.Msg, bool) {
 			if !c.yes {
 				return toggleCancelledMsg{flag: c.flag}, true
 			}
-			if c.protected && c.typed != c.flag {
+			if c.protected && c.typed.value() != c.flag {
 				c.problem = "type the flag key exactly to confirm"
 				c.field = fieldTyped
 				return nil, false
@@ -86,25 +86,16 @@ func (c *confirmDialog) Update(msg tea.KeyPressMsg) (tea.Msg, bool) {
 		return nil, false
 	}
 	// a text field
+	if key.Matches(msg, k.Confirm) {
+		c.field = fields[(pos+1)%len(fields)]
+		return nil, false
+	}
 	target := &c.reason
 	if c.field == fieldTyped {
 		target = &c.typed
 	}
-	switch msg.String() {
-	case "enter":
-		c.field = fields[(pos+1)%len(fields)]
-		return nil, false
-	case "backspace":
-		if r := []rune(*target); len(r) > 0 {
-			*target = string(r[:len(r)-1])
-		}
-		return nil, false
-	case "ctrl+u":
-		*target = ""
-		return nil, false
-	}
-	if msg.Text != "" && (msg.Mod == 0 || msg.Mod == tea.ModShift) {
-		*target += msg.Text
+	target.update(msg)
+	if msg.Text != "" {
 		c.problem = ""
 	}
 	return nil, false
@@ -114,7 +105,7 @@ func (c *confirmDialog) Update(msg tea.KeyPressMsg) (tea.Msg, bool) {
 // typed: a paste there is ignored.
 func (c *confirmDialog) paste(text string) {
 	if c.field == fieldReason {
-		c.reason += text
+		c.reason.insert(text)
 	}
 }
 
@@ -146,13 +137,12 @@ func (c *confirmDialog) View(w, h int) []string {
 	} else {
 		now += " " + c.hostsNote
 	}
-	field := func(n int, label, val string) string {
+	field := func(n int, label string, val textField) string {
 		cur := " "
 		if c.field == n {
 			cur = ">"
-			val += "█"
 		}
-		return cur + " " + cell(label, 13) + val
+		return cur + " " + cell(label, 13) + val.view(c.field == n)
 	}
 	lines := []string{
 		"  " + cell("prefix", 13) + c.prefix,

@@ -23,7 +23,7 @@ type discardDialog struct {
 // discardState is the discard confirmation, captured when it opens.
 type discardState struct {
 	p       journal.Pending
-	reason  string
+	reason  textField
 	restore bool
 	field   int // 0 reason, 1 restore, 2 buttons
 	yes     bool
@@ -44,17 +44,10 @@ func (d *discardDialog) Update(msg tea.KeyPressMsg) (tea.Msg, bool) {
 	}
 	switch d.field {
 	case 0:
-		switch msg.String() {
-		case "enter":
+		if key.Matches(msg, k.Confirm) {
 			d.field = 1
-		case "backspace":
-			if r := []rune(d.reason); len(r) > 0 {
-				d.reason = string(r[:len(r)-1])
-			}
-		default:
-			if msg.Text != "" && (msg.Mod == 0 || msg.Mod == tea.ModShift) {
-				d.reason += msg.Text
-			}
+		} else {
+			d.reason.update(msg)
 		}
 	case 1:
 		switch msg.String() {
@@ -75,7 +68,7 @@ func (d *discardDialog) Update(msg tea.KeyPressMsg) (tea.Msg, bool) {
 			if !d.yes {
 				return nil, true
 			}
-			return discardConfirmedMsg{p: d.p, reason: d.reason, restore: d.restore}, true
+			return discardConfirmedMsg{p: d.p, reason: d.reason.value(), restore: d.restore}, true
 		}
 	}
 	return nil, false
@@ -84,7 +77,7 @@ func (d *discardDialog) Update(msg tea.KeyPressMsg) (tea.Msg, bool) {
 // paste adds pasted text to the reason.
 func (d *discardDialog) paste(text string) {
 	if d.field == 0 {
-		d.reason += text
+		d.reason.insert(text)
 	}
 }
 
@@ -105,10 +98,7 @@ func (d *discardDialog) View(w, h int) []string {
 		}
 		return " "
 	}
-	reason := d.reason
-	if d.field == 0 {
-		reason += "█"
-	}
+	reason := d.reason.view(d.field == 0)
 	box := "[ ]"
 	if d.restore {
 		box = "[x]"

@@ -25,7 +25,7 @@ type flagsScreen struct {
 	setErr     error
 	lower      []string // pre-lowercased flag keys, for the filter
 	keyW       int      // longest flag key of the set
-	filter     string
+	filter     textField
 	filtering  bool
 	filtered   []int // indexes into set.Flags
 	flagCursor int   // index into filtered
@@ -44,7 +44,7 @@ const (
 )
 
 func newFlagsScreen(c *common, results *resultsScreen) *flagsScreen {
-	return &flagsScreen{common: c, results: results, focus: paneFlags}
+	return &flagsScreen{common: c, results: results, focus: paneFlags, filter: newTextField()}
 }
 
 // Update handles a key: the filter while it is typed, else the panes or the details.
@@ -204,7 +204,7 @@ func (s *flagsScreen) applySet(set flags.FlagSet, err error) {
 // refilter recomputes the visible flags from the pre-lowercased keys and puts the cursor on
 // keep when it is still visible.
 func (s *flagsScreen) refilter(keep string) {
-	q := strings.ToLower(s.filter)
+	q := strings.ToLower(s.filter.value())
 	s.filtered = s.filtered[:0]
 	for i, k := range s.lower {
 		if q == "" || strings.Contains(k, q) {
@@ -236,7 +236,7 @@ func (s *flagsScreen) flagRows() int {
 	if env, ok := s.selectedEnv(); ok && len(env.warnings) > 0 {
 		h--
 	}
-	if s.filtering || s.filter != "" {
+	if s.filtering || s.filter.value() != "" {
 		h--
 	}
 	return max(1, h)
@@ -293,8 +293,8 @@ func (s *flagsScreen) updateFlags(msg tea.KeyPressMsg) (tea.Cmd, dialog) {
 		s.focus = paneFlags
 		return nil, nil
 	case key.Matches(msg, k.Back):
-		if s.filter != "" {
-			s.filter = ""
+		if s.filter.value() != "" {
+			s.filter.reset()
 			s.refilterKeep()
 		}
 		return nil, nil
@@ -401,34 +401,30 @@ func abs(n int) int {
 }
 
 func (s *flagsScreen) updateFilter(msg tea.KeyPressMsg) tea.Cmd {
-	switch msg.String() {
-	case "enter":
+	k := s.keys
+	switch {
+	case key.Matches(msg, k.FilterKeep):
 		s.filtering = false
 		return nil
-	case "esc":
+	case key.Matches(msg, k.FilterClear):
 		s.filtering = false
-		s.filter = ""
+		s.filter.reset()
 		s.refilterKeep()
 		return nil
-	case "backspace":
-		if r := []rune(s.filter); len(r) > 0 {
-			s.filter = string(r[:len(r)-1])
-			s.refilterKeep()
-		}
-		return nil
-	case "ctrl+u":
-		s.filter = ""
-		s.refilterKeep()
-		return nil
-	}
-	if key.Matches(msg, s.keys.Up, s.keys.Down, s.keys.PageUp, s.keys.PageDown) && msg.Text == "" {
+	case key.Matches(msg, k.Up, k.Down, k.PageUp, k.PageDown) && msg.Text == "":
 		s.moveFlag(msg)
 		return nil
 	}
-	if msg.Text != "" && msg.Mod == 0 || msg.Text != "" && msg.Mod == tea.ModShift {
-		s.filter += msg.Text
+	before := s.filter.value()
+	s.filter.update(msg)
+	switch after := s.filter.value(); {
+	case after == before:
+	case len(after) > len(before) && after[:len(before)] == before:
+		// typed on: the matches are fewer, start from the top
 		s.flagCursor, s.flagTop = 0, 0
 		s.refilter("")
+	default:
+		s.refilterKeep()
 	}
 	return nil
 }
@@ -502,6 +498,8 @@ func (s *flagsScreen) openConfirm() dialog {
 		after:     !p.On,
 		hosts:     slices.Clone(s.hostNames),
 		agreeNote: note,
+		reason:    newTextField(),
+		typed:     newTextField(),
 	}
 	if len(c.hosts) == 0 {
 		for _, h := range f.Hosts {
@@ -533,7 +531,7 @@ func firstUnreadable(f flags.Flag) string {
 
 // paste adds pasted text to the filter being typed.
 func (s *flagsScreen) paste(text string) {
-	s.filter += text
+	s.filter.insert(text)
 	s.flagCursor, s.flagTop = 0, 0
 	s.refilter("")
 }
@@ -542,11 +540,7 @@ func (s *flagsScreen) paste(text string) {
 func (s *flagsScreen) Keys() helpKeys {
 	k := s.keys
 	if s.filtering {
-		ks := []key.Binding{
-			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter")),
-			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
-			k.Up, k.Down,
-		}
+		ks := []key.Binding{k.FilterKeep, k.FilterClear, k.Up, k.Down}
 		return helpKeys{short: ks, full: [][]key.Binding{ks}}
 	}
 	if s.details {
@@ -554,8 +548,7 @@ func (s *flagsScreen) Keys() helpKeys {
 		return helpKeys{short: ks, full: [][]key.Binding{ks}}
 	}
 	nav := enabled(k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom)
-	clear := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter"))
-	act := enabled(k.Toggle, k.Details, k.Filter, clear, k.Pane)
+	act := enabled(k.Toggle, k.Details, k.Filter, k.FilterClear, k.Pane)
 	short := enabled(k.Toggle, k.Details, k.Filter, k.Pane)
 	return helpKeys{short: short, full: [][]key.Binding{act, nav}}
 }

@@ -169,11 +169,8 @@ func (s *flagsScreen) flagLines(h, w int) []string {
 	if len(env.warnings) > 0 {
 		out = append(out, s.st.warn.Render(cell(env.marks+" "+strings.Join(env.warnings, "; "), w)))
 	}
-	if s.filtering || s.filter != "" {
-		in := s.filter
-		if s.filtering {
-			in += "█"
-		}
+	if s.filtering || s.filter.value() != "" {
+		in := s.filter.view(s.filtering)
 		out = append(out, s.st.key.Render("filter /")+in+s.st.dim.Render(sprintf("   %d of %d match", len(s.filtered), len(s.set.Flags))))
 	}
 	out = append(out, s.st.dim.Render(s.flagRow(w, "  ", "FLAG", "STATE", "VER", "HOSTS", "NOTE")))
@@ -187,8 +184,8 @@ func (s *flagsScreen) flagLines(h, w int) []string {
 		return append(out, wrapText(s.setErr.Error(), w)...)
 	}
 	if len(s.filtered) == 0 {
-		if s.filter != "" {
-			return append(out, "no flag key contains \""+s.filter+"\"")
+		if s.filter.value() != "" {
+			return append(out, "no flag key contains \""+s.filter.value()+"\"")
 		}
 		return append(out, "no flags under this prefix")
 	}

@@ -15,7 +15,7 @@ type keyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 
 	// flags
-	Pane, Filter, Details, Toggle, Back key.Binding
+	Pane, Filter, FilterKeep, FilterClear, Details, Toggle, Back key.Binding
 
 	// dialogs
 	NextField, PrevField, Left, Right, Yes, No, Confirm, Cancel key.Binding
@@ -52,11 +52,14 @@ func defaultKeyMap(readOnly bool) keyMap {
 		Top:      b("g/home", "top", "g", "home"),
 		Bottom:   b("G/end", "bottom", "G", "end"),
 
-		Pane:    b("tab", "pane", "tab"),
-		Filter:  b("/", "filter", "/"),
-		Details: b("enter", "details", "enter"),
-		Toggle:  b("space/t", "toggle", "space", "t"),
-		Back:    b("esc", "back", "esc"),
+		Pane:   b("tab", "pane", "tab"),
+		Filter: b("/", "filter", "/"),
+		// while the filter is typed; esc also clears it from the flags
+		FilterKeep:  b("enter", "keep filter", "enter"),
+		FilterClear: b("esc", "clear filter", "esc"),
+		Details:     b("enter", "details", "enter"),
+		Toggle:      b("space/t", "toggle", "space", "t"),
+		Back:        b("esc", "back", "esc"),
 
 		NextField: b("tab", "next field", "tab"),
 		PrevField: b("shift+tab", "previous field", "shift+tab"),

@@ -76,7 +76,7 @@ func (q *queueScreen) Update(msg tea.KeyPressMsg) (tea.Cmd, dialog) {
 		}
 	case key.Matches(msg, k.Discard):
 		if p, ok := q.queueSelected(); ok && !q.cfg.ReadOnly {
-			return nil, &discardDialog{discardState: &discardState{p: p}, keys: q.keys, st: q.st}
+			return nil, &discardDialog{discardState: &discardState{p: p, reason: newTextField()}, keys: q.keys, st: q.st}
 		}
 	case key.Matches(msg, k.Back):
 		q.active = screenFlags

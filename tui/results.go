@@ -225,7 +225,7 @@ func (s *resultsScreen) start(c confirmState) tea.Cmd {
 	ch := journal.Change{
 		Time:        s.now(),
 		Operator:    s.cfg.Operator,
-		Reason:      strings.TrimSpace(c.reason),
+		Reason:      strings.TrimSpace(c.reason.value()),
 		Prefix:      c.prefix,
 		Project:     c.project,
 		Environment: c.env,

@@ -106,8 +106,8 @@ func TestFilterIsInstantAndSurvivesRefresh(t *testing.T) {
 		t.Fatalf("selected %s", u.selected())
 	}
 	u.key("enter") // keep the filter, leave the input
-	if u.m.flagsScreen.filtering || u.m.flagsScreen.filter != "KILL" {
-		t.Fatalf("enter should keep the filter: filtering=%v filter=%q", u.m.flagsScreen.filtering, u.m.flagsScreen.filter)
+	if u.m.flagsScreen.filtering || u.m.flagsScreen.filter.value() != "KILL" {
+		t.Fatalf("enter should keep the filter: filtering=%v filter=%q", u.m.flagsScreen.filtering, u.m.flagsScreen.filter.value())
 	}
 	u.refresh()
 	if u.selected() != "kill-switch-search" || len(u.m.flagsScreen.filtered) != 2 {
@@ -118,8 +118,8 @@ func TestFilterIsInstantAndSurvivesRefresh(t *testing.T) {
 	u.typeText("zzz")
 	u.mustSee(`no flag key contains "zzz"`)
 	u.key("esc")
-	if u.m.flagsScreen.filter != "" || len(u.m.flagsScreen.filtered) != 11 {
-		t.Fatalf("esc should clear the filter: %q, %d rows", u.m.flagsScreen.filter, len(u.m.flagsScreen.filtered))
+	if u.m.flagsScreen.filter.value() != "" || len(u.m.flagsScreen.filtered) != 11 {
+		t.Fatalf("esc should clear the filter: %q, %d rows", u.m.flagsScreen.filter.value(), len(u.m.flagsScreen.filtered))
 	}
 }
 
@@ -674,17 +674,17 @@ func TestPaste(t *testing.T) {
 	u := newUnit(t, 80, 24, nil)
 	u.key("/")
 	u.m.Update(tea.PasteMsg{Content: "kill-switch\n"})
-	if u.m.flagsScreen.filter != "kill-switch" || len(u.m.flagsScreen.filtered) != 2 {
-		t.Fatalf("pasted filter %q matched %d", u.m.flagsScreen.filter, len(u.m.flagsScreen.filtered))
+	if u.m.flagsScreen.filter.value() != "kill-switch" || len(u.m.flagsScreen.filtered) != 2 {
+		t.Fatalf("pasted filter %q matched %d", u.m.flagsScreen.filter.value(), len(u.m.flagsScreen.filtered))
 	}
 	u.key("enter", "space")
 	u.m.Update(tea.PasteMsg{Content: "payment provider\noutage"})
-	if u.confirm().reason != "payment provider outage" {
-		t.Fatalf("pasted reason %q", u.confirm().reason)
+	if u.confirm().reason.value() != "payment provider outage" {
+		t.Fatalf("pasted reason %q", u.confirm().reason.value())
 	}
 	u.key("tab")
 	u.m.Update(tea.PasteMsg{Content: "kill-switch-checkout"})
-	if u.confirm().typed != "" {
+	if u.confirm().typed.value() != "" {
 		t.Fatal("the flag key of a protected environment must be typed, not pasted")
 	}
 }
