@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"charm.land/bubbles/v2/viewport"
 	"slices"
 	"strings"
 
@@ -32,7 +33,7 @@ type flagsScreen struct {
 	flagTop    int   // first visible row
 	focus      pane
 	details    bool
-	detailTop  int
+	detail     viewport.Model // the details' scroll
 	flagsSeq   int
 }
 
@@ -44,7 +45,7 @@ const (
 )
 
 func newFlagsScreen(c *common, results *resultsScreen) *flagsScreen {
-	return &flagsScreen{common: c, results: results, focus: paneFlags, filter: newTextField()}
+	return &flagsScreen{common: c, results: results, focus: paneFlags, filter: newTextField(), detail: viewport.New()}
 }
 
 // Update handles a key: the filter while it is typed, else the panes or the details.
@@ -272,9 +273,9 @@ func (s *flagsScreen) updateFlags(msg tea.KeyPressMsg) (tea.Cmd, dialog) {
 		case key.Matches(msg, k.Back):
 			s.details = false
 		case key.Matches(msg, k.Up):
-			s.detailTop = max(0, s.detailTop-1)
+			s.detail.ScrollUp(1)
 		case key.Matches(msg, k.Down):
-			s.detailTop++
+			s.detail.ScrollDown(1)
 		case key.Matches(msg, k.Toggle):
 			return nil, s.openConfirm()
 		}
@@ -311,7 +312,7 @@ func (s *flagsScreen) updateFlags(msg tea.KeyPressMsg) (tea.Cmd, dialog) {
 		}
 		if _, ok := s.cursorFlag(); ok {
 			s.details = true
-			s.detailTop = 0
+			s.detail.GotoTop()
 		}
 		return nil, nil
 	}
@@ -440,7 +441,9 @@ func (s *flagsScreen) settleDetails() {
 		s.details = false
 		return
 	}
-	s.detailTop = min(s.detailTop, max(0, len(s.detailLines(f))-(s.bodyHeight()-2)))
+	s.detail.SetWidth(s.width)
+	s.detail.SetHeight(s.bodyHeight() - 2)
+	s.detail.SetContentLines(s.detailLines(f))
 }
 
 func (s *flagsScreen) loadFlagsCmd(prefix string) tea.Cmd {

@@ -272,7 +272,7 @@ func (s *flagsScreen) detailsView(h int) []string {
 		return s.flagsView(h) // the flag is gone; Update closes the details
 	}
 	lines := s.detailLines(f)
-	top := min(s.detailTop, max(0, len(lines)-(h-2)))
+	top := min(s.detail.YOffset(), max(0, len(lines)-(h-2)))
 	title := f.Key + "  " + s.flagsTitleShort()
 	return box(title, lines[top:], s.width, h, true, s.st)
 }

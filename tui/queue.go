@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"charm.land/bubbles/v2/viewport"
 	"strings"
 	"time"
 
@@ -44,7 +45,7 @@ type historyState struct {
 	events       []journal.ReplayEvent
 	err          error
 	loaded       bool
-	top          int
+	view         viewport.Model // the history's scroll
 }
 
 // Update handles a key: the list, or the history of the selected flag.
@@ -55,9 +56,9 @@ func (q *queueScreen) Update(msg tea.KeyPressMsg) (tea.Cmd, dialog) {
 		case key.Matches(msg, k.Back):
 			q.history = nil
 		case key.Matches(msg, k.Up):
-			h.top = max(0, h.top-1)
+			h.view.ScrollUp(1)
 		case key.Matches(msg, k.Down):
-			h.top++
+			h.view.ScrollDown(1)
 		}
 		return nil, nil
 	}
@@ -93,7 +94,7 @@ func (q *queueScreen) queueSelected() (journal.Pending, bool) {
 }
 
 func (q *queueScreen) historyCmd(prefix, flag string) tea.Cmd {
-	q.history = &historyState{prefix: prefix, flag: flag}
+	q.history = &historyState{prefix: prefix, flag: flag, view: viewport.New()}
 	if q.jr == nil {
 		return nil
 	}
@@ -272,14 +273,16 @@ func (c *common) replayLine(e journal.ReplayEvent) string {
 
 func (q *queueScreen) historyView(h int, hs *historyState) []string {
 	lines := q.historyLines(hs)
-	top := min(hs.top, max(0, len(lines)-(h-2)))
+	top := min(hs.view.YOffset(), max(0, len(lines)-(h-2)))
 	return box("History of "+hs.flag+"  ("+hs.prefix+")", lines[top:], q.width, h, true, q.st)
 }
 
 // settleHistory keeps the history's scroll inside its text.
 func (q *queueScreen) settleHistory() {
 	if hs := q.history; hs != nil {
-		hs.top = min(hs.top, max(0, len(q.historyLines(hs))-(q.bodyHeight()-2)))
+		hs.view.SetWidth(q.width)
+		hs.view.SetHeight(q.bodyHeight() - 2)
+		hs.view.SetContentLines(q.historyLines(hs))
 	}
 }
 

@@ -753,3 +753,38 @@ func TestEveryHostDownSaysSoAndWhy(t *testing.T) {
 	u.mustSee("no store prefixes found")
 	u.mustSee("PREFIX:features")
 }
+
+// The details scroll within their text: down stops at its end, and up moves back at once.
+func TestDetailsScrollStopsAtTheEnd(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	prefix := u.m.flagsScreen.selPrefix
+	set := u.fs.sets[prefix]
+	var b strings.Builder
+	b.WriteString(`{"key":"beta-dashboard","on":false,"version":3`)
+	for i := range 40 {
+		b.WriteString(sprintf(`,"field%02d":%d`, i, i))
+	}
+	b.WriteString("}")
+	set.Flags[0].Hosts[0].Raw = b.String()
+	u.fs.sets[prefix] = set
+	u.refresh()
+	u.gotoFlag("beta-dashboard")
+	u.key("enter")
+	u.mustSee("hosts 2/3 agree")
+	u.mustNotSee(`"field39": 39`)
+	for range 100 {
+		u.key("down")
+	}
+	u.mustSee(`"field39": 39`)
+	u.mustNotSee("hosts 2/3 agree")
+	bottom := u.view()
+	u.key("up")
+	if u.view() == bottom {
+		t.Fatal("up after scrolling past the end did not move")
+	}
+	u.key("g") // not a details key: nothing moves
+	for range 100 {
+		u.key("up")
+	}
+	u.mustSee("hosts 2/3 agree")
+}
