@@ -50,10 +50,10 @@ func (d *discardDialog) Update(msg tea.KeyPressMsg) (tea.Msg, bool) {
 			d.reason.update(msg)
 		}
 	case 1:
-		switch msg.String() {
-		case "space", "x":
+		switch {
+		case key.Matches(msg, k.RestoreOpt):
 			d.restore = !d.restore
-		case "enter":
+		case key.Matches(msg, k.Confirm):
 			d.field = 2
 		}
 	case 2:

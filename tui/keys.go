@@ -20,6 +20,9 @@ type keyMap struct {
 	// dialogs
 	NextField, PrevField, Left, Right, Yes, No, Confirm, Cancel key.Binding
 
+	// the quit question: what quits and what stays (help shows Yes, No and Cancel)
+	QuitYes, QuitStay key.Binding
+
 	// write results
 	Retry key.Binding
 
@@ -69,12 +72,14 @@ func defaultKeyMap(readOnly bool) keyMap {
 		No:        b("n", "choose No", "n"),
 		Confirm:   b("enter", "activate", "enter"),
 		Cancel:    b("esc", "cancel", "esc"),
+		QuitYes:   b("y", "quit", "y", "Y"),
+		QuitStay:  b("n/esc", "stay", "n", "N", "esc", "enter", "q"),
 
 		Retry: b("t", "retry failed hosts", "t"),
 
 		History:    b("enter", "history", "enter"),
 		Discard:    b("d", "discard", "d"),
-		RestoreOpt: b("space", "restore base in Redis", "space"),
+		RestoreOpt: b("space", "restore base in Redis", "space", "x"),
 
 		Replay:       b("enter/a", "replay ready", "enter", "a"),
 		Skip:         b("s", "skip conflict", "s"),

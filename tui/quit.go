@@ -15,10 +15,10 @@ type quitDialog struct {
 
 // Update handles a key: y quits; n, esc, enter or q stay.
 func (d *quitDialog) Update(msg tea.KeyPressMsg) (tea.Msg, bool) {
-	switch msg.String() {
-	case "y", "Y":
+	switch {
+	case key.Matches(msg, d.keys.QuitYes):
 		return quitConfirmedMsg{}, true
-	case "n", "N", "esc", "enter", "q":
+	case key.Matches(msg, d.keys.QuitStay):
 		return nil, true
 	}
 	return nil, false
