@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -153,114 +152,6 @@ func (m *Model) ldCheckCmd() tea.Cmd {
 		err := ld.Check(ctx)
 		return ldCheckMsg{seq: seq, at: now(), err: err}
 	}
-}
-
-// handleData routes every message that is not a key press to whoever owns it.
-func (m *Model) handleData(msg tea.Msg) tea.Cmd {
-	switch msg := msg.(type) {
-	case refreshTickMsg:
-		var cmd tea.Cmd
-		if !m.refreshing { // a slow refresh is not abandoned by the next tick
-			cmd = m.refreshCmd()
-		}
-		return tea.Batch(cmd, m.refreshTick())
-	case ldTickMsg:
-		var cmd tea.Cmd
-		if !m.ldPending {
-			cmd = m.ldCheckCmd()
-		}
-		return tea.Batch(cmd, m.ldTick())
-	case refreshMsg:
-		if msg.seq != m.refreshSeq {
-			return nil
-		}
-		m.refreshing = false
-		m.lastRefresh = m.now()
-		cmd := m.flagsScreen.applyRefresh(msg)
-		if m.jr != nil && msg.pendSeq == m.pendSeq {
-			m.applyPending(msg.pending, msg.pendErr)
-			m.drift = msg.drift
-		}
-		if msg.reconcileErr != nil {
-			m.log.Info("reconcile", "err", msg.reconcileErr)
-		}
-		if n := len(msg.reconciled); n > 0 {
-			var names []string
-			for _, e := range msg.reconciled {
-				names = append(names, e.Flag)
-			}
-			m.setStatus(sprintf("outcome of %d interrupted change(s) read back from Redis: %s (see the queue)", n, strings.Join(names, ", ")), false)
-		}
-		return cmd
-	case flagsMsg:
-		m.flagsScreen.applyFlags(msg)
-		return nil
-	case pendingMsg:
-		if msg.seq == m.pendSeq {
-			m.applyPending(msg.pending, msg.err)
-		}
-		return nil
-	case ldCheckMsg:
-		if msg.seq != m.ldSeq {
-			return nil
-		}
-		m.ldPending = false
-		m.ldChecked, m.ldErr = msg.at, msg.err
-		if msg.err != nil {
-			m.log.Info("LaunchDarkly check failed", "err", msg.err)
-		}
-		return nil
-	case confirmedToggleMsg:
-		return m.resultsScreen.start(msg.c)
-	case toggleCancelledMsg:
-		m.setStatus("not changed: "+msg.flag, false)
-		return nil
-	case toggleDoneMsg:
-		return m.resultsScreen.applyToggleDone(msg)
-	case historyMsg:
-		m.queueScreen.applyHistory(msg)
-		return nil
-	case discardConfirmedMsg:
-		return m.discardCmd(msg)
-	case discardDoneMsg:
-		return m.applyDiscardDone(msg)
-	case quitConfirmedMsg:
-		m.syncScreen.cancelReplay()
-		return tea.Quit
-	case planMsg:
-		return m.syncScreen.applyPlan(msg)
-	case progressMsg:
-		return m.syncScreen.applyProgress(msg)
-	case replayDoneMsg:
-		return m.syncScreen.applyReplayDone(msg)
-	case clockMsg:
-		if m.syncScreen.sync.running {
-			return m.syncScreen.clockTick()
-		}
-		return nil
-	case demoDoneMsg:
-		if msg.err != nil {
-			m.setStatus("demo: "+msg.what+": "+msg.err.Error(), true)
-		} else {
-			m.setStatus("demo: "+msg.what, false)
-		}
-		return tea.Batch(m.refreshCmd(), m.ldCheckCmd())
-	}
-	return nil
-}
-
-func (m *Model) applyPending(p []journal.Pending, err error) {
-	m.pendErr = err
-	if err != nil {
-		m.setStatus("journal: "+err.Error(), true)
-		return
-	}
-	m.pending = p
-	m.pendingByKey = make(map[string]int, len(p))
-	for i, pp := range p {
-		m.pendingByKey[pp.Prefix+"\x00"+pp.Flag] = i
-	}
-	m.queueScreen.clampCursor()
 }
 
 func (m *Model) demoToggleLD() tea.Cmd {
