@@ -1,6 +1,15 @@
 // Package tui is Relay Commander's terminal UI (Bubble Tea v2).
 //
-// Config and Run are what main.go uses.
+// Config and Run are what main.go uses; New builds the model over the UI's collaborators
+// (Backends), which is how the tests hand in stand-ins.
+//
+// Layout: model.go is the root model, which routes every message once (a key to the open
+// dialog, then the global keys, then the active screen) and owns the shared context
+// (context.go). Each screen is its own type under the screen contract (screen.go): flags.go
+// and flagsview.go, results.go, queue.go, sync.go and syncview.go. The dialogs (confirm.go,
+// discard.go, quit.go) own the keyboard while open and end with a result message (msgs.go)
+// that the root turns into the write. frame.go draws the header, banner, status and keys
+// around the screens; cmds.go has the background reads.
 package tui
 
 import (
