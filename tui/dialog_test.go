@@ -73,3 +73,50 @@ func TestDialogsReturnResultsAndStartNothing(t *testing.T) {
 		t.Fatalf("n ended with %#v (done %v)", res, done)
 	}
 }
+
+// A key in the footer or in help is a bound key: read-only unbinds the writing actions, and
+// they are not shown either, on any screen or dialog.
+func TestShownKeysAreBound(t *testing.T) {
+	for _, readOnly := range []bool{false, true} {
+		u := newUnit(t, 120, 40, func(c *Config) { c.ReadOnly = readOnly; c.Protected = []string{"none"} })
+		u.fj.pending = []journal.Pending{pendingKill(false)}
+		u.refresh()
+		check := func(where string) {
+			t.Helper()
+			k := u.m.screenKeys()
+			all := k.ShortHelp()
+			for _, g := range k.FullHelp() {
+				all = append(all, g...)
+			}
+			if len(k.ShortHelp()) == 0 {
+				t.Fatalf("%s (read-only %v): no keys in the footer", where, readOnly)
+			}
+			for _, b := range all {
+				if !b.Enabled() {
+					t.Fatalf("%s (read-only %v): %q shown but not bound", where, readOnly, b.Help().Key)
+				}
+				if readOnly && (b.Help().Desc == "toggle" || b.Help().Desc == "discard" || b.Help().Desc == "replay ready") {
+					t.Fatalf("%s: read-only shows %q", where, b.Help().Desc)
+				}
+			}
+		}
+		check("flags")
+		u.key("/")
+		check("filter")
+		u.key("esc", "enter")
+		check("details")
+		u.key("esc", "space")
+		check("toggle confirmation")
+		u.key("esc", "2")
+		check("queue")
+		u.key("d")
+		check("discard")
+		u.key("esc")
+		u.apply(u.key("enter"))
+		check("history")
+		u.key("esc")
+		u.withLD(samplePlan())
+		u.apply(u.key("3"))
+		check("sync")
+	}
+}
