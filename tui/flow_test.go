@@ -36,6 +36,7 @@ type flow struct {
 	mu    sync.Mutex
 	frame string
 	seen  []string
+	drawn chan struct{} // a new screen is in seen
 }
 
 type flowOpt func(*Config)
@@ -48,7 +49,7 @@ func startFlow(t *testing.T, hosts int, opts ...flowOpt) *flow {
 // startFlowSized runs the program in a terminal of w by h.
 func startFlowSized(t *testing.T, hosts, w, h int, opts ...flowOpt) *flow {
 	t.Helper()
-	f := &flow{t: t}
+	f := &flow{t: t, drawn: make(chan struct{}, 1)}
 	var hcs []flags.HostConfig
 	for i := range hosts {
 		s := redistest.StartWithFixture(t)
@@ -114,6 +115,10 @@ func (f *flow) watch(out io.Reader, vt *vterm, stop <-chan struct{}, stopped cha
 				f.seen = f.seen[100:]
 			}
 			f.mu.Unlock()
+			select {
+			case f.drawn <- struct{}{}:
+			default:
+			}
 		}
 		if n == 0 || err != nil {
 			select {
@@ -134,8 +139,9 @@ func (f *flow) current() string {
 // waitFor waits until a drawn frame satisfies cond.
 func (f *flow) waitFor(what string, cond func(string) bool) string {
 	f.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
+	deadline := time.NewTimer(15 * time.Second)
+	defer deadline.Stop()
+	for {
 		f.mu.Lock()
 		for i, s := range f.seen {
 			if cond(s) {
@@ -146,7 +152,12 @@ func (f *flow) waitFor(what string, cond func(string) bool) string {
 		}
 		f.seen = f.seen[:0]
 		f.mu.Unlock()
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-f.drawn:
+			continue
+		case <-deadline.C:
+		}
+		break
 	}
 	f.t.Fatalf("waiting for %s; last frame:\n%s", what, f.current())
 	return ""
