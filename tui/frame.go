@@ -242,7 +242,7 @@ func (m *Model) screenKeys() helpKeys {
 	}
 	sc := m.screen()
 	ks := sc.Keys()
-	if c, ok := sc.(interface{ capturing() bool }); ok && c.capturing() {
+	if c, ok := sc.(capturer); ok && c.capturing() {
 		return ks
 	}
 	k := m.keys

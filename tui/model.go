@@ -172,7 +172,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	sc := m.screen()
-	if c, ok := sc.(interface{ capturing() bool }); ok && c.capturing() {
+	if c, ok := sc.(capturer); ok && c.capturing() {
 		return m.screenUpdate(sc, msg)
 	}
 	if m.showHelp {

@@ -33,6 +33,12 @@ type dialog interface {
 	Keys() helpKeys
 }
 
+// capturer is a screen whose text field (the flags' filter) is being typed: while capturing,
+// it gets every key before the global keys, and the footer shows its keys alone.
+type capturer interface {
+	capturing() bool
+}
+
 // paster is a dialog with a text field that takes pasted text.
 type paster interface {
 	paste(text string)
