@@ -1,12 +1,19 @@
 package cli
 
 import (
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"relaycommander/flags/redistest"
+	"relaycommander/journal"
 	"relaycommander/ldsync/ldfake"
 	"relaycommander/relaycfg/relaytest"
 )
@@ -205,4 +212,91 @@ func hangingListener(t *testing.T) string {
 		}
 	})
 	return l.Addr().String()
+}
+
+// status names the replay running, read from the lock's holder file without taking the lock.
+func TestStatusNamesTheReplayRunning(t *testing.T) {
+	h := newHarness(t)
+	twoHosts(t, h)
+	j, err := journal.Open(h.journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	unlock, err := j.LockReplay()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := h.ok("status")
+	if !strings.Contains(g.stdout, fmt.Sprintf("replay running: pid %d on ", os.Getpid())) || strings.Contains(g.stdout, "stale") {
+		t.Errorf("status during a replay:\n%s", g.stdout)
+	}
+	if _, err := j.LockReplay(); err == nil || !strings.Contains(err.Error(), "already running") {
+		t.Errorf("status took or broke the replay lock: a second LockReplay gives %v", err)
+	}
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if g := h.ok("status"); !strings.Contains(g.stdout, "no replay running") {
+		t.Errorf("status after the replay:\n%s", g.stdout)
+	}
+
+	// A replay that died left its holder behind: a process of this host that is gone.
+	host, _ := os.Hostname()
+	if err := os.WriteFile(filepath.Join(h.journal, replayLockFile), []byte(fmt.Sprintf("pid %d on %s since 2026-01-01T00:00:00Z", deadPID(t), host)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if g := h.ok("status"); !strings.Contains(strings.Join(strings.Fields(g.stdout), " "), "(stale: that process is gone") {
+		t.Errorf("status with a stale holder:\n%s", g.stdout)
+	}
+}
+
+// deadPID is the pid of a process that has exited.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skipf("cannot run true: %v", err)
+	}
+	return cmd.Process.Pid
+}
+
+// What a Relay says about itself reaches the terminal with its control characters escaped.
+func TestStatusEscapesWhatRelaysSay(t *testing.T) {
+	h := newHarness(t)
+	twoHosts(t, h)
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, `{"status":"healthy","version":"8\u001b[2J","environments":{"evil\u001b]0;owned\u0007":{"sdkKey":"sdk-********-****-****-****-*******d03ba",`+
+			`"envId":"x","status":"connected","connectionStatus":{"state":"VALID\u001b[31m","stateSince":1700000000000},`+
+			`"dataStoreStatus":{"state":"VALID","stateSince":1700000000000,"database":"redis","dbServer":"redis://r:6379","dbPrefix":"ld:\u001b[1mx"}}}}`)
+	}))
+	t.Cleanup(evil.Close)
+	h.env["RC_RELAYS"] = "evil=" + evil.URL
+	g := h.ok("status")
+	if strings.ContainsAny(g.stdout, "\x1b\x07") {
+		t.Errorf("a control character reached the terminal: %q", g.stdout)
+	}
+	for _, want := range []string{`evil\x1b]0;owned\x07`, `Relay 8\x1b[2J`, `prefix ld:\x1b[1mx`, `LaunchDarkly VALID\x1b[31m`} {
+		if !strings.Contains(g.stdout, want) {
+			t.Errorf("status lacks %q:\n%s", want, g.stdout)
+		}
+	}
+}
+
+func TestStatusBadRelaysConfiguration(t *testing.T) {
+	h := newHarness(t)
+	twoHosts(t, h)
+	h.env["RC_RELAYS"] = "relay-a=relay-a.internal:8030"
+	wantCode(t, h.run("", false, "status"), ExitError, "configuration relays[0] (from environment RC_RELAYS)", "not an http:// or https:// URL", "like http://relay-a.internal:8030")
+	h.env["RC_RELAYS"] = "relay-a=http://u:hunter2@relay-a.internal:8030"
+	h.env["RC_RELAY_SDK_KEYS"] = "ld:web-store:production=LD_SDK_KEY_PRODUCTION"
+	g := h.run("", false, "status")
+	wantCode(t, g, ExitError, "configuration relay.sdk_keys (from environment RC_RELAY_SDK_KEYS)", "LD_SDK_KEY_PRODUCTION, which is not set")
+	noSecrets(t, g, "hunter2")
+	delete(h.env, "RC_RELAY_SDK_KEYS")
+	g = h.ok("config")
+	if !strings.Contains(g.stdout, "relay-a (http://u:xxxxx@relay-a.internal:8030)") {
+		t.Errorf("config does not list the Relay:\n%s", g.stdout)
+	}
+	noSecrets(t, g, "hunter2")
 }
