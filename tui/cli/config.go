@@ -81,6 +81,7 @@ func runConfig(opts *configOptions) error {
 		"protected_environments": strings.Join(cfg.Protected, ", "), "ui.refresh": cfg.Refresh.String(),
 		"ui.read_only": strconv.FormatBool(cfg.ReadOnly), "ui.alt_screen": strconv.FormatBool(cfg.AltScreen),
 		"ui.log_file": cfg.LogFile, "relay.local_ttl": cfg.LocalTTL.String(),
+		"relays": relaysValue(cfg), "relay.sdk_keys": sdkKeysValue(cfg),
 	}
 	if opts.json {
 		out := configJSON{cfg.File, map[string]configEntryJSON{}}
@@ -100,4 +101,22 @@ func runConfig(opts *configOptions) error {
 		fmt.Fprintf(w, "%s\t%s\t%s\n", k, values[k], cfg.From(k))
 	}
 	return w.Flush()
+}
+
+// relaysValue lists the Relays as name=URL, any password in a URL hidden.
+func relaysValue(cfg *config.Config) string {
+	var rs []string
+	for _, r := range cfg.Relays {
+		rs = append(rs, r.String())
+	}
+	return strings.Join(rs, ", ")
+}
+
+// sdkKeysValue says for which prefixes an SDK key is set and where it comes from; never a key.
+func sdkKeysValue(cfg *config.Config) string {
+	var ks []string
+	for _, p := range slices.Sorted(maps.Keys(cfg.SDKKeys)) {
+		ks = append(ks, fmt.Sprintf("%s set (%s)", p, cfg.SDKKeyFrom[p]))
+	}
+	return strings.Join(ks, ", ")
 }

@@ -22,3 +22,11 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// writeJSONFor is JSON indented for a terminal, compact (one line) for a program.
+func writeJSONFor(w io.Writer, tty bool, v any) error {
+	if tty {
+		return writeJSON(w, v)
+	}
+	return json.NewEncoder(w).Encode(v)
+}

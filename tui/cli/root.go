@@ -134,7 +134,7 @@ Without a command it starts the terminal UI. Try it with nothing installed: rela
 	a.global = root.PersistentFlags()
 
 	root.AddCommand(newDemoCmd(a), newFlagsCmd(a), newUpdateCmd(a), newQueueCmd(a), newDiscardCmd(a), newReplayCmd(a),
-		newGenerateCmd(a), newImportCmd(a), newConfigCmd(a))
+		newGenerateCmd(a), newImportCmd(a), newConfigCmd(a), newStatusCmd(a))
 	for _, c := range root.Commands() {
 		c.SilenceUsage, c.SilenceErrors = true, true
 	}

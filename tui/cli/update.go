@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +19,7 @@ type updateJSON struct {
 	Hosts       []hostResultJSON `json:"hosts"`
 	FailedHosts []string         `json:"failedHosts"`
 	Journal     string           `json:"journal"`
+	Served      *servedJSON      `json:"served,omitempty"` // with --wait-served
 }
 
 // updateOptions are the update command's flags.
@@ -27,6 +29,8 @@ type updateOptions struct {
 	reason                            string
 	yes, json                         bool
 	on                                bool // the state, parsed
+	waitServed                        bool
+	servedTimeout                     time.Duration
 }
 
 func newUpdateCmd(a *app) *cobra.Command {
@@ -38,8 +42,14 @@ func newUpdateCmd(a *app) *cobra.Command {
 		Long: `Sets one flag on or off in every configured Redis host at once, after showing what will change
 and asking for confirmation (in protected environments, by typing the flag's key). The change is
 recorded in the journal before Redis is written, and replayed to LaunchDarkly later with
-'relaycommander replay'.`,
+'relaycommander replay'.
+
+With --wait-served it then asks each Relay (relays:) about once a second what it serves of
+the flag, as an SDK would (with the environment's SDK key: relay.sdk_keys or relay_configs),
+and says per Relay when it serves the new state, until all do or --served-timeout passes
+(default twice relay.local_ttl). Exit 3 if some Relay still serves the old state then.`,
 		Example: `  relaycommander update -p web-store -e production -f new-checkout -s off --reason "checkout 500s"
+  relaycommander update -p web-store -e production -f new-checkout -s off --wait-served --served-timeout 1m
   relaycommander update --prefix launchdarkly -p web-store -e staging -f banner -s on --yes`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runUpdate(cmd.Context(), opts) },
@@ -53,6 +63,8 @@ recorded in the journal before Redis is written, and replayed to LaunchDarkly la
 	f.StringVar(&opts.reason, "reason", "", "why: goes to the journal and into LaunchDarkly's comment on replay")
 	f.BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation")
 	f.BoolVar(&opts.json, "json", false, "print the result as JSON")
+	f.BoolVar(&opts.waitServed, "wait-served", false, "after the write, ask each Relay (relays:) until it serves the new state")
+	f.DurationVar(&opts.servedTimeout, "served-timeout", 0, "how long --wait-served asks (default twice relay.local_ttl)")
 	return cmd
 }
 
@@ -64,6 +76,9 @@ func runUpdate(ctx context.Context, opts *updateOptions) error {
 	}
 	if opts.project == "" && opts.prefix == "" {
 		return usageErr("update needs -p PROJECT -e ENVIRONMENT, or --prefix PREFIX")
+	}
+	if opts.servedTimeout < 0 || (opts.servedTimeout > 0 && !opts.waitServed) {
+		return usageErr("--served-timeout %s: give a positive duration, with --wait-served", opts.servedTimeout)
 	}
 	switch strings.ToLower(opts.state) {
 	case "on", "true":
@@ -150,24 +165,32 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 		Operator: a.cfg.Operator, Reason: reason, Prefix: prefix, Project: t.Project, Environment: t.Environment,
 		Flag: key, Before: cur.On, After: on, BaseVersion: &cur.Version,
 	})
+	written := time.Now()
 	if err != nil && len(res.Hosts) == 0 {
 		return err // the journal refused the intent: Redis was not touched
 	}
 	recordErr := err // Redis was written but the outcome is not recorded: show what happened, then fail
+	printHostResults(out, res)
+	fmt.Fprintf(out, "Recorded as change %s in the journal %s.\n", c.ID, j.Dir())
+	fmt.Fprint(out, a.reachNote())
+	uj := updateJSON{Change: &c, Journal: j.Dir()}
+	uj.Hosts, uj.FailedHosts = hostResultsJSON(res)
+	var servedErr error
+	if opts.waitServed {
+		uj.Served, servedErr = a.waitServed(ctx, out, servedCheck{prefix: prefix, flag: key, on: on, res: res, written: written, timeout: opts.servedTimeout})
+	}
 	if asJSON {
-		uj := updateJSON{Change: &c, Journal: j.Dir()}
-		uj.Hosts, uj.FailedHosts = hostResultsJSON(res)
 		if err := writeJSON(a.sys.Stdout, uj); err != nil {
 			return err
 		}
 	}
-	printHostResults(out, res)
-	fmt.Fprintf(out, "Recorded as change %s in the journal %s.\n", c.ID, j.Dir())
-	fmt.Fprint(out, a.reachNote())
 	fmt.Fprintln(out, "Next: once LaunchDarkly is back, run 'relaycommander replay'. When Relay reconnects it re-syncs from\n"+
 		"LaunchDarkly and undoes this edit until the change is replayed.")
 	if recordErr != nil {
 		return fmt.Errorf("%w; the hosts' state is shown above, and relaycommander queue lists the change", recordErr)
 	}
-	return hostsFailedErr(res, "Run the same command again when they are back: the hosts already written report unchanged")
+	if err := hostsFailedErr(res, "Run the same command again when they are back: the hosts already written report unchanged"); err != nil {
+		return err
+	}
+	return servedErr
 }

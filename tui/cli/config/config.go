@@ -13,6 +13,7 @@ import (
 
 	"relaycommander/flags"
 	"relaycommander/journal"
+	"relaycommander/relaycfg/relayapi"
 )
 
 // Config is the validated configuration, with every default applied: its users need no
@@ -35,17 +36,24 @@ type Config struct {
 	ReadOnly       bool
 	AltScreen      bool
 	LogFile        string
-	LocalTTL       time.Duration     // zero means zero (Relay has no cache), not "unset"
-	Sources        map[string]string // key -> where its value came from; absent = the default
+	LocalTTL       time.Duration    // zero means zero (Relay has no cache), not "unset"
+	Relays         []relayapi.Relay // the Relay Proxies to ask (status, update --wait-served)
+	// SDKKeys are the environments' SDK keys by store prefix, for asking a Relay what it
+	// serves: from relay.sdk_keys (environment variables), else from relay_configs. Secrets:
+	// SDKKey prints masked. SDKKeyFrom says where each came from.
+	SDKKeys    map[string]relayapi.SDKKey
+	SDKKeyFrom map[string]string
+	Sources    map[string]string // key -> where its value came from; absent = the default
 }
 
 // Keys are every configuration key, in the order `relaycommander config` lists them. The
-// environment variable of a key is EnvName(key) (prefixes has none: it is a map).
+// environment variable of a key is EnvName(key) (prefixes has none: it is a map; relays and
+// relay.sdk_keys take name=value lists there).
 var Keys = []string{
 	"operator", "redis.hosts", "redis.dial_timeout", "redis.command_timeout", "prefixes",
 	"relay_configs", "launchdarkly.base_url", "launchdarkly.api_token", "launchdarkly.timeout",
 	"journal_dir", "protected_environments", "ui.refresh", "ui.read_only", "ui.alt_screen",
-	"ui.log_file", "relay.local_ttl",
+	"ui.log_file", "relay.local_ttl", "relays", "relay.sdk_keys",
 }
 
 // EnvName is a key's environment variable: RC_ and the key in capitals, "." replaced by "_".

@@ -18,6 +18,7 @@ import (
 
 	"relaycommander/flags"
 	"relaycommander/relaycfg"
+	"relaycommander/relaycfg/relayapi"
 )
 
 // Input is what Load reads besides files: injected so that tests use no real environment.
@@ -40,9 +41,9 @@ func Load(in Input) (*Config, []string, error) {
 	}
 
 	file, explicit := findFile(in, env)
-	prefixes := map[string]flags.Target{}
+	fm := fileMaps{prefixes: map[string]flags.Target{}, sdkKeyEnv: map[string]string{}}
 	if file != "" {
-		w, err := l.readFile(file, explicit, prefixes)
+		w, err := l.readFile(file, explicit, fm)
 		warnings = append(warnings, w...)
 		if err != nil {
 			return nil, warnings, err
@@ -51,7 +52,7 @@ func Load(in Input) (*Config, []string, error) {
 	l.setEnv()
 	l.setFlags(in.Flags)
 
-	cfg, err := l.decode(in.Dir, file, prefixes)
+	cfg, err := l.decode(in.Dir, file, fm)
 	if err != nil {
 		return nil, warnings, err
 	}
@@ -130,7 +131,7 @@ func findFile(in Input, env map[string]string) (file string, explicit bool) {
 }
 
 // readFile checks the configuration file against the schema and gives it to viper.
-func (l *loader) readFile(file string, explicit bool, prefixes map[string]flags.Target) ([]string, error) {
+func (l *loader) readFile(file string, explicit bool, fm fileMaps) ([]string, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		if explicit && errors.Is(err, os.ErrNotExist) {
@@ -138,7 +139,7 @@ func (l *loader) readFile(file string, explicit bool, prefixes map[string]flags.
 		}
 		return nil, fmt.Errorf("configuration file %s: %v", file, err)
 	}
-	tokenInFile, err := checkYAML(file, data, prefixes)
+	tokenInFile, err := checkYAML(file, data, fm)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +152,7 @@ func (l *loader) readFile(file string, explicit bool, prefixes map[string]flags.
 			l.source[k] = file
 		}
 	}
-	if len(prefixes) > 0 {
+	if len(fm.prefixes) > 0 {
 		l.source["prefixes"] = file
 	}
 	if w := worldReadableSecret(file, tokenInFile, "launchdarkly.api_token"); w != "" {
@@ -199,6 +200,13 @@ func (l *loader) addRelayConfigs(cfg *Config) ([]string, error) {
 			warnings = append(warnings, path+": "+w)
 		}
 		maps.Copy(cfg.Mapping, relaycfg.Mapping(rc))
+		for _, e := range rc.Environments {
+			p := e.EffectivePrefix()
+			if _, set := cfg.SDKKeys[p]; !set && e.SDKKey != "" {
+				cfg.SDKKeys[p] = relayapi.SDKKey(e.SDKKey)
+				cfg.SDKKeyFrom[p] = "relay_configs " + path
+			}
+		}
 		if h, ok := rc.Redis.HostConfig(); ok && !slices.ContainsFunc(relayHosts, func(o flags.HostConfig) bool { return o.Addr == h.Addr }) {
 			h.Name = HostName(h.Addr)
 			relayHosts = append(relayHosts, h)
@@ -214,6 +222,9 @@ func (l *loader) addRelayConfigs(cfg *Config) ([]string, error) {
 	if !cfg.Set("relay.local_ttl") && relayTTL != nil {
 		cfg.LocalTTL = *relayTTL
 		cfg.Sources["relay.local_ttl"] = "relay_configs"
+	}
+	if !cfg.Set("relay.sdk_keys") && len(cfg.SDKKeys) > 0 {
+		cfg.Sources["relay.sdk_keys"] = "relay_configs"
 	}
 	maps.Copy(cfg.Mapping, cfg.Prefixes)
 	return warnings, nil

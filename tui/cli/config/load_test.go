@@ -35,6 +35,15 @@ func TestBadConfiguration(t *testing.T) {
 		{"bad prefix mapping", "prefixes:\n  custom:\n    project: p\n", nil, nil, []string{"prefixes", "needs a prefix, a project and an environment"}},
 		{"missing --config", "", nil, []string{"--config", "nope.yaml"}, []string{"nope.yaml does not exist"}},
 		{"missing relay config", "relay_configs: [missing.ini]\n", nil, nil, []string{"relay_configs", "missing.ini"}},
+		{"relay without url", "relays:\n  - name: relay-a\n", nil, nil, []string{"relays[0]", "relaycommander.yaml", `Relay "relay-a" has no url`}},
+		{"relay not http", "relays:\n  - url: redis://relay-a:8030\n", nil, nil, []string{"relays[0]", "not an http:// or https:// URL"}},
+		{"relay password hidden", "", map[string]string{"RC_RELAYS": "a=ftp://u:hunter2@relay-a:8030"}, nil, []string{"relays[0]", "environment RC_RELAYS", "ftp://u:xxxxx@relay-a:8030"}},
+		{"relay empty entry", "", map[string]string{"RC_RELAYS": "a=http://relay-a:8030,,b=http://relay-b:8030"}, nil, []string{"relays[1]", "RC_RELAYS", "entry 2 is empty"}},
+		{"duplicate relay names", "relays:\n  - http://relay-a:8030\n  - http://relay-a:8030\n", nil, nil, []string{"relays[1]", `two Relays are named "relay-a:8030"`}},
+		{"unknown relay key", "relays:\n  - name: a\n    adr: http://relay-a:8030\n", nil, nil, []string{"line 3", "unknown key relays[0].adr"}},
+		{"sdk key variable not set", "relay:\n  sdk_keys:\n    ld:web-store:production: LD_SDK_PROD\n", nil, nil, []string{"relay.sdk_keys", "relaycommander.yaml", "LD_SDK_PROD, which is not set"}},
+		{"sdk key in the file", "relay:\n  sdk_keys:\n    ld:web-store:production: sdk-12345678-abcd\n", nil, nil, []string{"line 3", "holds an SDK key"}},
+		{"sdk keys not prefix=VAR", "", map[string]string{"RC_RELAY_SDK_KEYS": "ld:web-store:production"}, nil, []string{"relay.sdk_keys", "RC_RELAY_SDK_KEYS", "not prefix=VARIABLE"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

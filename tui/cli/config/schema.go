@@ -29,12 +29,20 @@ var schema = map[string]any{
 	"ui": map[string]any{
 		"refresh": nil, "read_only": nil, "alt_screen": nil, "log_file": nil,
 	},
-	"relay": map[string]any{"local_ttl": nil},
+	"relay":  map[string]any{"local_ttl": nil, "sdk_keys": "sdk_keys"},
+	"relays": []any{map[string]any{"name": nil, "url": nil}},
+}
+
+// fileMaps are the maps of the configuration file that checkYAML reads itself, keeping the
+// case of their keys (store prefixes).
+type fileMaps struct {
+	prefixes  map[string]flags.Target // prefixes: prefix -> {project, environment}
+	sdkKeyEnv map[string]string       // relay.sdk_keys: prefix -> environment variable
 }
 
 // checkYAML parses the configuration file to report unknown keys with their line, and reads
 // the prefixes map itself: viper lowercases map keys, and store prefixes are case-sensitive.
-func checkYAML(file string, data []byte, prefixes map[string]flags.Target) (tokenInFile bool, err error) {
+func checkYAML(file string, data []byte, fm fileMaps) (tokenInFile bool, err error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return false, fmt.Errorf("configuration file %s: %v", file, err)
@@ -87,10 +95,14 @@ func checkYAML(file string, data []byte, prefixes map[string]flags.Target) (toke
 					return err
 				}
 			}
-		case string: // prefixes: prefix -> {project, environment}
+		case string: // a map read here: prefixes, or relay.sdk_keys
 			if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 				return nil
 			}
+			if sh == "sdk_keys" {
+				return sdkKeysYAML(file, n, fm.sdkKeyEnv)
+			}
+			prefixes := fm.prefixes
 			if n.Kind != yaml.MappingNode {
 				return fmt.Errorf("configuration file %s line %d: prefixes must map store prefixes to {project, environment}", file, n.Line)
 			}
@@ -122,6 +134,25 @@ func checkYAML(file string, data []byte, prefixes map[string]flags.Target) (toke
 		return nil
 	}
 	return tokenInFile, walk(top, schema, "")
+}
+
+// sdkKeysYAML reads relay.sdk_keys: store prefix -> the name of the environment variable
+// holding that environment's SDK key (never the key itself).
+func sdkKeysYAML(file string, n *yaml.Node, out map[string]string) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("configuration file %s line %d: relay.sdk_keys must map store prefixes to environment variable names, like ld:web-store:production: LD_SDK_KEY_PRODUCTION", file, n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if val.Kind != yaml.ScalarNode || k.Value == "" || strings.TrimSpace(val.Value) == "" {
+			return fmt.Errorf("configuration file %s line %d: relay.sdk_keys.%q must name the environment variable that holds the SDK key, like LD_SDK_KEY_PRODUCTION", file, k.Line, k.Value)
+		}
+		if strings.HasPrefix(val.Value, "sdk-") {
+			return fmt.Errorf("configuration file %s line %d: relay.sdk_keys.%q holds an SDK key; write the key into an environment variable and name the variable here", file, k.Line, k.Value)
+		}
+		out[k.Value] = strings.TrimSpace(val.Value)
+	}
+	return nil
 }
 
 func kindName(n *yaml.Node) string {

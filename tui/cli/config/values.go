@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/viper"
 
-	"relaycommander/flags"
 	"relaycommander/ldsync"
 )
 
@@ -135,8 +134,8 @@ func baseURL(s string) (string, error) {
 }
 
 // decode reads every key out of viper, checked and typed, with the defaults already applied.
-func (l *loader) decode(dir, file string, prefixes map[string]flags.Target) (*Config, error) {
-	c := &Config{File: file, Prefixes: prefixes, Sources: l.source}
+func (l *loader) decode(dir, file string, fm fileMaps) (*Config, error) {
+	c := &Config{File: file, Prefixes: fm.prefixes, Sources: l.source}
 	var err error
 	if c.Operator, err = l.str("operator"); err != nil {
 		return nil, err
@@ -197,6 +196,12 @@ func (l *loader) decode(dir, file string, prefixes map[string]flags.Target) (*Co
 	c.LogFile = Abs(dir, l.home, lf)
 	// Relay's localTtl may be negative (cache forever): the messages must say so, not refuse it.
 	if c.LocalTTL, err = l.duration("relay.local_ttl", true); err != nil {
+		return nil, err
+	}
+	if c.Relays, err = l.relays(); err != nil {
+		return nil, err
+	}
+	if c.SDKKeys, c.SDKKeyFrom, err = l.sdkKeys(fm.sdkKeyEnv); err != nil {
 		return nil, err
 	}
 	return c, nil
