@@ -109,7 +109,11 @@ type Outcome string
 const (
 	Written   Outcome = "written"
 	Unchanged Outcome = "unchanged" // already in the requested state: nothing written
-	Failed    Outcome = "failed"
+	Failed    Outcome = "failed"    // known not to have been written
+	// Unknown: the error came after EXEC was sent (a timeout, a dropped connection), so the
+	// write may have landed. Reading the host back tells: the write produced NewVersion
+	// (OldVersion+1) with the requested state.
+	Unknown Outcome = "unknown"
 )
 
 // HostResult is a toggle's result on one host.
@@ -118,7 +122,7 @@ type HostResult struct {
 	Outcome    Outcome
 	OldOn      bool
 	OldVersion int
-	NewVersion int // equals OldVersion when unchanged or failed
+	NewVersion int // equals OldVersion when unchanged or failed; OldVersion+1 when written or unknown
 	Latency    time.Duration
 	Err        error
 }
@@ -142,6 +146,17 @@ func ParseConventionPrefix(prefix string) (Target, bool) {
 		return Target{}, false
 	}
 	return Target{Project: parts[1], Environment: parts[2]}, true
+}
+
+// UnknownHosts names the hosts whose write may or may not have landed.
+func (r ToggleResult) UnknownHosts() []string {
+	var out []string
+	for _, h := range r.Hosts {
+		if h.Outcome == Unknown {
+			out = append(out, h.Host)
+		}
+	}
+	return out
 }
 
 // FailedHosts names the hosts whose write failed, for a retry.

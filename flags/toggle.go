@@ -52,6 +52,20 @@ func (s *Store) Toggle(ctx context.Context, prefix, key string, on bool, names .
 	return res
 }
 
+// isReply reports an error that is Redis's own answer (WRONGTYPE, NOSCRIPT, ...): the
+// command was refused, nothing was written.
+func isReply(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re) && !errors.Is(err, redis.TxFailedErr)
+}
+
+func onOff(on bool) string {
+	if on {
+		return "ON"
+	}
+	return "OFF"
+}
+
 // toggleHost is the write algorithm LaunchDarkly's own stores use for an upsert: WATCH the
 // hash, read the flag, MULTI/HSET/EXEC, and start over when another writer got in between.
 func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on bool) HostResult {
@@ -126,6 +140,12 @@ func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on 
 			})
 			// EXEC, whether it committed or found the hash changed, ends the WATCH.
 			execRan = err == nil || errors.Is(err, redis.TxFailedErr) || redis.IsExecAbortError(err)
+			if err != nil && !execRan && !isReply(err) {
+				// No answer to a transaction that may have reached Redis: it may have landed.
+				r.Outcome, r.NewVersion = Unknown, st.version+1
+				return fmt.Errorf("outcome unknown: the transaction was sent but no reply came (%w); "+
+					"reading the host back tells whether v%d %s landed", err, st.version+1, onOff(on))
+			}
 			if err != nil {
 				return err
 			}
@@ -134,6 +154,9 @@ func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on 
 		})
 		switch {
 		case err == nil:
+			return r
+		case r.Outcome == Unknown:
+			r.Err = where(err)
 			return r
 		case errors.Is(err, redis.TxFailedErr) && attempt < s.maxWatchRetries:
 			continue
