@@ -60,6 +60,10 @@ type Journal struct {
 
 	warnings []string
 	warned   map[string]bool
+
+	self     *Writer         // this Journal as the writer of its intents; nil until the first
+	selfLock *os.File        // held with flock while the journal is open
+	inflight map[string]bool // change ids begun here whose outcome is not recorded yet
 }
 
 // DefaultDir is $XDG_STATE_HOME/relaycommander (or ~/.local/state/relaycommander).
@@ -84,7 +88,7 @@ func Open(dir string) (*Journal, error) {
 			return nil, errors.New("journal: no directory given and neither XDG_STATE_HOME nor HOME is set")
 		}
 	}
-	j := &Journal{dir: dir, path: filepath.Join(dir, journalFile), st: newState(), warned: map[string]bool{}}
+	j := &Journal{dir: dir, path: filepath.Join(dir, journalFile), st: newState(), warned: map[string]bool{}, inflight: map[string]bool{}}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("journal: create directory %s: %w", dir, err)
 	}
@@ -401,13 +405,33 @@ func (j *Journal) Begin(c Change) (Change, error) {
 	if c.Operator == "" {
 		c.Operator = osOperator()
 	}
-	err := j.appendRecords(func(s *state) ([]record, error) {
+	j.mu.Lock()
+	w, err := j.writer()
+	if err == nil {
+		c.Writer = w
+		j.inflight[c.ID] = true // until Complete: a Settle in this process must wait for it
+	}
+	j.mu.Unlock()
+	if err != nil {
+		return c, fmt.Errorf("journal %s: nothing recorded: %w", j.dir, err)
+	}
+	err = j.appendRecords(func(s *state) ([]record, error) {
 		if _, dup := s.byID[c.ID]; dup {
 			return nil, fmt.Errorf("journal %s: change id %s is already recorded (%s %s)", j.path, c.ID, c.Prefix, c.Flag)
 		}
 		return []record{{Type: typeIntent, Change: &c}}, nil
 	})
+	if err != nil {
+		j.landed(c.ID)
+	}
 	return c, err
+}
+
+// landed marks a change begun here as no longer being written by this process.
+func (j *Journal) landed(id string) {
+	j.mu.Lock()
+	delete(j.inflight, id)
+	j.mu.Unlock()
 }
 
 // Complete appends a change's per-host outcomes.
@@ -415,6 +439,7 @@ func (j *Journal) Complete(id string, outcomes []HostOutcome) error {
 	if outcomes == nil {
 		outcomes = []HostOutcome{}
 	}
+	defer j.landed(id)
 	return j.appendRecords(func(s *state) ([]record, error) {
 		if _, ok := s.byID[id]; !ok {
 			return nil, fmt.Errorf("journal %s: no change %s to complete", j.path, id)
@@ -591,5 +616,6 @@ func (j *Journal) Close() error {
 		return nil
 	}
 	j.closed = true
+	j.releaseWriter()
 	return j.lock.Close()
 }

@@ -30,6 +30,17 @@ func TestHelperProcess(t *testing.T) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	if flag := os.Getenv("JOURNAL_HELPER_HANG_AFTER_INTENT"); flag != "" {
+		// A writer stopped between its intent and its Redis write, until it is killed.
+		c, err := j.Begin(Change{Operator: "hung", Prefix: os.Getenv("JOURNAL_HELPER_PREFIX"), Flag: flag,
+			Before: true, After: false, BaseVersion: intp(n)})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		fmt.Printf("begun %s\n", c.ID)
+		select {}
+	}
 	for i := 0; n == 0 || i < n; i++ {
 		c, err := j.Begin(Change{Operator: os.Getenv("JOURNAL_HELPER_NAME"), Reason: strconv.Itoa(i),
 			Prefix: "ld:p:e", Flag: fmt.Sprintf("f%d", i%7), Before: i%2 == 0, After: i%2 != 0, BaseVersion: intp(i)})

@@ -141,8 +141,13 @@ func (s *state) pending() []Pending {
 		}
 		p.Entries = append(p.Entries, ce)
 	}
+	ld := s.lastLDVersions()
 	// Last: the latest conflict, failure or attempt naming one of the pending changes.
 	for i := range out {
+		netState(&out[i])
+		if v, ok := ld[flagKey{out[i].Prefix, out[i].Flag}]; ok {
+			out[i].LDVersion = &v
+		}
 		last := -1
 		for _, e := range out[i].Entries {
 			for _, ei := range s.eventsFor[e.ID] {
@@ -154,6 +159,21 @@ func (s *state) pending() []Pending {
 		if last >= 0 {
 			ev := copyEvent(s.events[last])
 			out[i].Last = &ev
+		}
+	}
+	return out
+}
+
+// lastLDVersions is, per (prefix, flag), LaunchDarkly's version as recorded by the latest
+// replay event that found or left it in the desired state (applied, in sync, verified).
+func (s *state) lastLDVersions() map[flagKey]int {
+	out := map[flagKey]int{}
+	for _, ev := range s.events {
+		switch ev.Kind {
+		case ReplayApplied, ReplayInSync, ReplayVerified:
+			if ev.LDVersion > 0 {
+				out[flagKey{ev.Prefix, ev.Flag}] = ev.LDVersion
+			}
 		}
 	}
 	return out

@@ -44,7 +44,19 @@ func (j *Journal) Toggle(ctx context.Context, store Toggler, c Change, hosts ...
 		return c, res, fmt.Errorf("%s %s was written but its outcome is not recorded (the change shows as outcome unknown): %w",
 			c.Prefix, c.Flag, err)
 	}
+	j.readBackLanded(ctx, store, res)
 	return c, res, nil
+}
+
+// readBackLanded reads the hosts whose outcome is unknown back at once, when the store can
+// read, and records those that hold the write: a Relay full sync later would erase the proof.
+// A host without the write stays unknown (the write may still be on its way) for Settle.
+func (j *Journal) readBackLanded(ctx context.Context, store Toggler, res flags.ToggleResult) {
+	fr, ok := store.(FlagReader)
+	if !ok || len(res.UnknownHosts()) == 0 {
+		return
+	}
+	_, _ = j.settle(ctx, fr, DefaultGrace, &flagKey{res.Prefix, res.Flag}) // what it cannot decide stays for Settle
 }
 
 // retry writes an already recorded change again on the named hosts and adds their outcomes.

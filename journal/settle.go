@@ -1,0 +1,232 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"relaycommander/flags"
+)
+
+// DefaultGrace is how long Settle lets an intent's writer finish when it cannot tell whether
+// that writer is still running (another machine, or a record without its writer): after it,
+// Redis is read back.
+const DefaultGrace = time.Minute
+
+// FlagReader is the flag store as settling needs it (*flags.Store satisfies it).
+type FlagReader interface {
+	Flag(ctx context.Context, prefix, key string) (flags.Flag, error)
+}
+
+// Settlement is what Settle found.
+type Settlement struct {
+	Pending []Pending // the pending changes after settling
+	Settled []Entry   // changes whose outcome was read back from Redis now, as recorded
+	Waiting []Entry   // changes still unsettled: a writer still running, a host that did not answer
+}
+
+// Settle decides every unsettled change (Entry.Unsettled) of every pending flag by reading
+// Redis back, records what it found (outcomes marked Reconciled) and returns the pending
+// changes as they stand then. A change that no host holds ends up failed everywhere and is no
+// longer pending; one still unknown stays pending. It is the one step the command line, the
+// UI and the replay take before planning: a plan never sees a change whose outcome is unknown
+// as ready.
+//
+// A change whose intent has no outcome yet is read back only once its writer is gone: the
+// writer's lock (see Writer) tells at once for a process on this machine; otherwise Settle
+// waits DefaultGrace after the intent. How one host's outcome is decided: our write produced
+// version old+1 with the requested state; the host holding that (or a later version whose
+// state some record shows was ours) means it landed, the host still at old means it did not.
+func (j *Journal) Settle(ctx context.Context, store FlagReader) (Settlement, error) {
+	return j.settle(ctx, store, DefaultGrace, nil)
+}
+
+// Reconcile is Settle with minAge instead of DefaultGrace as the wait for writers that cannot
+// be checked; it returns the changes it settled.
+func (j *Journal) Reconcile(ctx context.Context, store FlagReader, minAge time.Duration) ([]Entry, error) {
+	s, err := j.settle(ctx, store, minAge, nil)
+	return s.Settled, err
+}
+
+// settle is Settle. With just set, it settles only that flag and records only the hosts found
+// to hold the write (right after an unknown outcome: a write still on its way may land later,
+// so "not there" proves nothing yet).
+func (j *Journal) settle(ctx context.Context, store FlagReader, grace time.Duration, just *flagKey) (Settlement, error) {
+	var out Settlement
+	pending, err := j.Pending()
+	if err != nil {
+		return out, err
+	}
+	var errs []error
+	for _, p := range pending {
+		if !p.Interrupted() || just != nil && *just != (flagKey{p.Prefix, p.Flag}) {
+			continue
+		}
+		history, _, err := j.History(p.Prefix, p.Flag)
+		if err != nil {
+			return out, err
+		}
+		var f *flags.Flag
+		for _, e := range p.Entries {
+			if !e.Unsettled() {
+				continue
+			}
+			if !e.OutcomeKnown && j.mayBeWriting(&e, grace) {
+				out.Waiting = append(out.Waiting, e)
+				continue
+			}
+			if f == nil {
+				read, err := store.Flag(ctx, p.Prefix, p.Flag)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("settle change %s (%s %s): %w", e.ID, e.Prefix, e.Flag, err))
+					out.Waiting = append(out.Waiting, e)
+					break // the next read of this flag would fail the same way
+				}
+				f = &read
+			}
+			outs := inferOutcomes(e, *f, history, just != nil)
+			if len(outs) == 0 {
+				out.Waiting = append(out.Waiting, e)
+				continue
+			}
+			if err := j.Complete(e.ID, outs); err != nil {
+				return out, err
+			}
+			mergeOutcomes(&e, outs)
+			if e.Unsettled() {
+				out.Waiting = append(out.Waiting, e)
+			} else {
+				out.Settled = append(out.Settled, e)
+			}
+		}
+	}
+	if out.Pending, err = j.Pending(); err != nil {
+		errs = append(errs, err)
+	}
+	return out, errors.Join(errs...)
+}
+
+// mayBeWriting reports whether the writer of an intent without outcome may still be writing.
+func (j *Journal) mayBeWriting(e *Entry, grace time.Duration) bool {
+	j.mu.Lock()
+	w := j.writerOf(e)
+	j.mu.Unlock()
+	switch w {
+	case writerRunning:
+		return true
+	case writerUnknown:
+		return time.Since(e.Time) < grace
+	}
+	return false
+}
+
+// inferOutcomes reads a change's unsettled per-host outcomes off what the hosts hold now and
+// what the flag's history (every recorded change of it) shows of each version. A host that
+// did not answer stays unknown; nothing is returned when nothing new was learnt.
+func inferOutcomes(e Entry, f flags.Flag, history []Entry, onlyLanded bool) []HostOutcome {
+	var outs []HostOutcome
+	learnt := false
+	for _, h := range f.Hosts {
+		o, exact, ok := unsettledOn(e, h.Host)
+		if !ok {
+			continue
+		}
+		decided := inferHost(e, o, exact, h, history)
+		if decided.Outcome == string(flags.Unknown) && (e.OutcomeKnown || onlyLanded) {
+			continue // nothing learnt about this host: its recorded outcome stays unknown
+		}
+		if onlyLanded && decided.Outcome != string(flags.Written) {
+			continue
+		}
+		learnt = learnt || decided.Outcome != string(flags.Unknown)
+		outs = append(outs, decided)
+	}
+	if !learnt {
+		return nil
+	}
+	return outs
+}
+
+// unsettledOn is the outcome to decide for a host: its recorded unknown outcome (exact: the
+// write's own read gave the old version), or, for an intent without outcome, one built from
+// the version the operator was shown. ok is false when the host's outcome is known.
+func unsettledOn(e Entry, host string) (o HostOutcome, exact, ok bool) {
+	if e.OutcomeKnown {
+		for _, x := range e.Outcomes {
+			if x.Host == host && x.Outcome == string(flags.Unknown) {
+				return x, true, true
+			}
+		}
+		return HostOutcome{}, false, false
+	}
+	o = HostOutcome{Host: host, Outcome: string(flags.Unknown), OldOn: e.Before}
+	if e.BaseVersion != nil {
+		o.OldVersion = *e.BaseVersion
+	}
+	return o, false, true
+}
+
+// inferHost decides one host's outcome of change e, o being its unknown outcome there.
+func inferHost(e Entry, o HostOutcome, exact bool, h flags.HostFlag, history []Entry) HostOutcome {
+	old := o.OldVersion
+	res := HostOutcome{Host: h.Host, OldOn: o.OldOn, OldVersion: old, NewVersion: old, Reconciled: true}
+	settled := func(outcome flags.Outcome, version int, why string) HostOutcome {
+		res.Outcome, res.NewVersion, res.Error = string(outcome), version, why
+		return res
+	}
+	switch {
+	case h.HostDown:
+		return settled(flags.Unknown, old+1, "host did not answer when settled")
+	case !h.Present:
+		return settled(flags.Failed, old, "flag not on this host when settled")
+	case h.Unreadable != "" || h.Deleted:
+		return settled(flags.Failed, old, "flag unreadable or deleted on this host when settled")
+	case !exact && e.Before == e.After:
+		// Asked for the state the operator saw: nothing was to be written.
+		if h.On == e.After {
+			return settled(flags.Unchanged, old, "")
+		}
+		return settled(flags.Failed, old, fmt.Sprintf("host holds %s v%d, not the requested state, when settled", onOff(h.On), h.Version))
+	case exact && h.Version < old:
+		return settled(flags.Unknown, old+1, fmt.Sprintf("host holds v%d, older than the v%d our write read: rewritten since "+
+			"(a Relay full sync?), so whether our write landed cannot be told; replay or discard it by hand", h.Version, old))
+	case h.Version <= old:
+		return settled(flags.Failed, old, fmt.Sprintf("host still holds %s v%d when settled: our write (v%d) did not land", onOff(h.On), h.Version, old+1))
+	}
+	// Which versions since old are known to hold our state, and which other changes claim.
+	states := map[int]bool{h.Version: h.On}
+	claimed := map[int]bool{}
+	for _, other := range history {
+		for _, x := range other.Outcomes {
+			if x.Host != h.Host || x.Reconciled && other.ID == e.ID {
+				continue
+			}
+			switch x.Outcome {
+			case string(flags.Written):
+				if other.ID != e.ID {
+					claimed[x.NewVersion] = true
+				}
+				states[x.NewVersion] = other.After
+				states[x.OldVersion] = x.OldOn
+			case string(flags.Unchanged), string(flags.Unknown):
+				states[x.OldVersion] = x.OldOn
+			}
+		}
+	}
+	hi := h.Version
+	if exact {
+		hi = old + 1
+	}
+	best := -1
+	for v, on := range states {
+		if v > old && v <= hi && on == e.After && !claimed[v] && v > best {
+			best = v
+		}
+	}
+	if best >= 0 {
+		return settled(flags.Written, best, "")
+	}
+	return settled(flags.Failed, old, fmt.Sprintf("host holds %s v%d when settled, and no recorded state from v%d on shows our write",
+		onOff(h.On), h.Version, old+1))
+}
