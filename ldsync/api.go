@@ -72,6 +72,10 @@ type Item struct {
 // Plan is the dry run: every pending change classified.
 type Plan struct {
 	Items []Item
+	// Set by PlanAll: the changes whose outcome it read back from Redis first, and why some
+	// could not be (those are planned not replayable).
+	Settled   []journal.Entry
+	SettleErr error
 }
 
 // Progress is one event of a replay, sent to the UI or the command line.
@@ -104,6 +108,9 @@ type Replayer struct {
 	Client   *Client
 	Journal  Recorder
 	Operator string
+	// Store reads Redis back so that PlanAll settles interrupted changes first (Settle);
+	// *flags.Store satisfies it.
+	Store journal.FlagReader
 
 	beforeVerify func() // tests: runs between apply and verify
 }
