@@ -1,0 +1,185 @@
+package journal
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"relaycommander/flags"
+	"relaycommander/flags/redistest"
+)
+
+// writerStore is one writer's view of the hosts "a" and "b", each through a proxy adding its
+// own latency.
+func writerStore(t *testing.T, latency time.Duration, servers ...*redistest.Server) *flags.Store {
+	t.Helper()
+	var hc []flags.HostConfig
+	for i, srv := range servers {
+		px := redistest.StartProxy(t, srv.Addr, latency)
+		hc = append(hc, flags.HostConfig{Name: string(rune('a' + i)), Addr: px.Addr})
+	}
+	s, err := flags.Open(hc, flags.Options{MaxWatchRetries: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// toggleAsShown toggles the flag from the state the writer reads first, as an operator does.
+func toggleAsShown(ctx context.Context, t *testing.T, j *Journal, s *flags.Store, operator string, on bool) {
+	f, err := s.Flag(ctx, settlePrefix, settleFlag)
+	if err != nil {
+		t.Errorf("%s: read: %v", operator, err)
+		return
+	}
+	cur, _ := f.Primary()
+	if _, _, err := j.Toggle(ctx, s, Change{Operator: operator, Prefix: settlePrefix, Flag: settleFlag,
+		Before: cur.On, After: on, BaseVersion: intp(cur.Version)}); err != nil {
+		t.Errorf("%s: toggle: %v", operator, err)
+	}
+}
+
+// assertQueueMatchesRedis checks that the journal's net state of the flag is what each host holds.
+func assertQueueMatchesRedis(ctx context.Context, t *testing.T, dir string, servers ...*redistest.Server) {
+	t.Helper()
+	j, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	ps, err := j.Pending()
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("pending = %+v, %v; want the one flag", ps, err)
+	}
+	p := ps[0]
+	if p.Interrupted() {
+		t.Fatalf("pending is unsettled after every writer finished: %+v", p)
+	}
+	byHost := map[string]HostState{}
+	for _, h := range p.Hosts {
+		byHost[h.Host] = h
+	}
+	var held []bool
+	for i, srv := range servers {
+		name := string(rune('a' + i))
+		raw := srv.Client().HGet(ctx, settlePrefix+":features", settleFlag).Val()
+		var f struct {
+			On      bool `json:"on"`
+			Version int  `json:"version"`
+		}
+		if err := json.Unmarshal([]byte(raw), &f); err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, f.On)
+		if got := byHost[name]; got.On != f.On || got.Version != f.Version {
+			t.Errorf("host %s holds on=%t v%d; the queue says its latest write is on=%t v%d (change %s)",
+				name, f.On, f.Version, got.On, got.Version, got.ChangeID)
+		}
+	}
+	agree := true
+	for _, on := range held[1:] {
+		agree = agree && on == held[0]
+	}
+	switch {
+	case agree && (p.Disagreement != "" || p.Desired != held[0]):
+		t.Errorf("Redis holds on=%t on every host; the queue wants on=%t (disagreement %q)", held[0], p.Desired, p.Disagreement)
+	case !agree && p.Disagreement == "":
+		t.Errorf("the hosts hold %v, but the queue does not say they disagree", held)
+	}
+}
+
+// Defect 2: A, on a 150 ms link, sets the flag off; while its transaction is in flight B sets
+// it off and then on. A's write lands last: the queue must want what Redis holds, not what
+// the latest intent asked.
+func TestNetStateFollowsTheWriteThatLandedLast(t *testing.T) {
+	a := redistest.StartWithFixture(t)
+	b := redistest.StartWithFixture(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	ja, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ja.Close()
+	jb, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jb.Close()
+	slow := writerStore(t, 150*time.Millisecond, a, b)
+	fast := writerStore(t, 0, a, b)
+
+	// A's intent is recorded first, from the state it was shown (ON v3).
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if _, _, err := ja.Toggle(ctx, slow, Change{Operator: "a", Prefix: settlePrefix, Flag: settleFlag,
+			Before: true, After: false, BaseVersion: intp(3)}); err != nil {
+			t.Errorf("A: %v", err)
+		}
+	}()
+	toggleAsShown(ctx, t, jb, fast, "b", false)
+	toggleAsShown(ctx, t, jb, fast, "b", true)
+	<-done
+
+	assertQueueMatchesRedis(ctx, t, dir, a, b)
+}
+
+// Two or three writers, each its own *Journal on one directory (as separate processes), on
+// links of different latency, toggle one flag at random: afterwards the queue's net state is
+// what Redis holds on every host. Bounded: a fixed number of runs and toggles, and a deadline.
+func TestRandomWritersQueueMatchesRedis(t *testing.T) {
+	const runs, toggles = 4, 6
+	a := redistest.StartWithFixture(t)
+	b := redistest.StartWithFixture(t)
+	latencies := []time.Duration{0, 20 * time.Millisecond, 70 * time.Millisecond}
+	stores := make([]*flags.Store, len(latencies))
+	for i, l := range latencies {
+		stores[i] = writerStore(t, l, a, b)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	for run := 0; run < runs && ctx.Err() == nil; run++ {
+		a.LoadFixture()
+		b.LoadFixture()
+		dir := t.TempDir()
+		writers := 2 + run%2
+		plans := make([][]bool, writers)
+		for w := range plans {
+			for range toggles {
+				plans[w] = append(plans[w], rng.IntN(2) == 1)
+			}
+		}
+		var wg sync.WaitGroup
+		for w := 0; w < writers; w++ {
+			j, err := Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wg.Go(func() {
+				defer j.Close()
+				for _, on := range plans[w] {
+					if ctx.Err() != nil {
+						return
+					}
+					toggleAsShown(ctx, t, j, stores[w], string(rune('p'+w)), on)
+				}
+			})
+		}
+		wg.Wait()
+		if ctx.Err() != nil {
+			t.Fatalf("run %d: not finished within the deadline", run)
+		}
+		assertQueueMatchesRedis(ctx, t, dir, a, b)
+		if t.Failed() {
+			t.Fatalf("run %d failed (seed %d)", run, seed)
+		}
+	}
+}
