@@ -40,7 +40,13 @@ var (
 	ErrUnknownFlag   = errors.New("no such flag")
 	ErrTombstone     = errors.New("flag is deleted (tombstone)")
 	ErrUnreadable    = errors.New("flag JSON is unreadable")
+	ErrVersionRange  = errors.New("flag version out of range")
+	ErrNotRelayFlag  = errors.New("not a flag as Relay stores it")
 )
+
+// MaxVersion is the highest version a toggle writes: 2^53-1, the largest integer a JSON
+// number holds exactly in the SDKs that read versions as doubles.
+const MaxVersion = 1<<53 - 1
 
 // HostStatus is one host's reachability.
 type HostStatus struct {

@@ -122,12 +122,19 @@ func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on 
 			if st.deleted {
 				return fmt.Errorf("%w (version %d)", ErrTombstone, st.version)
 			}
+			if err := relayShape(key, st); err != nil {
+				return err
+			}
 			r.OldOn, r.OldVersion, r.NewVersion = st.on, st.version, st.version
 			if st.on == on {
 				r.Outcome = Unchanged
 				return nil
 			}
-			updated, err := SetOnAndVersion(raw, on, st.version+1)
+			next, err := nextVersion(st.version)
+			if err != nil {
+				return err
+			}
+			updated, err := SetOnAndVersion(raw, on, next)
 			if err != nil {
 				return fmt.Errorf("%w: %v", ErrUnreadable, err)
 			}
@@ -142,14 +149,14 @@ func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on 
 			execRan = err == nil || errors.Is(err, redis.TxFailedErr) || redis.IsExecAbortError(err)
 			if err != nil && !execRan && !isReply(err) {
 				// No answer to a transaction that may have reached Redis: it may have landed.
-				r.Outcome, r.NewVersion = Unknown, st.version+1
+				r.Outcome, r.NewVersion = Unknown, next
 				return fmt.Errorf("outcome unknown: the transaction was sent but no reply came (%w); "+
-					"reading the host back tells whether v%d %s landed", err, st.version+1, onOff(on))
+					"reading the host back tells whether v%d %s landed", err, next, onOff(on))
 			}
 			if err != nil {
 				return err
 			}
-			r.Outcome, r.NewVersion = Written, st.version+1
+			r.Outcome, r.NewVersion = Written, next
 			return nil
 		})
 		switch {
