@@ -273,12 +273,16 @@ func (j *Journal) appendRecords(build func(*state) ([]record, error)) error {
 		return err
 	}
 	buf = append(prefix, buf...)
+	size, _ := f.Seek(0, io.SeekEnd)
 	n, err := f.Write(buf)
 	if err == nil && n < len(buf) {
 		err = io.ErrShortWrite
 	}
 	if err != nil {
-		return fmt.Errorf("journal: write %s: %w", j.path, err)
+		if n > 0 {
+			f.Truncate(size) // a part written on a full disk would be a torn line: cut it off again
+		}
+		return fmt.Errorf("journal: write %s: %w", j.path, causeOf(err))
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("journal: fsync %s (the record may not be durable): %w", j.path, err)
@@ -327,8 +331,9 @@ func (j *Journal) repairTail(f *os.File) ([]byte, error) {
 		return []byte{'\n'}, nil
 	}
 	saved := filepath.Join(j.dir, "torn-"+time.Now().UTC().Format("20060102T150405.000000000Z")+".txt")
-	if err := writeFileSync(saved, frag); err != nil {
-		return nil, err
+	if err := saveAside(saved, frag); err != nil {
+		return nil, fmt.Errorf("journal %s: nothing appended: its torn last line (%d bytes) could not be saved aside first: %w",
+			j.path, len(frag), err)
 	}
 	if err := f.Truncate(start + int64(nl+1)); err != nil {
 		return nil, fmt.Errorf("journal: cut torn last line of %s: %w", j.path, err)
@@ -340,10 +345,13 @@ func (j *Journal) repairTail(f *os.File) ([]byte, error) {
 	return nil, nil
 }
 
-func writeFileSync(path string, data []byte) error {
+// saveAside writes data to a new file, durably. On failure (a full disk) it removes the file
+// again, so failed appends leave nothing behind, and returns the cause alone: the caller names
+// the journal it concerns.
+func saveAside(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("journal: %w", err)
+		return causeOf(err)
 	}
 	_, err = f.Write(data)
 	if err == nil {
@@ -353,9 +361,19 @@ func writeFileSync(path string, data []byte) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("journal: write %s: %w", path, err)
+		os.Remove(path)
+		return causeOf(err)
 	}
 	return syncDir(filepath.Dir(path))
+}
+
+// causeOf is a file operation's error without the path it names.
+func causeOf(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
 }
 
 // syncDir makes a created or renamed directory entry durable.
