@@ -42,6 +42,7 @@ var (
 	ErrUnreadable    = errors.New("flag JSON is unreadable")
 	ErrVersionRange  = errors.New("flag version out of range")
 	ErrNotRelayFlag  = errors.New("not a flag as Relay stores it")
+	ErrWrongType     = errors.New("the key is not a hash as Relay stores its flags in")
 )
 
 // MaxVersion is the highest version a toggle writes: 2^53-1, the largest integer a JSON

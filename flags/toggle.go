@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -57,6 +58,15 @@ func (s *Store) Toggle(ctx context.Context, prefix, key string, on bool, names .
 func isReply(err error) bool {
 	var re redis.Error
 	return errors.As(err, &re) && !errors.Is(err, redis.TxFailedErr)
+}
+
+// replyErr marks Redis's WRONGTYPE reply with ErrWrongType: the host answered, and what it
+// said is that the key is no hash.
+func replyErr(err error) error {
+	if isReply(err) && strings.HasPrefix(err.Error(), "WRONGTYPE") {
+		return fmt.Errorf("%w: %w", ErrWrongType, err)
+	}
+	return err
 }
 
 func onOff(on bool) string {
@@ -170,7 +180,7 @@ func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on 
 		case errors.Is(err, redis.TxFailedErr):
 			r.Err = where(fmt.Errorf("another writer changed %s %d times in a row; nothing written", hash, attempt+1))
 		default:
-			r.Err = where(err)
+			r.Err = where(replyErr(err))
 		}
 		r.Outcome, r.NewVersion = Failed, r.OldVersion
 		return r
