@@ -24,6 +24,9 @@ type ClientConfig struct {
 	BaseURL string        // default CommercialURL
 	Token   string        // API access token
 	Timeout time.Duration // per request; default 10s
+	// AllowInsecureHTTP accepts an http:// BaseURL on a host other than this machine's
+	// loopback; without it NewClient refuses one, since the token would travel in clear.
+	AllowInsecureHTTP bool
 }
 
 // FlagState is a flag's state in one environment.
