@@ -77,5 +77,6 @@ func (j *Journal) retry(ctx context.Context, store Toggler, id string, hosts []s
 	if err := j.Complete(c.ID, outcomesOf(res)); err != nil {
 		return c, res, fmt.Errorf("%s %s was written again but the retry's outcome is not recorded: %w", c.Prefix, c.Flag, err)
 	}
+	j.readBackLanded(ctx, store, res)
 	return c, res, nil
 }

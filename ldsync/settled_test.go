@@ -84,3 +84,26 @@ func TestReplayAfterReplayIsNoConflict(t *testing.T) {
 		t.Errorf("plan after a change in LaunchDarkly = %s (%s), want a conflict", it.Status, it.Reason)
 	}
 }
+
+// Hosts that disagree about which change landed last are not guessed at: not replayable,
+// with the disagreement as the reason, and nothing sent.
+func TestReplayDoesNotGuessWhenHostsDisagree(t *testing.T) {
+	e := newEnv(t)
+	p := journal.Pending{Prefix: "ld:web-store:production", Project: "web-store", Environment: "production", Flag: "checkout-flow",
+		BaseOn: true, BaseVersion: ver(40), Desired: false, Disagreement: "the hosts disagree about which change landed last: a: ON v42; b: OFF v42",
+		Entries: []journal.Entry{{Change: journal.Change{ID: "x"}, OutcomeKnown: true}}}
+	plan, err := e.r.Plan(context.Background(), []journal.Pending{p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := plan.Items[0]; it.Status != NotReplayable || !strings.Contains(it.Reason, "a: ON v42; b: OFF v42") {
+		t.Fatalf("item = %s (%s), want not replayable naming the disagreement", it.Status, it.Reason)
+	}
+	plan.Items[0].Status = Ready // even a plan edited by hand
+	if _, _, err := e.apply(context.Background(), plan); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.fake.PatchCount(); n != 0 {
+		t.Errorf("%d patches sent for a flag whose hosts disagree", n)
+	}
+}
