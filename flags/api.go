@@ -1,8 +1,10 @@
 // Package flags reads and toggles feature flags in the Redis store that the LaunchDarkly
 // Relay Proxy serves from, on every configured Redis host at once.
 //
-// api.go holds the types the other packages exchange with it; Store and its methods are in
-// store.go, read.go, discover.go and toggle.go.
+// A toggle writes only a flag shaped as Relay stores it, with a version it can raise within
+// what a JSON number holds (guard.go); a write whose reply never came is outcome Unknown, to be
+// settled by reading the host back, never Failed. api.go holds the types the other packages
+// exchange with it; Store and its methods are in store.go, read.go, discover.go and toggle.go.
 package flags
 
 import (

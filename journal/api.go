@@ -1,8 +1,3 @@
-// Package journal is the durable record of every offline change made in Redis and of its
-// replay to LaunchDarkly: append-only JSON Lines, fsynced, under an exclusive file lock.
-//
-// api.go holds the records and views the other packages exchange with it; the Journal type
-// and its methods are in journal.go, toggle.go, reconcile.go and import.go.
 package journal
 
 import (

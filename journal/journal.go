@@ -1,20 +1,6 @@
 package journal
 
-// How the journal is kept:
-//
-//   - One file, journal.jsonl, in the journal directory (0700; files 0600). One JSON record per
-//     line, each with a schema version "v" and a type tag: "intent" (a Change, written and
-//     fsynced before Redis is touched), "outcome" (a change id and its per-host results; a
-//     retry appends another, and the later result per host wins) and "replay" (a ReplayEvent).
-//   - Every append takes an exclusive flock on journal.lock, writes whole lines with one write
-//     call, fsyncs and unlocks; readers take the shared lock, so nobody sees half a line of a
-//     live writer. replay.lock is a separate, non-blocking lock held for a whole replay.
-//   - Reading is incremental: Pending, History and Log read only what was appended since the
-//     last read (by this or another process); a replaced file (archived) is read afresh.
-//   - A last line without newline that does not parse is a write cut short: it is ignored with
-//     a warning, and the next append saves it to torn-*.txt and cuts it off. Any other bad
-//     line stops Open and every append with a *LineError naming file and line: the operator
-//     repairs it by hand, and nothing written after it is lost meanwhile.
+// The file format, the locks and the repairs are described in doc.go.
 
 import (
 	"bytes"

@@ -1,8 +1,10 @@
 // Package ldsync talks to LaunchDarkly's REST API (through api-client-go) and replays the
 // journal's pending changes to it: plan, paced apply, verification.
 //
-// api.go holds the types the other packages exchange with it; Client is in client.go and
-// Replayer's Plan and Apply in replay.go.
+// A replay plans with Replayer.PlanAll, which first settles the journal's interrupted changes
+// by reading Redis back (journal.Settle): a change whose outcome is unknown, or whose Redis
+// hosts disagree, is never sent. api.go holds the types the other packages exchange with it;
+// Client is in client.go, PlanAll in settled.go, and Plan and Apply in replay.go.
 package ldsync
 
 import (
