@@ -90,7 +90,9 @@
 //   - Our write produced version old+1 with the requested state. A host holding exactly that
 //     (or, for an intent without outcome, a later version whose state the records show as
 //     ours and no other change claims) means written; a host still at the old version, or
-//     holding another change's write, means failed; a host that does not answer stays
+//     holding another change's write, means failed (for an "unknown" reported by the write
+//     itself, only once the intent is a minute old: the transaction may still be on its
+//     way); each version goes to one change at most; a host that does not answer stays
 //     unknown; a host holding an older version than the write read was rewritten since (a
 //     Relay full sync), so that outcome stays unknown for the operator to replay or discard.
 //   - What Settle finds is appended as an outcome record with "reconciled":true. A change

@@ -63,48 +63,80 @@ func (j *Journal) settle(ctx context.Context, store FlagReader, grace time.Durat
 		if !p.Interrupted() || just != nil && *just != (flagKey{p.Prefix, p.Flag}) {
 			continue
 		}
-		history, _, err := j.History(p.Prefix, p.Flag)
-		if err != nil {
+		settled, waiting, err := j.settleFlag(ctx, store, p, grace, just != nil)
+		out.Settled = append(out.Settled, settled...)
+		out.Waiting = append(out.Waiting, waiting...)
+		var rerr *readBackError
+		switch {
+		case errors.As(err, &rerr):
+			errs = append(errs, err) // this flag is left for a later try; the others go on
+		case err != nil:
 			return out, err
 		}
-		var f *flags.Flag
-		for _, e := range p.Entries {
-			if !e.Unsettled() {
-				continue
-			}
-			if !e.OutcomeKnown && j.mayBeWriting(&e, grace) {
-				out.Waiting = append(out.Waiting, e)
-				continue
-			}
-			if f == nil {
-				read, err := store.Flag(ctx, p.Prefix, p.Flag)
-				if err != nil {
-					errs = append(errs, fmt.Errorf("settle change %s (%s %s): %w", e.ID, e.Prefix, e.Flag, err))
-					out.Waiting = append(out.Waiting, e)
-					break // the next read of this flag would fail the same way
-				}
-				f = &read
-			}
-			outs := inferOutcomes(e, *f, history, just != nil)
-			if len(outs) == 0 {
-				out.Waiting = append(out.Waiting, e)
-				continue
-			}
-			if err := j.Complete(e.ID, outs); err != nil {
-				return out, err
-			}
-			mergeOutcomes(&e, outs)
-			if e.Unsettled() {
-				out.Waiting = append(out.Waiting, e)
-			} else {
-				out.Settled = append(out.Settled, e)
-			}
-		}
 	}
-	if out.Pending, err = j.Pending(); err != nil {
-		errs = append(errs, err)
+	var err2 error
+	if out.Pending, err2 = j.Pending(); err2 != nil {
+		errs = append(errs, err2)
 	}
 	return out, errors.Join(errs...)
+}
+
+// readBackError is a flag that could not be read back from Redis.
+type readBackError struct{ err error }
+
+func (e *readBackError) Error() string { return e.err.Error() }
+func (e *readBackError) Unwrap() error { return e.err }
+
+// settleFlag settles the unsettled changes of one pending flag, oldest first, each decided
+// against the flag's history including what was just decided for the earlier ones.
+func (j *Journal) settleFlag(ctx context.Context, store FlagReader, p Pending, grace time.Duration, onlyLanded bool) (settled, waiting []Entry, err error) {
+	history, _, err := j.History(p.Prefix, p.Flag)
+	if err != nil {
+		return nil, nil, err
+	}
+	var f *flags.Flag
+	for i, e := range p.Entries {
+		if !e.Unsettled() {
+			continue
+		}
+		if !e.OutcomeKnown && j.mayBeWriting(&e, grace) {
+			waiting = append(waiting, e)
+			continue
+		}
+		if f == nil {
+			read, err := store.Flag(ctx, p.Prefix, p.Flag)
+			if err != nil {
+				for _, rest := range p.Entries[i:] {
+					if rest.Unsettled() {
+						waiting = append(waiting, rest)
+					}
+				}
+				return settled, waiting, &readBackError{fmt.Errorf("settle %s %s (change %s): %w", p.Prefix, p.Flag, e.ID, err)}
+			}
+			f = &read
+		}
+		young := time.Since(e.Time) < grace
+		outs := inferOutcomes(e, *f, history, young, onlyLanded)
+		if len(outs) == 0 {
+			waiting = append(waiting, e)
+			continue
+		}
+		if err := j.Complete(e.ID, outs); err != nil {
+			return settled, waiting, err
+		}
+		mergeOutcomes(&e, outs)
+		for k := range history {
+			if history[k].ID == e.ID {
+				mergeOutcomes(&history[k], outs) // a version this change now claims is no other's
+			}
+		}
+		if e.Unsettled() {
+			waiting = append(waiting, e)
+		} else {
+			settled = append(settled, e)
+		}
+	}
+	return settled, waiting, nil
 }
 
 // mayBeWriting reports whether the writer of an intent without outcome may still be writing.
@@ -124,7 +156,7 @@ func (j *Journal) mayBeWriting(e *Entry, grace time.Duration) bool {
 // inferOutcomes reads a change's unsettled per-host outcomes off what the hosts hold now and
 // what the flag's history (every recorded change of it) shows of each version. A host that
 // did not answer stays unknown; nothing is returned when nothing new was learnt.
-func inferOutcomes(e Entry, f flags.Flag, history []Entry, onlyLanded bool) []HostOutcome {
+func inferOutcomes(e Entry, f flags.Flag, history []Entry, young, onlyLanded bool) []HostOutcome {
 	var outs []HostOutcome
 	learnt := false
 	for _, h := range f.Hosts {
@@ -132,7 +164,7 @@ func inferOutcomes(e Entry, f flags.Flag, history []Entry, onlyLanded bool) []Ho
 		if !ok {
 			continue
 		}
-		decided := inferHost(e, o, exact, h, history)
+		decided := inferHost(e, o, exact, young, h, history)
 		if decided.Outcome == string(flags.Unknown) && (e.OutcomeKnown || onlyLanded) {
 			continue // nothing learnt about this host: its recorded outcome stays unknown
 		}
@@ -148,14 +180,16 @@ func inferOutcomes(e Entry, f flags.Flag, history []Entry, onlyLanded bool) []Ho
 	return outs
 }
 
-// unsettledOn is the outcome to decide for a host: its recorded unknown outcome (exact: the
-// write's own read gave the old version), or, for an intent without outcome, one built from
-// the version the operator was shown. ok is false when the host's outcome is known.
+// unsettledOn is the outcome to decide for a host: its recorded unknown outcome, or, for an
+// intent without outcome, one built from the version the operator was shown. exact is true
+// when the write itself reported it: a transaction was sent after reading the old version.
+// (An unknown recorded by settling, for a host that did not answer, knows only the version
+// shown.) ok is false when the host's outcome is known.
 func unsettledOn(e Entry, host string) (o HostOutcome, exact, ok bool) {
 	if e.OutcomeKnown {
 		for _, x := range e.Outcomes {
 			if x.Host == host && x.Outcome == string(flags.Unknown) {
-				return x, true, true
+				return x, !x.Reconciled, true
 			}
 		}
 		return HostOutcome{}, false, false
@@ -167,8 +201,9 @@ func unsettledOn(e Entry, host string) (o HostOutcome, exact, ok bool) {
 	return o, false, true
 }
 
-// inferHost decides one host's outcome of change e, o being its unknown outcome there.
-func inferHost(e Entry, o HostOutcome, exact bool, h flags.HostFlag, history []Entry) HostOutcome {
+// inferHost decides one host's outcome of change e, o being its unknown outcome there. young
+// is true while a transaction sent but unanswered may still be on its way to the host.
+func inferHost(e Entry, o HostOutcome, exact, young bool, h flags.HostFlag, history []Entry) HostOutcome {
 	old := o.OldVersion
 	res := HostOutcome{Host: h.Host, OldOn: o.OldOn, OldVersion: old, NewVersion: old, Reconciled: true}
 	settled := func(outcome flags.Outcome, version int, why string) HostOutcome {
@@ -191,6 +226,8 @@ func inferHost(e Entry, o HostOutcome, exact bool, h flags.HostFlag, history []E
 	case exact && h.Version < old:
 		return settled(flags.Unknown, old+1, fmt.Sprintf("host holds v%d, older than the v%d our write read: rewritten since "+
 			"(a Relay full sync?), so whether our write landed cannot be told; replay or discard it by hand", h.Version, old))
+	case exact && young && h.Version == old:
+		return settled(flags.Unknown, old+1, "host still at the old version; the transaction may still be on its way")
 	case h.Version <= old:
 		return settled(flags.Failed, old, fmt.Sprintf("host still holds %s v%d when settled: our write (v%d) did not land", onOff(h.On), h.Version, old+1))
 	}

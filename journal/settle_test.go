@@ -152,11 +152,17 @@ func TestUnknownOutcomeSettledLater(t *testing.T) {
 	if len(p) != 1 || !p[0].Interrupted() {
 		t.Fatalf("an unknown outcome must keep the change pending and unsettled: %+v", p)
 	}
-	s, err := j.Settle(ctx, store) // a still holds ON v3: the write did not land there
-	if err != nil || len(s.Settled) != 1 {
-		t.Fatalf("Settle = %+v, %v", s, err)
+	// a still holds ON v3, but the transaction may still be on its way: wait.
+	s, err := j.Settle(ctx, store)
+	if err != nil || len(s.Settled) != 0 || len(s.Waiting) != 1 {
+		t.Fatalf("Settle right after = %+v, %v; want it left waiting", s, err)
 	}
-	if got := hostOutcomes(s.Settled[0]); got["a"] != "failed" || got["b"] != "written" {
+	// Past the grace, a host still at the old version did not get the write.
+	settled, err := j.Reconcile(ctx, store, 0)
+	if err != nil || len(settled) != 1 {
+		t.Fatalf("Reconcile = %+v, %v", settled, err)
+	}
+	if got := hostOutcomes(settled[0]); got["a"] != "failed" || got["b"] != "written" {
 		t.Errorf("outcomes after settling: %v, want a failed, b written", got)
 	}
 }
@@ -238,5 +244,37 @@ func TestSettleWaitsOnlyForALiveWriter(t *testing.T) {
 	}
 	if got := hostOutcomes(s.Settled[0]); got["a"] != "failed" || got["b"] != "failed" {
 		t.Errorf("outcomes %v, want failed on both hosts", got)
+	}
+}
+
+// Two writers killed after the same intent (off, from v3): Redis holds OFF v4, which only one
+// of them can have written. Each version goes to one change.
+func TestSettleGivesEachVersionToOneChange(t *testing.T) {
+	store, _, _ := twoHostStore(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	for range 2 {
+		w, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Begin(Change{Operator: "ann", Prefix: settlePrefix, Flag: settleFlag, Before: true, After: false, BaseVersion: intp(3)}); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+	}
+	store.Toggle(ctx, settlePrefix, settleFlag, false)
+	j, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	s, err := j.Settle(ctx, store)
+	if err != nil || len(s.Settled) != 2 {
+		t.Fatalf("Settle = %+v, %v", s, err)
+	}
+	first, second := hostOutcomes(s.Settled[0]), hostOutcomes(s.Settled[1])
+	if first["a"] != "written" || first["b"] != "written" || second["a"] != "failed" || second["b"] != "failed" {
+		t.Errorf("outcomes %v and %v; want the first written (v4 on both), the second failed", first, second)
 	}
 }
