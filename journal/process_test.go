@@ -44,6 +44,9 @@ func TestHelperProcess(t *testing.T) {
 		}
 		os.Exit(0)
 	}
+	if addrs := os.Getenv("JOURNAL_HELPER_REDIS"); addrs != "" {
+		toggleUntilKilled(j, strings.Split(addrs, ","))
+	}
 	if flag := os.Getenv("JOURNAL_HELPER_HANG_AFTER_INTENT"); flag != "" {
 		// A writer stopped between its intent and its Redis write, until it is killed.
 		c, err := j.Begin(Change{Operator: "hung", Prefix: os.Getenv("JOURNAL_HELPER_PREFIX"), Flag: flag,
