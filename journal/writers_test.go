@@ -188,3 +188,54 @@ func TestRandomWritersQueueMatchesRedis(t *testing.T) {
 		}
 	}
 }
+
+// Replies to EXEC held past the command timeout at random, on either host: every write that
+// reached Redis is in the queue, and once settled the queue's net state is what Redis holds.
+func TestHeldRepliesQueueMatchesRedis(t *testing.T) {
+	const toggles = 10
+	a := redistest.StartWithFixture(t)
+	b := redistest.StartWithFixture(t)
+	proxies := []*redistest.Proxy{redistest.StartProxy(t, a.Addr, 0), redistest.StartProxy(t, b.Addr, 0)}
+	store, err := flags.Open([]flags.HostConfig{{Name: "a", Addr: proxies[0].Addr}, {Name: "b", Addr: proxies[1].Addr}},
+		flags.Options{CommandTimeout: 150 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 2))
+	ctx := context.Background()
+	dir := t.TempDir()
+	j, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	unknown := 0
+	for i := 0; i < toggles; i++ {
+		for _, px := range proxies {
+			hold := time.Duration(0)
+			if rng.IntN(2) == 1 {
+				hold = 300 * time.Millisecond
+			}
+			px.HoldReply("exec", hold)
+		}
+		f, err := store.Flag(ctx, settlePrefix, settleFlag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur, _ := f.Primary()
+		_, res, err := j.Toggle(ctx, store, Change{Operator: "ann", Prefix: settlePrefix, Flag: settleFlag,
+			Before: cur.On, After: !cur.On, BaseVersion: intp(cur.Version)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		unknown += len(res.UnknownHosts())
+	}
+	t.Logf("%d host writes had an unknown outcome", unknown)
+	if _, err := j.Reconcile(ctx, store, 0); err != nil {
+		t.Fatal(err)
+	}
+	assertQueueMatchesRedis(ctx, t, dir, a, b)
+}
