@@ -32,7 +32,7 @@ type HostOutcome struct {
 	OldVersion int    `json:"oldVersion"`
 	NewVersion int    `json:"newVersion"`
 	Error      string `json:"error,omitempty"`
-	// Reconciled marks an outcome inferred afterwards from what the host holds (Reconcile),
+	// Reconciled marks an outcome read back afterwards from what the host holds (Settle),
 	// not reported by the write itself.
 	Reconciled bool `json:"reconciled,omitempty"`
 }

@@ -84,9 +84,9 @@
 // Settle reads the flag back from every host:
 //
 //   - An intent without outcome waits for its writer: not at all when its writer lock can be
-//     taken (the process is gone) or it was this process, as long as the lock is held, and
-//     one minute after the intent when the lock cannot be checked (another machine, or a
-//     record without writer).
+//     taken or its file is gone (the process ended), else until one minute after the intent
+//     (the writer still runs, is on another machine, or the record names none; no write
+//     takes that long).
 //   - Our write produced version old+1 with the requested state. A host holding exactly that
 //     (or, for an intent without outcome, a later version whose state the records show as
 //     ours and no other change claims) means written; a host still at the old version, or

@@ -33,17 +33,17 @@ type Settlement struct {
 // UI and the replay take before planning: a plan never sees a change whose outcome is unknown
 // as ready.
 //
-// A change whose intent has no outcome yet is read back only once its writer is gone: the
-// writer's lock (see Writer) tells at once for a process on this machine; otherwise Settle
-// waits DefaultGrace after the intent. How one host's outcome is decided: our write produced
+// A change whose intent has no outcome yet is read back once its writer is gone, which the
+// writer's lock (see Writer) tells at once for a process on this machine, and otherwise
+// DefaultGrace after the intent (no write takes that long). How one host's outcome is decided: our write produced
 // version old+1 with the requested state; the host holding that (or a later version whose
 // state some record shows was ours) means it landed, the host still at old means it did not.
 func (j *Journal) Settle(ctx context.Context, store FlagReader) (Settlement, error) {
 	return j.settle(ctx, store, DefaultGrace, nil)
 }
 
-// Reconcile is Settle with minAge instead of DefaultGrace as the wait for writers that cannot
-// be checked; it returns the changes it settled.
+// Reconcile is Settle with minAge instead of DefaultGrace as the wait for writers not known to
+// be gone; it returns the changes it settled.
 func (j *Journal) Reconcile(ctx context.Context, store FlagReader, minAge time.Duration) ([]Entry, error) {
 	s, err := j.settle(ctx, store, minAge, nil)
 	return s.Settled, err
@@ -139,18 +139,15 @@ func (j *Journal) settleFlag(ctx context.Context, store FlagReader, p Pending, g
 	return settled, waiting, nil
 }
 
-// mayBeWriting reports whether the writer of an intent without outcome may still be writing.
+// mayBeWriting reports whether the writer of an intent without outcome may still be writing:
+// not when it is known gone; otherwise until grace after the intent. A live writer is not
+// waited for longer: the store bounds every write to seconds, so an intent that old whose
+// writer still runs lost its outcome record (a full disk) and will not write any more.
 func (j *Journal) mayBeWriting(e *Entry, grace time.Duration) bool {
 	j.mu.Lock()
 	w := j.writerOf(e)
 	j.mu.Unlock()
-	switch w {
-	case writerRunning:
-		return true
-	case writerUnknown:
-		return time.Since(e.Time) < grace
-	}
-	return false
+	return w != writerGone && time.Since(e.Time) < grace
 }
 
 // inferOutcomes reads a change's unsettled per-host outcomes off what the hosts hold now and

@@ -51,8 +51,8 @@ func TestReconcileOutcomeUnknown(t *testing.T) {
 	}
 	defer j.Close()
 
-	// Its writer holds its lock: it may still be writing, however long ago the intent was.
-	if got, err := j.Reconcile(ctx, store, 0); err != nil || len(got) != 0 {
+	// Its writer holds its lock: it may still be writing.
+	if got, err := j.Reconcile(ctx, store, time.Hour); err != nil || len(got) != 0 {
 		t.Fatalf("reconciled while its writer runs: %+v, %v", got, err)
 	}
 	writer.Close() // gone: no need to wait any grace
@@ -276,5 +276,26 @@ func TestSettleGivesEachVersionToOneChange(t *testing.T) {
 	first, second := hostOutcomes(s.Settled[0]), hostOutcomes(s.Settled[1])
 	if first["a"] != "written" || first["b"] != "written" || second["a"] != "failed" || second["b"] != "failed" {
 		t.Errorf("outcomes %v and %v; want the first written (v4 on both), the second failed", first, second)
+	}
+}
+
+// This process began a change a while ago and lost its outcome record (a full disk): it
+// cannot still be writing, since every write is bounded to seconds, so Settle reads it back.
+func TestSettleOwnChangePastTheGrace(t *testing.T) {
+	store, _, _ := twoHostStore(t)
+	ctx := context.Background()
+	j := openTemp(t)
+	c, err := j.Begin(Change{Time: time.Now().Add(-2 * DefaultGrace), Operator: "ann", Prefix: settlePrefix, Flag: settleFlag,
+		Before: true, After: false, BaseVersion: intp(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Toggle(ctx, settlePrefix, settleFlag, false)
+	s, err := j.Settle(ctx, store)
+	if err != nil || len(s.Settled) != 1 || s.Settled[0].ID != c.ID {
+		t.Fatalf("Settle = %+v, %v; want the change settled", s, err)
+	}
+	if got := hostOutcomes(s.Settled[0]); got["a"] != "written" || got["b"] != "written" {
+		t.Errorf("outcomes %v, want written on both", got)
 	}
 }

@@ -62,7 +62,7 @@ type writerState int
 
 const (
 	writerGone    writerState = iota // it cannot be writing any more
-	writerRunning                    // its lock is held: it may still be writing
+	writerRunning                    // its lock is held: it may still be writing (for a while)
 	writerUnknown                    // no way to tell (another machine, an older record)
 )
 
