@@ -35,6 +35,8 @@ type HostOutcome struct {
 	// Reconciled marks an outcome read back afterwards from what the host holds (Settle),
 	// not reported by the write itself.
 	Reconciled bool `json:"reconciled,omitempty"`
+
+	seq int // position of its record in the file: what was recorded before an intent
 }
 
 // ReplayKind is what happened when a change was replayed to LaunchDarkly.
@@ -73,6 +75,7 @@ type Entry struct {
 	Change
 	Outcomes     []HostOutcome // empty while OutcomeKnown is false
 	OutcomeKnown bool          // false: the intent was written but the process died before the outcome
+	seq          int           // position of its intent in the file
 	// Imported changes (Source "relaycommander") have OutcomeKnown true and no Outcomes:
 	// relayCommander wrote Redis, there is nothing to reconcile. A change whose every host
 	// failed wrote nothing: it is not pending, but History and Log show it.

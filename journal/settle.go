@@ -157,7 +157,7 @@ func inferOutcomes(e Entry, f flags.Flag, history []Entry, young, onlyLanded boo
 	var outs []HostOutcome
 	learnt := false
 	for _, h := range f.Hosts {
-		o, exact, ok := unsettledOn(e, h.Host)
+		o, exact, ok := unsettledOn(e, h.Host, history)
 		if !ok {
 			continue
 		}
@@ -182,7 +182,7 @@ func inferOutcomes(e Entry, f flags.Flag, history []Entry, young, onlyLanded boo
 // when the write itself reported it: a transaction was sent after reading the old version.
 // (An unknown recorded by settling, for a host that did not answer, knows only the version
 // shown.) ok is false when the host's outcome is known.
-func unsettledOn(e Entry, host string) (o HostOutcome, exact, ok bool) {
+func unsettledOn(e Entry, host string, history []Entry) (o HostOutcome, exact, ok bool) {
 	if e.OutcomeKnown {
 		for _, x := range e.Outcomes {
 			if x.Host == host && x.Outcome == string(flags.Unknown) {
@@ -192,10 +192,34 @@ func unsettledOn(e Entry, host string) (o HostOutcome, exact, ok bool) {
 		return HostOutcome{}, false, false
 	}
 	o = HostOutcome{Host: host, Outcome: string(flags.Unknown), OldOn: e.Before}
-	if e.BaseVersion != nil {
-		o.OldVersion = *e.BaseVersion
+	if v, ok := versionBefore(e, host, history); ok {
+		o.OldVersion = v
+	} else if e.BaseVersion != nil {
+		o.OldVersion = *e.BaseVersion // the version shown, read from one of the hosts
 	}
 	return o, false, true
+}
+
+// versionBefore is the highest version of a host that the outcomes recorded before e's intent
+// show: the write of e, begun after they were recorded, read at least that. The version the
+// operator was shown may come from another host, whose versions can differ.
+func versionBefore(e Entry, host string, history []Entry) (int, bool) {
+	v, found := 0, false
+	for _, x := range history {
+		for _, o := range x.Outcomes {
+			if o.Host != host || o.seq >= e.seq || o.seq == 0 || o.Outcome == string(flags.Failed) && o.OldVersion == 0 {
+				continue // another host, recorded later, or a failure before anything was read
+			}
+			seen := o.OldVersion
+			if o.Outcome == string(flags.Written) {
+				seen = o.NewVersion
+			}
+			if !found || seen > v {
+				v, found = seen, true
+			}
+		}
+	}
+	return v, found
 }
 
 // inferHost decides one host's outcome of change e, o being its unknown outcome there. young

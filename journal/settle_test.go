@@ -299,3 +299,50 @@ func TestSettleOwnChangePastTheGrace(t *testing.T) {
 		t.Errorf("outcomes %v, want written on both", got)
 	}
 }
+
+// The hosts' versions drifted apart (a write once reached host a only), so the version the
+// operator was shown (host a's) is not host b's: an interrupted write that landed on both is
+// read back as written on both, judged on each host by what was recorded there before.
+func TestSettleJudgesEachHostByItsOwnVersions(t *testing.T) {
+	store, _, _ := twoHostStore(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	interrupted := func(before, after bool, base int, hosts ...string) {
+		w, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Begin(Change{Operator: "gone", Prefix: settlePrefix, Flag: settleFlag, Before: before, After: after, BaseVersion: intp(base)}); err != nil {
+			t.Fatal(err)
+		}
+		store.Toggle(ctx, settlePrefix, settleFlag, after, hosts...)
+		w.Close()
+	}
+	j, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+
+	interrupted(true, false, 3, "a") // a: OFF v4, b: ON v3
+	if _, err := j.Settle(ctx, store); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := j.Toggle(ctx, store, Change{Operator: "ann", Prefix: settlePrefix, Flag: settleFlag, Before: false, After: true, BaseVersion: intp(4)}); err != nil {
+		t.Fatal(err) // a: ON v5, b: unchanged ON v3
+	}
+	interrupted(true, false, 5) // a: OFF v6, b: OFF v4
+	s, err := j.Settle(ctx, store)
+	if err != nil || len(s.Settled) != 1 {
+		t.Fatalf("Settle = %+v, %v", s, err)
+	}
+	for _, o := range s.Settled[0].Outcomes {
+		want := map[string]int{"a": 6, "b": 4}[o.Host]
+		if o.Outcome != "written" || o.NewVersion != want {
+			t.Errorf("host %s: %+v, want written at v%d", o.Host, o, want)
+		}
+	}
+	if p := s.Pending; len(p) != 1 || p[0].Desired || p[0].Disagreement != "" {
+		t.Errorf("pending %+v, want OFF on both hosts", p)
+	}
+}
