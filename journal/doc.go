@@ -87,14 +87,19 @@
 //     taken or its file is gone (the process ended), else until one minute after the intent
 //     (the writer still runs, is on another machine, or the record names none; no write
 //     takes that long).
-//   - Our write produced version old+1 with the requested state. A host holding exactly that
-//     (or, for an intent without outcome, a later version whose state the records show as
-//     ours and no other change claims) means written; a host still at the old version, or
-//     holding another change's write, means failed (for an "unknown" reported by the write
-//     itself, only once the intent is a minute old: the transaction may still be on its
-//     way); each version goes to one change at most; a host that does not answer stays
-//     unknown; a host holding an older version than the write read was rewritten since (a
-//     Relay full sync), so that outcome stays unknown for the operator to replay or discard.
+//   - On each host, our write produced version old+1 with the requested state. old is what
+//     the write read there: oldVersion of an "unknown" outcome; for an intent without
+//     outcome, the highest version recorded on that host before the intent, else baseVersion.
+//   - Written: the host holds old+1 with the requested state, or, for an intent without
+//     outcome, a later version whose state the records show as ours. Each version goes to
+//     one change at most: a version another change's outcome claims is not ours.
+//   - Failed: the host is still at old, or holds another change's write, or lacks the flag.
+//     For an "unknown" reported by the write itself, a host still at old counts only once
+//     the intent is a minute old: the transaction may still be on its way.
+//   - Still unknown: the host did not answer; or, for an "unknown" reported by the write, it
+//     holds a version older than old: rewritten since (a Relay full sync), so whether our
+//     write landed cannot be told, and the operator decides (discard it, or set the flag
+//     again).
 //   - What Settle finds is appended as an outcome record with "reconciled":true. A change
 //     that no host holds ends failed everywhere and is no longer pending.
 //

@@ -246,7 +246,7 @@ func inferHost(e Entry, o HostOutcome, exact, young bool, h flags.HostFlag, hist
 		return settled(flags.Failed, old, fmt.Sprintf("host holds %s v%d, not the requested state, when settled", onOff(h.On), h.Version))
 	case exact && h.Version < old:
 		return settled(flags.Unknown, old+1, fmt.Sprintf("host holds v%d, older than the v%d our write read: rewritten since "+
-			"(a Relay full sync?), so whether our write landed cannot be told; replay or discard it by hand", h.Version, old))
+			"(a Relay full sync?), so whether our write landed cannot be told; discard the change or set the flag again", h.Version, old))
 	case exact && young && h.Version == old:
 		return settled(flags.Unknown, old+1, "host still at the old version; the transaction may still be on its way")
 	case h.Version <= old:
