@@ -4,7 +4,10 @@
 // A toggle writes only a flag shaped as Relay stores it, with a version it can raise within
 // what a JSON number holds (guard.go); a write whose reply never came is outcome Unknown, to be
 // settled by reading the host back, never Failed. api.go holds the types the other packages
-// exchange with it; Store and its methods are in store.go, read.go, discover.go and toggle.go.
+// exchange with it; Store and its methods are in store.go, read.go, fields.go, discover.go and
+// toggle.go. The rules both faces apply to what they read and write are here too: agree.go
+// (hosts' agreement), wording.go (state words), protect.go (when a write needs the flag key
+// typed) and redact.go (addresses shown without their password).
 package flags
 
 import (

@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -181,56 +180,12 @@ func (s *Store) Flag(ctx context.Context, prefix, key string) (Flag, error) {
 	return fs.Flags[i], nil
 }
 
-// describe is a host's state of a flag in a few words: "ON v4", "missing", ...
-func (h HostFlag) describe() string {
-	switch {
-	case h.HostDown:
-		return "down"
-	case !h.Present:
-		return "missing"
-	case h.Unreadable != "":
-		return "unreadable"
-	case h.Deleted:
-		return "deleted v" + strconv.Itoa(h.Version)
-	case h.On:
-		return "ON v" + strconv.Itoa(h.Version)
-	default:
-		return "OFF v" + strconv.Itoa(h.Version)
-	}
-}
-
 // Agree reports whether every host that answered holds the flag with the same on and
 // version, and if not, a short description of how they differ from the first of them,
-// e.g. "relay-a: OFF v5; relay-b: ON v4, relay-c: missing".
+// e.g. "relay-a: OFF v5; relay-b: ON v4, relay-c: missing". See Agreement for more.
 func (f Flag) Agree() (bool, string) {
-	ref := -1
-	var diff []string
-	for i, h := range f.Hosts {
-		if h.HostDown {
-			continue
-		}
-		if ref < 0 {
-			ref = i
-			continue
-		}
-		r := f.Hosts[ref]
-		same := h.Present == r.Present && h.Unreadable == "" && r.Unreadable == "" &&
-			h.On == r.On && h.Version == r.Version && h.Deleted == r.Deleted
-		if !h.Present && !r.Present {
-			same = true
-		}
-		if h.Unreadable != "" && r.Unreadable != "" && h.Raw == r.Raw {
-			same = true
-		}
-		if !same {
-			diff = append(diff, h.Host+": "+h.describe())
-		}
-	}
-	if len(diff) == 0 {
-		return true, ""
-	}
-	r := f.Hosts[ref]
-	return false, r.Host + ": " + r.describe() + "; " + strings.Join(diff, ", ")
+	a := f.Agreement()
+	return a.Same(), a.Difference
 }
 
 // Primary is the first host's readable state: what the screen shows as the flag's state.

@@ -69,13 +69,6 @@ func replyErr(err error) error {
 	return err
 }
 
-func onOff(on bool) string {
-	if on {
-		return "ON"
-	}
-	return "OFF"
-}
-
 // toggleHost is the write algorithm LaunchDarkly's own stores use for an upsert: WATCH the
 // hash, read the flag, MULTI/HSET/EXEC, and start over when another writer got in between.
 func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on bool) HostResult {
@@ -161,7 +154,7 @@ func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on 
 				// No answer to a transaction that may have reached Redis: it may have landed.
 				r.Outcome, r.NewVersion = Unknown, next
 				return fmt.Errorf("outcome unknown: the transaction was sent but no reply came (%w); "+
-					"reading the host back tells whether v%d %s landed", err, next, onOff(on))
+					"reading the host back tells whether v%d %s landed", err, next, OnOff(on))
 			}
 			if err != nil {
 				return err

@@ -1,7 +1,8 @@
 // Package journal is the durable record of every offline change made in Redis and of its
 // replay to LaunchDarkly: append-only JSON Lines, fsynced, under an exclusive file lock. The
-// Journal type and its methods are in journal.go, toggle.go, settle.go and import.go; the
-// records and views other packages exchange with it are in api.go.
+// Journal type and its methods are in journal.go, toggle.go, settle.go, discard.go and
+// import.go; drift.go finds pending changes that Redis no longer holds; the records and views
+// other packages exchange with it are in api.go.
 //
 // # Files
 //

@@ -47,14 +47,7 @@ func netState(p *Pending) {
 	}
 	parts := make([]string, len(hosts))
 	for i, h := range hosts {
-		parts[i] = fmt.Sprintf("%s: %s v%d (change %s)", h.Host, onOff(h.On), h.Version, h.ChangeID)
+		parts[i] = fmt.Sprintf("%s: %s v%d (change %s)", h.Host, flags.OnOff(h.On), h.Version, h.ChangeID)
 	}
 	p.Disagreement = "the hosts disagree about which change landed last: " + strings.Join(parts, "; ")
-}
-
-func onOff(on bool) string {
-	if on {
-		return "ON"
-	}
-	return "OFF"
 }

@@ -243,14 +243,14 @@ func inferHost(e Entry, o HostOutcome, exact, young bool, h flags.HostFlag, hist
 		if h.On == e.After {
 			return settled(flags.Unchanged, old, "")
 		}
-		return settled(flags.Failed, old, fmt.Sprintf("host holds %s v%d, not the requested state, when settled", onOff(h.On), h.Version))
+		return settled(flags.Failed, old, fmt.Sprintf("host holds %s v%d, not the requested state, when settled", flags.OnOff(h.On), h.Version))
 	case exact && h.Version < old:
 		return settled(flags.Unknown, old+1, fmt.Sprintf("host holds v%d, older than the v%d our write read: rewritten since "+
 			"(a Relay full sync?), so whether our write landed cannot be told; discard the change or set the flag again", h.Version, old))
 	case exact && young && h.Version == old:
 		return settled(flags.Unknown, old+1, "host still at the old version; the transaction may still be on its way")
 	case h.Version <= old:
-		return settled(flags.Failed, old, fmt.Sprintf("host still holds %s v%d when settled: our write (v%d) did not land", onOff(h.On), h.Version, old+1))
+		return settled(flags.Failed, old, fmt.Sprintf("host still holds %s v%d when settled: our write (v%d) did not land", flags.OnOff(h.On), h.Version, old+1))
 	}
 	// Which versions since old are known to hold our state, and which other changes claim.
 	states := map[int]bool{h.Version: h.On}
@@ -286,5 +286,5 @@ func inferHost(e Entry, o HostOutcome, exact, young bool, h flags.HostFlag, hist
 		return settled(flags.Written, best, "")
 	}
 	return settled(flags.Failed, old, fmt.Sprintf("host holds %s v%d when settled, and no recorded state from v%d on shows our write",
-		onOff(h.On), h.Version, old+1))
+		flags.OnOff(h.On), h.Version, old+1))
 }

@@ -4,7 +4,8 @@
 // A replay plans with Replayer.PlanAll, which first settles the journal's interrupted changes
 // by reading Redis back (journal.Settle): a change whose outcome is unknown, or whose Redis
 // hosts disagree, is never sent. api.go holds the types the other packages exchange with it;
-// Client is in client.go, PlanAll in settled.go, and Plan and Apply in replay.go.
+// Client is in client.go, PlanAll in settled.go, Plan and Apply in replay.go, and what an item
+// sends and closes in item.go.
 package ldsync
 
 import (

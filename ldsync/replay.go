@@ -71,9 +71,15 @@ func (r *Replayer) Plan(ctx context.Context, pending []journal.Pending) (Plan, e
 
 // unsendable says why a pending change must not be sent whatever LaunchDarkly holds, or "".
 func unsendable(p journal.Pending) string {
-	switch {
-	case p.Project == "" || p.Environment == "":
+	if p.Project == "" || p.Environment == "" {
 		return fmt.Sprintf("prefix %s is not mapped to a LaunchDarkly project and environment", p.Prefix)
+	}
+	return unsettled(p)
+}
+
+// unsettled says why a pending change's net state is not known, or "".
+func unsettled(p journal.Pending) string {
+	switch {
 	case p.Interrupted():
 		return "outcome unknown: whether the change reached Redis is not settled yet (its writer may still be running, " +
 			"or a Redis host did not answer); it is not sent until Redis is read back"
@@ -110,20 +116,6 @@ func classify(p journal.Pending, st FlagState) (Status, string) {
 	}
 	return Conflict, fmt.Sprintf("LaunchDarkly's version %d is lower than the %d recorded before the offline change (was the flag recreated?); now on=%t, last modified %s",
 		st.Version, *p.BaseVersion, st.On, modified)
-}
-
-// sendable reports whether Apply processes an item (reads it again and patches it if needed).
-func sendable(it Item) bool {
-	if it.Skip || unsendable(it.Pending) != "" {
-		return false
-	}
-	switch it.Status {
-	case InSync, Ready, UnknownBase:
-		return true
-	case Conflict:
-		return it.Force
-	}
-	return false
 }
 
 // run is one Plan or Apply in progress.
@@ -165,13 +157,13 @@ func (r *Replayer) Apply(ctx context.Context, plan Plan, progress chan<- Progres
 	}
 	rn := &run{r: r, ctx: ctx, progress: progress, plan: plan}
 	for _, it := range plan.Items {
-		if sendable(it) {
+		if it.Sends() {
 			rn.total++
 		}
 	}
 
 	for i, it := range plan.Items {
-		if !sendable(it) {
+		if !it.Sends() {
 			if it.Status == Conflict && !it.Skip {
 				// Left for the operator: record it so the journal shows why it is still pending.
 				if err := rn.record(it, journal.ReplayConflict, it.LD, false, ""); err != nil {

@@ -1,6 +1,15 @@
 // Package tui is Relay Commander's terminal UI (Bubble Tea v2).
 //
-// Config and Run are what main.go uses.
+// Config and Run are what main.go uses; New builds the model over the UI's collaborators
+// (Backends), which is how the tests hand in stand-ins.
+//
+// Layout: model.go is the root model, which routes every message once (a key to the open
+// dialog, then the global keys, then the active screen) and owns the shared context
+// (context.go). Each screen is its own type under the screen contract (screen.go): flags.go
+// and flagsview.go, results.go, queue.go, sync.go and syncview.go. The dialogs (confirm.go,
+// discard.go, quit.go) own the keyboard while open and end with a result message (msgs.go)
+// that the root turns into the write. frame.go draws the header, banner, status and keys
+// around the screens; cmds.go has the background reads.
 package tui
 
 import (
@@ -52,12 +61,12 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer closeLog()
-	m := New(cfg).withLogger(logger).withContext(ctx)
-	logger.Info("ui start", "hosts", m.hostNames, "readOnly", cfg.ReadOnly, "ld", cfg.LD != nil)
+	m := New(cfg, cfg.backends()).withLogger(logger).withContext(ctx)
+	logger.Info("ui start", "hosts", m.hostNames, "readOnly", cfg.ReadOnly, "ld", m.ld != nil)
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(30))
 	_, err = p.Run()
-	m.cancelReplay()
-	m.waitReplay(30 * time.Second)
+	m.syncScreen.cancelReplay()
+	m.syncScreen.waitReplay(30 * time.Second)
 	m.waitWrites(10 * time.Second)
 	if err != nil && ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled) {
 		return nil // the caller cancelled: a normal end

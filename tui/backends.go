@@ -26,6 +26,8 @@ type changeJournal interface {
 	History(prefix, flag string) ([]journal.Entry, []journal.ReplayEvent, error)
 	RecordReplay(e journal.ReplayEvent) error
 	Reconcile(ctx context.Context, store journal.FlagReader, minAge time.Duration) ([]journal.Entry, error)
+	Dir() string
+	Warnings() []string
 }
 
 type ldChecker interface {
@@ -35,6 +37,36 @@ type ldChecker interface {
 type replayer interface {
 	Plan(ctx context.Context, pending []journal.Pending) (ldsync.Plan, error)
 	Apply(ctx context.Context, plan ldsync.Plan, progress chan<- ldsync.Progress) (ldsync.Counts, error)
+}
+
+// Backends are the UI's collaborators as the interfaces it calls; New takes them, so that
+// tests hand in stand-ins. A nil field is a collaborator that is not configured.
+type Backends struct {
+	Store    flagStore
+	Journal  changeJournal
+	LD       ldChecker // nil when no LaunchDarkly token is configured
+	Replayer replayer  // nil without LD
+}
+
+// backends are the configuration's concrete collaborators behind the UI's interfaces. A nil
+// pointer stays a nil interface.
+func (c Config) backends() Backends {
+	var b Backends
+	if c.Store != nil {
+		b.Store = c.Store
+	}
+	if c.Journal != nil {
+		b.Journal = c.Journal
+	}
+	if c.LD != nil {
+		b.LD = c.LD
+		var rec ldsync.Recorder
+		if c.Journal != nil {
+			rec = c.Journal
+		}
+		b.Replayer = &ldsync.Replayer{Client: c.LD, Journal: rec, Operator: c.Operator}
+	}
+	return b
 }
 
 var (

@@ -13,13 +13,9 @@ import (
 // bigModel is a model showing one environment of n flags on three hosts.
 func bigModel(b *testing.B, n int) *Model {
 	b.Helper()
-	m := New(Config{Now: fixedClock, Operator: "bench"})
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	fs := testData()
-	m.store = fs
-	disc := fs.disc
-	m.applyDiscovery(disc)
-	set := flags.FlagSet{Prefix: m.selPrefix, Target: flags.Target{Project: "internal-tools", Environment: "production"}, Mapped: true, Hosts: testData0Hosts()}
+	prefix := fs.disc.Prefixes[0].Prefix
+	set := flags.FlagSet{Prefix: prefix, Target: flags.Target{Project: "internal-tools", Environment: "production"}, Mapped: true, Hosts: testData0Hosts()}
 	for i := range n {
 		k := sprintf("flag-%05d-%s", i, []string{"checkout", "search", "pricing", "banner"}[i%4])
 		a, bb := hf("relay-a", i%2 == 0, i%50), hf("relay-b", i%2 == 0, i%50)
@@ -28,7 +24,13 @@ func bigModel(b *testing.B, n int) *Model {
 		}
 		set.Flags = append(set.Flags, flags.Flag{Key: k, Hosts: []flags.HostFlag{a, bb, {Host: "relay-c", HostDown: true}}})
 	}
-	m.applySet(set, nil)
+	fs.sets[prefix] = set
+	m := New(Config{Now: fixedClock, Operator: "bench"}, Backends{Store: fs})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m.Update(m.refreshCmd()())
+	if len(m.flagsScreen.set.Flags) != n {
+		b.Fatalf("loaded %d flags, want %d", len(m.flagsScreen.set.Flags), n)
+	}
 	return m
 }
 
@@ -57,8 +59,8 @@ func BenchmarkKeyToFrame(b *testing.B) {
 				m.Update(k)
 				_ = m.View()
 				durs = append(durs, time.Since(start))
-				if tc.name != "filter-typing" && m.flagCursor >= len(m.filtered)-1 {
-					m.flagCursor, m.flagTop = 0, 0
+				if tc.name != "filter-typing" && m.flagsScreen.flagCursor >= len(m.flagsScreen.filtered)-1 {
+					m.Update(keyMsg("g")) // back to the top
 				}
 			}
 			b.StopTimer()
@@ -73,9 +75,9 @@ func BenchmarkKeyToFrame(b *testing.B) {
 // BenchmarkApplyRefresh is the cost of a refresh result of 20,000 flags arriving.
 func BenchmarkApplyRefresh(b *testing.B) {
 	m := bigModel(b, 20000)
-	set := m.set
+	set := m.flagsScreen.set
 	b.ReportAllocs()
 	for b.Loop() {
-		m.applySet(set, nil)
+		m.flagsScreen.applySet(set, nil)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -13,51 +12,9 @@ import (
 	"relaycommander/journal"
 )
 
-// Messages that carry a sequence number are dropped when a newer request was made since.
-
-type refreshTickMsg struct{}
-type ldTickMsg struct{}
-
-// refreshMsg is one full refresh: hosts, prefixes, the selected prefix's flags, the journal's
-// pending changes and any drift of their Redis state.
-type refreshMsg struct {
-	seq     int
-	pendSeq int
-	disc    flags.Discovery
-	prefix  string
-	set     flags.FlagSet
-	setErr  error
-	pending []journal.Pending
-	pendErr error
-	drift   []driftItem
-	// reconciled are changes whose outcome was unknown, settled from Redis by this refresh.
-	reconciled   []journal.Entry
-	reconcileErr error
-}
-
 // reconcileAfter is how old an intent without outcome must be before a refresh settles it
 // from Redis: younger, its writer (this process or another) may still be at work.
 const reconcileAfter = time.Minute
-
-// flagsMsg is the flags of one prefix, loaded when the selection changed.
-type flagsMsg struct {
-	seq    int
-	prefix string
-	set    flags.FlagSet
-	err    error
-}
-
-type pendingMsg struct {
-	seq     int
-	pending []journal.Pending
-	err     error
-}
-
-type ldCheckMsg struct {
-	seq int
-	at  time.Time
-	err error
-}
 
 // driftItem is a pending change whose Redis state no longer matches what was written:
 // Relay re-synced from LaunchDarkly and undid it.
@@ -87,7 +44,7 @@ func (m *Model) refreshCmd() tea.Cmd {
 	m.refreshSeq++
 	m.pendSeq++
 	m.refreshing = true
-	seq, pseq, prefix, store, jr, ctx := m.refreshSeq, m.pendSeq, m.selPrefix, m.store, m.jr, m.ctx
+	seq, pseq, prefix, store, jr, ctx := m.refreshSeq, m.pendSeq, m.flagsScreen.selPrefix, m.store, m.jr, m.ctx
 	reconcile := store != nil && jr != nil && !m.cfg.ReadOnly
 	return func() tea.Msg {
 		msg := refreshMsg{seq: seq, pendSeq: pseq, prefix: prefix}
@@ -172,18 +129,6 @@ func writtenHosts(p journal.Pending) map[string]bool {
 	return nil
 }
 
-func (m *Model) loadFlagsCmd(prefix string) tea.Cmd {
-	if m.store == nil || prefix == "" {
-		return nil
-	}
-	m.flagsSeq++
-	seq, store, ctx := m.flagsSeq, m.store, m.ctx
-	return func() tea.Msg {
-		set, err := store.Flags(ctx, prefix)
-		return flagsMsg{seq: seq, prefix: prefix, set: set, err: err}
-	}
-}
-
 func (m *Model) pendingCmd() tea.Cmd {
 	if m.jr == nil {
 		return nil
@@ -207,120 +152,6 @@ func (m *Model) ldCheckCmd() tea.Cmd {
 		err := ld.Check(ctx)
 		return ldCheckMsg{seq: seq, at: now(), err: err}
 	}
-}
-
-// handleData applies every message that is not a key press.
-func (m *Model) handleData(msg tea.Msg) tea.Cmd {
-	switch msg := msg.(type) {
-	case refreshTickMsg:
-		var cmd tea.Cmd
-		if !m.refreshing { // a slow refresh is not abandoned by the next tick
-			cmd = m.refreshCmd()
-		}
-		return tea.Batch(cmd, m.refreshTick())
-	case ldTickMsg:
-		var cmd tea.Cmd
-		if !m.ldPending {
-			cmd = m.ldCheckCmd()
-		}
-		return tea.Batch(cmd, m.ldTick())
-	case refreshMsg:
-		if msg.seq != m.refreshSeq {
-			return nil
-		}
-		m.refreshing = false
-		m.lastRefresh = m.now()
-		m.applyDiscovery(msg.disc)
-		var cmd tea.Cmd
-		if msg.prefix != "" && msg.prefix == m.selPrefix {
-			m.applySet(msg.set, msg.setErr)
-		} else if m.selPrefix != "" && (!m.setLoaded || m.set.Prefix != m.selPrefix) {
-			cmd = m.loadFlagsCmd(m.selPrefix)
-		}
-		if m.jr != nil && msg.pendSeq == m.pendSeq {
-			m.applyPending(msg.pending, msg.pendErr)
-			m.drift = msg.drift
-		}
-		if msg.reconcileErr != nil {
-			m.log.Info("reconcile", "err", msg.reconcileErr)
-		}
-		if n := len(msg.reconciled); n > 0 {
-			var names []string
-			for _, e := range msg.reconciled {
-				names = append(names, e.Flag)
-			}
-			m.setStatus(sprintf("outcome of %d interrupted change(s) read back from Redis: %s (see the queue)", n, strings.Join(names, ", ")), false)
-		}
-		return cmd
-	case flagsMsg:
-		if msg.seq != m.flagsSeq || msg.prefix != m.selPrefix {
-			return nil
-		}
-		m.applySet(msg.set, msg.err)
-		return nil
-	case pendingMsg:
-		if msg.seq == m.pendSeq {
-			m.applyPending(msg.pending, msg.err)
-		}
-		return nil
-	case ldCheckMsg:
-		if msg.seq != m.ldSeq {
-			return nil
-		}
-		m.ldPending = false
-		m.ldChecked, m.ldErr = msg.at, msg.err
-		if msg.err != nil {
-			m.log.Info("LaunchDarkly check failed", "err", msg.err)
-		}
-		return nil
-	case toggleDoneMsg:
-		return m.applyToggleDone(msg)
-	case historyMsg:
-		m.applyHistory(msg)
-		return nil
-	case discardDoneMsg:
-		return m.applyDiscardDone(msg)
-	case planMsg:
-		return m.applyPlan(msg)
-	case progressMsg:
-		return m.applyProgress(msg)
-	case replayDoneMsg:
-		return m.applyReplayDone(msg)
-	case clockMsg:
-		if m.sync.running {
-			return m.clockTick()
-		}
-		return nil
-	case demoDoneMsg:
-		if msg.err != nil {
-			m.setStatus("demo: "+msg.what+": "+msg.err.Error(), true)
-		} else {
-			m.setStatus("demo: "+msg.what, false)
-		}
-		return tea.Batch(m.refreshCmd(), m.ldCheckCmd())
-	}
-	return nil
-}
-
-func (m *Model) applyPending(p []journal.Pending, err error) {
-	m.pendErr = err
-	if err != nil {
-		m.setStatus("journal: "+err.Error(), true)
-		return
-	}
-	m.pending = p
-	m.pendingByKey = make(map[string]int, len(p))
-	for i, pp := range p {
-		m.pendingByKey[pp.Prefix+"\x00"+pp.Flag] = i
-	}
-	if m.queue.cursor >= len(p) {
-		m.queue.cursor = max(0, len(p)-1)
-	}
-}
-
-type demoDoneMsg struct {
-	what string
-	err  error
 }
 
 func (m *Model) demoToggleLD() tea.Cmd {

@@ -88,6 +88,8 @@ func (j *fakeJournal) Toggle(ctx context.Context, store journal.Toggler, c journ
 	return c, store.Toggle(ctx, c.Prefix, c.Flag, c.After, hosts...), nil
 }
 func (j *fakeJournal) Pending() ([]journal.Pending, error) { return j.pending, nil }
+func (j *fakeJournal) Dir() string                         { return "" }
+func (j *fakeJournal) Warnings() []string                  { return nil }
 func (j *fakeJournal) Reconcile(context.Context, journal.FlagReader, time.Duration) ([]journal.Entry, error) {
 	return nil, nil
 }

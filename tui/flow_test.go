@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"io"
 	"regexp"
 	"strings"
 	"sync"
@@ -10,7 +11,6 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
-	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/redis/go-redis/v9"
 
@@ -36,6 +36,7 @@ type flow struct {
 	mu    sync.Mutex
 	frame string
 	seen  []string
+	drawn chan struct{} // a new screen is in seen
 }
 
 type flowOpt func(*Config)
@@ -48,7 +49,7 @@ func startFlow(t *testing.T, hosts int, opts ...flowOpt) *flow {
 // startFlowSized runs the program in a terminal of w by h.
 func startFlowSized(t *testing.T, hosts, w, h int, opts ...flowOpt) *flow {
 	t.Helper()
-	f := &flow{t: t}
+	f := &flow{t: t, drawn: make(chan struct{}, 1)}
 	var hcs []flags.HostConfig
 	for i := range hosts {
 		s := redistest.StartWithFixture(t)
@@ -81,25 +82,52 @@ func startFlowSized(t *testing.T, hosts, w, h int, opts ...flowOpt) *flow {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	m := New(f.cfg).withContext(ctx)
-	m.onFrame = func(s string) {
-		s = ansi.Strip(s)
-		f.mu.Lock()
-		f.frame = s
-		f.seen = append(f.seen, s)
-		if len(f.seen) > 200 {
-			f.seen = f.seen[100:]
-		}
-		f.mu.Unlock()
-	}
+	m := New(f.cfg, f.cfg.backends()).withContext(ctx)
 	f.tm = teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
+	stop := make(chan struct{})
+	stopped := make(chan struct{})
+	go f.watch(f.tm.Output(), newVterm(w, h), stop, stopped)
 	t.Cleanup(func() {
 		f.tm.Quit()
 		f.tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+		close(stop)
+		<-stopped
 	})
 	f.waitFor("flags of the first environment", func(s string) bool { return strings.Contains(s, "beta-dashboard") })
 	return f
+}
+
+// watch reads what the program writes to the terminal and keeps the screens it draws, as
+// an emulated terminal shows them after each update.
+func (f *flow) watch(out io.Reader, vt *vterm, stop <-chan struct{}, stopped chan<- struct{}) {
+	defer close(stopped)
+	buf := make([]byte, 1<<20)
+	for {
+		n, err := out.Read(buf)
+		if n > 0 {
+			vt.write(buf[:n])
+			s := vt.screen()
+			f.mu.Lock()
+			f.frame = s
+			f.seen = append(f.seen, s)
+			if len(f.seen) > 200 {
+				f.seen = f.seen[100:]
+			}
+			f.mu.Unlock()
+			select {
+			case f.drawn <- struct{}{}:
+			default:
+			}
+		}
+		if n == 0 || err != nil {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond): // poll: the output has no wake-up
+			}
+		}
+	}
 }
 
 func (f *flow) current() string {
@@ -111,8 +139,9 @@ func (f *flow) current() string {
 // waitFor waits until a drawn frame satisfies cond.
 func (f *flow) waitFor(what string, cond func(string) bool) string {
 	f.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
+	deadline := time.NewTimer(15 * time.Second)
+	defer deadline.Stop()
+	for {
 		f.mu.Lock()
 		for i, s := range f.seen {
 			if cond(s) {
@@ -123,7 +152,12 @@ func (f *flow) waitFor(what string, cond func(string) bool) string {
 		}
 		f.seen = f.seen[:0]
 		f.mu.Unlock()
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-f.drawn:
+			continue
+		case <-deadline.C:
+		}
+		break
 	}
 	f.t.Fatalf("waiting for %s; last frame:\n%s", what, f.current())
 	return ""
@@ -146,7 +180,7 @@ func (f *flow) typ(s string) { f.tm.Type(s) }
 func (f *flow) selectEnv(title string) {
 	f.t.Helper()
 	f.keys("tab", "g")
-	time.Sleep(50 * time.Millisecond)
+	f.waitFor("environments pane focused", func(s string) bool { return strings.Contains(s, "┏━ Environments") })
 	for range 15 {
 		cur := f.waitFor("flags loaded", func(s string) bool { return !strings.Contains(s, "reading flags") })
 		cur = f.current()
@@ -434,24 +468,40 @@ func TestFlowReplayRateLimitConflictAndCancel(t *testing.T) {
 	}
 	// decide the conflict: skip it
 	f.keys("g")
+	cur := cursorLine(f.waitFor("cursor on the first item", func(s string) bool { return strings.Contains(cursorLine(s), "beta-dashboard") }))
 	for range 4 {
-		if strings.Contains(cursorLine(f.current()), "CONFLICT") {
+		if strings.Contains(cur, "CONFLICT") {
 			break
 		}
 		f.keys("down")
-		time.Sleep(50 * time.Millisecond)
+		prev := cur
+		cur = cursorLine(f.waitFor("cursor on the next item", func(s string) bool { return cursorLine(s) != prev }))
 	}
-	f.waitFor("cursor on the conflict", func(s string) bool { return strings.Contains(cursorLine(s), "CONFLICT") })
+	if !strings.Contains(cur, "CONFLICT") {
+		t.Fatalf("no conflict in the plan:\n%s", f.current())
+	}
 	f.keys("s")
 	f.see("left pending for later")
 	f.keys("enter")
-	fr = f.waitFor("a rate-limit countdown with the bar", func(s string) bool {
-		return waitingRe.MatchString(s) && regexp.MustCompile(`\[#*\.*\] [0-3]/3 done`).MatchString(s)
+	// The countdown line ("waiting 1s: rate limit (route)…") is drawn only until the replay
+	// verifies an applied item while it waits, too briefly to wait for in the output; the bar
+	// part-way, and the patches' times, show the replay waiting out the limit.
+	fr = f.waitFor("the bar part-way with an item done", func(s string) bool {
+		return regexp.MustCompile(`\[#+\.+\] [12]/3 done`).MatchString(s)
 	})
-	if !strings.Contains(fr, "VERIFIED") && !strings.Contains(fr, "APPLIED") && !strings.Contains(fr, "SENDING") {
-		t.Fatalf("no item in flight or done while waiting:\n%s", fr)
+	if !strings.Contains(fr, "VERIFIED") && !strings.Contains(fr, "APPLIED") {
+		t.Fatalf("no item done part-way:\n%s", fr)
 	}
 	f.see("verification: 3 verified, 0 mismatched")
+	patches := f.ld.Patches()
+	if len(patches) != 3 {
+		t.Fatalf("%d patches, want 3", len(patches))
+	}
+	for i := 1; i < len(patches); i++ {
+		if gap := patches[i].Time.Sub(patches[i-1].Time); gap < 1400*time.Millisecond {
+			t.Fatalf("patch %d came %s after the previous one: the route limit (1 per 1.5s) was not waited out", i, gap)
+		}
+	}
 	for _, k := range []string{"beta-dashboard", "enable-new-pricing", "use-fallback-cdn"} {
 		on, _, _ := f.ld.FlagState("payments", "staging", k)
 		if on == fixtureOn(t, "ld:payments:staging", k) {
@@ -502,8 +552,6 @@ func TestFlowReplayRateLimitConflictAndCancel(t *testing.T) {
 	}
 }
 
-var waitingRe = regexp.MustCompile(`waiting [0-9.]+m?s: .*rate limit`)
-
 func (f *flow) selectEnv2(title string) {
 	f.keys("1")
 	f.see("[1 Flags]")
@@ -537,7 +585,7 @@ func TestFlowReadOnlyCannotWrite(t *testing.T) {
 		t.Fatalf("read-only help offers a write:\n%s", fr)
 	}
 	f.keys("esc", "1", "r")
-	time.Sleep(300 * time.Millisecond)
+	f.see("[1 Flags]")
 	if after := dumpRedis(t, f.servers); after != before {
 		t.Fatal("read-only mode changed Redis")
 	}

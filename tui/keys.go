@@ -15,10 +15,13 @@ type keyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 
 	// flags
-	Pane, Filter, Details, Toggle, Back key.Binding
+	Pane, Filter, FilterKeep, FilterClear, Details, Toggle, Back key.Binding
 
 	// dialogs
 	NextField, PrevField, Left, Right, Yes, No, Confirm, Cancel key.Binding
+
+	// the quit question: what quits and what stays (help shows Yes, No and Cancel)
+	QuitYes, QuitStay key.Binding
 
 	// write results
 	Retry key.Binding
@@ -52,11 +55,14 @@ func defaultKeyMap(readOnly bool) keyMap {
 		Top:      b("g/home", "top", "g", "home"),
 		Bottom:   b("G/end", "bottom", "G", "end"),
 
-		Pane:    b("tab", "pane", "tab"),
-		Filter:  b("/", "filter", "/"),
-		Details: b("enter", "details", "enter"),
-		Toggle:  b("space/t", "toggle", "space", "t"),
-		Back:    b("esc", "back", "esc"),
+		Pane:   b("tab", "pane", "tab"),
+		Filter: b("/", "filter", "/"),
+		// while the filter is typed; esc also clears it from the flags
+		FilterKeep:  b("enter", "keep filter", "enter"),
+		FilterClear: b("esc", "clear filter", "esc"),
+		Details:     b("enter", "details", "enter"),
+		Toggle:      b("space/t", "toggle", "space", "t"),
+		Back:        b("esc", "back", "esc"),
 
 		NextField: b("tab", "next field", "tab"),
 		PrevField: b("shift+tab", "previous field", "shift+tab"),
@@ -66,12 +72,14 @@ func defaultKeyMap(readOnly bool) keyMap {
 		No:        b("n", "choose No", "n"),
 		Confirm:   b("enter", "activate", "enter"),
 		Cancel:    b("esc", "cancel", "esc"),
+		QuitYes:   b("y", "quit", "y", "Y"),
+		QuitStay:  b("n/esc", "stay", "n", "N", "esc", "enter", "q"),
 
 		Retry: b("t", "retry failed hosts", "t"),
 
 		History:    b("enter", "history", "enter"),
 		Discard:    b("d", "discard", "d"),
-		RestoreOpt: b("space", "restore base in Redis", "space"),
+		RestoreOpt: b("space", "restore base in Redis", "space", "x"),
 
 		Replay:       b("enter/a", "replay ready", "enter", "a"),
 		Skip:         b("s", "skip conflict", "s"),

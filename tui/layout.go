@@ -128,8 +128,8 @@ func sideBySide(a, b []string) []string {
 	return out
 }
 
-// dialog centres a bordered box of lines in a body of width w and height h.
-func dialog(title string, lines []string, w, h int, st styles) []string {
+// dialogBox centres a bordered box of lines in a body of width w and height h.
+func dialogBox(title string, lines []string, w, h int, st styles) []string {
 	bw := 0
 	for _, l := range lines {
 		bw = max(bw, ansi.StringWidth(l))

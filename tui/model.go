@@ -4,19 +4,14 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
-	"relaycommander/flags"
 	"relaycommander/journal"
-	"relaycommander/ldsync"
 )
 
 // Minimum terminal size; below it the UI says so instead of drawing.
@@ -27,100 +22,31 @@ const (
 
 const ldCheckInterval = 15 * time.Second
 
-type screen int
-
-const (
-	screenFlags screen = iota
-	screenQueue
-	screenSync
-	screenResults
-)
-
-type pane int
-
-const (
-	paneEnvs pane = iota
-	paneFlags
-)
-
-// Model is the whole UI. Update and View never do I/O: every Redis, journal and LaunchDarkly
-// call runs in a tea.Cmd and comes back as a typed message.
+// Model is the root of the UI: it owns the shared context, the four screens and the open
+// dialog, and routes every message once. Update and View never do I/O: every Redis, journal
+// and LaunchDarkly call runs in a tea.Cmd and comes back as a typed message (msgs.go).
 type Model struct {
-	cfg    Config
-	now    func() time.Time
-	log    *slog.Logger
-	keys   keyMap
-	st     styles
-	help   help.Model
-	ctx    context.Context
-	store  flagStore
-	jr     changeJournal
-	ld     ldChecker
-	rep    replayer
-	width  int
-	height int
+	*common
 
-	screen    screen
-	showHelp  bool
-	status    string
-	statusBad bool
+	flagsScreen   *flagsScreen
+	resultsScreen *resultsScreen
+	queueScreen   *queueScreen
+	syncScreen    *syncScreen
 
-	// modals own the keyboard while open
-	confirm *confirmState
-	discard *discardState
-	quitAsk bool
-
-	// Redis data
-	hostNames  []string
-	hosts      []flags.HostStatus
-	discovered bool
-	envRows    []envRow
-	envCursor  int
-	selPrefix  string
-	set        flags.FlagSet
-	setLoaded  bool
-	setErr     error
-	lower      []string // pre-lowercased flag keys, for the filter
-	keyW       int      // longest flag key of the set
-	filter     string
-	filtering  bool
-	filtered   []int // indexes into set.Flags
-	flagCursor int   // index into filtered
-	flagTop    int   // first visible row
-	focus      pane
-	details    bool
-	detailTop  int
+	dialog   dialog // owns the keyboard while open
+	showHelp bool
 
 	refreshSeq  int
-	flagsSeq    int
+	pendSeq     int
 	refreshing  bool
 	lastRefresh time.Time
-
-	// journal data
-	pending      []journal.Pending
-	pendingByKey map[string]int
-	pendErr      error
-	pendSeq      int
-	journalPath  string
-	drift        []driftItem
-
-	// LaunchDarkly reachability
-	ldSeq     int
-	ldChecked time.Time
-	ldErr     error
-	ldPending bool
-
-	results *resultsState
-	queue   queueState
-	sync    syncState
-
-	onFrame func(string) // tests: sees every frame drawn
-
-	writes atomic.Int32 // Redis or journal writes running in commands; Run lets them finish
+	ldSeq       int
+	ldPending   bool
 }
 
-// New builds the UI model from the configuration, filling defaults. It does no I/O.
-func New(cfg Config) *Model {
+// New builds the UI model from the configuration and its collaborators, filling defaults.
+// It does no I/O. Run passes the configuration's own Store, Journal and LD.
+func New(cfg Config, be Backends) *Model {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -136,7 +62,7 @@ func New(cfg Config) *Model {
 	if cfg.Operator == "" {
 		cfg.Operator = "unknown"
 	}
-	m := &Model{
+	c := &common{
 		cfg:          cfg,
 		now:          cfg.Now,
 		log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -144,32 +70,31 @@ func New(cfg Config) *Model {
 		st:           defaultStyles(),
 		help:         help.New(),
 		ctx:          context.Background(),
+		store:        be.Store,
+		jr:           be.Journal,
+		ld:           be.LD,
+		rep:          be.Replayer,
 		pendingByKey: map[string]int{},
-		focus:        paneFlags,
 		width:        minWidth,
 		height:       minHeight,
 	}
-	if cfg.Store != nil {
-		m.store = cfg.Store
-		m.hostNames = cfg.Store.HostNames()
+	if be.Store != nil {
+		c.hostNames = be.Store.HostNames()
 	}
-	if cfg.Journal != nil {
-		m.jr = cfg.Journal
-		m.journalPath = cfg.Journal.Dir()
-		if w := cfg.Journal.Warnings(); len(w) > 0 {
-			m.status, m.statusBad = strings.Join(w, "; "), true
+	if be.Journal != nil {
+		c.journalPath = be.Journal.Dir()
+		if w := be.Journal.Warnings(); len(w) > 0 {
+			c.status, c.statusBad = strings.Join(w, "; "), true
 		}
 	}
-	if cfg.LD != nil {
-		m.ld = cfg.LD
-		var rec ldsync.Recorder
-		if cfg.Journal != nil {
-			rec = cfg.Journal
-		}
-		m.rep = &ldsync.Replayer{Client: cfg.LD, Journal: rec, Operator: cfg.Operator}
-	}
-	m.help.ShortSeparator = "  "
-	m.help.SetWidth(minWidth - 1)
+	c.help.ShortSeparator = "  "
+	c.help.SetWidth(minWidth - 1)
+	m := &Model{common: c}
+	c.refresh = m.refreshCmd
+	m.resultsScreen = &resultsScreen{common: c}
+	m.flagsScreen = newFlagsScreen(c, m.resultsScreen)
+	m.queueScreen = &queueScreen{common: c}
+	m.syncScreen = &syncScreen{common: c}
 	return m
 }
 
@@ -184,48 +109,71 @@ func (m *Model) Init() tea.Cmd {
 	return tea.Batch(m.refreshCmd(), m.ldCheckCmd(), m.refreshTick(), m.ldTick())
 }
 
-// Update routes a message: modal dialogs first, then global keys, then the active screen.
+// screen is the screen on show.
+func (m *Model) screen() screen {
+	switch m.active {
+	case screenResults:
+		return m.resultsScreen
+	case screenQueue:
+		return m.queueScreen
+	case screenSync:
+		return m.syncScreen
+	}
+	return m.flagsScreen
+}
+
+// Update routes a message: a size to everyone, a key to the open dialog first, then to the
+// global keys, then to the active screen; data to whoever owns it.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width - 1)
-		m.clampFlagWindow()
-		return m, nil
 	case tea.PasteMsg:
 		m.paste(strings.Join(strings.Fields(msg.Content), " "))
-		m.clampFlagWindow()
-		return m, nil
 	case tea.KeyPressMsg:
-		cmd := m.handleKey(msg)
-		m.clampFlagWindow() // the filter line and the banner change how many rows fit
-		return m, cmd
+		cmd = m.handleKey(msg)
+	default:
+		cmd = m.handleData(msg)
 	}
-	cmd := m.handleData(msg)
-	m.clampFlagWindow()
+	m.settle()
 	return m, cmd
 }
 
+// settle keeps every cursor and scroll position inside what the screens now show (the
+// filter line and the banner change how many rows fit), so that View only reads.
+func (m *Model) settle() {
+	m.flagsScreen.clampFlagWindow()
+	m.flagsScreen.settleDetails()
+	m.queueScreen.settleHistory()
+	m.syncScreen.sync.bar.SetWidth(min(40, (m.width-2)/3))
+}
+
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
-	if msg.String() == "ctrl+c" && !m.quitAsk {
-		// ctrl+c works from every dialog and field; it asks only while a replay runs
-		if m.sync.running {
-			m.quitAsk = true
-			return nil
+	if msg.String() == "ctrl+c" {
+		if _, asking := m.dialog.(*quitDialog); !asking {
+			// ctrl+c works from every dialog and field; it asks only while a replay runs
+			return m.quit()
 		}
-		return tea.Quit
 	}
-	if m.quitAsk {
-		return m.updateQuitAsk(msg)
+	if m.dialog != nil {
+		result, done := m.dialog.Update(msg)
+		if done {
+			var under dialog
+			if q, ok := m.dialog.(*quitDialog); ok {
+				under = q.under // staying: back to the dialog the question covered
+			}
+			m.dialog = under
+		}
+		if result != nil {
+			return m.handleData(result)
+		}
+		return nil
 	}
-	if m.confirm != nil {
-		return m.updateConfirm(msg)
-	}
-	if m.discard != nil {
-		return m.updateDiscard(msg)
-	}
-	if m.filtering {
-		return m.updateFilter(msg)
+	sc := m.screen()
+	if c, ok := sc.(capturer); ok && c.capturing() {
+		return m.screenUpdate(sc, msg)
 	}
 	if m.showHelp {
 		// Any key closes help; q still quits.
@@ -236,24 +184,20 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, m.keys.Quit):
-		if m.sync.running {
-			m.quitAsk = true
-			return nil
-		}
-		return tea.Quit
+		return m.quit()
 	case key.Matches(msg, m.keys.Help):
 		m.showHelp = true
 		return nil
 	case key.Matches(msg, m.keys.ScreenFlags):
-		m.screen = screenFlags
+		m.active = screenFlags
 		return nil
 	case key.Matches(msg, m.keys.ScreenQueue):
-		m.screen = screenQueue
+		m.active = screenQueue
 		return m.pendingCmd()
 	case key.Matches(msg, m.keys.ScreenSync):
-		return m.enterSync(false)
+		return m.syncScreen.enterSync(false)
 	case key.Matches(msg, m.keys.ReplayNow) && len(m.drift) > 0:
-		return m.enterSync(true)
+		return m.syncScreen.enterSync(true)
 	case key.Matches(msg, m.keys.Refresh):
 		return m.refreshCmd()
 	case m.cfg.Demo != nil && key.Matches(msg, m.keys.DemoLD):
@@ -261,393 +205,151 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case m.cfg.Demo != nil && key.Matches(msg, m.keys.DemoResync):
 		return m.demoResyncCmd()
 	}
-	switch m.screen {
-	case screenFlags:
-		return m.updateFlags(msg)
-	case screenResults:
-		return m.updateResults(msg)
-	case screenQueue:
-		return m.updateQueue(msg)
-	case screenSync:
-		return m.updateSync(msg)
-	}
-	return nil
+	return m.screenUpdate(sc, msg)
 }
 
-func (m *Model) updateQuitAsk(msg tea.KeyPressMsg) tea.Cmd {
-	switch msg.String() {
-	case "y", "Y":
-		m.quitAsk = false
-		m.cancelReplay()
+// handleData routes every message that is not a key press to whoever owns it.
+func (m *Model) handleData(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case refreshTickMsg:
+		var cmd tea.Cmd
+		if !m.refreshing { // a slow refresh is not abandoned by the next tick
+			cmd = m.refreshCmd()
+		}
+		return tea.Batch(cmd, m.refreshTick())
+	case ldTickMsg:
+		var cmd tea.Cmd
+		if !m.ldPending {
+			cmd = m.ldCheckCmd()
+		}
+		return tea.Batch(cmd, m.ldTick())
+	case refreshMsg:
+		if msg.seq != m.refreshSeq {
+			return nil
+		}
+		m.refreshing = false
+		m.lastRefresh = m.now()
+		cmd := m.flagsScreen.applyRefresh(msg)
+		if m.jr != nil && msg.pendSeq == m.pendSeq {
+			m.applyPending(msg.pending, msg.pendErr)
+			m.drift = msg.drift
+		}
+		if msg.reconcileErr != nil {
+			m.log.Info("reconcile", "err", msg.reconcileErr)
+		}
+		if n := len(msg.reconciled); n > 0 {
+			var names []string
+			for _, e := range msg.reconciled {
+				names = append(names, e.Flag)
+			}
+			m.setStatus(sprintf("outcome of %d interrupted change(s) read back from Redis: %s (see the queue)", n, strings.Join(names, ", ")), false)
+		}
+		return cmd
+	case flagsMsg:
+		m.flagsScreen.applyFlags(msg)
+		return nil
+	case pendingMsg:
+		if msg.seq == m.pendSeq {
+			m.applyPending(msg.pending, msg.err)
+		}
+		return nil
+	case ldCheckMsg:
+		if msg.seq != m.ldSeq {
+			return nil
+		}
+		m.ldPending = false
+		m.ldChecked, m.ldErr = msg.at, msg.err
+		if msg.err != nil {
+			m.log.Info("LaunchDarkly check failed", "err", msg.err)
+		}
+		return nil
+	case confirmedToggleMsg:
+		return m.resultsScreen.start(msg.c)
+	case toggleCancelledMsg:
+		m.setStatus("not changed: "+msg.flag, false)
+		return nil
+	case toggleDoneMsg:
+		return m.resultsScreen.applyToggleDone(msg)
+	case historyMsg:
+		m.queueScreen.applyHistory(msg)
+		return nil
+	case discardConfirmedMsg:
+		return m.discardCmd(msg)
+	case discardDoneMsg:
+		return m.applyDiscardDone(msg)
+	case quitConfirmedMsg:
+		m.syncScreen.cancelReplay()
 		return tea.Quit
-	case "n", "N", "esc", "enter", "q":
-		m.quitAsk = false
+	case planMsg:
+		return m.syncScreen.applyPlan(msg)
+	case progressMsg:
+		return m.syncScreen.applyProgress(msg)
+	case replayDoneMsg:
+		return m.syncScreen.applyReplayDone(msg)
+	case clockMsg:
+		if m.syncScreen.sync.running {
+			return m.syncScreen.clockTick()
+		}
+		return nil
+	case demoDoneMsg:
+		if msg.err != nil {
+			m.setStatus("demo: "+msg.what+": "+msg.err.Error(), true)
+		} else {
+			m.setStatus("demo: "+msg.what, false)
+		}
+		return tea.Batch(m.refreshCmd(), m.ldCheckCmd())
 	}
 	return nil
 }
 
-func (m *Model) setStatus(s string, bad bool) {
-	m.status, m.statusBad = s, bad
-	if bad {
-		m.log.Warn(s)
-	} else {
-		m.log.Info(s)
+func (m *Model) applyPending(p []journal.Pending, err error) {
+	m.pendErr = err
+	if err != nil {
+		m.setStatus("journal: "+err.Error(), true)
+		return
 	}
+	m.pending = p
+	m.pendingByKey = make(map[string]int, len(p))
+	for i, pp := range p {
+		m.pendingByKey[pp.Prefix+"\x00"+pp.Flag] = i
+	}
+	m.queueScreen.clampCursor()
+}
+
+// screenUpdate gives a key to a screen and opens the dialog it asks for.
+func (m *Model) screenUpdate(sc screen, msg tea.KeyPressMsg) tea.Cmd {
+	cmd, d := sc.Update(msg)
+	if d != nil {
+		m.dialog = d
+	}
+	return cmd
+}
+
+// quit ends the program, or asks first while a replay runs.
+func (m *Model) quit() tea.Cmd {
+	if m.syncScreen.sync.running {
+		m.dialog = &quitDialog{keys: m.keys, st: m.st, under: m.dialog}
+		return nil
+	}
+	return tea.Quit
 }
 
 // View draws the frame: header, recovery banner, the screen, status line and keys.
 func (m *Model) View() tea.View {
-	content := m.render()
-	if m.onFrame != nil {
-		m.onFrame(content)
-	}
-	v := tea.NewView(content)
+	v := tea.NewView(m.render())
 	v.AltScreen = m.cfg.AltScreen
 	v.MouseMode = tea.MouseModeNone
 	v.WindowTitle = "Relay Commander"
 	return v
 }
 
-func (m *Model) render() string {
-	if m.width < minWidth || m.height < minHeight {
-		return fitLines(padLines([]string{
-			"Terminal too small for Relay Commander:",
-			sprintf("%dx%d, needs at least %dx%d.", m.width, m.height, minWidth, minHeight),
-			"Enlarge the window; q quits.",
-		}, m.height), m.width, m.height)
-	}
-	var top []string
-	top = append(top, m.headerLines()...)
-	if b := m.bannerLine(); b != "" {
-		top = append(top, b)
-	}
-	bottom := []string{m.statusLine(), m.footerLine()}
-	bodyH := m.height - len(top) - len(bottom)
-	var body []string
-	switch {
-	case m.quitAsk:
-		body = m.quitDialog(bodyH)
-	case m.showHelp:
-		body = m.helpBody(bodyH)
-	case m.confirm != nil:
-		body = m.confirmView(bodyH)
-	case m.discard != nil:
-		body = m.discardView(bodyH)
-	default:
-		switch m.screen {
-		case screenFlags:
-			body = m.flagsView(bodyH)
-		case screenResults:
-			body = m.resultsView(bodyH)
-		case screenQueue:
-			body = m.queueView(bodyH)
-		case screenSync:
-			body = m.syncView(bodyH)
-		}
-	}
-	lines := make([]string, 0, m.height)
-	lines = append(lines, top...)
-	lines = append(lines, padLines(body, bodyH)...)
-	lines = append(lines, bottom...)
-	return fitLines(lines, m.width, m.height)
-}
-
-// fitLines truncates every line to width and the whole to height lines.
-func fitLines(lines []string, w, h int) string {
-	if len(lines) > h {
-		lines = lines[:h]
-	}
-	var b strings.Builder
-	for i, l := range lines {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		if ansi.StringWidth(l) > w {
-			l = ansi.Truncate(l, w, "…")
-		}
-		b.WriteString(l)
-	}
-	return b.String()
-}
-
-func padLines(lines []string, h int) []string {
-	if h < 0 {
-		h = 0
-	}
-	if len(lines) > h {
-		return lines[:h]
-	}
-	for len(lines) < h {
-		lines = append(lines, "")
-	}
-	return lines
-}
-
-func (m *Model) headerLines() []string {
-	s := m.st
-	tab := func(n, name string, sc screen) string {
-		if m.screen == sc || (sc == screenFlags && m.screen == screenResults) {
-			return s.tabOn.Render("[" + n + " " + name + "]")
-		}
-		return s.tabOff.Render(" " + n + " " + name + " ")
-	}
-	queueName := "Queue"
-	if n := len(m.pending); n > 0 {
-		queueName = sprintf("Queue (%d)", n)
-	}
-	line1 := " " + s.title.Render("Relay Commander") + "  " +
-		tab("1", "Flags", screenFlags) + " " + tab("2", queueName, screenQueue) + " " + tab("3", "Sync", screenSync)
-	right := sprintf("%d pending", len(m.pending))
-	if m.cfg.ReadOnly {
-		right += "  " + s.readOnly.Render(" READ-ONLY ")
-	}
-	line1 = joinRight(line1, right+" ", m.width)
-
-	ld := m.ldSummary()
-	room := m.width - 1 - ansi.StringWidth(ld) - 4
-	hosts := m.hostsSummary(room)
-	line2 := joinRight(" "+hosts, ld+" ", m.width)
-	return []string{line1, line2}
-}
-
-// hostsSummary writes every Redis host's state in at most w columns, shortening as needed;
-// a down host is always written DOWN.
-func (m *Model) hostsSummary(w int) string {
-	s := m.st
-	if len(m.hosts) == 0 {
-		if len(m.hostNames) == 0 {
-			return "redis: " + s.dim.Render("checking…")
-		}
-		return "redis: " + strings.Join(m.hostNames, " ") + s.dim.Render(" checking…")
-	}
-	for _, compact := range []bool{false, true} {
-		var parts []string
-		for _, h := range m.hosts {
-			switch {
-			case !h.Up:
-				parts = append(parts, h.Host+" "+s.bad.Render("DOWN"))
-			case compact:
-				parts = append(parts, h.Host+" "+fmtLatency(h.Latency))
-			default:
-				parts = append(parts, h.Host+" "+s.ok.Render("up")+" "+fmtLatency(h.Latency))
-			}
-		}
-		line := "redis: " + strings.Join(parts, "  ")
-		if ansi.StringWidth(line) <= w {
-			return line
-		}
-	}
-	up := 0
-	var down []string
-	for _, h := range m.hosts {
-		if h.Up {
-			up++
-		} else {
-			down = append(down, h.Host)
-		}
-	}
-	line := sprintf("redis: %d/%d up", up, len(m.hosts))
-	if len(down) > 0 {
-		line += ", " + s.bad.Render("DOWN") + ": " + strings.Join(down, " ")
-	}
-	return line
-}
-
-func (m *Model) ldSummary() string {
-	s := m.st
-	if m.ld == nil {
-		return "LaunchDarkly: " + s.dim.Render("no token")
-	}
-	if m.ldChecked.IsZero() {
-		return "LaunchDarkly: " + s.dim.Render("checking…")
-	}
-	ago := fmtAgo(m.now().Sub(m.ldChecked))
-	if m.ldErr != nil {
-		return "LaunchDarkly: " + s.bad.Render("unreachable") + " (" + ago + ")"
-	}
-	return "LaunchDarkly: " + s.ok.Render("reachable") + " (" + ago + ")"
-}
-
-func (m *Model) bannerLine() string {
-	if len(m.drift) == 0 {
-		return ""
-	}
-	names := make([]string, 0, len(m.drift))
-	for _, d := range m.drift {
-		names = append(names, d.flag)
-	}
-	what := "change"
-	if len(m.drift) > 1 {
-		what = "changes"
-	}
-	action := "  R replay now "
-	if m.cfg.ReadOnly {
-		action = "  read-only: replay from a writable session "
-	}
-	lead := sprintf(" ! Relay re-sync undid %d %s: ", len(m.drift), what)
-	room := m.width - ansi.StringWidth(lead) - ansi.StringWidth(action)
-	list := ansi.Truncate(strings.Join(names, ", "), max(room, 3), "…")
-	text := cell(lead+list+action, m.width)
-	return m.st.banner.Render(text)
-}
-
-func (m *Model) statusLine() string {
-	line := ""
-	if m.status != "" {
-		if m.statusBad {
-			line = " " + m.st.errText.Render(m.status)
-		} else {
-			line = " " + m.st.status.Render(m.status)
-		}
-	}
-	if m.cfg.Demo != nil {
-		demo := m.st.dim.Render("demo keys: ") + m.st.key.Render("L") + " LaunchDarkly up/down  " + m.st.key.Render("X") + " Relay re-sync "
-		room := m.width - ansi.StringWidth(demo) - 2
-		if ansi.StringWidth(line) > room {
-			line = ansi.Truncate(line, max(room, 0), "…")
-		}
-		line = joinRight(line, demo, m.width)
-	}
-	return line
-}
-
-func (m *Model) footerLine() string {
-	k := m.screenKeys()
-	return " " + m.help.ShortHelpView(k.short)
-}
-
-func (m *Model) helpBody(h int) []string {
-	k := m.screenKeys()
-	lines := []string{" " + m.st.bold.Render("Keys of this screen") + m.st.dim.Render("   (any key closes)"), ""}
-	full := m.help.FullHelpView(k.full)
-	for _, l := range strings.Split(full, "\n") {
-		lines = append(lines, " "+l)
-	}
-	if m.screen == screenFlags && !m.details {
-		lines = append(lines, "", " "+m.st.bold.Render("Marks in the environments pane"),
-			" !  $inited missing on a host: Relay answers 503 \"not initialized\" there",
-			" ?  unmapped prefix: its project and environment are unknown",
-			" ~  the prefix is only on some of the reachable hosts",
-			"", " "+m.st.bold.Render("HOSTS column"),
-			" 2/3 agree  reachable hosts hold the same state and version",
-			" DIFFER     hosts hold different states or versions: see NOTE or the details",
-			" MISSING    a reachable host lacks the flag")
-	}
-	if m.cfg.Demo != nil {
-		lines = append(lines, "", " "+m.st.bold.Render("Demo keys"))
-		for _, b := range []key.Binding{m.keys.DemoLD, m.keys.DemoResync} {
-			lines = append(lines, " "+b.Help().Key+"  "+b.Help().Desc)
-		}
-	}
-	return lines
-}
-
-// screenKeys lists the keys of what is on screen now, for the footer and for help.
-func (m *Model) screenKeys() helpKeys {
-	k := m.keys
-	global := enabled(k.Help, k.Quit, k.ScreenFlags, k.ScreenQueue, k.ScreenSync, k.Refresh)
-	if len(m.drift) > 0 {
-		global = append(enabled(k.ReplayNow), global...)
-	}
-	switch {
-	case m.quitAsk:
-		ks := enabled(k.Yes, k.No, k.Cancel)
-		return helpKeys{short: ks, full: [][]key.Binding{ks}}
-	case m.confirm != nil:
-		ks := enabled(k.NextField, k.PrevField, k.Left, k.Yes, k.No, k.Confirm, k.Cancel)
-		return helpKeys{short: ks, full: [][]key.Binding{ks}}
-	case m.discard != nil:
-		ks := enabled(k.NextField, k.RestoreOpt, k.Yes, k.No, k.Confirm, k.Cancel)
-		return helpKeys{short: ks, full: [][]key.Binding{ks}}
-	case m.filtering:
-		ks := []key.Binding{
-			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter")),
-			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
-			k.Up, k.Down,
-		}
-		return helpKeys{short: ks, full: [][]key.Binding{ks}}
-	}
-	switch m.screen {
-	case screenFlags:
-		if m.details {
-			ks := enabled(k.Toggle, k.Up, k.Down, k.Back)
-			return helpKeys{short: append(ks, global...), full: [][]key.Binding{ks, global}}
-		}
-		nav := enabled(k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom)
-		clear := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter"))
-		act := enabled(k.Toggle, k.Details, k.Filter, clear, k.Pane)
-		short := append(enabled(k.Toggle, k.Details, k.Filter, k.Pane), global...)
-		return helpKeys{short: short, full: [][]key.Binding{act, nav, global}}
-	case screenResults:
-		ks := enabled(k.Back)
-		if m.results != nil && len(m.results.failedHosts()) > 0 {
-			ks = append(enabled(k.Retry), ks...)
-		}
-		return helpKeys{short: append(ks, global...), full: [][]key.Binding{ks, global}}
-	case screenQueue:
-		ks := enabled(k.History, k.Discard, k.Up, k.Down, k.Top, k.Bottom, k.Back)
-		short := enabled(k.History, k.Discard)
-		if m.queue.history != nil {
-			ks = enabled(k.Up, k.Down, k.Back)
-			short = enabled(k.Back)
-		}
-		return helpKeys{short: append(short, global...), full: [][]key.Binding{ks, global}}
-	case screenSync:
-		ks := m.syncKeys()
-		short := slices.DeleteFunc(slices.Clone(ks), func(b key.Binding) bool {
-			d := b.Help().Desc
-			return d == "up" || d == "down" || d == "back"
-		})
-		return helpKeys{short: append(short, global...), full: [][]key.Binding{ks, global}}
-	}
-	return helpKeys{short: global, full: [][]key.Binding{global}}
-}
-
-func (m *Model) quitDialog(h int) []string {
-	lines := []string{"", "  " + m.st.bold.Render("A replay to LaunchDarkly is running. Quit?")}
-	for _, l := range wrapText("Quitting cancels it after the change in flight; what was sent is recorded in the journal and the rest stays pending.", m.width-4) {
-		lines = append(lines, "  "+l)
-	}
-	lines = append(lines, "", "  "+m.st.buttonOn.Render("[ No ]")+"   "+m.st.button.Render("  Yes  ")+"     y quit  n/esc stay")
-	return lines
-}
-
-// writing wraps a command that writes, so that quitting waits for it instead of leaving a
-// change with an unknown outcome in the journal.
-func (m *Model) writing(cmd func() tea.Msg) tea.Cmd {
-	return func() tea.Msg {
-		m.writes.Add(1)
-		defer m.writes.Add(-1)
-		return cmd()
-	}
-}
-
-// waitWrites waits, up to limit, for writes in flight.
-func (m *Model) waitWrites(limit time.Duration) {
-	deadline := time.Now().Add(limit)
-	for m.writes.Load() > 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := m.writes.Load(); n > 0 {
-		m.log.Warn("quit with writes still running", "writes", n)
-	}
-}
-
-// paste puts pasted text into the reason fields and the filter. The flag key of a protected
-// environment must be typed: a paste there is ignored.
+// paste puts pasted text into the open dialog's text field or the filter being typed.
 func (m *Model) paste(text string) {
-	switch {
-	case m.confirm != nil:
-		if m.confirm.field == fieldReason {
-			m.confirm.reason += text
-		}
-	case m.discard != nil:
-		if m.discard.field == 0 {
-			m.discard.reason += text
-		}
-	case m.filtering:
-		m.filter += text
-		m.flagCursor, m.flagTop = 0, 0
-		m.refilter("")
+	if p, ok := m.dialog.(paster); ok {
+		p.paste(text)
+		return
+	}
+	if m.dialog == nil && m.active == screenFlags && m.flagsScreen.filtering {
+		m.flagsScreen.paste(text)
 	}
 }

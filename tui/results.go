@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +13,25 @@ import (
 	"relaycommander/flags"
 	"relaycommander/journal"
 )
+
+// resultsScreen shows what the last toggle (or its retry) did on each host.
+type resultsScreen struct {
+	*common
+	results *resultsState // nil before the first write
+}
+
+// busy says a write is still running.
+func (s *resultsScreen) busy() bool { return s.results != nil && s.results.running }
+
+// Keys are the screen's keys: retry while a host failed, and back.
+func (s *resultsScreen) Keys() helpKeys {
+	k := s.keys
+	ks := enabled(k.Back)
+	if s.results != nil && len(s.results.failedHosts()) > 0 {
+		ks = append(enabled(k.Retry), ks...)
+	}
+	return helpKeys{short: ks, full: [][]key.Binding{ks}}
+}
 
 // resultsState is the write results screen: per host, what happened to the last toggle.
 type resultsState struct {
@@ -31,11 +51,11 @@ func (r *resultsState) failedHosts() []string {
 	return r.result.FailedHosts()
 }
 
-func (m *Model) applyToggleDone(msg toggleDoneMsg) tea.Cmd {
-	r := m.results
+func (s *resultsScreen) applyToggleDone(msg toggleDoneMsg) tea.Cmd {
+	r := s.results
 	if r == nil {
 		r = &resultsState{}
-		m.results = r
+		s.results = r
 	}
 	r.running = false
 	r.done = true
@@ -72,34 +92,36 @@ func (m *Model) applyToggleDone(msg toggleDoneMsg) tea.Cmd {
 	}
 	switch {
 	case msg.err != nil && len(r.result.Hosts) == 0:
-		m.setStatus(r.change.Flag+": "+msg.err.Error(), true)
+		s.setStatus(r.change.Flag+": "+msg.err.Error(), true)
 	case failed > 0:
-		m.setStatus(sprintf("%s: %d of %d hosts failed; t retries them", r.change.Flag, failed, len(r.result.Hosts)), true)
+		s.setStatus(sprintf("%s: %d of %d hosts failed; t retries them", r.change.Flag, failed, len(r.result.Hosts)), true)
 	default:
-		m.setStatus(sprintf("%s is %s on %d of %d hosts; recorded in the journal", r.change.Flag, onOff(r.change.After), written, len(r.result.Hosts)), false)
+		s.setStatus(sprintf("%s is %s on %d of %d hosts; recorded in the journal", r.change.Flag, onOff(r.change.After), written, len(r.result.Hosts)), false)
 	}
-	m.log.Info("toggle", "prefix", r.change.Prefix, "flag", r.change.Flag, "on", r.change.After, "id", r.change.ID, "failed", failed, "err", msg.err)
-	return m.refreshCmd()
+	s.log.Info("toggle", "prefix", r.change.Prefix, "flag", r.change.Flag, "on", r.change.After, "id", r.change.ID, "failed", failed, "err", msg.err)
+	return s.refresh()
 }
 
-func (m *Model) updateResults(msg tea.KeyPressMsg) tea.Cmd {
+// Update handles a key: retry the failed hosts, or back to the flags.
+func (s *resultsScreen) Update(msg tea.KeyPressMsg) (tea.Cmd, dialog) {
 	switch {
-	case key.Matches(msg, m.keys.Retry):
-		return m.retryCmd()
-	case key.Matches(msg, m.keys.Back):
-		if m.results == nil || !m.results.running {
-			m.screen = screenFlags
+	case key.Matches(msg, s.keys.Retry):
+		return s.retryCmd(), nil
+	case key.Matches(msg, s.keys.Back):
+		if s.results == nil || !s.results.running {
+			s.active = screenFlags
 		}
 	}
-	return nil
+	return nil, nil
 }
 
-func (m *Model) resultsView(h int) []string {
-	r := m.results
+// View draws the per-host outcome of the last write; it only reads.
+func (s *resultsScreen) View(width, h int) []string {
+	r := s.results
 	if r == nil {
 		return []string{" no write yet"}
 	}
-	st := m.st
+	st := s.st
 	c := r.change
 	where := c.Prefix
 	if c.Project != "" {
@@ -127,14 +149,14 @@ func (m *Model) resultsView(h int) []string {
 	if c.ID != "" {
 		sub += "   journal change " + c.ID + " by " + c.Operator + reasonSuffix(c.Reason)
 	}
-	lines = append(lines, st.dim.Render(ansi.Truncate(sub, m.width-2, "…")))
+	lines = append(lines, st.dim.Render(ansi.Truncate(sub, s.width-2, "…")))
 	lines = append(lines, "")
 	if r.running && len(r.result.Hosts) == 0 {
 		for _, hn := range r.hosts {
 			lines = append(lines, "  "+cell(hn, 16)+" "+st.dim.Render("writing…"))
 		}
 	}
-	errW := max(20, m.width-16-12-18-10-6)
+	errW := max(20, s.width-16-12-18-10-6)
 	for _, hr := range r.result.Hosts {
 		var outcome, vers string
 		switch hr.Outcome {
@@ -157,7 +179,7 @@ func (m *Model) resultsView(h int) []string {
 			errText = ""
 		}
 		lines = append(lines, line)
-		for _, l := range wrapText(errText, m.width-10) {
+		for _, l := range wrapText(errText, s.width-10) {
 			if l != "" {
 				lines = append(lines, "      "+st.errText.Render(l))
 			}
@@ -165,24 +187,24 @@ func (m *Model) resultsView(h int) []string {
 	}
 	if r.err != nil {
 		lines = append(lines, "")
-		lines = append(lines, wrapText("error: "+r.err.Error(), m.width-4)...)
+		lines = append(lines, wrapText("error: "+r.err.Error(), s.width-4)...)
 	}
 	lines = append(lines, "")
-	ttl := m.cfg.RelayTTL
+	ttl := s.cfg.RelayTTL
 	reach := sprintf("Reaches Relay within its localTtl (%s); ", ttl)
 	if ttl < 0 {
 		reach = "Relay caches forever (negative localTtl): it sees this only after a restart; "
 	}
 	msg := reach + "SDKs streaming from Relay see it only after Relay restarts; daemon-mode SDKs within their cache TTL (Go SDK default 15s)."
-	lines = append(lines, wrapText(msg, m.width-4)...)
+	lines = append(lines, wrapText(msg, s.width-4)...)
 	lines = append(lines, "")
-	for _, l := range wrapText("Recorded in the journal: replay it to LaunchDarkly from the sync screen (3) when it is back.", m.width-4) {
+	for _, l := range wrapText("Recorded in the journal: replay it to LaunchDarkly from the sync screen (3) when it is back.", s.width-4) {
 		lines = append(lines, st.dim.Render(l))
 	}
-	if len(r.failedHosts()) > 0 && !m.cfg.ReadOnly {
+	if len(r.failedHosts()) > 0 && !s.cfg.ReadOnly {
 		lines = append(lines, "", st.key.Render("t")+" retry the failed hosts ("+strings.Join(r.failedHosts(), ", ")+")   "+st.key.Render("esc")+" back to the flags")
 	}
-	return box("Write results", lines, m.width, h, true, st)
+	return box("Write results", lines, s.width, h, true, st)
 }
 
 func reasonSuffix(r string) string {
@@ -190,4 +212,57 @@ func reasonSuffix(r string) string {
 		return ""
 	}
 	return ": " + r
+}
+
+// start writes a confirmed toggle to every host, recording it in the journal, and shows
+// its results as they come.
+func (s *resultsScreen) start(c confirmState) tea.Cmd {
+	if s.jr == nil || s.store == nil {
+		s.setStatus("no journal or store configured: nothing written", true)
+		return nil
+	}
+	base := c.version
+	ch := journal.Change{
+		Time:        s.now(),
+		Operator:    s.cfg.Operator,
+		Reason:      strings.TrimSpace(c.reason.value()),
+		Prefix:      c.prefix,
+		Project:     c.project,
+		Environment: c.env,
+		Flag:        c.flag,
+		Before:      c.before,
+		After:       c.after,
+		BaseVersion: &base,
+	}
+	s.results = &resultsState{change: ch, running: true, hosts: c.hosts}
+	s.active = screenResults
+	s.setStatus(sprintf("writing %s %s to %d hosts…", c.flag, onOff(c.after), len(c.hosts)), false)
+	jr, store, ctx, hosts, now := s.jr, s.store, s.ctx, slices.Clone(c.hosts), s.now
+	return s.writing(func() tea.Msg {
+		start := now()
+		rec, res, err := jr.Toggle(ctx, store, ch, hosts...)
+		return toggleDoneMsg{change: rec, result: res, err: err, elapsed: now().Sub(start)}
+	})
+}
+
+func (s *resultsScreen) retryCmd() tea.Cmd {
+	r := s.results
+	if r == nil || r.running || s.cfg.ReadOnly || s.jr == nil || s.store == nil {
+		return nil
+	}
+	failed := r.failedHosts()
+	if len(failed) == 0 || r.change.ID == "" {
+		return nil
+	}
+	r.running = true
+	s.setStatus("retrying "+strings.Join(failed, ", ")+"…", false)
+	jr, store, ctx, ch, now := s.jr, s.store, s.ctx, r.change, s.now
+	return s.writing(func() tea.Msg {
+		start := now()
+		rec, res, err := jr.Toggle(ctx, store, ch, failed...)
+		if rec.ID == "" {
+			rec = ch
+		}
+		return toggleDoneMsg{change: rec, result: res, err: err, retry: true, elapsed: now().Sub(start)}
+	})
 }

@@ -15,26 +15,41 @@ import (
 )
 
 type unit struct {
-	t  *testing.T
-	m  *Model
-	fs *fakeStore
-	fj *fakeJournal
+	t    *testing.T
+	m    *Model
+	fs   *fakeStore
+	fj   *fakeJournal
+	cfg  Config
+	w, h int
 }
 
-// newUnit builds a model over the stand-ins, sized and loaded, with a fixed clock.
+// newUnit builds a model over the stand-ins through New, sized and loaded, with a fixed clock.
 func newUnit(t *testing.T, w, h int, mod func(*Config)) *unit {
 	t.Helper()
 	cfg := Config{Now: fixedClock, Operator: "alice", AltScreen: true}
 	if mod != nil {
 		mod(&cfg)
 	}
-	m := New(cfg)
-	u := &unit{t: t, m: m, fs: testData(), fj: &fakeJournal{}}
-	m.store, m.jr = u.fs, u.fj
-	m.hostNames = u.fs.HostNames()
-	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	u.refresh()
+	u := &unit{t: t, fs: testData(), fj: &fakeJournal{}, cfg: cfg, w: w, h: h}
+	u.build(Backends{Store: u.fs, Journal: u.fj})
 	return u
+}
+
+// build makes the unit's model anew over these collaborators, sized and loaded.
+func (u *unit) build(be Backends) {
+	u.t.Helper()
+	u.m = New(u.cfg, be)
+	u.m.Update(tea.WindowSizeMsg{Width: u.w, Height: u.h})
+	u.refresh()
+}
+
+// withLD rebuilds the model with a LaunchDarkly that answers and a replayer of this plan.
+func (u *unit) withLD(plan ldsync.Plan) { u.withReplayer(fakeLD{}, &fakeReplayer{plan: plan}) }
+
+// withReplayer rebuilds the model with this LaunchDarkly check and replayer.
+func (u *unit) withReplayer(ld ldChecker, rep replayer) {
+	u.t.Helper()
+	u.build(Backends{Store: u.fs, Journal: u.fj, LD: ld, Replayer: rep})
 }
 
 // refresh runs a refresh command to its message and applies it.
@@ -126,7 +141,7 @@ func (u *unit) mustNotSee(s string) {
 }
 
 func (u *unit) selected() string {
-	f, _ := u.m.cursorFlag()
+	f, _ := u.m.flagsScreen.cursorFlag()
 	return f.Key
 }
 
@@ -146,12 +161,12 @@ func (u *unit) gotoFlag(k string) {
 // gotoEnv selects an environment by prefix in the environments pane.
 func (u *unit) gotoEnv(prefix string) {
 	u.t.Helper()
-	u.m.focus = paneEnvs
+	u.key("tab") // to the environments
 	u.key("g")
-	u.apply(u.m.loadFlagsCmd(u.m.selPrefix))
+	u.apply(u.m.flagsScreen.loadFlagsCmd(u.m.flagsScreen.selPrefix))
 	for range 20 {
-		if u.m.selPrefix == prefix {
-			u.m.focus = paneFlags
+		if u.m.flagsScreen.selPrefix == prefix {
+			u.key("tab") // back to the flags
 			return
 		}
 		u.apply(u.key("down"))
@@ -255,8 +270,7 @@ func TestGolden(t *testing.T) {
 			u.m.Update(progressMsg{p: ldsync.Progress{Index: 1, Total: 2, Item: samplePlan().Items[1], WaitingUntil: testNow.Add(3 * time.Second), WaitReason: "rate limit (route)"}})
 		}},
 		{"sync-unreachable", nil, func(u *unit) {
-			u.withLD(samplePlan())
-			u.m.ld = fakeLD{err: errors.New("LaunchDarkly unreachable: list projects at https://app.launchdarkly.com: dial tcp: i/o timeout")}
+			u.withReplayer(fakeLD{err: errors.New("LaunchDarkly unreachable: list projects at https://app.launchdarkly.com: dial tcp: i/o timeout")}, &fakeReplayer{plan: samplePlan()})
 			u.apply(u.key("3"))
 		}},
 		{"sync-done", nil, func(u *unit) {
@@ -315,23 +329,10 @@ func checkFrame(t *testing.T, v string, w, h int) {
 	}
 }
 
-func (u *unit) withLD(plan ldsync.Plan) {
-	u.m.ld = fakeLD{}
-	u.m.rep = &fakeReplayer{plan: plan}
-	u.m.cfg.LD = &ldsync.Client{}
-}
-
-// startFakeReplay puts the sync screen into the running state without a goroutine, so the
-// test controls every progress event.
+// startFakeReplay puts the sync screen into a running replay of two items without starting
+// the replay's goroutine, so the test sends every progress event itself.
 func (u *unit) startFakeReplay() {
-	s := &u.m.sync
-	s.running = true
-	s.cancel = func() {}
-	s.ch = make(chan ldsync.Progress)
-	s.done = make(chan replayDoneMsg, 1)
-	s.results = map[int]itemResult{}
-	s.last = ldsync.Progress{Total: 2, Index: -1}
-	s.bar = newBar()
+	u.m.syncScreen.sync.begin(func() {}, 2)
 }
 
 func samplePlan() ldsync.Plan {
@@ -346,4 +347,22 @@ func samplePlan() ldsync.Plan {
 		{Pending: conflict, Status: ldsync.Conflict, Reason: "changed in LaunchDarkly 03:01 (v14, base v13)", LD: ldsync.FlagState{On: true, Version: 14}},
 		{Pending: export, Status: ldsync.NotReplayable, Reason: "405 approval required in this environment"},
 	}}
+}
+
+// confirm is the open toggle confirmation, or nil.
+func (u *unit) confirm() *confirmDialog {
+	d, _ := u.m.dialog.(*confirmDialog)
+	return d
+}
+
+// discardDialog is the open discard confirmation, or nil.
+func (u *unit) discardDialog() *discardDialog {
+	d, _ := u.m.dialog.(*discardDialog)
+	return d
+}
+
+// asking says the quit question is open.
+func (u *unit) asking() bool {
+	_, ok := u.m.dialog.(*quitDialog)
+	return ok
 }

@@ -55,22 +55,22 @@ func TestNavigationKeepsWithinBounds(t *testing.T) {
 func TestEnvironmentChangeLoadsFlagsAndDropsStaleResults(t *testing.T) {
 	u := newUnit(t, 80, 24, nil)
 	u.key("tab")
-	if u.m.focus != paneEnvs {
+	if u.m.flagsScreen.focus != paneEnvs {
 		t.Fatal("tab did not move focus to the environments")
 	}
 	cmd1 := u.key("down") // mobile-api/production
-	if u.m.selPrefix != "ld:mobile-api:production" {
-		t.Fatalf("selected %s", u.m.selPrefix)
+	if u.m.flagsScreen.selPrefix != "ld:mobile-api:production" {
+		t.Fatalf("selected %s", u.m.flagsScreen.selPrefix)
 	}
 	stale := cmd1()
 	cmd2 := u.key("down") // mobile-api/staging
 	u.m.Update(stale)     // the late result of the first selection
-	if u.m.set.Prefix == "ld:mobile-api:production" {
+	if u.m.flagsScreen.set.Prefix == "ld:mobile-api:production" {
 		t.Fatal("a late result for the previous selection was applied")
 	}
 	u.m.Update(cmd2())
-	if u.m.set.Prefix != "ld:mobile-api:staging" {
-		t.Fatalf("flags shown are of %s", u.m.set.Prefix)
+	if u.m.flagsScreen.set.Prefix != "ld:mobile-api:staging" {
+		t.Fatalf("flags shown are of %s", u.m.flagsScreen.set.Prefix)
 	}
 	u.mustSee("mobile-api / staging")
 }
@@ -81,16 +81,16 @@ func TestStaleRefreshIsDropped(t *testing.T) {
 	second := u.m.refreshCmd()
 	// the store changes between the two refreshes
 	old := first()
-	set := u.fs.sets[u.m.selPrefix]
+	set := u.fs.sets[u.m.flagsScreen.selPrefix]
 	set.Flags = set.Flags[:3]
-	u.fs.sets[u.m.selPrefix] = set
+	u.fs.sets[u.m.flagsScreen.selPrefix] = set
 	u.m.Update(second())
-	if len(u.m.set.Flags) != 3 {
-		t.Fatalf("newest refresh not applied: %d flags", len(u.m.set.Flags))
+	if len(u.m.flagsScreen.set.Flags) != 3 {
+		t.Fatalf("newest refresh not applied: %d flags", len(u.m.flagsScreen.set.Flags))
 	}
 	u.m.Update(old)
-	if len(u.m.set.Flags) != 3 {
-		t.Fatalf("an older refresh overwrote a newer one: %d flags", len(u.m.set.Flags))
+	if len(u.m.flagsScreen.set.Flags) != 3 {
+		t.Fatalf("an older refresh overwrote a newer one: %d flags", len(u.m.flagsScreen.set.Flags))
 	}
 }
 
@@ -98,28 +98,28 @@ func TestFilterIsInstantAndSurvivesRefresh(t *testing.T) {
 	u := newUnit(t, 80, 24, nil)
 	u.key("/")
 	u.typeText("KILL")
-	if len(u.m.filtered) != 2 {
-		t.Fatalf("filter KILL matched %d flags, want 2 (case-insensitive)", len(u.m.filtered))
+	if len(u.m.flagsScreen.filtered) != 2 {
+		t.Fatalf("filter KILL matched %d flags, want 2 (case-insensitive)", len(u.m.flagsScreen.filtered))
 	}
 	u.key("down")
 	if u.selected() != "kill-switch-search" {
 		t.Fatalf("selected %s", u.selected())
 	}
 	u.key("enter") // keep the filter, leave the input
-	if u.m.filtering || u.m.filter != "KILL" {
-		t.Fatalf("enter should keep the filter: filtering=%v filter=%q", u.m.filtering, u.m.filter)
+	if u.m.flagsScreen.filtering || u.m.flagsScreen.filter.value() != "KILL" {
+		t.Fatalf("enter should keep the filter: filtering=%v filter=%q", u.m.flagsScreen.filtering, u.m.flagsScreen.filter.value())
 	}
 	u.refresh()
-	if u.selected() != "kill-switch-search" || len(u.m.filtered) != 2 {
-		t.Fatalf("refresh lost cursor or filter: %s, %d rows", u.selected(), len(u.m.filtered))
+	if u.selected() != "kill-switch-search" || len(u.m.flagsScreen.filtered) != 2 {
+		t.Fatalf("refresh lost cursor or filter: %s, %d rows", u.selected(), len(u.m.flagsScreen.filtered))
 	}
 	u.mustSee("filter /KILL   2 of 11 match")
 	u.key("/", "backspace", "backspace", "backspace", "backspace")
 	u.typeText("zzz")
 	u.mustSee(`no flag key contains "zzz"`)
 	u.key("esc")
-	if u.m.filter != "" || len(u.m.filtered) != 11 {
-		t.Fatalf("esc should clear the filter: %q, %d rows", u.m.filter, len(u.m.filtered))
+	if u.m.flagsScreen.filter.value() != "" || len(u.m.flagsScreen.filtered) != 11 {
+		t.Fatalf("esc should clear the filter: %q, %d rows", u.m.flagsScreen.filter.value(), len(u.m.flagsScreen.filtered))
 	}
 }
 
@@ -127,14 +127,14 @@ func TestDetails(t *testing.T) {
 	u := newUnit(t, 80, 24, nil)
 	u.gotoFlag("kill-switch-checkout")
 	u.key("enter")
-	if !u.m.details {
+	if !u.m.flagsScreen.details {
 		t.Fatal("enter did not open details")
 	}
 	u.mustSee("dependants (flags that require this one): checkout-flow")
 	u.mustSee(`raw JSON on relay-a (indented`)
 	u.mustSee("host DOWN")
 	u.key("down", "up", "esc")
-	if u.m.details {
+	if u.m.flagsScreen.details {
 		t.Fatal("esc did not close details")
 	}
 }
@@ -144,7 +144,7 @@ func TestToggleConfirmCapturesStateAndNoIsDefault(t *testing.T) {
 	u.gotoEnv("ld:web-store:staging")
 	u.gotoFlag("kill-switch-checkout")
 	u.key("space")
-	c := u.m.confirm
+	c := u.confirm()
 	if c == nil {
 		t.Fatal("space did not open the confirmation")
 	}
@@ -156,13 +156,13 @@ func TestToggleConfirmCapturesStateAndNoIsDefault(t *testing.T) {
 	set := u.fs.sets["ld:web-store:staging"]
 	flagIn(set, "kill-switch-checkout").Hosts[0].Version = 20
 	u.refresh()
-	if u.m.confirm.version != 9 {
+	if u.confirm().version != 9 {
 		t.Fatal("a refresh changed the captured version")
 	}
 	u.mustSee("ON, v9")
 	// enter on the reason field moves on; on the buttons with No selected it cancels
 	u.key("enter", "enter", "enter")
-	if u.m.confirm != nil {
+	if u.confirm() != nil {
 		t.Fatal("enter with No selected must cancel")
 	}
 	if len(u.fj.changes) != 0 {
@@ -182,21 +182,21 @@ func TestProtectedToggleNeedsTheTypedKey(t *testing.T) {
 	if cmd := u.key("enter"); cmd != nil {
 		t.Fatal("confirmed without the full flag key")
 	}
-	if u.m.confirm == nil || u.m.confirm.field != fieldTyped {
+	if u.confirm() == nil || u.confirm().field != fieldTyped {
 		t.Fatal("the dialog should return to the key field")
 	}
 	u.mustSee("type the flag key exactly")
 	u.typeText("-checkout")
 	u.key("tab", "right") // right flips to Yes... it was Yes already: flip back and forth
 	u.key("left")
-	if !u.m.confirm.yes {
+	if !u.confirm().yes {
 		u.key("y")
 	}
 	cmd := u.key("enter")
 	if cmd == nil {
 		t.Fatal("no write command after a correct confirmation")
 	}
-	if u.m.screen != screenResults {
+	if u.m.active != screenResults {
 		t.Fatal("not on the results screen while writing")
 	}
 	u.mustSee("writing…")
@@ -214,7 +214,7 @@ func TestProtectedToggleNeedsTheTypedKey(t *testing.T) {
 	u.mustSee("Reaches Relay within its localTtl (30s);")
 	u.mustSee("SDKs streaming from Relay see it")
 	u.key("esc")
-	if u.m.screen != screenFlags {
+	if u.m.active != screenFlags {
 		t.Fatal("esc did not return to the flags")
 	}
 }
@@ -224,7 +224,7 @@ func TestToggleRefusesUnreadable(t *testing.T) {
 	u.mustSee("BROKEN")
 	u.gotoFlag("broken-json")
 	u.key("space")
-	if u.m.confirm != nil {
+	if u.confirm() != nil {
 		t.Fatal("a flag with unreadable JSON must not be toggled")
 	}
 	u.mustSee("its JSON is unreadable on relay-a")
@@ -234,23 +234,18 @@ func TestToggleRefusesTombstone(t *testing.T) {
 	u := newUnit(t, 80, 24, nil)
 	u.gotoFlag("removed-experiment")
 	u.key("space")
-	if u.m.confirm != nil {
+	if u.confirm() != nil {
 		t.Fatal("a tombstone must not be toggled")
 	}
 	u.mustSee("deleted (tombstone)")
 }
 
 func TestRetryFailedHosts(t *testing.T) {
-	u := newUnit(t, 80, 24, nil)
-	u.m.results = &resultsState{}
-	u.m.screen = screenResults
-	u.m.Update(toggleDoneMsg{
-		change: journal.Change{ID: "c9", Prefix: "ld:web-store:production", Flag: "kill-switch-checkout", After: false},
-		result: flags.ToggleResult{Hosts: []flags.HostResult{
-			{Host: "relay-a", Outcome: flags.Written, OldVersion: 9, NewVersion: 10},
-			{Host: "relay-c", Outcome: flags.Failed, Err: errors.New("dial tcp 127.0.0.1:1: connection refused")},
-		}},
-	})
+	u := newUnit(t, 80, 24, func(c *Config) { c.Protected = []string{"none"} })
+	u.gotoFlag("beta-dashboard")
+	u.key("space", "tab", "y")
+	u.apply(u.key("enter")) // relay-c is down: its write fails
+	u.mustSee("Write results")
 	u.mustSee("FAILED")
 	u.mustSee("connection refused")
 	u.mustSee("t retry")
@@ -263,7 +258,7 @@ func TestRetryFailedHosts(t *testing.T) {
 	if len(u.fj.retries) != 1 || !slices.Equal(u.fj.retries[0], []string{"relay-c"}) {
 		t.Fatalf("retries %v", u.fj.retries)
 	}
-	for _, h := range u.m.results.result.Hosts {
+	for _, h := range u.m.resultsScreen.results.result.Hosts {
 		if h.Outcome != flags.Written {
 			t.Fatalf("host %s still %s after the retry", h.Host, h.Outcome)
 		}
@@ -281,19 +276,18 @@ func TestReadOnlyHasNoWayToWrite(t *testing.T) {
 	for _, k := range []string{"space", "t", "enter", "space"} {
 		u.key(k)
 	}
-	if u.m.confirm != nil {
+	if u.confirm() != nil {
 		t.Fatal("read-only opened a toggle confirmation")
 	}
 	u.key("esc")
-	u.m.results = &resultsState{done: true, change: journal.Change{ID: "x"}, result: flags.ToggleResult{Hosts: []flags.HostResult{{Host: "relay-c", Outcome: flags.Failed}}}}
-	u.m.screen = screenResults
-	if cmd := u.key("t"); cmd != nil {
+	u.m.Update(toggleDoneMsg{change: journal.Change{ID: "x"}, result: flags.ToggleResult{Hosts: []flags.HostResult{{Host: "relay-c", Outcome: flags.Failed}}}})
+	if cmd := u.m.resultsScreen.retryCmd(); cmd != nil {
 		t.Fatal("read-only retried a write")
 	}
 	u.fj.pending = []journal.Pending{pendingKill(false)}
 	u.refresh()
 	u.key("2", "d")
-	if u.m.discard != nil {
+	if u.discardDialog() != nil {
 		t.Fatal("read-only opened a discard")
 	}
 	u.withLD(samplePlan())
@@ -306,7 +300,7 @@ func TestReadOnlyHasNoWayToWrite(t *testing.T) {
 			}
 		}
 	}
-	if u.m.sync.running || u.m.sync.plan.Items[2].Force || u.m.sync.plan.Items[2].Skip {
+	if u.m.syncScreen.sync.running || u.m.syncScreen.sync.plan.Items[2].Force || u.m.syncScreen.sync.plan.Items[2].Skip {
 		t.Fatal("read-only replayed or decided a conflict")
 	}
 	if len(u.fj.changes)+len(u.fj.events)+len(u.fs.toggles) != 0 {
@@ -328,7 +322,7 @@ func TestQueueHistoryAndDiscard(t *testing.T) {
 	u.mustSee("outcome unknown")
 	u.mustSee(`"payment provider outage"`)
 	u.key("down")
-	if sel, _ := u.m.queueSelected(); sel.Flag != "maintenance-banner" {
+	if sel, _ := u.m.queueScreen.queueSelected(); sel.Flag != "maintenance-banner" {
 		t.Fatalf("queue cursor on %s", sel.Flag)
 	}
 	u.key("up")
@@ -336,16 +330,16 @@ func TestQueueHistoryAndDiscard(t *testing.T) {
 	u.mustSee("History of kill-switch-checkout")
 	u.mustSee("1 change(s)")
 	u.key("esc")
-	if u.m.queue.history != nil {
+	if u.m.queueScreen.history != nil {
 		t.Fatal("esc did not leave the history")
 	}
 	u.key("d")
-	if u.m.discard == nil {
+	if u.discardDialog() == nil {
 		t.Fatal("d did not open the discard confirmation")
 	}
 	u.typeText("done in LaunchDarkly by hand")
 	u.key("tab", "space", "tab")
-	if !u.m.discard.restore {
+	if !u.discardDialog().restore {
 		t.Fatal("space did not tick the restore option")
 	}
 	if cmd := u.key("enter"); cmd != nil {
@@ -435,25 +429,25 @@ func TestSyncDecisionsReplayAndCancel(t *testing.T) {
 		{Index: 2, Total: 2, Item: plan.Items[2], WaitingUntil: testNow.Add(4 * time.Second), WaitReason: "rate limit (global)"},
 		{Index: 2, Total: 2, Item: plan.Items[2], Done: true, Result: "applied"}, // never sent: cancelled first
 	}}
-	u.m.ld, u.m.rep, u.m.cfg.LD = fakeLD{}, rep, &ldsync.Client{}
+	u.withReplayer(fakeLD{}, rep)
 	u.apply(u.key("3"))
 	u.mustSee("1 conflict")
 	u.key("down", "down")
 	u.key("s")
-	if !plan.Items[2].Skip && !u.m.sync.plan.Items[2].Skip {
+	if !u.m.syncScreen.sync.plan.Items[2].Skip {
 		t.Fatal("s did not skip the conflict")
 	}
 	u.key("f")
-	if it := u.m.sync.plan.Items[2]; !it.Force || it.Skip {
+	if it := u.m.syncScreen.sync.plan.Items[2]; !it.Force || it.Skip {
 		t.Fatalf("f did not force: %+v", it)
 	}
 	u.key("up")
 	u.key("s") // not a conflict: no decision
-	if u.m.sync.plan.Items[1].Skip {
+	if u.m.syncScreen.sync.plan.Items[1].Skip {
 		t.Fatal("a decision was taken on a non-conflict")
 	}
 	cmd := u.key("enter")
-	if cmd == nil || !u.m.sync.running {
+	if cmd == nil || !u.m.syncScreen.sync.running {
 		t.Fatal("enter did not start the replay")
 	}
 	// run the start command in the background: it waits for the first event
@@ -483,11 +477,11 @@ func TestSyncDecisionsReplayAndCancel(t *testing.T) {
 			}
 			u.mustSee("A replay to LaunchDarkly is running. Quit?")
 			u.key("n")
-			if u.m.quitAsk {
+			if u.asking() {
 				t.Fatal("n did not dismiss the quit question")
 			}
 			u.key("esc")
-			if !u.m.sync.cancelling {
+			if !u.m.syncScreen.sync.cancelling {
 				t.Fatal("esc did not cancel")
 			}
 			u.mustSee("cancelling after the change in flight")
@@ -499,7 +493,7 @@ func TestSyncDecisionsReplayAndCancel(t *testing.T) {
 		t.Fatalf("after cancel got %T", msg)
 	}
 	u.m.Update(msg)
-	if u.m.sync.running {
+	if u.m.syncScreen.sync.running {
 		t.Fatal("still running after the end")
 	}
 	u.mustSee("cancelled")
@@ -584,7 +578,7 @@ func TestRecoveryBannerAndReplayKey(t *testing.T) {
 	}
 	u.withLD(samplePlan())
 	cmd := u.key("R")
-	if u.m.screen != screenSync || !u.m.sync.auto || cmd == nil {
+	if u.m.active != screenSync || !u.m.syncScreen.sync.auto || cmd == nil {
 		t.Fatal("R did not open the sync screen to replay")
 	}
 	// Redis holds the desired state again: the banner goes
@@ -621,7 +615,7 @@ func TestNoSecondToggleWhileWriting(t *testing.T) {
 	}
 	u.key("1") // back to the flags while the write runs
 	u.key("down", "space")
-	if u.m.confirm != nil {
+	if u.confirm() != nil {
 		t.Fatal("a second toggle opened while the first is being written")
 	}
 	u.mustSee("a write is still in progress")
@@ -630,7 +624,7 @@ func TestNoSecondToggleWhileWriting(t *testing.T) {
 func TestCtrlCQuitsFromDialogs(t *testing.T) {
 	u := newUnit(t, 80, 24, nil)
 	u.key("space")
-	if u.m.confirm == nil {
+	if u.confirm() == nil {
 		t.Fatal("no dialog")
 	}
 	if !isQuit(u.key("ctrl+c")) {
@@ -644,7 +638,7 @@ func TestCtrlCQuitsFromDialogs(t *testing.T) {
 	u.withLD(samplePlan())
 	u.apply(u.key("3"))
 	u.startFakeReplay()
-	if isQuit(u.key("ctrl+c")) || !u.m.quitAsk {
+	if isQuit(u.key("ctrl+c")) || !u.asking() {
 		t.Fatal("ctrl+c during a replay must ask first")
 	}
 	if !isQuit(u.key("y")) {
@@ -667,12 +661,12 @@ func TestVanishedPrefixMovesSelection(t *testing.T) {
 	u.gotoEnv("ld:web-store:staging")
 	u.fs.disc.Prefixes = slices.DeleteFunc(slices.Clone(u.fs.disc.Prefixes), func(p flags.PrefixInfo) bool { return p.Prefix == "ld:web-store:staging" })
 	_, next := u.m.Update(u.m.refreshCmd()())
-	if u.m.selPrefix != "ld:internal-tools:production" {
-		t.Fatalf("selection stayed on a vanished prefix: %s", u.m.selPrefix)
+	if u.m.flagsScreen.selPrefix != "ld:internal-tools:production" {
+		t.Fatalf("selection stayed on a vanished prefix: %s", u.m.flagsScreen.selPrefix)
 	}
 	u.apply(next)
-	if u.m.set.Prefix != "ld:internal-tools:production" {
-		t.Fatalf("flags shown are of %s", u.m.set.Prefix)
+	if u.m.flagsScreen.set.Prefix != "ld:internal-tools:production" {
+		t.Fatalf("flags shown are of %s", u.m.flagsScreen.set.Prefix)
 	}
 }
 
@@ -680,17 +674,17 @@ func TestPaste(t *testing.T) {
 	u := newUnit(t, 80, 24, nil)
 	u.key("/")
 	u.m.Update(tea.PasteMsg{Content: "kill-switch\n"})
-	if u.m.filter != "kill-switch" || len(u.m.filtered) != 2 {
-		t.Fatalf("pasted filter %q matched %d", u.m.filter, len(u.m.filtered))
+	if u.m.flagsScreen.filter.value() != "kill-switch" || len(u.m.flagsScreen.filtered) != 2 {
+		t.Fatalf("pasted filter %q matched %d", u.m.flagsScreen.filter.value(), len(u.m.flagsScreen.filtered))
 	}
 	u.key("enter", "space")
 	u.m.Update(tea.PasteMsg{Content: "payment provider\noutage"})
-	if u.m.confirm.reason != "payment provider outage" {
-		t.Fatalf("pasted reason %q", u.m.confirm.reason)
+	if u.confirm().reason.value() != "payment provider outage" {
+		t.Fatalf("pasted reason %q", u.confirm().reason.value())
 	}
 	u.key("tab")
 	u.m.Update(tea.PasteMsg{Content: "kill-switch-checkout"})
-	if u.m.confirm.typed != "" {
+	if u.confirm().typed.value() != "" {
 		t.Fatal("the flag key of a protected environment must be typed, not pasted")
 	}
 }
@@ -704,37 +698,37 @@ func TestRemainingKeys(t *testing.T) {
 	}
 	// pgup after pgdown
 	u.key("G", "pgup")
-	if u.m.flagCursor != 0 {
-		t.Fatalf("pgup from the end of 11 rows: cursor %d", u.m.flagCursor)
+	if u.m.flagsScreen.flagCursor != 0 {
+		t.Fatalf("pgup from the end of 11 rows: cursor %d", u.m.flagsScreen.flagCursor)
 	}
 	// shift+tab cycles fields backwards; esc cancels the dialog without writing
 	u.key("space")
 	u.key("shift+tab")
-	if u.m.confirm.field != fieldButtons {
-		t.Fatalf("shift+tab from the reason went to field %d", u.m.confirm.field)
+	if u.confirm().field != fieldButtons {
+		t.Fatalf("shift+tab from the reason went to field %d", u.confirm().field)
 	}
 	u.key("shift+tab")
-	if u.m.confirm.field != fieldTyped {
-		t.Fatalf("shift+tab from the buttons went to field %d", u.m.confirm.field)
+	if u.confirm().field != fieldTyped {
+		t.Fatalf("shift+tab from the buttons went to field %d", u.confirm().field)
 	}
 	u.key("esc")
-	if u.m.confirm != nil || len(u.fj.changes) != 0 {
+	if u.confirm() != nil || len(u.fj.changes) != 0 {
 		t.Fatal("esc did not cancel the confirmation")
 	}
 	u.mustSee("not changed: beta-dashboard")
 	// sync: p plans again, a replays
 	rep := &scriptedReplayer{plan: samplePlan()}
-	u.m.ld, u.m.rep, u.m.cfg.LD = fakeLD{}, rep, &ldsync.Client{}
+	u.withReplayer(fakeLD{}, rep)
 	u.apply(u.key("3"))
-	seq = u.m.sync.seq
-	if cmd := u.key("p"); cmd == nil || u.m.sync.seq != seq+1 {
+	seq = u.m.syncScreen.sync.seq
+	if cmd := u.key("p"); cmd == nil || u.m.syncScreen.sync.seq != seq+1 {
 		t.Fatal("p did not plan again")
 	}
-	if cmd := u.key("a"); cmd == nil || !u.m.sync.running {
+	if cmd := u.key("a"); cmd == nil || !u.m.syncScreen.sync.running {
 		t.Fatal("a did not start the replay")
 	}
 	u.key("esc")
-	if !u.m.sync.cancelling {
+	if !u.m.syncScreen.sync.cancelling {
 		t.Fatal("esc did not cancel the replay")
 	}
 }
@@ -758,4 +752,39 @@ func TestEveryHostDownSaysSoAndWhy(t *testing.T) {
 	u.refresh()
 	u.mustSee("no store prefixes found")
 	u.mustSee("PREFIX:features")
+}
+
+// The details scroll within their text: down stops at its end, and up moves back at once.
+func TestDetailsScrollStopsAtTheEnd(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	prefix := u.m.flagsScreen.selPrefix
+	set := u.fs.sets[prefix]
+	var b strings.Builder
+	b.WriteString(`{"key":"beta-dashboard","on":false,"version":3`)
+	for i := range 40 {
+		b.WriteString(sprintf(`,"field%02d":%d`, i, i))
+	}
+	b.WriteString("}")
+	set.Flags[0].Hosts[0].Raw = b.String()
+	u.fs.sets[prefix] = set
+	u.refresh()
+	u.gotoFlag("beta-dashboard")
+	u.key("enter")
+	u.mustSee("hosts 2/3 agree")
+	u.mustNotSee(`"field39": 39`)
+	for range 100 {
+		u.key("down")
+	}
+	u.mustSee(`"field39": 39`)
+	u.mustNotSee("hosts 2/3 agree")
+	bottom := u.view()
+	u.key("up")
+	if u.view() == bottom {
+		t.Fatal("up after scrolling past the end did not move")
+	}
+	u.key("g") // not a details key: nothing moves
+	for range 100 {
+		u.key("up")
+	}
+	u.mustSee("hosts 2/3 agree")
 }

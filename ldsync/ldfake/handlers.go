@@ -40,6 +40,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if latency > 0 {
 		sleep(r, latency)
 	}
+	if r.URL.Path == StreamPath {
+		s.serveStream(w, r) // authenticated by SDK key, not API token
+		return
+	}
 
 	auth := r.Header.Get("Authorization")
 	if auth == "" || (auth != s.token && auth != s.readOnly) {
@@ -475,6 +479,7 @@ func (s *Server) patchFlag(w http.ResponseWriter, r *http.Request, projectKey, f
 		fe := f.envs[c.env.key]
 		fe.on, fe.version, fe.lastModified = c.on, fe.version+1, now
 		s.patches = append(s.patches, Patch{Time: now, Project: p.key, Flag: f.key, Env: c.env.key, On: c.on, Comment: body.Comment})
+		s.notifyFlag(p.key, c.env.key, f.key)
 	}
 	f.version++
 	writeJSON(w, http.StatusOK, p.flagRep(f, ""))

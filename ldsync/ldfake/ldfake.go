@@ -76,6 +76,7 @@ type Server struct {
 	latency     time.Duration
 	patches     []Patch
 	requests    int
+	subs        map[*subscriber]bool // open streams (stream.go)
 }
 
 type limit struct {
@@ -335,6 +336,7 @@ func (s *Server) SetFlagState(projectKey, envKey, flagKey string, on bool, versi
 	s.ensureEnv(p, envKey)
 	fe := s.ensureFlag(p, flagKey).envs[envKey]
 	fe.on, fe.version, fe.lastModified = on, version, time.Now()
+	s.notifyFlag(projectKey, envKey, flagKey)
 }
 
 // ChangeBehindBack changes a flag as someone in LaunchDarkly's UI would: on is set and the
@@ -347,6 +349,7 @@ func (s *Server) ChangeBehindBack(projectKey, envKey, flagKey string, on bool) {
 		panic(fmt.Sprintf("ldfake: ChangeBehindBack: no flag %s in %s/%s", flagKey, projectKey, envKey))
 	}
 	fe.on, fe.version, fe.lastModified = on, fe.version+1, time.Now()
+	s.notifyFlag(projectKey, envKey, flagKey)
 }
 
 // FlagState reads a flag's state in one environment.

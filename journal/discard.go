@@ -1,0 +1,109 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"relaycommander/flags"
+)
+
+// ErrPendingMoved is returned by Discard when the pending change is no longer what the caller
+// read: a replay closed part of it, or a newer change of the flag joined it. Read it again.
+var ErrPendingMoved = errors.New("the pending change moved on since it was read")
+
+// DiscardRequest is an operator's decision to drop a pending change instead of replaying it.
+type DiscardRequest struct {
+	By      string    // the operator
+	Why     string    // their reason, recorded as given (trimmed)
+	Restore bool      // also write the base state back to Redis
+	Time    time.Time // of the decision; zero: now
+}
+
+// DiscardResult is what Discard did.
+type DiscardResult struct {
+	Event ReplayEvent // the discard as recorded
+	// Restored is the restore's per-host result; nil when no restore was asked for. A host
+	// where the flag is missing, deleted or unreadable failed with the store's error
+	// (flags.ErrUnknownFlag, flags.ErrTombstone, flags.ErrUnreadable).
+	Restored *flags.ToggleResult
+}
+
+// Target is the project and environment of the pending change's prefix as recorded, and
+// whether it was mapped: what flags.Protection.NeedsTypedKey needs before a restore writes
+// Redis.
+func (p Pending) Target() (t flags.Target, mapped bool) {
+	t = flags.Target{Project: p.Project, Environment: p.Environment}
+	return t, t.Project != "" && t.Environment != ""
+}
+
+// Discard closes a pending change without replaying it (a ReplayDiscarded event with By and
+// Why), and with Restore writes its base state back to Redis on every host. The restore is not
+// journaled as a change: LaunchDarkly already has the base state, so there is nothing to
+// replay. The event is recorded first, so a crash never leaves a restored-but-pending change;
+// when it cannot be recorded, Redis is not touched. A restore's host failures are in
+// DiscardResult.Restored, not in the error: the discard stands, and the failed hosts can be
+// written again with store.Toggle. The error is ErrPendingMoved when p is stale.
+func (j *Journal) Discard(ctx context.Context, store Toggler, p Pending, d DiscardRequest) (DiscardResult, error) {
+	if len(p.Entries) == 0 {
+		return DiscardResult{}, fmt.Errorf("journal: discard %s %s: no change to discard", p.Prefix, p.Flag)
+	}
+	if d.Restore && store == nil {
+		return DiscardResult{}, fmt.Errorf("journal: discard %s %s: no Redis store to restore the base state with; nothing recorded", p.Prefix, p.Flag)
+	}
+	ev := ReplayEvent{
+		Time:      d.Time,
+		Kind:      ReplayDiscarded,
+		ChangeIDs: p.ChangeIDs(),
+		Prefix:    p.Prefix,
+		Flag:      p.Flag,
+		Desired:   p.Desired,
+		By:        d.By,
+		Why:       strings.TrimSpace(d.Why),
+	}
+	if d.Restore {
+		ev.Why = strings.TrimSpace(ev.Why + fmt.Sprintf(" (base state %s restored in Redis)", flags.OnOff(p.BaseOn)))
+	}
+	if ev.Time.IsZero() {
+		ev.Time = time.Now().UTC()
+	}
+	err := j.appendRecords(func(s *state) ([]record, error) {
+		if err := s.stillPending(p); err != nil {
+			return nil, fmt.Errorf("journal %s: discard %s %s: %w", j.dir, p.Prefix, p.Flag, err)
+		}
+		return []record{{Type: typeReplay, Replay: &ev}}, nil
+	})
+	if err != nil {
+		return DiscardResult{}, err
+	}
+	res := DiscardResult{Event: ev}
+	if d.Restore {
+		r := store.Toggle(ctx, p.Prefix, p.Flag, p.BaseOn)
+		res.Restored = &r
+	}
+	return res, nil
+}
+
+// stillPending checks that p is what the journal holds pending for its flag: every change
+// still open and no other open change of the same flag. Restoring the base over a newer
+// change, or over one already replayed, would undo it in Redis.
+func (s *state) stillPending(p Pending) error {
+	ids := p.ChangeIDs()
+	for _, id := range ids {
+		if _, ok := s.byID[id]; !ok {
+			return fmt.Errorf("%w: change %s is not in the journal", ErrPendingMoved, id)
+		}
+		if s.closed(id) {
+			return fmt.Errorf("%w: change %s was closed meanwhile (replayed or discarded)", ErrPendingMoved, id)
+		}
+	}
+	for _, e := range s.entries {
+		if e.Prefix == p.Prefix && e.Flag == p.Flag && !slices.Contains(ids, e.ID) && !wroteNothing(e) && !s.closed(e.ID) {
+			return fmt.Errorf("%w: a newer change %s of the flag is pending too", ErrPendingMoved, e.ID)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,219 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"relaycommander/flags"
+)
+
+// onlyPending is the one pending change of the journal.
+func onlyPending(t *testing.T, j *Journal) Pending {
+	t.Helper()
+	ps, err := j.Pending()
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("Pending = %+v, %v; want one", ps, err)
+	}
+	return ps[0]
+}
+
+func hostStates(t *testing.T, store *flags.Store, prefix, flag string) []string {
+	t.Helper()
+	f, err := store.Flag(context.Background(), prefix, flag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, h := range f.Hosts {
+		out = append(out, h.State())
+	}
+	return out
+}
+
+func TestDiscardWithoutRestore(t *testing.T) {
+	store, _, _ := twoHostStore(t)
+	j := openTemp(t)
+	const prod = "ld:web-store:production"
+	toggleRecorded(t, j, store, prod, "kill-switch-checkout", true, false, 3)
+	p := onlyPending(t, j)
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+
+	res, err := j.Discard(context.Background(), store, p, DiscardRequest{By: "bob", Why: "  wrong flag ", Time: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Restored != nil || res.Event.Kind != ReplayDiscarded || res.Event.By != "bob" || res.Event.Why != "wrong flag" ||
+		!res.Event.Time.Equal(at) || !slices.Equal(res.Event.ChangeIDs, p.ChangeIDs()) {
+		t.Errorf("Discard = %+v", res)
+	}
+	if ps, _ := j.Pending(); len(ps) != 0 {
+		t.Errorf("still pending: %+v", ps)
+	}
+	if got := hostStates(t, store, prod, "kill-switch-checkout"); !slices.Equal(got, []string{"OFF v4", "OFF v4"}) {
+		t.Errorf("Redis touched without a restore: %v", got)
+	}
+	_, events, _ := j.History(prod, "kill-switch-checkout")
+	if len(events) != 1 || events[0].Why != "wrong flag" {
+		t.Errorf("history events %+v", events)
+	}
+}
+
+func TestDiscardWithRestore(t *testing.T) {
+	store, _, _ := twoHostStore(t)
+	j := openTemp(t)
+	const prod = "ld:web-store:production"
+	toggleRecorded(t, j, store, prod, "kill-switch-checkout", true, false, 3)
+	p := onlyPending(t, j)
+
+	res, err := j.Discard(context.Background(), store, p, DiscardRequest{By: "bob", Why: "kill was not needed", Restore: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Event.Why != "kill was not needed (base state ON restored in Redis)" || res.Event.Time.IsZero() {
+		t.Errorf("event %+v", res.Event)
+	}
+	if res.Restored == nil || len(res.Restored.FailedHosts()) != 0 || len(res.Restored.Hosts) != 2 || res.Restored.Hosts[0].Outcome != flags.Written {
+		t.Fatalf("Restored = %+v", res.Restored)
+	}
+	if got := hostStates(t, store, prod, "kill-switch-checkout"); !slices.Equal(got, []string{"ON v5", "ON v5"}) {
+		t.Errorf("after restore: %v", got)
+	}
+	// The restore is no change to replay: nothing pending, no new entry.
+	entries, _, _ := j.Log()
+	if ps, _ := j.Pending(); len(ps) != 0 || len(entries) != 1 {
+		t.Errorf("pending %+v, %d entries; want none pending and only the original change", ps, len(entries))
+	}
+
+	// With no reason given, the restore note stands alone.
+	toggleRecorded(t, j, store, prod, "rate-limits", true, false, 7)
+	res, err = j.Discard(context.Background(), store, onlyPending(t, j), DiscardRequest{By: "bob", Restore: true})
+	if err != nil || res.Event.Why != "(base state ON restored in Redis)" {
+		t.Errorf("Discard = %+v, %v", res.Event, err)
+	}
+}
+
+func TestDiscardRestoreWithAHostDownAndATombstone(t *testing.T) {
+	store, a, b := twoHostStore(t)
+	j := openTemp(t)
+	ctx := context.Background()
+	const prod = "ld:web-store:production"
+	toggleRecorded(t, j, store, prod, "kill-switch-checkout", true, false, 3)
+	p := onlyPending(t, j)
+	// Host a now holds a tombstone (the flag was deleted in LaunchDarkly); host b is down.
+	tomb := `{"key":"$deleted","version":9,"deleted":true}`
+	if err := a.Client().HSet(ctx, prod+":features", "kill-switch-checkout", tomb).Err(); err != nil {
+		t.Fatal(err)
+	}
+	b.Stop()
+
+	res, err := j.Discard(ctx, store, p, DiscardRequest{By: "bob", Why: "gone", Restore: true})
+	if err != nil {
+		t.Fatalf("the discard stands even when the restore fails: %v", err)
+	}
+	if got := res.Restored.FailedHosts(); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("failed hosts %v", got)
+	}
+	if !errors.Is(res.Restored.Hosts[0].Err, flags.ErrTombstone) {
+		t.Errorf("host a: %v, want the tombstone", res.Restored.Hosts[0].Err)
+	}
+	if ps, _ := j.Pending(); len(ps) != 0 {
+		t.Errorf("still pending: %+v", ps)
+	}
+	if raw, _ := a.Client().HGet(ctx, prod+":features", "kill-switch-checkout").Result(); raw != tomb {
+		t.Errorf("tombstone overwritten: %s", raw)
+	}
+}
+
+func TestDiscardRefusesAStalePending(t *testing.T) {
+	store, _, _ := twoHostStore(t)
+	j := openTemp(t)
+	const prod = "ld:web-store:production"
+	toggleRecorded(t, j, store, prod, "kill-switch-checkout", true, false, 3)
+	p := onlyPending(t, j)
+
+	// A newer change of the flag joined the pending change: restoring the base would undo it.
+	toggleRecorded(t, j, store, prod, "kill-switch-checkout", false, true, 4)
+	if _, err := j.Discard(context.Background(), store, p, DiscardRequest{By: "bob", Restore: true}); !errors.Is(err, ErrPendingMoved) {
+		t.Errorf("newer change: %v, want ErrPendingMoved", err)
+	}
+	fresh := onlyPending(t, j)
+	if _, err := j.Discard(context.Background(), store, fresh, DiscardRequest{By: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	// Discarded (or replayed) meanwhile by someone else: nothing recorded, nothing written.
+	if _, err := j.Discard(context.Background(), store, fresh, DiscardRequest{By: "carol", Restore: true}); !errors.Is(err, ErrPendingMoved) {
+		t.Errorf("already closed: %v, want ErrPendingMoved", err)
+	}
+	if got := hostStates(t, store, prod, "kill-switch-checkout"); !slices.Equal(got, []string{"ON v5", "ON v5"}) {
+		t.Errorf("Redis written by a refused discard: %v", got)
+	}
+	if _, events, _ := j.Log(); len(events) != 1 {
+		t.Errorf("%d events, want the one discard", len(events))
+	}
+}
+
+// pendingAtToggle notes how many changes the journal held pending when the store was called.
+type pendingAtToggle struct {
+	*fakeToggler
+	pending []int
+}
+
+func (p *pendingAtToggle) Toggle(ctx context.Context, prefix, key string, on bool, hosts ...string) flags.ToggleResult {
+	ps, err := p.j.Pending()
+	if err != nil {
+		panic(err)
+	}
+	p.pending = append(p.pending, len(ps))
+	return p.fakeToggler.Toggle(ctx, prefix, key, on, hosts...)
+}
+
+func TestDiscardRecordsBeforeRestoring(t *testing.T) {
+	j := openTemp(t)
+	f := &pendingAtToggle{fakeToggler: &fakeToggler{j: j, hosts: []string{"a", "b"}}}
+	if _, _, err := j.Toggle(context.Background(), f, Change{Operator: "alice", Prefix: "ld:p:e", Flag: "f", Before: true, After: false, BaseVersion: intp(3)}); err != nil {
+		t.Fatal(err)
+	}
+	p := onlyPending(t, j)
+	f.pending = nil
+	if _, err := j.Discard(context.Background(), f, p, DiscardRequest{By: "bob", Restore: true}); err != nil {
+		t.Fatal(err)
+	}
+	// When the store was called, the journal already held the discard: nothing was pending.
+	if !slices.Equal(f.pending, []int{0}) {
+		t.Fatalf("pending changes at each store call: %v, want [0]", f.pending)
+	}
+	if ps, _ := j.Pending(); len(ps) != 0 {
+		t.Errorf("pending %+v", ps)
+	}
+
+	// A journal that cannot record: Redis is not touched.
+	j2 := openTemp(t)
+	f2 := &fakeToggler{j: j2, hosts: []string{"a"}}
+	if _, _, err := j2.Toggle(context.Background(), f2, Change{Operator: "alice", Prefix: "ld:p:e", Flag: "f", Before: true, After: false, BaseVersion: intp(3)}); err != nil {
+		t.Fatal(err)
+	}
+	p2 := onlyPending(t, j2)
+	f2.calls = nil
+	j2.Close()
+	if _, err := j2.Discard(context.Background(), f2, p2, DiscardRequest{By: "bob", Restore: true}); err == nil || len(f2.calls) != 0 {
+		t.Errorf("closed journal: err %v, store calls %v; want an error and no write", err, f2.calls)
+	}
+	if _, err := j.Discard(context.Background(), nil, p, DiscardRequest{Restore: true}); err == nil {
+		t.Error("restore without a store accepted")
+	}
+}
+
+func TestPendingTarget(t *testing.T) {
+	if tg, ok := (Pending{Project: "web", Environment: "prod"}).Target(); !ok || tg != (flags.Target{Project: "web", Environment: "prod"}) {
+		t.Errorf("mapped: %+v %v", tg, ok)
+	}
+	if _, ok := (Pending{Prefix: "custom"}).Target(); ok {
+		t.Error("unmapped prefix reported mapped")
+	}
+	if !flags.Protection(nil).NeedsTypedKey((Pending{Prefix: "custom"}).Target()) {
+		t.Error("restoring an unmapped prefix must need the typed key")
+	}
+}

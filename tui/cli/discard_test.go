@@ -1,0 +1,237 @@
+package cli
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"relaycommander/flags/redistest"
+	"relaycommander/journal"
+)
+
+type discardOut struct {
+	Discarded   journal.ReplayEvent `json:"discarded"`
+	Restored    bool                `json:"restored"`
+	Hosts       []hostResultJSON    `json:"hosts"`
+	FailedHosts []string            `json:"failedHosts"`
+	Journal     string              `json:"journal"`
+}
+
+// pendingCount is how many flags the queue lists as pending.
+func pendingCount(t *testing.T, h *harness) int {
+	t.Helper()
+	return len(decode[queueOut](t, h.ok("queue", "--json").stdout).Pending)
+}
+
+// wantStored fails unless the flag has that state and version on every server.
+func wantStored(t *testing.T, prefix, key string, on bool, version int, servers ...*redistest.Server) {
+	t.Helper()
+	for _, s := range servers {
+		if gotOn, gotV := stored(t, s, prefix, key); gotOn != on || gotV != version {
+			t.Errorf("%s on %s: on=%v v%d, want on=%v v%d", key, s.Addr, gotOn, gotV, on, version)
+		}
+	}
+}
+
+func TestDiscardWithoutRestoreLeavesRedisAlone(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	const prefix, key = "ld:web-store:staging", "beta-dashboard"
+	_, v0 := stored(t, a, prefix, key)
+	h.ok("update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "off", "--yes")
+	h.ok("update", "-p", "web-store", "-e", "staging", "-f", "use-fallback-cdn", "-s", "off", "--yes")
+
+	g := h.ok("discard", "-p", "web-store", "-e", "staging", "-f", key, "--reason", "wrong flag", "--yes", "--json")
+	d := decode[discardOut](t, g.stdout)
+	if d.Discarded.Kind != journal.ReplayDiscarded || d.Discarded.Flag != key || d.Discarded.Prefix != prefix ||
+		d.Discarded.By != "os-user" || d.Discarded.Why != "wrong flag" || len(d.Discarded.ChangeIDs) != 1 ||
+		d.Restored || len(d.Hosts) != 0 || len(d.FailedHosts) != 0 || d.Journal != h.journal {
+		t.Errorf("discard --json: %+v", d)
+	}
+	if !strings.Contains(g.stderr, "will not be replayed") || !strings.Contains(g.stderr, "Redis is left as it is") {
+		t.Errorf("discard's plan on stderr:\n%s", g.stderr)
+	}
+	q := decode[queueOut](t, h.ok("queue", "--json").stdout)
+	if len(q.Pending) != 1 || q.Pending[0].Flag != "use-fallback-cdn" {
+		t.Errorf("queue after the discard: %+v", q.Pending)
+	}
+	wantStored(t, prefix, key, false, v0+1, a, b)
+
+	// Text output; then the queue is empty.
+	g = h.ok("discard", "-p", "web-store", "-e", "staging", "-f", "use-fallback-cdn", "--yes")
+	if !strings.Contains(g.stdout, "Discarded use-fallback-cdn in web-store/staging (prefix ld:web-store:staging): it will not be replayed") {
+		t.Errorf("discard:\n%s", g.stdout)
+	}
+	if n := pendingCount(t, h); n != 0 {
+		t.Errorf("%d pending after discarding everything", n)
+	}
+}
+
+func TestDiscardRestoreWritesTheBaseStateBack(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	const prefix, key = "ld:web-store:staging", "beta-dashboard"
+	on0, v0 := stored(t, a, prefix, key)
+	h.ok("update", "-p", "web-store", "-e", "staging", "-f", key, "-s", onOffArg(!on0), "--yes")
+
+	g := h.ok("discard", "-p", "web-store", "-e", "staging", "-f", key, "--restore", "--yes", "--json")
+	d := decode[discardOut](t, g.stdout)
+	if !d.Restored || len(d.Hosts) != 2 || len(d.FailedHosts) != 0 || !strings.Contains(d.Discarded.Why, "restored") {
+		t.Fatalf("discard --restore --json: %+v", d)
+	}
+	for i, s := range []*redistest.Server{a, b} {
+		if d.Hosts[i].Host != s.Addr || d.Hosts[i].Outcome != "written" || d.Hosts[i].NewVersion != v0+2 {
+			t.Errorf("host result %+v", d.Hosts[i])
+		}
+	}
+	wantStored(t, prefix, key, on0, v0+2, a, b)
+	for _, s := range []string{"now " + onOffWord(!on0), "written", "within its localTtl (30s)", "relay.local_ttl"} {
+		if !strings.Contains(g.stderr, s) {
+			t.Errorf("discard --restore's output lacks %q:\n%s", s, g.stderr)
+		}
+	}
+	if n := pendingCount(t, h); n != 0 {
+		t.Errorf("%d pending after the discard", n)
+	}
+}
+
+func TestDiscardRestoreWithAHostDown(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	h.env["RC_REDIS_DIAL_TIMEOUT"] = "300ms"
+	h.env["RC_REDIS_COMMAND_TIMEOUT"] = "300ms"
+	const prefix, key = "ld:payments:staging", "kill-switch-search"
+	on0, v0 := stored(t, a, prefix, key)
+	h.ok("update", "-p", "payments", "-e", "staging", "-f", key, "-s", onOffArg(!on0), "--yes")
+	b.Stop()
+
+	g := h.run("", false, "discard", "-p", "payments", "-e", "staging", "-f", key, "--restore", "--yes")
+	wantCode(t, g, ExitPartial, "1 of 2 hosts failed", b.Addr, "The discard stands",
+		"relaycommander update -p payments -e staging -f "+key+" -s "+onOffArg(on0))
+	if !strings.Contains(g.stdout, "FAILED") {
+		t.Errorf("no failed host in:\n%s", g.stdout)
+	}
+	wantStored(t, prefix, key, on0, v0+2, a)
+	if n := pendingCount(t, h); n != 0 {
+		t.Errorf("%d pending: the discard does not stand", n)
+	}
+}
+
+func TestDiscardConfirmation(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	const prefix, key = "ld:web-store:production", "use-fallback-cdn"
+	on0, v0 := stored(t, a, prefix, key)
+	h.ok("update", "-p", "web-store", "-e", "production", "-f", key, "-s", onOffArg(!on0), "--yes")
+	args := []string{"discard", "-p", "web-store", "-e", "production", "-f", key, "--restore"}
+	unchanged := func() {
+		t.Helper()
+		if n := pendingCount(t, h); n != 1 {
+			t.Fatalf("%d pending: discarded without confirmation", n)
+		}
+		wantStored(t, prefix, key, !on0, v0+1, a, b)
+	}
+
+	// Not a terminal and no --yes: refused.
+	wantCode(t, h.run(key+"\n", false, args...), ExitUsage, "--yes", "nothing was changed")
+	unchanged()
+	// A restore writes Redis in production: the key is typed, a y is not enough.
+	wantCode(t, h.run("y\n", true, args...), ExitError, "Type "+key+" to confirm", "not confirmed")
+	unchanged()
+	wantCode(t, h.run("", true, args...), ExitError, "not confirmed")
+	unchanged()
+	wantCode(t, h.run(key+"\n", true, args...), ExitOK)
+	wantStored(t, prefix, key, on0, v0+2, a, b)
+	if n := pendingCount(t, h); n != 0 {
+		t.Errorf("%d pending after the confirmed discard", n)
+	}
+
+	// Without --restore nothing writes Redis: y/N, even in production.
+	h.ok("update", "-p", "web-store", "-e", "production", "-f", key, "-s", onOffArg(!on0), "--yes")
+	plain := []string{"discard", "-p", "web-store", "-e", "production", "-f", key}
+	wantCode(t, h.run("n\n", true, plain...), ExitError, "[y/N]", "not confirmed")
+	if n := pendingCount(t, h); n != 1 {
+		t.Fatalf("%d pending after no", n)
+	}
+	g := h.run("y\n", true, plain...)
+	wantCode(t, g, ExitOK, "[y/N]")
+	if strings.Contains(g.stderr, "Type ") {
+		t.Errorf("a discard that leaves Redis alone asked for the key:\n%s", g.stderr)
+	}
+
+	// An unmapped prefix may be production: a restore there is confirmed by the key too.
+	onLD, _ := stored(t, a, "launchdarkly", key)
+	h.ok("update", "--prefix", "launchdarkly", "-f", key, "-s", onOffArg(!onLD), "--yes")
+	wantCode(t, h.run("y\n", true, "discard", "--prefix", "launchdarkly", "-f", key, "--restore"), ExitError, "Type "+key)
+	wantCode(t, h.run(key+"\n", true, "discard", "--prefix", "launchdarkly", "-f", key, "--restore"), ExitOK)
+}
+
+func TestDiscardNothingPending(t *testing.T) {
+	h := newHarness(t)
+	twoHosts(t, h)
+	wantCode(t, h.run("", false, "discard", "-p", "web-store", "-e", "staging", "-f", "beta-dashboard", "--yes"), ExitError,
+		"nothing pending for flag beta-dashboard in web-store/staging", "relaycommander queue")
+	h.ok("update", "-p", "web-store", "-e", "staging", "-f", "beta-dashboard", "-s", "off", "--yes")
+	// The same flag elsewhere is not it.
+	wantCode(t, h.run("", false, "discard", "-p", "web-store", "-e", "test", "-f", "beta-dashboard", "--yes"), ExitError,
+		"nothing pending for flag beta-dashboard in web-store/test")
+	wantCode(t, h.run("", false, "discard", "--prefix", "launchdarkly", "-f", "beta-dashboard", "--yes"), ExitError,
+		"nothing pending for flag beta-dashboard in prefix launchdarkly")
+	// Discarded once, it is not pending any more.
+	h.ok("discard", "--prefix", "ld:web-store:staging", "-f", "beta-dashboard", "--yes")
+	wantCode(t, h.run("", false, "discard", "-p", "web-store", "-e", "staging", "-f", "beta-dashboard", "--yes"), ExitError, "nothing pending")
+
+	// Usage errors.
+	wantCode(t, h.run("", false, "discard", "-p", "web-store", "-e", "staging"), ExitUsage, "-f FLAG")
+	wantCode(t, h.run("", false, "discard", "-p", "web-store", "-f", "beta-dashboard"), ExitUsage, "-p PROJECT -e ENVIRONMENT")
+	wantCode(t, h.run("", false, "discard", "-f", "beta-dashboard"), ExitUsage, "--prefix PREFIX")
+}
+
+// A pending change that moved on between reading and discarding it (a newer toggle joined
+// it) is not discarded: the operator looks at the queue again.
+func TestDiscardRefusesAPendingChangeThatMoved(t *testing.T) {
+	h := newHarness(t)
+	a, _ := twoHosts(t, h)
+	const prefix, key = "ld:web-store:staging", "beta-dashboard"
+	h.ok("update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "off", "--yes")
+	j, err := journal.Open(h.journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := j.Pending()
+	j.Close()
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("pending: %+v, %v", ps, err)
+	}
+	stale := ps[0]
+	h.ok("update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "on", "--yes")
+
+	var stdout, stderr strings.Builder
+	app := &app{sys: &System{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Env: h.env, Dir: h.dir,
+		Operator: func() string { return "os-user" }}}
+	newRootCmd(app) // the global flags the configuration reads
+	defer app.close()
+	if _, err := app.config(); err != nil {
+		t.Fatal(err)
+	}
+	j, err = app.openJournal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := app.openStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, v := stored(t, a, prefix, key)
+	err = discard(context.Background(), &discardOptions{app: app, flag: key, restore: true, yes: true}, j, st, stale)
+	if err == nil || !strings.Contains(err.Error(), "moved on") || !strings.Contains(err.Error(), "relaycommander queue again") ||
+		!strings.Contains(err.Error(), "nothing was discarded") {
+		t.Errorf("discarding a stale pending change: %v", err)
+	}
+	if n := pendingCount(t, h); n != 1 {
+		t.Errorf("%d pending after the refused discard, want 1", n)
+	}
+	if on, v2 := stored(t, a, prefix, key); !on || v2 != v {
+		t.Errorf("the refused discard restored Redis: on=%v v%d (was on v%d)", on, v2, v)
+	}
+}

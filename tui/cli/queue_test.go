@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"relaycommander/flags/redistest"
+	"relaycommander/journal"
+)
+
+type queueOut struct {
+	Journal       string        `json:"journal"`
+	Pending       []pendingJSON `json:"pending"`
+	UndoneChecked bool          `json:"undoneChecked"`
+}
+
+func TestQueueReadsInterruptedChangesBackFromRedis(t *testing.T) {
+	h := newHarness(t)
+	a, _ := twoHosts(t, h)
+	const prefix, key = "ld:web-store:staging", "beta-dashboard"
+	on, v := stored(t, a, prefix, key)
+	// What a writer killed after its intent and before any Redis write leaves behind.
+	j, err := journal.Open(h.journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Begin(journal.Change{Time: time.Now().Add(-5 * time.Minute), Operator: "ann", Prefix: prefix,
+		Project: "web-store", Environment: "staging", Flag: key, Before: on, After: !on, BaseVersion: &v}); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+
+	g := h.ok("queue", "--json")
+	if !strings.Contains(g.stderr, "read back from Redis") {
+		t.Errorf("stderr does not say the change was read back:\n%s", g.stderr)
+	}
+	// Redis was never written: nothing to replay, and the history says why.
+	if q := decode[queueOut](t, g.stdout); len(q.Pending) != 0 {
+		t.Fatalf("a change that wrote nothing is still pending: %+v", q.Pending)
+	}
+	j, err = journal.Open(h.journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	entries, _, err := j.History(prefix, key)
+	if err != nil || len(entries) != 1 || !entries[0].OutcomeKnown || len(entries[0].Outcomes) != 2 {
+		t.Fatalf("history: %+v, %v", entries, err)
+	}
+	for _, o := range entries[0].Outcomes {
+		if o.Outcome != "failed" || !o.Reconciled {
+			t.Errorf("host %s: %+v, want failed (never written) and reconciled", o.Host, o)
+		}
+	}
+}
+
+// resync does what Relay's re-sync from LaunchDarkly does to a flag edited in Redis: it writes
+// the state LaunchDarkly still has (raw, as read before the edit) back over the edit.
+func resync(t *testing.T, s *redistest.Server, prefix, key, raw string) {
+	t.Helper()
+	if err := s.Client().HSet(context.Background(), prefix+":features", key, raw).Err(); err != nil {
+		t.Fatalf("HSET %s %s on %s: %v", prefix, key, s.Addr, err)
+	}
+}
+
+// rawFlag is a flag's JSON as one server stores it.
+func rawFlag(t *testing.T, s *redistest.Server, prefix, key string) string {
+	t.Helper()
+	raw, err := s.Client().HGet(context.Background(), prefix+":features", key).Result()
+	if err != nil {
+		t.Fatalf("HGET %s %s on %s: %v", prefix, key, s.Addr, err)
+	}
+	return raw
+}
+
+func TestQueueShowsChangesUndoneByARelayResync(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	const prefix, key, other = "ld:web-store:staging", "beta-dashboard", "use-fallback-cdn"
+	raw := rawFlag(t, a, prefix, key)
+	on0, v0 := stored(t, a, prefix, key)
+	h.ok("update", "-p", "web-store", "-e", "staging", "-f", key, "-s", onOffArg(!on0), "--yes")
+	h.ok("update", "-p", "web-store", "-e", "staging", "-f", other, "-s", "off", "--yes")
+
+	// Nothing undone yet.
+	q := decode[queueOut](t, h.ok("queue", "--json").stdout)
+	if !q.UndoneChecked || len(q.Pending) != 2 || len(q.Pending[0].Undone) != 0 || len(q.Pending[1].Undone) != 0 {
+		t.Fatalf("queue before the re-sync: %+v", q)
+	}
+
+	// Relay re-syncs the first flag on both hosts: LaunchDarkly's state is back.
+	resync(t, a, prefix, key, raw)
+	resync(t, b, prefix, key, raw)
+	q = decode[queueOut](t, h.ok("queue", "--json").stdout)
+	for _, p := range q.Pending {
+		var want []undoneJSON
+		if p.Flag == key {
+			want = []undoneJSON{{a.Addr, on0, v0}, {b.Addr, on0, v0}}
+		}
+		if fmt.Sprint(p.Undone) != fmt.Sprint(want) {
+			t.Errorf("%s undone: %+v, want %+v", p.Flag, p.Undone, want)
+		}
+	}
+	g := h.ok("queue")
+	note := fmt.Sprintf("UNDONE on %s (%s v%d), %s (%s v%d): Relay re-synced from LaunchDarkly; replay to make it stick",
+		a.Addr, onOffWord(on0), v0, b.Addr, onOffWord(on0), v0)
+	if !strings.Contains(g.stdout, note) || strings.Count(g.stdout, "UNDONE") != 1 {
+		t.Errorf("queue lacks %q once:\n%s", note, g.stdout)
+	}
+
+	// One host down: the other still tells.
+	h.env["RC_REDIS_DIAL_TIMEOUT"] = "300ms"
+	h.env["RC_REDIS_COMMAND_TIMEOUT"] = "300ms"
+	b.Stop()
+	q = decode[queueOut](t, h.ok("queue", "--json").stdout)
+	if p := q.Pending[0]; !q.UndoneChecked || p.Flag != key || len(p.Undone) != 1 || p.Undone[0].Host != a.Addr {
+		t.Errorf("undone with %s down: %+v", b.Addr, q)
+	}
+
+	// No host answers: the queue is listed all the same, and says Redis was not checked.
+	a.Stop()
+	g = h.ok("queue", "--json")
+	if q := decode[queueOut](t, g.stdout); q.UndoneChecked || len(q.Pending) != 2 || len(q.Pending[0].Undone) != 0 {
+		t.Errorf("queue with every host down: %+v", q)
+	}
+	if !strings.Contains(g.stderr, "not checked whether Redis still holds the pending changes") {
+		t.Errorf("stderr does not say Redis was not checked:\n%s", g.stderr)
+	}
+
+	// No host configured: nothing to check, nothing said.
+	delete(h.env, "RC_REDIS_HOSTS")
+	if g := h.ok("queue", "--json"); decode[queueOut](t, g.stdout).UndoneChecked || g.stderr != "" {
+		t.Errorf("queue without hosts: %s\n%s", g.stdout, g.stderr)
+	}
+}
+
+func onOffWord(b bool) string { return strings.ToUpper(onOffArg(b)) }

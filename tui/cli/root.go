@@ -1,0 +1,183 @@
+// Package cli is Relay Commander's command line (cobra): one file per command, each with its
+// options, its cobra command, its run function and its JSON output. The root command, the
+// injected System, the exit codes and the confirmation prompt are in this file; configuration
+// loading is package config, the embedded outage of `relaycommander demo` is package tui/demo,
+// and the terminal UI the root command starts is package tui.
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"relaycommander/tui"
+	"relaycommander/tui/cli/config"
+)
+
+// Exit codes, documented in the README.
+const (
+	ExitOK        = 0
+	ExitError     = 1
+	ExitUsage     = 2
+	ExitPartial   = 3 // some hosts or some changes failed
+	ExitConflicts = 4 // conflicts await the operator's decision
+)
+
+// System is everything the commands take from the outside world, so that tests inject it.
+type System struct {
+	Stdin     io.Reader
+	Stdout    io.Writer
+	Stderr    io.Writer
+	Env       map[string]string                       // the process environment (a .env file is added on load)
+	Dir       string                                  // working directory: relative paths, ./relaycommander.yaml, ./.env
+	StdinTTY  bool                                    // confirmations may be asked
+	StdoutTTY bool                                    // progress bars instead of plain lines
+	Operator  func() string                           // the OS user; nil = os/user
+	RunTUI    func(context.Context, tui.Config) error // nil = tui.Run; tests see what the UI would get
+}
+
+func (s *System) tui(ctx context.Context, cfg tui.Config) error {
+	if s.RunTUI != nil {
+		return s.RunTUI(ctx, cfg)
+	}
+	return tui.Run(ctx, cfg)
+}
+
+// exitErr carries an exit code; an empty message prints nothing (the command already reported).
+type exitErr struct {
+	code int
+	msg  string
+}
+
+func (e *exitErr) Error() string { return e.msg }
+
+func usageErr(format string, args ...any) error {
+	return &exitErr{code: ExitUsage, msg: fmt.Sprintf(format, args...)}
+}
+
+// Run executes one command line and returns the process exit code.
+func Run(ctx context.Context, s *System, args []string) int {
+	a := &app{sys: s}
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	root.SetIn(s.Stdin)
+	root.SetOut(s.Stdout)
+	root.SetErr(s.Stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	a.close()
+	if err == nil {
+		return ExitOK
+	}
+	code := ExitError
+	var ee *exitErr
+	if errors.As(err, &ee) {
+		code = ee.code
+	} else if isCobraUsage(err) {
+		code = ExitUsage
+	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintf(s.Stderr, "relaycommander: %s\n", msg)
+	}
+	if code == ExitUsage && cmd != nil {
+		fmt.Fprintf(s.Stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+	}
+	return code
+}
+
+// isCobraUsage recognises the one argument error cobra produces itself: flag errors go through
+// the FlagErrorFunc and argument checks are ours, but a command with subcommands (completion)
+// rejects an unknown one on its own.
+func isCobraUsage(err error) bool {
+	return strings.HasPrefix(err.Error(), "unknown command")
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func newRootCmd(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "relaycommander",
+		Short: "Flip LaunchDarkly flags in the Relay Proxy's Redis during an outage, then replay them",
+		Long: `Relay Commander lists and toggles feature flags directly in the Redis store that the
+LaunchDarkly Relay Proxy serves from (on every Redis host at once, after a confirmation),
+records every change in a journal, and replays the journal to LaunchDarkly's API when
+LaunchDarkly is reachable again.
+
+Without a command it starts the terminal UI. Try it with nothing installed: relaycommander demo`,
+		Version:                    version(),
+		SuggestionsMinimumDistance: 2,
+		SilenceUsage:               true,
+		SilenceErrors:              true,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			if sug := cmd.SuggestionsFor(args[0]); len(sug) > 0 {
+				return usageErr("unknown command %q; did you mean %s?", args[0], strings.Join(sug, " or "))
+			}
+			return usageErr("unknown command %q", args[0])
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runUI(cmd.Context(), a) },
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
+	config.AddFlags(root.PersistentFlags())
+	a.global = root.PersistentFlags()
+
+	root.AddCommand(newDemoCmd(a), newFlagsCmd(a), newUpdateCmd(a), newQueueCmd(a), newDiscardCmd(a), newReplayCmd(a),
+		newGenerateCmd(a), newImportCmd(a), newConfigCmd(a))
+	for _, c := range root.Commands() {
+		c.SilenceUsage, c.SilenceErrors = true, true
+	}
+	return root
+}
+
+// noArgs is the Args check of every command without positional arguments.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErr("%s takes no arguments, got %q", cmd.CommandPath(), args[0])
+	}
+	return nil
+}
+
+var errAborted = &exitErr{code: ExitError, msg: "not confirmed: nothing was changed"}
+
+// confirm asks on the terminal. want is the answer that confirms ("" means y or yes).
+func (a *app) confirm(question, want string, yes bool) error {
+	if yes {
+		return nil
+	}
+	if !a.sys.StdinTTY {
+		return usageErr("standard input is not a terminal, so nothing can be confirmed and nothing was changed; add --yes to confirm from a script")
+	}
+	if want == "" {
+		fmt.Fprintf(a.sys.Stderr, "%s [y/N] ", question)
+	} else {
+		fmt.Fprintf(a.sys.Stderr, "%s\nType %s to confirm: ", question, want)
+	}
+	line, err := bufio.NewReader(a.sys.Stdin).ReadString('\n')
+	if err != nil && line == "" {
+		fmt.Fprintln(a.sys.Stderr)
+		return errAborted
+	}
+	ans := strings.TrimSpace(line)
+	if want == "" {
+		if a := strings.ToLower(ans); a == "y" || a == "yes" {
+			return nil
+		}
+		return errAborted
+	}
+	if ans == want {
+		return nil
+	}
+	return errAborted
+}

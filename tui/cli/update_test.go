@@ -1,0 +1,187 @@
+package cli
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"relaycommander/flags/redistest"
+	"relaycommander/journal"
+	"relaycommander/tui/cli/config"
+)
+
+type updateOut struct {
+	Change      *journal.Change  `json:"change"`
+	NothingToDo bool             `json:"nothingToDo"`
+	Hosts       []hostResultJSON `json:"hosts"`
+	FailedHosts []string         `json:"failedHosts"`
+	Journal     string           `json:"journal"`
+}
+
+func TestUpdateWritesEveryHostAndTheJournal(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	const prefix, key = "ld:web-store:staging", "beta-dashboard"
+	on0, v0 := stored(t, a, prefix, key)
+	if !on0 {
+		t.Fatalf("fixture changed: %s is off", key)
+	}
+
+	g := h.ok("update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "off", "--reason", "checkout 500s", "--yes", "--json")
+	u := decode[updateOut](t, g.stdout)
+	if u.Change == nil || u.NothingToDo {
+		t.Fatalf("update --json: %+v", u)
+	}
+	if u.Change.Flag != key || u.Change.Prefix != prefix || u.Change.Before != true || u.Change.After != false ||
+		u.Change.BaseVersion == nil || *u.Change.BaseVersion != v0 || u.Change.Operator != "os-user" || u.Change.Reason != "checkout 500s" ||
+		u.Change.ID == "" || len(u.FailedHosts) != 0 || u.Journal != h.journal {
+		t.Errorf("update --json: %+v", u)
+	}
+	if len(u.Hosts) != 2 {
+		t.Fatalf("hosts: %+v", u.Hosts)
+	}
+	for i, s := range []*redistest.Server{a, b} {
+		on, v := stored(t, s, prefix, key)
+		if on || v != v0+1 {
+			t.Errorf("host %s: on=%v v%d, want off v%d", s.Addr, on, v, v0+1)
+		}
+		if u.Hosts[i].Outcome != "written" || u.Hosts[i].NewVersion != v0+1 {
+			t.Errorf("host result %+v", u.Hosts[i])
+		}
+	}
+	for _, s := range []string{"Relay", "within its localTtl (30s)", "relay.local_ttl (30s, from default)", "Relay restarts", "relaycommander replay"} {
+		if !strings.Contains(g.stderr, s) {
+			t.Errorf("the note on how the change reaches Relay lacks %q:\n%s", s, g.stderr)
+		}
+	}
+
+	// The journal has it.
+	q := decode[queueOut](t, h.ok("queue", "--json").stdout)
+	if len(q.Pending) != 1 || q.Pending[0].Flag != key || q.Pending[0].Desired || !q.Pending[0].BaseOn ||
+		len(q.Pending[0].Changes) != 1 || q.Pending[0].Changes[0].ID != u.Change.ID || len(q.Pending[0].Changes[0].Hosts) != 2 {
+		t.Errorf("queue: %+v", q)
+	}
+	if g := h.ok("queue"); !strings.Contains(g.stdout, "web-store/staging") || !strings.Contains(g.stdout, key) {
+		t.Errorf("queue:\n%s", g.stdout)
+	}
+
+	// The alias of the original, and text output; the same state again is a no-op.
+	g = h.ok("update-redis", "-p", "web-store", "-e", "staging", "-f", key, "-s", "off", "--yes")
+	if !strings.Contains(g.stdout, "already OFF on every host") {
+		t.Errorf("no-op:\n%s", g.stdout)
+	}
+	g = h.ok("update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "off", "--yes", "--json")
+	if u := decode[updateOut](t, g.stdout); u.Change != nil || !u.NothingToDo {
+		t.Errorf("no-op --json: %+v", u)
+	}
+	if q := decode[queueOut](t, h.ok("queue", "--json").stdout); len(q.Pending[0].Changes) != 1 {
+		t.Errorf("a no-op was journaled: %+v", q.Pending[0].Changes)
+	}
+}
+
+func TestUpdateConfirmation(t *testing.T) {
+	h := newHarness(t)
+	a, _ := twoHosts(t, h)
+	const key = "use-fallback-cdn"
+	args := []string{"update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "off"}
+	_, v0 := stored(t, a, "ld:web-store:staging", key)
+	unchanged := func() {
+		t.Helper()
+		if on, v := stored(t, a, "ld:web-store:staging", key); !on || v != v0 {
+			t.Fatalf("written without confirmation: on=%v v%d", on, v)
+		}
+		if _, err := os.Stat(h.journal); err == nil {
+			if q := decode[queueOut](t, h.ok("queue", "--json").stdout); len(q.Pending) != 0 {
+				t.Fatalf("journaled without confirmation: %+v", q.Pending)
+			}
+		}
+	}
+
+	// Not a terminal and no --yes: refused.
+	wantCode(t, h.run("y\n", false, args...), ExitUsage, "--yes", "nothing was changed")
+	unchanged()
+	// A terminal, answered no, or nothing.
+	wantCode(t, h.run("n\n", true, args...), ExitError, "not confirmed")
+	unchanged()
+	wantCode(t, h.run("", true, args...), ExitError, "not confirmed")
+	unchanged()
+	// Yes.
+	g := h.run("y\n", true, args...)
+	wantCode(t, g, ExitOK, "[y/N]")
+	if on, v := stored(t, a, "ld:web-store:staging", key); on || v != v0+1 {
+		t.Errorf("after yes: on=%v v%d", on, v)
+	}
+
+	// A protected environment (production by default) needs the flag key typed.
+	pargs := []string{"update", "-p", "web-store", "-e", "production", "-f", key, "-s", "on"}
+	_, pv := stored(t, a, "ld:web-store:production", key)
+	wantCode(t, h.run("y\n", true, pargs...), ExitError, "Type "+key+" to confirm")
+	if on, _ := stored(t, a, "ld:web-store:production", key); on {
+		t.Fatalf("protected environment written after a mere y")
+	}
+	wantCode(t, h.run(key+"\n", true, pargs...), ExitOK)
+	if on, v := stored(t, a, "ld:web-store:production", key); !on || v != pv+1 {
+		t.Errorf("protected after typing the key: on=%v v%d", on, v)
+	}
+
+	// An unmapped prefix may be production: the key is typed there too.
+	wantCode(t, h.run("y\n", true, "update", "--prefix", "launchdarkly", "-f", key, "-s", "on"), ExitError, "Type "+key)
+	wantCode(t, h.run(key+"\n", true, "update", "--prefix", "launchdarkly", "-f", key, "-s", "on"), ExitOK)
+
+	// protected_environments is configurable.
+	h.env["RC_PROTECTED_ENVIRONMENTS"] = "staging,test"
+	wantCode(t, h.run("y\n", true, "update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "on"), ExitError, "Type "+key)
+
+	// An empty list protects nothing.
+	h.env["RC_PROTECTED_ENVIRONMENTS"] = ""
+	h.write("relaycommander.yaml", "protected_environments: []\n", 0o600)
+	wantCode(t, h.run("y\n", true, "update", "-p", "web-store", "-e", "production", "-f", key, "-s", "off"), ExitOK)
+	if cfg, _, err := config.Load(config.Input{Env: h.env, Dir: h.dir}); err != nil || cfg.Protected == nil || len(cfg.Protected) != 0 {
+		t.Errorf("protected_environments: [] gives %#v, %v (nil would mean the UI's default)", cfg.Protected, err)
+	}
+
+	// Read-only refuses.
+	wantCode(t, h.run("", false, "update", "-p", "web-store", "-e", "test", "-f", key, "-s", "on", "--yes", "--read-only"), ExitError, "read_only")
+}
+
+func TestUpdateWithOneHostDown(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	h.env["RC_REDIS_DIAL_TIMEOUT"] = "300ms"
+	h.env["RC_REDIS_COMMAND_TIMEOUT"] = "300ms"
+	const prefix, key = "ld:payments:staging", "kill-switch-search"
+	on0, v0 := stored(t, a, prefix, key)
+	b.Stop()
+	g := h.run("", false, "update", "-p", "payments", "-e", "staging", "-f", key, "-s", onOffArg(!on0), "--yes", "--json")
+	wantCode(t, g, ExitPartial, "1 of 2 hosts failed", b.Addr)
+	u := decode[updateOut](t, g.stdout)
+	if len(u.FailedHosts) != 1 || u.FailedHosts[0] != b.Addr || u.Hosts[0].Outcome != "written" || u.Hosts[1].Outcome != "failed" || u.Hosts[1].Error == "" {
+		t.Errorf("one host down: %+v", u)
+	}
+	if on, v := stored(t, a, prefix, key); on == on0 || v != v0+1 {
+		t.Errorf("the reachable host was not written: on=%v v%d", on, v)
+	}
+	q := decode[queueOut](t, h.ok("queue", "--json").stdout)
+	if len(q.Pending) != 1 || len(q.Pending[0].Changes[0].Hosts) != 2 {
+		t.Errorf("journal after a partial write: %+v", q)
+	}
+}
+
+func onOffArg(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func TestUpdateUnknownFlagAndTombstone(t *testing.T) {
+	h := newHarness(t)
+	twoHosts(t, h)
+	wantCode(t, h.run("", false, "update", "-p", "web-store", "-e", "staging", "-f", "no-such-flag", "-s", "on", "--yes"), ExitError, "no-such-flag", "nothing was changed")
+	wantCode(t, h.run("", false, "update", "-p", "web-store", "-e", "staging", "-f", "removed-experiment", "-s", "on", "--yes"), ExitError, "removed-experiment", "nothing was changed")
+	if _, err := os.Stat(h.journal); err == nil {
+		if q := decode[queueOut](t, h.ok("queue", "--json").stdout); len(q.Pending) != 0 {
+			t.Errorf("journaled a refused change: %+v", q.Pending)
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package tui
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	tea "charm.land/bubbletea/v2"
+
+	"relaycommander/flags"
+	"relaycommander/journal"
+)
+
+type screenID int
+
+const (
+	screenFlags screenID = iota
+	screenQueue
+	screenSync
+	screenResults
+)
+
+// common is what every screen and dialog shares (soft-serve's common.Common, gh-dash's
+// ProgramContext): the terminal's size, styles, keys, clock, configuration (read-only among
+// it), logger, collaborators, and the data several screens show. The root model owns it and
+// hands the same pointer to each screen.
+type common struct {
+	cfg  Config
+	now  func() time.Time
+	log  *slog.Logger
+	keys keyMap
+	st   styles
+	help help.Model
+	ctx  context.Context
+
+	store flagStore
+	jr    changeJournal
+	ld    ldChecker
+	rep   replayer
+
+	width, height int
+	active        screenID // the screen on show; a screen may hand over to another
+
+	status    string
+	statusBad bool
+
+	// Redis hosts, as the last refresh found them
+	hostNames []string
+	hosts     []flags.HostStatus
+
+	// journal data
+	pending      []journal.Pending
+	pendingByKey map[string]int
+	pendErr      error
+	journalPath  string
+	drift        []driftItem
+
+	// LaunchDarkly reachability, as last checked
+	ldChecked time.Time
+	ldErr     error
+
+	// refresh starts a refresh of everything the screens show (the root's)
+	refresh func() tea.Cmd
+
+	writes atomic.Int32 // Redis or journal writes running in commands; Run lets them finish
+}
+
+func (c *common) setStatus(s string, bad bool) {
+	c.status, c.statusBad = s, bad
+	if bad {
+		c.log.Warn(s)
+	} else {
+		c.log.Info(s)
+	}
+}
+
+// writing wraps a command that writes, so that quitting waits for it instead of leaving a
+// change with an unknown outcome in the journal.
+func (c *common) writing(cmd func() tea.Msg) tea.Cmd {
+	return func() tea.Msg {
+		c.writes.Add(1)
+		defer c.writes.Add(-1)
+		return cmd()
+	}
+}
+
+// waitWrites waits, up to limit, for writes in flight.
+func (c *common) waitWrites(limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for c.writes.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := c.writes.Load(); n > 0 {
+		c.log.Warn("quit with writes still running", "writes", n)
+	}
+}
+
+// bodyHeight is the rows between the header (and banner) and the status and key lines.
+func (c *common) bodyHeight() int {
+	h := c.height - 2 - 2
+	if len(c.drift) > 0 {
+		h--
+	}
+	return h
+}
+
+func (c *common) downHosts() map[string]bool {
+	d := map[string]bool{}
+	for _, h := range c.hosts {
+		if !h.Up {
+			d[h.Host] = true
+		}
+	}
+	return d
+}
+
+// pendingFor is the journal's pending change of a flag, if any.
+func (c *common) pendingFor(prefix, flag string) (journal.Pending, bool) {
+	i, ok := c.pendingByKey[prefix+"\x00"+flag]
+	if !ok || i >= len(c.pending) {
+		return journal.Pending{}, false
+	}
+	return c.pending[i], true
+}
+
+func (c *common) journalDir() string {
+	if c.journalPath == "" {
+		return "the journal"
+	}
+	return c.journalPath
+}

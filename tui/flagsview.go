@@ -1,0 +1,356 @@
+package tui
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"relaycommander/flags"
+)
+
+// View draws the panes, or the details of the flag under the cursor.
+func (s *flagsScreen) View(width, height int) []string { return s.flagsView(height) }
+
+// primary is the state the table shows: the first reachable host's readable state.
+func primary(f flags.Flag) (flags.HostFlag, bool) { return f.Primary() }
+
+// hostsAgree summarises whether the reachable hosts agree on a flag: "2/3 agree", "DIFFER",
+// or "MISSING" when an up host lacks it, and describes the difference. Down hosts are in the
+// header; they do not make every flag look different.
+func hostsAgree(f flags.Flag, down map[string]bool) (short string, agree bool, detail string) {
+	var present []flags.HostFlag
+	var missing []string
+	for _, h := range f.Hosts {
+		switch {
+		case h.Present:
+			present = append(present, h)
+		case !down[h.Host] && !h.HostDown:
+			missing = append(missing, h.Host)
+		}
+	}
+	if len(present) == 0 {
+		return "NONE", false, "on no reachable host"
+	}
+	p := present[0]
+	var diffs []string
+	for _, h := range present[1:] {
+		if h.On != p.On || h.Version != p.Version || h.Deleted != p.Deleted || (h.Unreadable == "") != (p.Unreadable == "") {
+			diffs = append(diffs, h.Host+": "+hostState(h))
+		}
+	}
+	if len(missing) > 0 {
+		diffs = append(diffs, "missing on "+strings.Join(missing, ", "))
+	}
+	if len(diffs) > 0 {
+		if len(missing) > 0 && len(diffs) == 1 {
+			return "MISSING", false, diffs[0]
+		}
+		return "DIFFER", false, strings.Join(diffs, "; ")
+	}
+	return sprintf("%d/%d agree", len(present), len(f.Hosts)), true, ""
+}
+
+func hostState(h flags.HostFlag) string {
+	switch {
+	case !h.Present:
+		return "absent"
+	case h.Unreadable != "":
+		return "unreadable"
+	case h.Deleted:
+		return sprintf("deleted v%d", h.Version)
+	default:
+		return sprintf("%s v%d", onOff(h.On), h.Version)
+	}
+}
+
+func (s *flagsScreen) flagsView(h int) []string {
+	if s.details {
+		return s.detailsView(h)
+	}
+	envW := min(max(s.width/4, 22), 34)
+	flagsW := s.width - envW
+	left := box("Environments", s.envLines(h-2, envW-2), envW, h, s.focus == paneEnvs, s.st)
+	right := box(s.flagsTitle(), s.flagLines(h-2, flagsW-2), flagsW, h, s.focus == paneFlags, s.st)
+	return sideBySide(left, right)
+}
+
+func (s *flagsScreen) envLines(h, w int) []string {
+	if !s.discovered {
+		return []string{s.st.dim.Render("reading Redis…")}
+	}
+	if len(s.envRows) == 0 {
+		return s.noPrefixLines(w, false)
+	}
+	// keep the cursor visible
+	top := 0
+	if s.envCursor >= h {
+		top = s.envCursor - h + 1
+	}
+	out := make([]string, 0, h)
+	for i := top; i < len(s.envRows) && len(out) < h; i++ {
+		r := s.envRows[i]
+		if r.heading {
+			out = append(out, s.st.bold.Render(cell(r.label, w)))
+			continue
+		}
+		marks := r.marks
+		label := cell(r.label, w-2-4-1-2)
+		line := "  " + label + rcell(sprintf("%d", r.flags), 4) + " " + marks
+		if i == s.envCursor {
+			line = "> " + line[2:]
+			line = cell(line, w)
+			if s.focus == paneEnvs {
+				line = s.st.cursor.Render(line)
+			} else {
+				line = s.st.bold.Render(line)
+			}
+		} else if marks != "" {
+			line = "  " + label + rcell(sprintf("%d", r.flags), 4) + " " + s.st.warn.Render(marks)
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+func (s *flagsScreen) flagsTitle() string {
+	env, ok := s.selectedEnv()
+	if !ok {
+		return "Flags"
+	}
+	t := s.set.Target
+	name := env.prefix
+	if s.set.Mapped && t.Project != "" {
+		name = t.Project + " / " + t.Environment
+	}
+	tail := sprintf("  %d flags", len(s.set.Flags))
+	if name != env.prefix && ansi.StringWidth(name+"  "+env.prefix+tail) < s.width*3/4-4 {
+		name += "  " + env.prefix
+	}
+	return name + tail
+}
+
+// noPrefixLines says why there is nothing to browse: every host down (with each one's error),
+// or hosts that hold no Relay store. The left pane gets the headline, the wider right pane
+// the details.
+func (s *flagsScreen) noPrefixLines(w int, details bool) []string {
+	var down []flags.HostStatus
+	for _, h := range s.hosts {
+		if !h.Up {
+			down = append(down, h)
+		}
+	}
+	if len(s.hosts) > 0 && len(down) == len(s.hosts) {
+		if !details {
+			return []string{s.st.bad.Render("no Redis host answered")}
+		}
+		var out []string
+		for _, h := range down {
+			err := "no answer"
+			if h.Err != nil {
+				err = h.Err.Error()
+			}
+			out = append(out, wrapText(err, w)...)
+		}
+		return append(out, "", "Check redis.hosts in the configuration and the network; r tries again.")
+	}
+	if !details {
+		return []string{"no store prefixes found"}
+	}
+	return wrapText("No reachable host holds a Relay store (no hash named PREFIX:features). "+
+		"Check that redis.hosts names the Redis the Relay Proxy uses; r tries again.", w)
+}
+
+func (s *flagsScreen) flagLines(h, w int) []string {
+	var out []string
+	env, _ := s.selectedEnv()
+	if len(env.warnings) > 0 {
+		out = append(out, s.st.warn.Render(cell(env.marks+" "+strings.Join(env.warnings, "; "), w)))
+	}
+	if s.filtering || s.filter.value() != "" {
+		in := s.filter.view(s.filtering)
+		out = append(out, s.st.key.Render("filter /")+in+s.st.dim.Render(sprintf("   %d of %d match", len(s.filtered), len(s.set.Flags))))
+	}
+	out = append(out, s.st.dim.Render(s.flagRow(w, "  ", "FLAG", "STATE", "VER", "HOSTS", "NOTE")))
+	if s.discovered && len(s.envRows) == 0 {
+		return append(out, s.noPrefixLines(w, true)...)
+	}
+	if !s.setLoaded && s.setErr == nil {
+		return append(out, s.st.dim.Render("reading flags…"))
+	}
+	if s.setErr != nil && len(s.set.Flags) == 0 {
+		return append(out, wrapText(s.setErr.Error(), w)...)
+	}
+	if len(s.filtered) == 0 {
+		if s.filter.value() != "" {
+			return append(out, "no flag key contains \""+s.filter.value()+"\"")
+		}
+		return append(out, "no flags under this prefix")
+	}
+	rows := h - len(out)
+	end := min(len(s.filtered), s.flagTop+rows)
+	down := s.downHosts()
+	for i := s.flagTop; i < end; i++ {
+		f := s.set.Flags[s.filtered[i]]
+		cur := "  "
+		if i == s.flagCursor {
+			cur = "> "
+		}
+		state, ver := "ABSENT", ""
+		if p, ok := primary(f); ok {
+			ver = sprintf("%d", p.Version)
+			state = onOff(p.On)
+			if p.Deleted {
+				state = "deleted"
+			}
+		} else if hasUnreadable(f) {
+			state = "BROKEN"
+		}
+		hosts, _, detail := hostsAgree(f, down)
+		note := s.flagNote(f, detail)
+		line := s.flagRow(w, cur, f.Key, state, ver, hosts, note)
+		if i == s.flagCursor {
+			if s.focus == paneFlags {
+				line = s.st.cursor.Render(line)
+			} else {
+				line = s.st.bold.Render(line)
+			}
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+func hasUnreadable(f flags.Flag) bool {
+	for _, h := range f.Hosts {
+		if h.Unreadable != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *flagsScreen) flagNote(f flags.Flag, hostDetail string) string {
+	var notes []string
+	if hasUnreadable(f) {
+		notes = append(notes, "unreadable JSON on "+firstUnreadable(f))
+	}
+	if p, ok := s.pendingFor(s.set.Prefix, f.Key); ok {
+		n := "pending " + onOff(p.Desired)
+		if p.BaseVersion != nil {
+			n += sprintf(" (was %s v%d)", onOff(p.BaseOn), *p.BaseVersion)
+		}
+		notes = append(notes, n)
+	}
+	if hostDetail != "" {
+		notes = append(notes, hostDetail)
+	}
+	if p, ok := primary(f); ok && len(p.Prerequisites) > 0 {
+		notes = append(notes, "requires "+strings.Join(p.Prerequisites, ", "))
+	}
+	if len(f.Dependants) > 0 {
+		notes = append(notes, sprintf("%d dependant(s)", len(f.Dependants)))
+	}
+	return strings.Join(notes, "; ")
+}
+
+// flagRow lays out one table row; the flag key gets what it needs of what the fixed columns
+// leave, the note the rest.
+func (s *flagsScreen) flagRow(w int, cur, flag, state, ver, hosts, note string) string {
+	const stateW, verW, hostsW = 7, 4, 10
+	rest := w - 2 - 1 - stateW - verW - 1 - hostsW
+	keyW := min(max(s.keyW, 12), max(rest-8, 12), 48)
+	noteW := max(0, rest-keyW)
+	return cur + cell(flag, keyW) + " " + cell(state, stateW) + rcell(ver, verW) + " " + cell(hosts, hostsW) + cell(note, noteW)
+}
+
+func (s *flagsScreen) detailsView(h int) []string {
+	f, ok := s.cursorFlag()
+	if !ok {
+		return s.flagsView(h) // the flag is gone; Update closes the details
+	}
+	lines := s.detailLines(f)
+	top := min(s.detail.YOffset(), max(0, len(lines)-(h-2)))
+	title := f.Key + "  " + s.flagsTitleShort()
+	return box(title, lines[top:], s.width, h, true, s.st)
+}
+
+// detailLines is everything the details say about one flag.
+func (s *flagsScreen) detailLines(f flags.Flag) []string {
+	w := s.width - 2
+	var lines []string
+	short, _, detail := hostsAgree(f, s.downHosts())
+	head := "hosts " + short
+	if detail != "" {
+		head += ": " + detail
+	}
+	lines = append(lines, head, "")
+	lines = append(lines, s.st.dim.Render(sprintf("%-14s %-10s %5s  %-12s %s", "HOST", "STATE", "VER", "OFF SERVES", "PREREQUISITES")))
+	for _, hf := range f.Hosts {
+		state := onOff(hf.On)
+		if hf.Deleted {
+			state = "deleted"
+		}
+		if !hf.Present {
+			state = "absent"
+			if hf.HostDown || s.downHosts()[hf.Host] {
+				state = "host DOWN"
+			}
+		}
+		off := "-"
+		if hf.Present && hf.Unreadable == "" && !hf.Deleted {
+			off = "app default"
+			if hf.OffVariation != nil {
+				off = sprintf("variation %d", *hf.OffVariation)
+			}
+		}
+		ver := ""
+		if hf.Present {
+			ver = sprintf("%d", hf.Version)
+		}
+		if hf.Unreadable != "" {
+			state = "unreadable"
+			off = hf.Unreadable
+		}
+		lines = append(lines, sprintf("%-14s %-10s %5s  %-12s %s", cell(hf.Host, 14), state, ver, off, strings.Join(hf.Prerequisites, ", ")))
+	}
+	lines = append(lines, "")
+	if len(f.Dependants) > 0 {
+		lines = append(lines, "dependants (flags that require this one): "+strings.Join(f.Dependants, ", "))
+	} else {
+		lines = append(lines, "dependants: none")
+	}
+	if p, ok := s.pendingFor(s.set.Prefix, f.Key); ok {
+		lines = append(lines, sprintf("pending: %s -> %s, %d change(s), not yet in LaunchDarkly", onOff(p.BaseOn), onOff(p.Desired), len(p.Entries)))
+	}
+	lines = append(lines, "")
+	if p, ok := primaryRaw(f); ok {
+		var pretty bytes.Buffer
+		if err := json.Indent(&pretty, []byte(p.Raw), "", "  "); err == nil {
+			lines = append(lines, s.st.dim.Render("raw JSON on "+p.Host+" (indented; ↑/↓ scroll):"))
+			lines = append(lines, strings.Split(ansiHardwrap(pretty.String(), w-2), "\n")...)
+		} else {
+			lines = append(lines, s.st.dim.Render("raw JSON on "+p.Host+" (unreadable, as stored):"))
+			lines = append(lines, strings.Split(ansiHardwrap(p.Raw, w-2), "\n")...)
+		}
+	}
+	return lines
+}
+
+func (s *flagsScreen) flagsTitleShort() string {
+	t := s.set.Target
+	if s.set.Mapped && t.Project != "" {
+		return t.Project + " / " + t.Environment
+	}
+	return s.set.Prefix
+}
+
+func primaryRaw(f flags.Flag) (flags.HostFlag, bool) {
+	i := slices.IndexFunc(f.Hosts, func(h flags.HostFlag) bool { return h.Present })
+	if i < 0 {
+		return flags.HostFlag{}, false
+	}
+	return f.Hosts[i], true
+}

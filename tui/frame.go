@@ -1,0 +1,254 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// The frame around the screens: header, recovery banner, status line, footer and help.
+
+func (m *Model) render() string {
+	if m.width < minWidth || m.height < minHeight {
+		return fitLines(padLines([]string{
+			"Terminal too small for Relay Commander:",
+			sprintf("%dx%d, needs at least %dx%d.", m.width, m.height, minWidth, minHeight),
+			"Enlarge the window; q quits.",
+		}, m.height), m.width, m.height)
+	}
+	var top []string
+	top = append(top, m.headerLines()...)
+	if b := m.bannerLine(); b != "" {
+		top = append(top, b)
+	}
+	bottom := []string{m.statusLine(), m.footerLine()}
+	bodyH := m.height - len(top) - len(bottom)
+	var body []string
+	_, asking := m.dialog.(*quitDialog)
+	switch {
+	case asking:
+		body = m.dialog.View(m.width, bodyH)
+	case m.showHelp:
+		body = m.helpBody(bodyH)
+	case m.dialog != nil:
+		body = m.dialog.View(m.width, bodyH)
+	default:
+		body = m.screen().View(m.width, bodyH)
+	}
+	lines := make([]string, 0, m.height)
+	lines = append(lines, top...)
+	lines = append(lines, padLines(body, bodyH)...)
+	lines = append(lines, bottom...)
+	return fitLines(lines, m.width, m.height)
+}
+
+// fitLines truncates every line to width and the whole to height lines.
+func fitLines(lines []string, w, h int) string {
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	var b strings.Builder
+	for i, l := range lines {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		if ansi.StringWidth(l) > w {
+			l = ansi.Truncate(l, w, "…")
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+func padLines(lines []string, h int) []string {
+	if h < 0 {
+		h = 0
+	}
+	if len(lines) > h {
+		return lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return lines
+}
+
+func (m *Model) headerLines() []string {
+	s := m.st
+	tab := func(n, name string, sc screenID) string {
+		if m.active == sc || (sc == screenFlags && m.active == screenResults) {
+			return s.tabOn.Render("[" + n + " " + name + "]")
+		}
+		return s.tabOff.Render(" " + n + " " + name + " ")
+	}
+	queueName := "Queue"
+	if n := len(m.pending); n > 0 {
+		queueName = sprintf("Queue (%d)", n)
+	}
+	line1 := " " + s.title.Render("Relay Commander") + "  " +
+		tab("1", "Flags", screenFlags) + " " + tab("2", queueName, screenQueue) + " " + tab("3", "Sync", screenSync)
+	right := sprintf("%d pending", len(m.pending))
+	if m.cfg.ReadOnly {
+		right += "  " + s.readOnly.Render(" READ-ONLY ")
+	}
+	line1 = joinRight(line1, right+" ", m.width)
+
+	ld := m.ldSummary()
+	room := m.width - 1 - ansi.StringWidth(ld) - 4
+	hosts := m.hostsSummary(room)
+	line2 := joinRight(" "+hosts, ld+" ", m.width)
+	return []string{line1, line2}
+}
+
+// hostsSummary writes every Redis host's state in at most w columns, shortening as needed;
+// a down host is always written DOWN.
+func (m *Model) hostsSummary(w int) string {
+	s := m.st
+	if len(m.hosts) == 0 {
+		if len(m.hostNames) == 0 {
+			return "redis: " + s.dim.Render("checking…")
+		}
+		return "redis: " + strings.Join(m.hostNames, " ") + s.dim.Render(" checking…")
+	}
+	for _, compact := range []bool{false, true} {
+		var parts []string
+		for _, h := range m.hosts {
+			switch {
+			case !h.Up:
+				parts = append(parts, h.Host+" "+s.bad.Render("DOWN"))
+			case compact:
+				parts = append(parts, h.Host+" "+fmtLatency(h.Latency))
+			default:
+				parts = append(parts, h.Host+" "+s.ok.Render("up")+" "+fmtLatency(h.Latency))
+			}
+		}
+		line := "redis: " + strings.Join(parts, "  ")
+		if ansi.StringWidth(line) <= w {
+			return line
+		}
+	}
+	up := 0
+	var down []string
+	for _, h := range m.hosts {
+		if h.Up {
+			up++
+		} else {
+			down = append(down, h.Host)
+		}
+	}
+	line := sprintf("redis: %d/%d up", up, len(m.hosts))
+	if len(down) > 0 {
+		line += ", " + s.bad.Render("DOWN") + ": " + strings.Join(down, " ")
+	}
+	return line
+}
+
+func (m *Model) ldSummary() string {
+	s := m.st
+	if m.ld == nil {
+		return "LaunchDarkly: " + s.dim.Render("no token")
+	}
+	if m.ldChecked.IsZero() {
+		return "LaunchDarkly: " + s.dim.Render("checking…")
+	}
+	ago := fmtAgo(m.now().Sub(m.ldChecked))
+	if m.ldErr != nil {
+		return "LaunchDarkly: " + s.bad.Render("unreachable") + " (" + ago + ")"
+	}
+	return "LaunchDarkly: " + s.ok.Render("reachable") + " (" + ago + ")"
+}
+
+func (m *Model) bannerLine() string {
+	if len(m.drift) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(m.drift))
+	for _, d := range m.drift {
+		names = append(names, d.flag)
+	}
+	what := "change"
+	if len(m.drift) > 1 {
+		what = "changes"
+	}
+	action := "  R replay now "
+	if m.cfg.ReadOnly {
+		action = "  read-only: replay from a writable session "
+	}
+	lead := sprintf(" ! Relay re-sync undid %d %s: ", len(m.drift), what)
+	room := m.width - ansi.StringWidth(lead) - ansi.StringWidth(action)
+	list := ansi.Truncate(strings.Join(names, ", "), max(room, 3), "…")
+	text := cell(lead+list+action, m.width)
+	return m.st.banner.Render(text)
+}
+
+func (m *Model) statusLine() string {
+	line := ""
+	if m.status != "" {
+		if m.statusBad {
+			line = " " + m.st.errText.Render(m.status)
+		} else {
+			line = " " + m.st.status.Render(m.status)
+		}
+	}
+	if m.cfg.Demo != nil {
+		demo := m.st.dim.Render("demo keys: ") + m.st.key.Render("L") + " LaunchDarkly up/down  " + m.st.key.Render("X") + " Relay re-sync "
+		room := m.width - ansi.StringWidth(demo) - 2
+		if ansi.StringWidth(line) > room {
+			line = ansi.Truncate(line, max(room, 0), "…")
+		}
+		line = joinRight(line, demo, m.width)
+	}
+	return line
+}
+
+func (m *Model) footerLine() string {
+	k := m.screenKeys()
+	return " " + m.help.ShortHelpView(k.short)
+}
+
+func (m *Model) helpBody(h int) []string {
+	k := m.screenKeys()
+	lines := []string{" " + m.st.bold.Render("Keys of this screen") + m.st.dim.Render("   (any key closes)"), ""}
+	full := m.help.FullHelpView(k.full)
+	for _, l := range strings.Split(full, "\n") {
+		lines = append(lines, " "+l)
+	}
+	if m.active == screenFlags && !m.flagsScreen.details {
+		lines = append(lines, "", " "+m.st.bold.Render("Marks in the environments pane"),
+			" !  $inited missing on a host: Relay answers 503 \"not initialized\" there",
+			" ?  unmapped prefix: its project and environment are unknown",
+			" ~  the prefix is only on some of the reachable hosts",
+			"", " "+m.st.bold.Render("HOSTS column"),
+			" 2/3 agree  reachable hosts hold the same state and version",
+			" DIFFER     hosts hold different states or versions: see NOTE or the details",
+			" MISSING    a reachable host lacks the flag")
+	}
+	if m.cfg.Demo != nil {
+		lines = append(lines, "", " "+m.st.bold.Render("Demo keys"))
+		for _, b := range []key.Binding{m.keys.DemoLD, m.keys.DemoResync} {
+			lines = append(lines, " "+b.Help().Key+"  "+b.Help().Desc)
+		}
+	}
+	return lines
+}
+
+// screenKeys lists the keys of what is on screen now, for the footer and for help: the open
+// dialog's, or the active screen's followed by the global keys (none while a text field
+// takes every key).
+func (m *Model) screenKeys() helpKeys {
+	if m.dialog != nil {
+		return m.dialog.Keys()
+	}
+	sc := m.screen()
+	ks := sc.Keys()
+	if c, ok := sc.(capturer); ok && c.capturing() {
+		return ks
+	}
+	k := m.keys
+	global := enabled(k.Help, k.Quit, k.ScreenFlags, k.ScreenQueue, k.ScreenSync, k.Refresh)
+	if len(m.drift) > 0 {
+		global = append(enabled(k.ReplayNow), global...)
+	}
+	return helpKeys{short: append(ks.short, global...), full: append(ks.full, global)}
+}

@@ -1,0 +1,121 @@
+package tui
+
+import (
+	"time"
+
+	"relaycommander/flags"
+	"relaycommander/journal"
+	"relaycommander/ldsync"
+)
+
+// Every message of the UI. Messages that carry a sequence number are dropped when a newer
+// request was made since.
+
+// ---- timers ----
+
+type refreshTickMsg struct{}
+type ldTickMsg struct{}
+
+// clockMsg redraws a running replay's countdown every second.
+type clockMsg struct{}
+
+// ---- data read in the background ----
+
+// refreshMsg is one full refresh: hosts, prefixes, the selected prefix's flags, the journal's
+// pending changes and any drift of their Redis state.
+type refreshMsg struct {
+	seq     int
+	pendSeq int
+	disc    flags.Discovery
+	prefix  string
+	set     flags.FlagSet
+	setErr  error
+	pending []journal.Pending
+	pendErr error
+	drift   []driftItem
+	// reconciled are changes whose outcome was unknown, settled from Redis by this refresh.
+	reconciled   []journal.Entry
+	reconcileErr error
+}
+
+// flagsMsg is the flags of one prefix, loaded when the selection changed.
+type flagsMsg struct {
+	seq    int
+	prefix string
+	set    flags.FlagSet
+	err    error
+}
+
+type pendingMsg struct {
+	seq     int
+	pending []journal.Pending
+	err     error
+}
+
+type ldCheckMsg struct {
+	seq int
+	at  time.Time
+	err error
+}
+
+// ---- dialog results: what the operator decided; the root turns them into commands ----
+
+// confirmedToggleMsg is a toggle the operator confirmed, as captured when the dialog opened.
+type confirmedToggleMsg struct{ c confirmState }
+
+// toggleCancelledMsg is a toggle confirmation closed without writing.
+type toggleCancelledMsg struct{ flag string }
+
+// discardConfirmedMsg is a discard the operator confirmed.
+type discardConfirmedMsg struct {
+	p       journal.Pending
+	reason  string
+	restore bool
+}
+
+// quitConfirmedMsg is the operator quitting while a replay runs.
+type quitConfirmedMsg struct{}
+
+// ---- writes and replays ----
+
+// toggleDoneMsg is a recorded toggle's outcome (or a retry's).
+type toggleDoneMsg struct {
+	change  journal.Change
+	result  flags.ToggleResult
+	err     error
+	retry   bool
+	elapsed time.Duration
+}
+
+type discardDoneMsg struct {
+	flag     string
+	err      error
+	restored *flags.ToggleResult
+}
+
+type historyMsg struct {
+	prefix, flag string
+	entries      []journal.Entry
+	events       []journal.ReplayEvent
+	err          error
+}
+
+type planMsg struct {
+	seq      int
+	checkErr error
+	plan     ldsync.Plan
+	err      error
+	at       time.Time
+}
+
+type progressMsg struct{ p ldsync.Progress }
+
+type replayDoneMsg struct {
+	counts ldsync.Counts
+	err    error
+}
+
+type demoDoneMsg struct {
+	what string
+	err  error
+}
