@@ -45,7 +45,7 @@ func toggleUntilKilled(j *Journal, addrs []string) {
 
 // An update killed with SIGKILL at random points (between intent and write, between hosts,
 // after the write, mid-append): once settled, the queue's net state is what Redis holds, and
-// nothing is left waiting for the dead writer. Bounded: a fixed number of kills.
+// nothing is left waiting for the dead writer. Bounded: a fixed number of kills, a minute.
 func TestKilledTogglerQueueMatchesRedis(t *testing.T) {
 	const kills = 12
 	a := redistest.StartWithFixture(t)
@@ -55,14 +55,20 @@ func TestKilledTogglerQueueMatchesRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	dir := t.TempDir()
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	settled := 0
-	defer func() { t.Logf("%d kills left %d interrupted changes, all settled", kills, settled) }()
-	for k := 0; k < kills; k++ {
+	defer func() {
+		if ctx.Err() != nil {
+			t.Errorf("not done within the time limit: %v", ctx.Err())
+		}
+		t.Logf("%d kills left %d interrupted changes, all settled", kills, settled)
+	}()
+	for k := 0; k < kills && ctx.Err() == nil; k++ {
 		cmd := helper(dir, "killed", 0)
 		cmd.Env = append(cmd.Env, "JOURNAL_HELPER_REDIS="+a.Addr+","+b.Addr)
 		out, err := cmd.StdoutPipe()

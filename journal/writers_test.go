@@ -210,6 +210,7 @@ func TestRandomWritersQueueMatchesRedis(t *testing.T) {
 
 // Replies to EXEC held past the command timeout at random, on either host: every write that
 // reached Redis is in the queue, and once settled the queue's net state is what Redis holds.
+// Bounded: a fixed number of toggles, 30 s.
 func TestHeldRepliesQueueMatchesRedis(t *testing.T) {
 	const toggles = 10
 	a := redistest.StartWithFixture(t)
@@ -224,7 +225,8 @@ func TestHeldRepliesQueueMatchesRedis(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 2))
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	dir := t.TempDir()
 	j, err := Open(dir)
 	if err != nil {
