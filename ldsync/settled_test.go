@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"relaycommander/flags"
 	"relaycommander/flags/redistest"
@@ -105,5 +106,47 @@ func TestReplayDoesNotGuessWhenHostsDisagree(t *testing.T) {
 	}
 	if n := e.fake.PatchCount(); n != 0 {
 		t.Errorf("%d patches sent for a flag whose hosts disagree", n)
+	}
+}
+
+// Defect 1 end to end: the reply to EXEC is held past the command timeout on both hosts, so
+// the write's outcome is unknown although it landed. The change stays in the queue and the
+// replay sends it to LaunchDarkly.
+func TestReplaySendsAWriteWhoseReplyWasLost(t *testing.T) {
+	e := newEnv(t)
+	var hosts []flags.HostConfig
+	var proxies []*redistest.Proxy
+	for _, name := range []string{"relay-a", "relay-b"} {
+		srv := redistest.StartWithFixture(t)
+		px := redistest.StartProxy(t, srv.Addr, 0)
+		px.HoldReply("exec", 400*time.Millisecond)
+		proxies = append(proxies, px)
+		hosts = append(hosts, flags.HostConfig{Name: name, Addr: px.Addr})
+	}
+	store, err := flags.Open(hosts, flags.Options{CommandTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	e.r.Store = store
+	ctx := context.Background()
+
+	_, res, err := e.j.Toggle(ctx, store, journal.Change{Operator: "ann", Prefix: "ld:web-store:production", Project: "web-store",
+		Environment: "production", Flag: "kill-switch-checkout", Before: true, After: false, BaseVersion: ver(3)})
+	if err != nil || len(res.UnknownHosts()) != 2 {
+		t.Fatalf("toggle = %+v, %v; want the outcome unknown on both hosts", res.Hosts, err)
+	}
+	for _, px := range proxies {
+		px.HoldReply("exec", 0)
+	}
+	plan, err := e.r.PlanAll(ctx)
+	if err != nil || statuses(plan) != string(Ready) {
+		t.Fatalf("PlanAll = %s, %v; want the landed write ready", statuses(plan), err)
+	}
+	if counts, _, err := e.apply(ctx, plan); err != nil || counts.Applied != 1 {
+		t.Fatalf("Apply = %+v, %v", counts, err)
+	}
+	if on, v := e.state("web-store", "production", "kill-switch-checkout"); on || v != 4 {
+		t.Errorf("LaunchDarkly: on=%t v%d, want off at 4", on, v)
 	}
 }
