@@ -27,7 +27,9 @@ func outcomesOf(r flags.ToggleResult) []HostOutcome {
 }
 
 // Toggle is the one write-ahead path for an operator's change: it records c's intent (Begin),
-// writes Redis through store, then records the per-host outcomes (Complete). The caller fills
+// writes Redis through store, then records the per-host outcomes (Complete); a host whose
+// outcome is unknown (the reply to EXEC never came) is read back at once when store can read
+// (FlagReader), and recorded as written if it holds the write. The caller fills
 // Before and BaseVersion from the state it showed the operator. When c.ID is set and hosts are
 // named, it is a retry of those hosts for an already recorded change: only outcomes are added.
 func (j *Journal) Toggle(ctx context.Context, store Toggler, c Change, hosts ...string) (Change, flags.ToggleResult, error) {
