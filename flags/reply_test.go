@@ -24,6 +24,9 @@ func TestFlagsReportsWrongType(t *testing.T) {
 	if _, err := s.Flag(ctx, "ld:p:e", "f"); !errors.Is(err, ErrWrongType) {
 		t.Errorf("Flag on a string key = %v, want ErrWrongType", err)
 	}
+	if r := s.Toggle(ctx, "ld:p:e", "f", false).Hosts[0]; r.Outcome != Failed || !errors.Is(r.Err, ErrWrongType) {
+		t.Errorf("Toggle on a string key = %+v, want failed with ErrWrongType", r)
+	}
 }
 
 // A flag whose JSON no host can read says why (the parser's reason, per host).
