@@ -12,6 +12,7 @@
 //	journal.lock       flock'd exclusive around every append, shared around every read
 //	replay.lock        flock'd exclusive for a whole replay; says who holds it
 //	writers/*.lock     one per process that recorded an intent, flock'd while it runs
+//	                   (removed on close; a killed writer's by the next writer)
 //	torn-*.txt         a last line cut short by a crash, saved aside before the next append
 //	archive/           journals archived once nothing was pending (never deleted)
 //

@@ -49,6 +49,7 @@ type Journal struct {
 
 	self     *Writer         // this Journal as the writer of its intents; nil until the first
 	selfLock *os.File        // held with flock while the journal is open
+	selfPath string          // its path
 	inflight map[string]bool // change ids begun here whose outcome is not recorded yet
 }
 

@@ -3,6 +3,7 @@ package journal
 import (
 	"bufio"
 	"context"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -344,5 +345,39 @@ func TestSettleJudgesEachHostByItsOwnVersions(t *testing.T) {
 	}
 	if p := s.Pending; len(p) != 1 || p[0].Desired || p[0].Disagreement != "" {
 		t.Errorf("pending %+v, want OFF on both hosts", p)
+	}
+}
+
+// Killed writers leave their lock files behind; the next writer removes those whose lock
+// nobody holds, and keeps the living writers'.
+func TestDeadWritersLockFilesAreSwept(t *testing.T) {
+	dir := t.TempDir()
+	for range 3 {
+		cmd := helper(dir, "hung", 1)
+		cmd.Env = append(cmd.Env, "JOURNAL_HELPER_HANG_AFTER_INTENT=f", "JOURNAL_HELPER_PREFIX=ld:p:e")
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || !strings.HasPrefix(line, "begun ") {
+			t.Fatalf("helper said %q, %v", line, err)
+		}
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+	}
+	alive, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alive.Close()
+	if _, err := alive.Begin(Change{Operator: "ann", Prefix: "ld:p:e", Flag: "g", Before: true, After: false, BaseVersion: intp(1)}); err != nil {
+		t.Fatal(err)
+	}
+	locks, _ := filepath.Glob(filepath.Join(dir, writersDir, "*"))
+	if len(locks) != 1 || filepath.Base(locks[0]) != filepath.Base(alive.self.Lock) {
+		t.Errorf("writer lock files %v, want only the living writer's %s", locks, alive.self.Lock)
 	}
 }

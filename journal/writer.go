@@ -23,7 +23,8 @@ type Writer struct {
 }
 
 // writer returns this Journal's identity, creating and locking its lock file on first use.
-// The caller holds mu.
+// The file is locked under a temporary name and then renamed into place, so that a lock file
+// under its final name is locked for as long as its writer lives. The caller holds mu.
 func (j *Journal) writer() (*Writer, error) {
 	if j.self != nil {
 		return j.self, nil
@@ -32,19 +33,44 @@ func (j *Journal) writer() (*Writer, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("journal: create %s: %w", dir, err)
 	}
+	sweepWriters(dir)
 	host, _ := os.Hostname()
-	name := filepath.Join(writersDir, fmt.Sprintf("%d-%s.lock", os.Getpid(), newID(time.Now())[16:]))
-	f, err := os.OpenFile(filepath.Join(j.dir, name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	base := fmt.Sprintf("%d-%s", os.Getpid(), newID(time.Now())[16:])
+	tmp := filepath.Join(dir, "."+base+".tmp")
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("journal: create writer lock: %w", err)
 	}
+	name := filepath.Join(writersDir, base+".lock")
 	if err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("journal: lock %s: %w", f.Name(), err)
+		os.Remove(tmp)
+		return nil, fmt.Errorf("journal: lock %s: %w", tmp, err)
 	}
-	j.selfLock = f
+	if err := os.Rename(tmp, filepath.Join(j.dir, name)); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return nil, fmt.Errorf("journal: writer lock: %w", err)
+	}
+	j.selfLock, j.selfPath = f, filepath.Join(j.dir, name)
 	j.self = &Writer{PID: os.Getpid(), Host: host, Lock: name}
 	return j.self, nil
+}
+
+// sweepWriters removes the lock files of writers that died without closing the journal (a
+// lock that can be taken has no living owner), so that kills do not pile files up.
+func sweepWriters(dir string) {
+	locks, _ := filepath.Glob(filepath.Join(dir, "*.lock"))
+	for _, path := range locks {
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			continue
+		}
+		if flock(f, syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			os.Remove(path)
+		}
+		f.Close()
+	}
 }
 
 // releaseWriter drops this Journal's writer lock and its file. The caller holds mu.
@@ -52,7 +78,7 @@ func (j *Journal) releaseWriter() {
 	if j.selfLock == nil {
 		return
 	}
-	os.Remove(j.selfLock.Name())
+	os.Remove(j.selfPath)
 	j.selfLock.Close()
 	j.selfLock = nil
 }
