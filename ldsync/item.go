@@ -42,6 +42,7 @@ type PlanTally struct {
 	// By planned status; every item is in exactly one of these.
 	Ready, InSync, Conflict, UnknownBase, NotReplayable int
 
+	Unsettled int // of NotReplayable: outcome unknown in Redis, or hosts that disagree (journal.Settle)
 	Forced    int // conflicts the operator decided to overwrite (and did not skip)
 	Skipped   int // items the operator left for later
 	Undecided int // conflicts awaiting a decision
@@ -65,6 +66,9 @@ func (p Plan) Tally() PlanTally {
 			t.UnknownBase++
 		case NotReplayable:
 			t.NotReplayable++
+			if unsettled(it.Pending) != "" {
+				t.Unsettled++
+			}
 		}
 		if it.Status == Conflict && it.Force && !it.Skip {
 			t.Forced++
