@@ -427,13 +427,13 @@ func (j *Journal) Begin(c Change) (Change, error) {
 		return []record{{Type: typeIntent, Change: &c}}, nil
 	})
 	if err != nil {
-		j.landed(c.ID)
+		j.doneWriting(c.ID)
 	}
 	return c, err
 }
 
-// landed marks a change begun here as no longer being written by this process.
-func (j *Journal) landed(id string) {
+// doneWriting marks a change begun here as no longer being written by this process.
+func (j *Journal) doneWriting(id string) {
 	j.mu.Lock()
 	delete(j.inflight, id)
 	j.mu.Unlock()
@@ -444,7 +444,7 @@ func (j *Journal) Complete(id string, outcomes []HostOutcome) error {
 	if outcomes == nil {
 		outcomes = []HostOutcome{}
 	}
-	defer j.landed(id)
+	defer j.doneWriting(id)
 	return j.appendRecords(func(s *state) ([]record, error) {
 		if _, ok := s.byID[id]; !ok {
 			return nil, fmt.Errorf("journal %s: no change %s to complete", j.path, id)
