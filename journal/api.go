@@ -132,12 +132,18 @@ type Pending struct {
 // confirms it against LaunchDarkly instead of dropping it blindly.
 func (p Pending) NoNetEffect() bool { return p.BaseOn == p.Desired }
 
-// Interrupted reports whether a contributing change is unsettled (Entry.Unsettled): whether it
-// reached Redis is not known yet, so neither is the flag's net state. Settle decides it.
+// Interrupted reports whether a contributing change is unsettled (Entry.Unsettled) in a way
+// that can still decide the flag's net state: its intent has no outcome, or a host's outcome
+// is unknown and no write begun after it has landed on that host since. Settle decides it.
 func (p Pending) Interrupted() bool {
 	for _, e := range p.Entries {
-		if e.Unsettled() {
+		if !e.OutcomeKnown {
 			return true
+		}
+		for _, o := range e.Outcomes {
+			if o.Outcome == string(flags.Unknown) && !superseded(e, o, p.Entries) {
+				return true
+			}
 		}
 	}
 	return false

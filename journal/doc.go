@@ -73,9 +73,12 @@
 //
 // A change is pending until a closing replay record names it, unless every host's outcome is
 // failed (it changed nothing). The pending changes of one (prefix, flag) are replayed as one:
-// its desired state is the state of the write with the highest version on each host (what
-// Redis holds, whatever order the intents were recorded in); when the hosts hold different
-// changes' states, the pending change says so (Pending.Disagreement) and is not replayed. A
+// its desired state is the state of the write that landed last on each host, which is what
+// Redis holds, whatever order the intents were recorded in. A write whose intent was recorded
+// after another write's outcome came after it, even with a lower version (a Relay full sync
+// in between rewrites LaunchDarkly's older version); writes that overlapped in time are
+// ordered by the versions they produced. When the hosts hold different changes' states, the
+// pending change says so (Pending.Disagreement) and is not replayed. A
 // LaunchDarkly version that an applied, in-sync or verified record shows this tool produced
 // is no conflict in a later replay.
 //
@@ -103,7 +106,8 @@
 //     write landed cannot be told, and the operator decides (discard it, or set the flag
 //     again).
 //   - What Settle finds is appended as an outcome record with "reconciled":true. A change
-//     that no host holds ends failed everywhere and is no longer pending.
+//     that no host holds ends failed everywhere and is no longer pending. An unknown outcome
+//     stops holding the flag up once a write begun after it was recorded lands on that host.
 //
 // Right after a write whose outcome is unknown, the writer reads the hosts back once and
 // records those that hold the write: a Relay full sync later would erase the proof.

@@ -260,3 +260,24 @@ func TestHeldRepliesQueueMatchesRedis(t *testing.T) {
 	}
 	assertQueueMatchesRedis(ctx, t, dir, a, b)
 }
+
+// Off, on, then Relay's full sync brings back LaunchDarkly's ON v3, and the operator kills the
+// flag again (OFF v4): the queue wants OFF, as Redis holds, though an earlier write had v5.
+func TestQueueMatchesRedisAcrossAFullSync(t *testing.T) {
+	a := redistest.StartWithFixture(t)
+	b := redistest.StartWithFixture(t)
+	store := writerStore(t, 0, a, b)
+	ctx := context.Background()
+	dir := t.TempDir()
+	j, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	toggleAsShown(ctx, t, j, store, "ann", false) // OFF v4
+	toggleAsShown(ctx, t, j, store, "ann", true)  // ON v5
+	a.LoadFixture()                               // Relay's full sync: ON v3 again
+	b.LoadFixture()
+	toggleAsShown(ctx, t, j, store, "ann", false) // OFF v4
+	assertQueueMatchesRedis(ctx, t, dir, a, b)
+}
