@@ -92,15 +92,21 @@
 //     taken or its file is gone (the process ended), else until one minute after the intent
 //     (the writer still runs, is on another machine, or the record names none; no write
 //     takes that long).
-//   - On each host, our write produced version old+1 with the requested state. old is what
-//     the write read there: oldVersion of an "unknown" outcome; for an intent without
-//     outcome, the highest version recorded on that host before the intent, else baseVersion.
-//   - Written: the host holds old+1 with the requested state, or, for an intent without
-//     outcome, a later version whose state the records show as ours. Each version goes to
-//     one change at most: a version another change's outcome claims is not ours.
-//   - Failed: the host is still at old, or holds another change's write, or lacks the flag.
-//     For an "unknown" reported by the write itself, a host still at old counts only once
-//     the intent is a minute old: the transaction may still be on its way.
+//   - On each host, our write produced version old+1 with the requested state. For an
+//     "unknown" outcome, old is what the write read there (oldVersion). For an intent
+//     without outcome it is not known, and taken to be at least the lower of baseVersion and the
+//     last version recorded on that host before the intent.
+//   - Evidence comes from the host's current state and from the other changes' outcomes on
+//     that host recorded after the intent (what they read and wrote): earlier ones may date
+//     from before a Relay full sync, which reuses older version numbers. A version another
+//     change's write produced is not ours.
+//   - Written: the host holds old+1 with the requested state (for an intent without outcome:
+//     holds the requested state at a version no other change produced, and is not simply
+//     unchanged since the last write before the intent), or a later change read that state
+//     at that version. Unchanged: the host held the requested state already.
+//   - Failed: the host is still at old, or no record shows our state there since. For an
+//     "unknown" reported by the write itself, a host still at old counts only once the intent
+//     is a minute old: the transaction may still be on its way.
 //   - Still unknown: the host did not answer; or, for an "unknown" reported by the write, it
 //     holds a version older than old: rewritten since (a Relay full sync), so whether our
 //     write landed cannot be told, and the operator decides (discard it, or set the flag

@@ -11,10 +11,6 @@ import (
 // made: on each host, the write that landed last is the one Redis holds, whatever order the
 // intents were recorded in (a slow link can land an earlier intent last).
 func netState(p *Pending) {
-	type write struct {
-		e Entry
-		o HostOutcome
-	}
 	var last []write // per host, in order of first appearance
 	for _, e := range p.Entries {
 		for _, o := range e.Outcomes {
@@ -56,6 +52,12 @@ func netState(p *Pending) {
 		parts[i] = fmt.Sprintf("%s: %s v%d (change %s)", h.Host, flags.OnOff(h.On), h.Version, h.ChangeID)
 	}
 	p.Disagreement = "the hosts disagree about which change landed last: " + strings.Join(parts, "; ")
+}
+
+// write is one host's outcome of a change.
+type write struct {
+	e Entry
+	o HostOutcome
 }
 
 // landedLater reports whether write o of change e landed after write prev of change pe on

@@ -231,6 +231,13 @@ func inferHost(e Entry, o HostOutcome, exact, young bool, h flags.HostFlag, hist
 		res.Outcome, res.NewVersion, res.Error = string(outcome), version, why
 		return res
 	}
+	ev := evidenceOn(e, h, history)
+	// For an intent without outcome, what its write read is not known: no less than the
+	// version the operator was shown or the last one recorded on this host before it.
+	lo := old
+	if !exact && e.BaseVersion != nil && *e.BaseVersion < lo {
+		lo = *e.BaseVersion
+	}
 	switch {
 	case h.HostDown:
 		return settled(flags.Unknown, old+1, "host did not answer when settled")
@@ -238,53 +245,84 @@ func inferHost(e Entry, o HostOutcome, exact, young bool, h flags.HostFlag, hist
 		return settled(flags.Failed, old, "flag not on this host when settled")
 	case h.Unreadable != "" || h.Deleted:
 		return settled(flags.Failed, old, "flag unreadable or deleted on this host when settled")
+	case !exact && h.On == e.After && (e.Before == e.After || ev.unchangedSince || h.Version <= lo):
+		// Nothing was to be written, or the host still holds what it held before this
+		// change began.
+		return settled(flags.Unchanged, h.Version, "")
+	case !exact && h.On == e.After && !ev.claimed[h.Version]:
+		return settled(flags.Written, h.Version, "")
 	case !exact && e.Before == e.After:
-		// Asked for the state the operator saw: nothing was to be written.
-		if h.On == e.After {
-			return settled(flags.Unchanged, old, "")
-		}
 		return settled(flags.Failed, old, fmt.Sprintf("host holds %s v%d, not the requested state, when settled", flags.OnOff(h.On), h.Version))
 	case exact && h.Version < old:
 		return settled(flags.Unknown, old+1, fmt.Sprintf("host holds v%d, older than the v%d our write read: rewritten since "+
 			"(a Relay full sync?), so whether our write landed cannot be told; discard the change or set the flag again", h.Version, old))
 	case exact && young && h.Version == old:
 		return settled(flags.Unknown, old+1, "host still at the old version; the transaction may still be on its way")
-	case h.Version <= old:
+	case exact && h.Version == old:
 		return settled(flags.Failed, old, fmt.Sprintf("host still holds %s v%d when settled: our write (v%d) did not land", flags.OnOff(h.On), h.Version, old+1))
+	case exact && h.Version == old+1 && h.On == e.After && !ev.claimed[old+1]:
+		return settled(flags.Written, old+1, "")
 	}
-	// Which versions since old are known to hold our state, and which other changes claim.
-	states := map[int]bool{h.Version: h.On}
-	claimed := map[int]bool{}
-	for _, other := range history {
-		for _, x := range other.Outcomes {
-			if x.Host != h.Host || x.Reconciled && other.ID == e.ID {
-				continue
-			}
-			switch x.Outcome {
-			case string(flags.Written):
-				if other.ID != e.ID {
-					claimed[x.NewVersion] = true
-				}
-				states[x.NewVersion] = other.After
-				states[x.OldVersion] = x.OldOn
-			case string(flags.Unchanged), string(flags.Unknown):
-				states[x.OldVersion] = x.OldOn
-			}
-		}
-	}
-	hi := h.Version
-	if exact {
-		hi = old + 1
-	}
+	// The host moved on since: a later write read what ours left, if it landed.
 	best := -1
-	for v, on := range states {
-		if v > old && v <= hi && on == e.After && !claimed[v] && v > best {
+	for v, on := range ev.states {
+		if on == e.After && !ev.claimed[v] && v > best && v <= h.Version && v > lo && (!exact || v == old+1) {
 			best = v
 		}
 	}
 	if best >= 0 {
 		return settled(flags.Written, best, "")
 	}
-	return settled(flags.Failed, old, fmt.Sprintf("host holds %s v%d when settled, and no recorded state from v%d on shows our write",
-		flags.OnOff(h.On), h.Version, old+1))
+	return settled(flags.Failed, old, fmt.Sprintf("host holds %s v%d when settled, and no record shows our write there",
+		flags.OnOff(h.On), h.Version))
+}
+
+// evidence is what the records say about one host, for deciding a change e's outcome there.
+type evidence struct {
+	// states and claimed come from the other changes' writes that did not end before e
+	// began (a full sync may have reused older versions since): the state each version was
+	// read or written with, and the versions those writes produced.
+	states  map[int]bool
+	claimed map[int]bool
+	// unchangedSince: the host holds exactly what the last write ended before e began left.
+	unchangedSince bool
+}
+
+func evidenceOn(e Entry, h flags.HostFlag, history []Entry) evidence {
+	ev := evidence{states: map[int]bool{}, claimed: map[int]bool{}}
+	var prior *write
+	for _, x := range history {
+		if x.ID == e.ID {
+			continue
+		}
+		for _, o := range x.Outcomes {
+			if o.Host != h.Host {
+				continue
+			}
+			if recordedBefore(o, e) {
+				if o.Outcome == string(flags.Written) || o.Outcome == string(flags.Unchanged) {
+					if prior == nil || landedLater(x, o, prior.e, prior.o) {
+						prior = &write{x, o}
+					}
+				}
+				continue
+			}
+			switch o.Outcome {
+			case string(flags.Written):
+				ev.claimed[o.NewVersion] = true
+				ev.states[o.NewVersion] = x.After
+				ev.states[o.OldVersion] = o.OldOn
+			case string(flags.Unchanged), string(flags.Unknown):
+				ev.states[o.OldVersion] = o.OldOn
+			}
+		}
+	}
+	if prior != nil {
+		v, on := prior.o.OldVersion, prior.o.OldOn
+		if prior.o.Outcome == string(flags.Written) {
+			v, on = prior.o.NewVersion, prior.e.After
+		}
+		ev.unchangedSince = v == h.Version && on == h.On
+	}
+	return ev
 }

@@ -281,3 +281,39 @@ func TestQueueMatchesRedisAcrossAFullSync(t *testing.T) {
 	toggleAsShown(ctx, t, j, store, "ann", false) // OFF v4
 	assertQueueMatchesRedis(ctx, t, dir, a, b)
 }
+
+// The same across a full sync, with the last write's writer killed before it recorded its
+// outcome: settling reads OFF v4 back as that write's, though an earlier write claimed v4.
+func TestSettleAcrossAFullSync(t *testing.T) {
+	a := redistest.StartWithFixture(t)
+	b := redistest.StartWithFixture(t)
+	store := writerStore(t, 0, a, b)
+	ctx := context.Background()
+	dir := t.TempDir()
+	j, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	toggleAsShown(ctx, t, j, store, "ann", false) // OFF v4
+	toggleAsShown(ctx, t, j, store, "ann", true)  // ON v5
+	a.LoadFixture()                               // Relay's full sync: ON v3 again
+	b.LoadFixture()
+	w, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Begin(Change{Operator: "gone", Prefix: settlePrefix, Flag: settleFlag, Before: true, After: false, BaseVersion: intp(3)}); err != nil {
+		t.Fatal(err)
+	}
+	store.Toggle(ctx, settlePrefix, settleFlag, false) // OFF v4, then the writer dies
+	w.Close()
+	s, err := j.Settle(ctx, store)
+	if err != nil || len(s.Settled) != 1 {
+		t.Fatalf("Settle = %+v, %v", s, err)
+	}
+	if got := hostOutcomes(s.Settled[0]); got["a"] != "written" || got["b"] != "written" {
+		t.Errorf("outcomes %v, want written on both hosts", got)
+	}
+	assertQueueMatchesRedis(ctx, t, dir, a, b)
+}
