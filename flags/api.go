@@ -1,10 +1,13 @@
 // Package flags reads and toggles feature flags in the Redis store that the LaunchDarkly
 // Relay Proxy serves from, on every configured Redis host at once.
 //
-// api.go holds the types the other packages exchange with it; Store and its methods are in
-// store.go, read.go, fields.go, discover.go and toggle.go. The rules both faces apply to what
-// they read and write are here too: agree.go (hosts' agreement), wording.go (state words) and
-// protect.go (when a write needs the flag key typed).
+// A toggle writes only a flag shaped as Relay stores it, with a version it can raise within
+// what a JSON number holds (guard.go); a write whose reply never came is outcome Unknown, to be
+// settled by reading the host back, never Failed. api.go holds the types the other packages
+// exchange with it; Store and its methods are in store.go, read.go, fields.go, discover.go and
+// toggle.go. The rules both faces apply to what they read and write are here too: agree.go
+// (hosts' agreement), wording.go (state words), protect.go (when a write needs the flag key
+// typed) and redact.go (addresses shown without their password).
 package flags
 
 import (
@@ -42,7 +45,14 @@ var (
 	ErrUnknownFlag   = errors.New("no such flag")
 	ErrTombstone     = errors.New("flag is deleted (tombstone)")
 	ErrUnreadable    = errors.New("flag JSON is unreadable")
+	ErrVersionRange  = errors.New("flag version out of range")
+	ErrNotRelayFlag  = errors.New("not a flag as Relay stores it")
+	ErrWrongType     = errors.New("the key is not a hash as Relay stores its flags in")
 )
+
+// MaxVersion is the highest version a toggle writes: 2^53-1, the largest integer a JSON
+// number holds exactly in the SDKs that read versions as doubles.
+const MaxVersion = 1<<53 - 1
 
 // HostStatus is one host's reachability.
 type HostStatus struct {
@@ -111,7 +121,11 @@ type Outcome string
 const (
 	Written   Outcome = "written"
 	Unchanged Outcome = "unchanged" // already in the requested state: nothing written
-	Failed    Outcome = "failed"
+	Failed    Outcome = "failed"    // known not to have been written
+	// Unknown: the error came after EXEC was sent (a timeout, a dropped connection), so the
+	// write may have landed. Reading the host back tells: the write produced NewVersion
+	// (OldVersion+1) with the requested state.
+	Unknown Outcome = "unknown"
 )
 
 // HostResult is a toggle's result on one host.
@@ -120,7 +134,7 @@ type HostResult struct {
 	Outcome    Outcome
 	OldOn      bool
 	OldVersion int
-	NewVersion int // equals OldVersion when unchanged or failed
+	NewVersion int // equals OldVersion when unchanged or failed; OldVersion+1 when written or unknown
 	Latency    time.Duration
 	Err        error
 }
@@ -144,6 +158,17 @@ func ParseConventionPrefix(prefix string) (Target, bool) {
 		return Target{}, false
 	}
 	return Target{Project: parts[1], Environment: parts[2]}, true
+}
+
+// UnknownHosts names the hosts whose write may or may not have landed.
+func (r ToggleResult) UnknownHosts() []string {
+	var out []string
+	for _, h := range r.Hosts {
+		if h.Outcome == Unknown {
+			out = append(out, h.Host)
+		}
+	}
+	return out
 }
 
 // FailedHosts names the hosts whose write failed, for a retry.

@@ -288,6 +288,12 @@ type flagState struct {
 	offVariation  *int
 	variations    int
 	prerequisites []string
+
+	// What tells a flag as Relay stores it from any other JSON (see relayShape).
+	key        string
+	hasKey     bool
+	varsArray  bool // "variations" is an array (not absent, not null)
+	hasVersion bool
 }
 
 // parseFlag reads the fields we show from a flag's stored JSON and validates the rest.
@@ -302,6 +308,14 @@ func parseFlag(raw string) (flagState, error) {
 			f.on, err = sc.boolean(name)
 		case "version":
 			f.version, err = sc.integer(name)
+			f.hasVersion = true
+		case "key":
+			raw, escaped, serr := sc.str()
+			if serr != nil {
+				return true, fmt.Errorf("%q: %w", name, serr)
+			}
+			f.key, err = unquote(raw, escaped)
+			f.hasKey = true
 		case "deleted":
 			if !sc.isNull() {
 				f.deleted, err = sc.boolean(name)
@@ -321,6 +335,7 @@ func parseFlag(raw string) (flagState, error) {
 				return true, nil
 			}
 			f.variations, err = sc.array(nil)
+			f.varsArray = true
 		case "prerequisites":
 			f.prerequisites = f.prerequisites[:0]
 			if sc.isNull() {

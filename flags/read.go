@@ -22,17 +22,19 @@ func (s *Store) Flags(ctx context.Context, prefix string) (FlagSet, error) {
 	fs := FlagSet{Prefix: prefix, Hosts: make([]HostStatus, len(s.hosts))}
 	fs.Target, fs.Mapped = s.Locate(prefix)
 	hashes := make([]map[string]string, len(s.hosts))
+	answered := make([]bool, len(s.hosts)) // the host replied, with an error
 	s.each(ctx, s.hosts, s.budget(), func(ctx context.Context, i int, h *host) {
 		start := time.Now()
 		m, err := h.client.HGetAll(ctx, prefix+featuresSuffix).Result()
 		st := HostStatus{Host: h.name, Up: err == nil, Latency: time.Since(start)}
 		if err != nil {
-			st.Err = h.wrap(fmt.Errorf("read %s%s: %w", prefix, featuresSuffix, err))
+			st.Err = h.wrap(fmt.Errorf("read %s%s: %w", prefix, featuresSuffix, replyErr(err)))
+			answered[i] = isReply(err)
 		}
 		fs.Hosts[i], hashes[i] = st, m
 	})
 
-	up, present := 0, 0
+	up, present, replied := 0, 0, 0
 	var hostErrs []error
 	for i, m := range hashes {
 		if fs.Hosts[i].Up {
@@ -40,11 +42,18 @@ func (s *Store) Flags(ctx context.Context, prefix string) (FlagSet, error) {
 		} else {
 			hostErrs = append(hostErrs, fs.Hosts[i].Err)
 		}
+		if answered[i] {
+			replied++
+		}
 		if len(m) > 0 {
 			present++
 		}
 	}
-	if up == 0 {
+	switch {
+	case up == 0 && replied > 0:
+		// Redis answered, with an error (WRONGTYPE...): say what it said.
+		return fs, fmt.Errorf("prefix %q: no Redis host could be read: %w", prefix, errors.Join(hostErrs...))
+	case up == 0:
 		return fs, fmt.Errorf("prefix %q: no Redis host answered: %w", prefix, errors.Join(hostErrs...))
 	}
 	if present == 0 {

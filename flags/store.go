@@ -65,7 +65,8 @@ func Open(configs []HostConfig, opts Options) (*Store, error) {
 		ro, err := clientOptions(hc)
 		if err != nil {
 			s.Close()
-			return nil, fmt.Errorf("flags: Redis host %d (%q): %w", i+1, hc.Addr, err)
+			return nil, fmt.Errorf("flags: Redis host %d (%q): %w", i+1, RedactURL(hc.Addr),
+				redactErr(err, urlPassword(hc.Addr), hc.Password))
 		}
 		ro.DialTimeout = s.dialTimeout
 		ro.ReadTimeout = s.commandTimeout
@@ -78,7 +79,7 @@ func Open(configs []HostConfig, opts Options) (*Store, error) {
 		ro.ContextTimeoutEnabled = true
 		ro.DisableIdentity = true
 		ro.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
-		name := hc.Name
+		name := RedactURL(hc.Name) // a URL given as the name must not show its password either
 		if name == "" {
 			name = ro.Addr
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -50,6 +51,22 @@ func (s *Store) Toggle(ctx context.Context, prefix, key string, on bool, names .
 			Err: fmt.Errorf("host %s: not a configured Redis host (configured: %v)", n, s.HostNames())})
 	}
 	return res
+}
+
+// isReply reports an error that is Redis's own answer (WRONGTYPE, NOSCRIPT, ...): the
+// command was refused, nothing was written.
+func isReply(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re) && !errors.Is(err, redis.TxFailedErr)
+}
+
+// replyErr marks Redis's WRONGTYPE reply with ErrWrongType: the host answered, and what it
+// said is that the key is no hash.
+func replyErr(err error) error {
+	if isReply(err) && strings.HasPrefix(err.Error(), "WRONGTYPE") {
+		return fmt.Errorf("%w: %w", ErrWrongType, err)
+	}
+	return err
 }
 
 // toggleHost is the write algorithm LaunchDarkly's own stores use for an upsert: WATCH the
@@ -108,12 +125,19 @@ func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on 
 			if st.deleted {
 				return fmt.Errorf("%w (version %d)", ErrTombstone, st.version)
 			}
+			if err := relayShape(key, st); err != nil {
+				return err
+			}
 			r.OldOn, r.OldVersion, r.NewVersion = st.on, st.version, st.version
 			if st.on == on {
 				r.Outcome = Unchanged
 				return nil
 			}
-			updated, err := SetOnAndVersion(raw, on, st.version+1)
+			next, err := nextVersion(st.version)
+			if err != nil {
+				return err
+			}
+			updated, err := SetOnAndVersion(raw, on, next)
 			if err != nil {
 				return fmt.Errorf("%w: %v", ErrUnreadable, err)
 			}
@@ -126,21 +150,30 @@ func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on 
 			})
 			// EXEC, whether it committed or found the hash changed, ends the WATCH.
 			execRan = err == nil || errors.Is(err, redis.TxFailedErr) || redis.IsExecAbortError(err)
+			if err != nil && !execRan && !isReply(err) {
+				// No answer to a transaction that may have reached Redis: it may have landed.
+				r.Outcome, r.NewVersion = Unknown, next
+				return fmt.Errorf("outcome unknown: the transaction was sent but no reply came (%w); "+
+					"reading the host back tells whether v%d %s landed", err, next, OnOff(on))
+			}
 			if err != nil {
 				return err
 			}
-			r.Outcome, r.NewVersion = Written, st.version+1
+			r.Outcome, r.NewVersion = Written, next
 			return nil
 		})
 		switch {
 		case err == nil:
+			return r
+		case r.Outcome == Unknown:
+			r.Err = where(err)
 			return r
 		case errors.Is(err, redis.TxFailedErr) && attempt < s.maxWatchRetries:
 			continue
 		case errors.Is(err, redis.TxFailedErr):
 			r.Err = where(fmt.Errorf("another writer changed %s %d times in a row; nothing written", hash, attempt+1))
 		default:
-			r.Err = where(err)
+			r.Err = where(replyErr(err))
 		}
 		r.Outcome, r.NewVersion = Failed, r.OldVersion
 		return r

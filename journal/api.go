@@ -1,9 +1,3 @@
-// Package journal is the durable record of every offline change made in Redis and of its
-// replay to LaunchDarkly: append-only JSON Lines, fsynced, under an exclusive file lock.
-//
-// api.go holds the records and views the other packages exchange with it; the Journal type
-// and its methods are in journal.go, toggle.go, reconcile.go, discard.go and import.go;
-// drift.go finds pending changes that Redis no longer holds.
 package journal
 
 import (
@@ -27,19 +21,22 @@ type Change struct {
 	After       bool      `json:"after"`            // on, as requested
 	BaseVersion *int      `json:"baseVersion"`      // version read before the write; nil = unknown (imported)
 	Source      string    `json:"source,omitempty"` // "" for this tool, "relaycommander" for imports
+	Writer      *Writer   `json:"writer,omitempty"` // the process that recorded it (Begin fills it)
 }
 
 // HostOutcome is a change's write result on one Redis host.
 type HostOutcome struct {
 	Host       string `json:"host"`
-	Outcome    string `json:"outcome"` // "written", "unchanged", "failed"
+	Outcome    string `json:"outcome"` // "written", "unchanged", "failed", "unknown" (flags.Outcome)
 	OldOn      bool   `json:"oldOn"`
 	OldVersion int    `json:"oldVersion"`
 	NewVersion int    `json:"newVersion"`
 	Error      string `json:"error,omitempty"`
-	// Reconciled marks an outcome inferred afterwards from what the host holds (Reconcile),
+	// Reconciled marks an outcome read back afterwards from what the host holds (Settle),
 	// not reported by the write itself.
 	Reconciled bool `json:"reconciled,omitempty"`
+
+	seq int // position of its record in the file: what was recorded before an intent
 }
 
 // ReplayKind is what happened when a change was replayed to LaunchDarkly.
@@ -78,9 +75,34 @@ type Entry struct {
 	Change
 	Outcomes     []HostOutcome // empty while OutcomeKnown is false
 	OutcomeKnown bool          // false: the intent was written but the process died before the outcome
+	seq          int           // position of its intent in the file
 	// Imported changes (Source "relaycommander") have OutcomeKnown true and no Outcomes:
 	// relayCommander wrote Redis, there is nothing to reconcile. A change whose every host
 	// failed wrote nothing: it is not pending, but History and Log show it.
+}
+
+// Unsettled reports whether it is not known yet whether the change reached Redis: its writer
+// stopped between the intent and the result, or a host's outcome is "unknown" (the reply to
+// EXEC never came). Settle reads Redis back to decide.
+func (e Entry) Unsettled() bool {
+	if !e.OutcomeKnown {
+		return true
+	}
+	for _, o := range e.Outcomes {
+		if o.Outcome == string(flags.Unknown) {
+			return true
+		}
+	}
+	return false
+}
+
+// HostState is the write of this tool with the highest version on one Redis host, among a
+// flag's pending changes: what that host holds unless someone else wrote it since.
+type HostState struct {
+	Host     string
+	On       bool
+	Version  int
+	ChangeID string
 }
 
 // Pending is the net effect of every unreplayed change of one (prefix, flag).
@@ -91,18 +113,41 @@ type Pending struct {
 	Flag        string
 	BaseOn      bool // state before the earliest contributing change
 	BaseVersion *int // version before the earliest contributing change; nil = unknown
-	Desired     bool // state after the latest contributing change
-	Entries     []Entry
-	Last        *ReplayEvent // latest replay event (a conflict or failure), nil when never tried
+	// Desired is the state the writes with the highest version left on every host (the
+	// latest change's, when no write recorded a version, as for imports). When the hosts
+	// disagree, Disagreement says how and Desired is the latest change's.
+	Desired bool
+	// Hosts lists, per host that received one of the changes, the write with the highest
+	// version. Disagreement is "" when they all set the same state, else it names each host's.
+	Hosts        []HostState
+	Disagreement string
+	// LDVersion is LaunchDarkly's version as this tool's last replay of the flag left it (nil
+	// when never replayed): a version the tool produced itself, not someone else's change.
+	LDVersion *int
+	Entries   []Entry
+	Last      *ReplayEvent // latest replay event (a conflict or failure), nil when never tried
 }
 
 // NoNetEffect reports a pending change that ends where it started (on, then off again). Replay
 // confirms it against LaunchDarkly instead of dropping it blindly.
 func (p Pending) NoNetEffect() bool { return p.BaseOn == p.Desired }
 
-// Interrupted reports whether the latest change's outcome is unknown: its writer stopped
-// between the intent and the result. Reconcile settles it.
-func (p Pending) Interrupted() bool { return !p.Entries[len(p.Entries)-1].OutcomeKnown }
+// Interrupted reports whether a contributing change is unsettled (Entry.Unsettled) in a way
+// that can still decide the flag's net state: its intent has no outcome, or a host's outcome
+// is unknown and no write begun after it has landed on that host since. Settle decides it.
+func (p Pending) Interrupted() bool {
+	for _, e := range p.Entries {
+		if !e.OutcomeKnown {
+			return true
+		}
+		for _, o := range e.Outcomes {
+			if o.Outcome == string(flags.Unknown) && !superseded(e, o, p.Entries) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // ChangeIDs lists the contributing changes' ids, oldest first.
 func (p Pending) ChangeIDs() []string {

@@ -65,13 +65,17 @@ func (p Pending) WrittenHosts() []string {
 
 // Drift compares each pending change with what Redis holds now, reading only the pending
 // flags (one round trip per host) and reports those undone on a host where they had been
-// written, sorted by flag. A host that is down, or holds the flag deleted, unreadable or not at
+// written, sorted by flag. Unsettled changes and changes whose hosts disagree are left out:
+// what they should hold is not known. A host that is down, or holds the flag deleted, unreadable or not at
 // all, is not counted as undone: it says nothing about the change. The error is the store's
 // when no host answered.
 func Drift(ctx context.Context, store FieldReader, pending []Pending) ([]Undone, error) {
 	want := map[string][]string{}
 	written := make([][]string, len(pending))
 	for i, p := range pending {
+		if p.Interrupted() || p.Disagreement != "" {
+			continue // its net state is not known: Settle first, or the hosts disagree anyway
+		}
 		if written[i] = p.WrittenHosts(); len(written[i]) > 0 {
 			want[p.Prefix] = append(want[p.Prefix], p.Flag)
 		}

@@ -1,20 +1,6 @@
 package journal
 
-// How the journal is kept:
-//
-//   - One file, journal.jsonl, in the journal directory (0700; files 0600). One JSON record per
-//     line, each with a schema version "v" and a type tag: "intent" (a Change, written and
-//     fsynced before Redis is touched), "outcome" (a change id and its per-host results; a
-//     retry appends another, and the later result per host wins) and "replay" (a ReplayEvent).
-//   - Every append takes an exclusive flock on journal.lock, writes whole lines with one write
-//     call, fsyncs and unlocks; readers take the shared lock, so nobody sees half a line of a
-//     live writer. replay.lock is a separate, non-blocking lock held for a whole replay.
-//   - Reading is incremental: Pending, History and Log read only what was appended since the
-//     last read (by this or another process); a replaced file (archived) is read afresh.
-//   - A last line without newline that does not parse is a write cut short: it is ignored with
-//     a warning, and the next append saves it to torn-*.txt and cuts it off. Any other bad
-//     line stops Open and every append with a *LineError naming file and line: the operator
-//     repairs it by hand, and nothing written after it is lost meanwhile.
+// The file format, the locks and the repairs are described in doc.go.
 
 import (
 	"bytes"
@@ -60,6 +46,11 @@ type Journal struct {
 
 	warnings []string
 	warned   map[string]bool
+
+	self     *Writer         // this Journal as the writer of its intents; nil until the first
+	selfLock *os.File        // held with flock while the journal is open
+	selfPath string          // its path
+	inflight map[string]bool // change ids begun here whose outcome is not recorded yet
 }
 
 // DefaultDir is $XDG_STATE_HOME/relaycommander (or ~/.local/state/relaycommander).
@@ -84,7 +75,7 @@ func Open(dir string) (*Journal, error) {
 			return nil, errors.New("journal: no directory given and neither XDG_STATE_HOME nor HOME is set")
 		}
 	}
-	j := &Journal{dir: dir, path: filepath.Join(dir, journalFile), st: newState(), warned: map[string]bool{}}
+	j := &Journal{dir: dir, path: filepath.Join(dir, journalFile), st: newState(), warned: map[string]bool{}, inflight: map[string]bool{}}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("journal: create directory %s: %w", dir, err)
 	}
@@ -269,12 +260,16 @@ func (j *Journal) appendRecords(build func(*state) ([]record, error)) error {
 		return err
 	}
 	buf = append(prefix, buf...)
+	size, _ := f.Seek(0, io.SeekEnd)
 	n, err := f.Write(buf)
 	if err == nil && n < len(buf) {
 		err = io.ErrShortWrite
 	}
 	if err != nil {
-		return fmt.Errorf("journal: write %s: %w", j.path, err)
+		if n > 0 {
+			f.Truncate(size) // a part written on a full disk would be a torn line: cut it off again
+		}
+		return fmt.Errorf("journal: write %s: %w", j.path, causeOf(err))
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("journal: fsync %s (the record may not be durable): %w", j.path, err)
@@ -323,8 +318,9 @@ func (j *Journal) repairTail(f *os.File) ([]byte, error) {
 		return []byte{'\n'}, nil
 	}
 	saved := filepath.Join(j.dir, "torn-"+time.Now().UTC().Format("20060102T150405.000000000Z")+".txt")
-	if err := writeFileSync(saved, frag); err != nil {
-		return nil, err
+	if err := saveAside(saved, frag); err != nil {
+		return nil, fmt.Errorf("journal %s: nothing appended: its torn last line (%d bytes) could not be saved aside first: %w",
+			j.path, len(frag), err)
 	}
 	if err := f.Truncate(start + int64(nl+1)); err != nil {
 		return nil, fmt.Errorf("journal: cut torn last line of %s: %w", j.path, err)
@@ -336,10 +332,13 @@ func (j *Journal) repairTail(f *os.File) ([]byte, error) {
 	return nil, nil
 }
 
-func writeFileSync(path string, data []byte) error {
+// saveAside writes data to a new file, durably. On failure (a full disk) it removes the file
+// again, so failed appends leave nothing behind, and returns the cause alone: the caller names
+// the journal it concerns.
+func saveAside(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("journal: %w", err)
+		return causeOf(err)
 	}
 	_, err = f.Write(data)
 	if err == nil {
@@ -349,9 +348,19 @@ func writeFileSync(path string, data []byte) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("journal: write %s: %w", path, err)
+		os.Remove(path)
+		return causeOf(err)
 	}
 	return syncDir(filepath.Dir(path))
+}
+
+// causeOf is a file operation's error without the path it names.
+func causeOf(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
 }
 
 // syncDir makes a created or renamed directory entry durable.
@@ -401,13 +410,33 @@ func (j *Journal) Begin(c Change) (Change, error) {
 	if c.Operator == "" {
 		c.Operator = osOperator()
 	}
-	err := j.appendRecords(func(s *state) ([]record, error) {
+	j.mu.Lock()
+	w, err := j.writer()
+	if err == nil {
+		c.Writer = w
+		j.inflight[c.ID] = true // until Complete: a Settle in this process must wait for it
+	}
+	j.mu.Unlock()
+	if err != nil {
+		return c, fmt.Errorf("journal %s: nothing recorded: %w", j.dir, err)
+	}
+	err = j.appendRecords(func(s *state) ([]record, error) {
 		if _, dup := s.byID[c.ID]; dup {
 			return nil, fmt.Errorf("journal %s: change id %s is already recorded (%s %s)", j.path, c.ID, c.Prefix, c.Flag)
 		}
 		return []record{{Type: typeIntent, Change: &c}}, nil
 	})
+	if err != nil {
+		j.doneWriting(c.ID)
+	}
 	return c, err
+}
+
+// doneWriting marks a change begun here as no longer being written by this process.
+func (j *Journal) doneWriting(id string) {
+	j.mu.Lock()
+	delete(j.inflight, id)
+	j.mu.Unlock()
 }
 
 // Complete appends a change's per-host outcomes.
@@ -415,6 +444,7 @@ func (j *Journal) Complete(id string, outcomes []HostOutcome) error {
 	if outcomes == nil {
 		outcomes = []HostOutcome{}
 	}
+	defer j.doneWriting(id)
 	return j.appendRecords(func(s *state) ([]record, error) {
 		if _, ok := s.byID[id]; !ok {
 			return nil, fmt.Errorf("journal %s: no change %s to complete", j.path, id)
@@ -591,5 +621,6 @@ func (j *Journal) Close() error {
 		return nil
 	}
 	j.closed = true
+	j.releaseWriter()
 	return j.lock.Close()
 }

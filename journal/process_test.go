@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -29,6 +30,33 @@ func TestHelperProcess(t *testing.T) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
+	}
+	if limit, _ := strconv.Atoi(os.Getenv("JOURNAL_HELPER_FSIZE")); limit > 0 {
+		// A full disk, as far as files can tell: no regular file grows past limit bytes.
+		signal.Ignore(syscall.SIGXFSZ)
+		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: uint64(limit), Max: uint64(limit)}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		for i := 0; i < 2; i++ {
+			_, err := j.Begin(Change{Operator: "full", Prefix: "ld:p:e", Flag: "f", Before: true, After: false, BaseVersion: intp(1)})
+			fmt.Printf("append %d: %v\n", i, err)
+		}
+		os.Exit(0)
+	}
+	if addrs := os.Getenv("JOURNAL_HELPER_REDIS"); addrs != "" {
+		toggleUntilKilled(j, strings.Split(addrs, ","))
+	}
+	if flag := os.Getenv("JOURNAL_HELPER_HANG_AFTER_INTENT"); flag != "" {
+		// A writer stopped between its intent and its Redis write, until it is killed.
+		c, err := j.Begin(Change{Operator: "hung", Prefix: os.Getenv("JOURNAL_HELPER_PREFIX"), Flag: flag,
+			Before: true, After: false, BaseVersion: intp(n)})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		fmt.Printf("begun %s\n", c.ID)
+		select {}
 	}
 	for i := 0; n == 0 || i < n; i++ {
 		c, err := j.Begin(Change{Operator: os.Getenv("JOURNAL_HELPER_NAME"), Reason: strconv.Itoa(i),
@@ -204,5 +232,46 @@ func TestConcurrentWriters(t *testing.T) {
 	entries, _, _ := j.Log()
 	if len(entries) != 2*n {
 		t.Fatalf("%d entries, want %d", len(entries), 2*n)
+	}
+}
+
+// On a full disk an append fails: it says which journal could not be written, and leaves
+// no empty torn-*.txt behind, however often it is tried.
+func TestFullDiskAppendLeavesNoEmptyTornFile(t *testing.T) {
+	dir := t.TempDir()
+	j, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Begin(Change{Operator: "ann", Prefix: "ld:p:e", Flag: "f", Before: false, After: true, BaseVersion: intp(0)}); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	path := filepath.Join(dir, journalFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"v":1,"type":"intent","change":{"id":"cut sh`) // a write cut short
+	f.Close()
+
+	cmd := helper(dir, "full", 0)
+	cmd.Env = append(cmd.Env, "JOURNAL_HELPER_FSIZE=8")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("helper: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("helper said %q", out)
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, path) || strings.HasSuffix(l, "<nil>") || strings.Contains(l, "torn-") {
+			t.Errorf("%s: want an error naming the journal %s, not the torn file", l, path)
+		}
+	}
+	torn, _ := filepath.Glob(filepath.Join(dir, "torn-*.txt"))
+	if len(torn) != 0 {
+		t.Errorf("failed appends left %v", torn)
 	}
 }

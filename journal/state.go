@@ -18,6 +18,7 @@ type state struct {
 	eventsFor map[string][]int
 	// orphans are outcomes whose intent is not (yet) in the file; kept so nothing is lost.
 	orphans map[string][]HostOutcome
+	records int // records applied: the position of the next one in the file
 }
 
 func newState() *state { return newStateSized(0) }
@@ -33,13 +34,14 @@ func newStateSized(n int) *state {
 }
 
 func (s *state) apply(r record) {
+	s.records++
 	switch r.Type {
 	case typeIntent:
 		c := *r.Change
 		if _, dup := s.byID[c.ID]; dup {
 			return // the same intent twice (an import run twice): the first one counts
 		}
-		e := &Entry{Change: c}
+		e := &Entry{Change: c, seq: s.records}
 		// Imports were written to Redis by relayCommander, not by this tool: no outcome
 		// will ever come and none is needed.
 		if c.Source == SourceRelayCommander {
@@ -52,6 +54,9 @@ func (s *state) apply(r record) {
 		s.entries = append(s.entries, e)
 		s.byID[c.ID] = e
 	case typeOutcome:
+		for i := range r.Outcomes {
+			r.Outcomes[i].seq = s.records
+		}
 		if e, ok := s.byID[r.ID]; ok {
 			mergeOutcomes(e, r.Outcomes)
 		} else {
@@ -141,8 +146,13 @@ func (s *state) pending() []Pending {
 		}
 		p.Entries = append(p.Entries, ce)
 	}
+	ld := s.lastLDVersions()
 	// Last: the latest conflict, failure or attempt naming one of the pending changes.
 	for i := range out {
+		netState(&out[i])
+		if v, ok := ld[flagKey{out[i].Prefix, out[i].Flag}]; ok {
+			out[i].LDVersion = &v
+		}
 		last := -1
 		for _, e := range out[i].Entries {
 			for _, ei := range s.eventsFor[e.ID] {
@@ -154,6 +164,21 @@ func (s *state) pending() []Pending {
 		if last >= 0 {
 			ev := copyEvent(s.events[last])
 			out[i].Last = &ev
+		}
+	}
+	return out
+}
+
+// lastLDVersions is, per (prefix, flag), LaunchDarkly's version as recorded by the latest
+// replay event that found or left it in the desired state (applied, in sync, verified).
+func (s *state) lastLDVersions() map[flagKey]int {
+	out := map[flagKey]int{}
+	for _, ev := range s.events {
+		switch ev.Kind {
+		case ReplayApplied, ReplayInSync, ReplayVerified:
+			if ev.LDVersion > 0 {
+				out[flagKey{ev.Prefix, ev.Flag}] = ev.LDVersion
+			}
 		}
 	}
 	return out

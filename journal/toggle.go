@@ -27,7 +27,9 @@ func outcomesOf(r flags.ToggleResult) []HostOutcome {
 }
 
 // Toggle is the one write-ahead path for an operator's change: it records c's intent (Begin),
-// writes Redis through store, then records the per-host outcomes (Complete). The caller fills
+// writes Redis through store, then records the per-host outcomes (Complete); a host whose
+// outcome is unknown (the reply to EXEC never came) is read back at once when store can read
+// (FlagReader), and recorded as written if it holds the write. The caller fills
 // Before and BaseVersion from the state it showed the operator. When c.ID is set and hosts are
 // named, it is a retry of those hosts for an already recorded change: only outcomes are added.
 func (j *Journal) Toggle(ctx context.Context, store Toggler, c Change, hosts ...string) (Change, flags.ToggleResult, error) {
@@ -44,7 +46,19 @@ func (j *Journal) Toggle(ctx context.Context, store Toggler, c Change, hosts ...
 		return c, res, fmt.Errorf("%s %s was written but its outcome is not recorded (the change shows as outcome unknown): %w",
 			c.Prefix, c.Flag, err)
 	}
+	j.readBackLanded(ctx, store, res)
 	return c, res, nil
+}
+
+// readBackLanded reads the hosts whose outcome is unknown back at once, when the store can
+// read, and records those that hold the write: a Relay full sync later would erase the proof.
+// A host without the write stays unknown (the write may still be on its way) for Settle.
+func (j *Journal) readBackLanded(ctx context.Context, store Toggler, res flags.ToggleResult) {
+	fr, ok := store.(FlagReader)
+	if !ok || len(res.UnknownHosts()) == 0 {
+		return
+	}
+	_, _ = j.settle(ctx, fr, DefaultGrace, &flagKey{res.Prefix, res.Flag}) // what it cannot decide stays for Settle
 }
 
 // retry writes an already recorded change again on the named hosts and adds their outcomes.
@@ -65,5 +79,6 @@ func (j *Journal) retry(ctx context.Context, store Toggler, id string, hosts []s
 	if err := j.Complete(c.ID, outcomesOf(res)); err != nil {
 		return c, res, fmt.Errorf("%s %s was written again but the retry's outcome is not recorded: %w", c.Prefix, c.Flag, err)
 	}
+	j.readBackLanded(ctx, store, res)
 	return c, res, nil
 }

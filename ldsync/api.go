@@ -1,8 +1,11 @@
 // Package ldsync talks to LaunchDarkly's REST API (through api-client-go) and replays the
 // journal's pending changes to it: plan, paced apply, verification.
 //
-// api.go holds the types the other packages exchange with it; Client is in client.go,
-// Replayer's Plan and Apply in replay.go, and what an item sends and closes in item.go.
+// A replay plans with Replayer.PlanAll, which first settles the journal's interrupted changes
+// by reading Redis back (journal.Settle): a change whose outcome is unknown, or whose Redis
+// hosts disagree, is never sent. api.go holds the types the other packages exchange with it;
+// Client is in client.go, PlanAll in settled.go, Plan and Apply in replay.go, and what an item
+// sends and closes in item.go.
 package ldsync
 
 import (
@@ -24,6 +27,9 @@ type ClientConfig struct {
 	BaseURL string        // default CommercialURL
 	Token   string        // API access token
 	Timeout time.Duration // per request; default 10s
+	// AllowInsecureHTTP accepts an http:// BaseURL on a host other than this machine's
+	// loopback; without it NewClient refuses one, since the token would travel in clear.
+	AllowInsecureHTTP bool
 }
 
 // FlagState is a flag's state in one environment.
@@ -72,6 +78,10 @@ type Item struct {
 // Plan is the dry run: every pending change classified.
 type Plan struct {
 	Items []Item
+	// Set by PlanAll: the changes whose outcome it read back from Redis first, and why some
+	// could not be (those are planned not replayable).
+	Settled   []journal.Entry
+	SettleErr error
 }
 
 // Progress is one event of a replay, sent to the UI or the command line.
@@ -104,6 +114,9 @@ type Replayer struct {
 	Client   *Client
 	Journal  Recorder
 	Operator string
+	// Store reads Redis back so that PlanAll settles interrupted changes first (Settle);
+	// *flags.Store satisfies it.
+	Store journal.FlagReader
 
 	beforeVerify func() // tests: runs between apply and verify
 }

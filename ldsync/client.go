@@ -115,6 +115,10 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("LaunchDarkly base URL %q: want https://host (e.g. %s)", cfg.BaseURL, CommercialURL)
 	}
+	if u.Scheme == "http" && !cfg.AllowInsecureHTTP && !loopback(u.Hostname()) {
+		return nil, fmt.Errorf("LaunchDarkly base URL %q is plain http:// to %s, another machine: the API token would cross the network "+
+			"in clear; use https://, or allow insecure HTTP explicitly in the configuration", base, u.Hostname())
+	}
 	if strings.TrimSpace(cfg.Token) == "" {
 		return nil, errors.New("LaunchDarkly API token is empty: set it in the configuration (LD_API_KEY)")
 	}
@@ -132,6 +136,16 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		baseURL: base,
 		routes:  map[string]rateState{},
 	}, nil
+}
+
+// loopback reports a host name that stays on this machine: plain HTTP to it (a test server,
+// a local proxy) exposes the token to nobody else.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // BaseURL is the LaunchDarkly instance this client talks to.

@@ -7,10 +7,12 @@ package ldsync
 // when needed (ready, unknown base, a conflict the operator forced), or, for an item found
 // in sync, confirms it and records it as such, which closes it. An in-sync item sends no
 // patch but is processed all the same: a plan of only in-sync items is still worth applying.
-// Skipped items, undecided conflicts and items that cannot be replayed are left pending.
+// Skipped items, undecided conflicts, items that cannot be replayed and unsettled changes
+// (outcome unknown, or hosts that disagree: never sent, whatever the plan says) are left
+// pending.
 func (it Item) Sends() bool {
-	if it.Skip {
-		return false
+	if it.Skip || unsettled(it.Pending) != "" {
+		return false // whatever the plan says: never an unsettled change, nor one hosts disagree on
 	}
 	switch it.Status {
 	case InSync, Ready, UnknownBase:
@@ -40,6 +42,7 @@ type PlanTally struct {
 	// By planned status; every item is in exactly one of these.
 	Ready, InSync, Conflict, UnknownBase, NotReplayable int
 
+	Unsettled int // of NotReplayable: outcome unknown in Redis, or hosts that disagree (journal.Settle)
 	Forced    int // conflicts the operator decided to overwrite (and did not skip)
 	Skipped   int // items the operator left for later
 	Undecided int // conflicts awaiting a decision
@@ -63,6 +66,9 @@ func (p Plan) Tally() PlanTally {
 			t.UnknownBase++
 		case NotReplayable:
 			t.NotReplayable++
+			if unsettled(it.Pending) != "" {
+				t.Unsettled++
+			}
 		}
 		if it.Status == Conflict && it.Force && !it.Skip {
 			t.Forced++

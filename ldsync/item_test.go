@@ -64,6 +64,11 @@ func TestPlanTally(t *testing.T) {
 	if got := p.Tally(); got != want {
 		t.Errorf("Tally() =\n %+v, want\n %+v", got, want)
 	}
+	// An item whose outcome in Redis is unknown is not replayable, and counted as unsettled.
+	unknown := journal.Pending{Entries: []journal.Entry{{Change: journal.Change{ID: "x"}}}}
+	if got := (Plan{Items: []Item{{Status: NotReplayable, Pending: unknown}}}).Tally(); got.NotReplayable != 1 || got.Unsettled != 1 || got.Process != 0 {
+		t.Errorf("unsettled plan: %+v, want one not replayable, unsettled, nothing processed", got)
+	}
 	// Only in-sync items: nothing to patch, but Apply has two to close.
 	inSync := Plan{Items: []Item{{Status: InSync}, {Status: InSync}}}
 	if got := inSync.Tally(); got.ToSend != 0 || got.Process != 2 {

@@ -40,16 +40,15 @@ func (r *Replayer) Plan(ctx context.Context, pending []journal.Pending) (Plan, e
 	plan := Plan{Items: make([]Item, 0, len(pending))}
 	var mapped []int
 	for i, p := range pending {
-		if p.Project != "" && p.Environment != "" {
+		if unsendable(p) == "" {
 			mapped = append(mapped, i)
 		}
 	}
 	states, errs := rn.readAll(pending, mapped, false)
 	for i, p := range pending {
 		it := Item{Pending: p}
-		if p.Project == "" || p.Environment == "" {
-			it.Status = NotReplayable
-			it.Reason = fmt.Sprintf("prefix %s is not mapped to a LaunchDarkly project and environment", p.Prefix)
+		if why := unsendable(p); why != "" {
+			it.Status, it.Reason = NotReplayable, why
 			plan.Items = append(plan.Items, it)
 			continue
 		}
@@ -70,22 +69,53 @@ func (r *Replayer) Plan(ctx context.Context, pending []journal.Pending) (Plan, e
 	return plan, nil
 }
 
-// classify compares a pending change with LaunchDarkly's state.
+// unsendable says why a pending change must not be sent whatever LaunchDarkly holds, or "".
+func unsendable(p journal.Pending) string {
+	if p.Project == "" || p.Environment == "" {
+		return fmt.Sprintf("prefix %s is not mapped to a LaunchDarkly project and environment", p.Prefix)
+	}
+	return unsettled(p)
+}
+
+// unsettled says why a pending change's net state is not known, or "".
+func unsettled(p journal.Pending) string {
+	switch {
+	case p.Interrupted():
+		return "outcome unknown: whether the change reached Redis is not settled yet (its writer may still be running, " +
+			"or a Redis host did not answer); it is not sent until Redis is read back"
+	case p.Disagreement != "":
+		return p.Disagreement + "; set the flag again in Redis (or discard the change) so that every host agrees"
+	}
+	return ""
+}
+
+// classify compares a pending change with LaunchDarkly's state. LaunchDarkly at the version
+// recorded before the offline changes, or at the version this tool's last replay of the flag
+// left it, is ready: only someone else's change is a conflict.
 func classify(p journal.Pending, st FlagState) (Status, string) {
 	switch {
 	case st.On == p.Desired:
 		return InSync, ""
-	case p.BaseVersion == nil:
+	case p.BaseVersion == nil && p.LDVersion == nil:
 		return UnknownBase, "imported change: the version before it is unknown, so a change made in LaunchDarkly meanwhile cannot be detected"
-	case st.Version == *p.BaseVersion:
+	case p.BaseVersion != nil && st.Version == *p.BaseVersion, p.LDVersion != nil && st.Version == *p.LDVersion:
 		return Ready, ""
-	case st.Version > *p.BaseVersion:
-		return Conflict, fmt.Sprintf("changed in LaunchDarkly during the outage: now on=%t at version %d (was %d before the offline change), last modified %s",
-			st.On, st.Version, *p.BaseVersion, st.LastModified.UTC().Format(time.RFC3339))
-	default:
-		return Conflict, fmt.Sprintf("LaunchDarkly's version %d is lower than the %d recorded before the offline change (was the flag recreated?); now on=%t, last modified %s",
-			st.Version, *p.BaseVersion, st.On, st.LastModified.UTC().Format(time.RFC3339))
 	}
+	modified := st.LastModified.UTC().Format(time.RFC3339)
+	if p.LDVersion != nil {
+		if st.Version > *p.LDVersion {
+			return Conflict, fmt.Sprintf("changed in LaunchDarkly since this tool's last replay of it: now on=%t at version %d (the replay left %d), last modified %s",
+				st.On, st.Version, *p.LDVersion, modified)
+		}
+		return Conflict, fmt.Sprintf("LaunchDarkly's version %d is lower than the %d this tool's last replay left (was the flag recreated?); now on=%t, last modified %s",
+			st.Version, *p.LDVersion, st.On, modified)
+	}
+	if st.Version > *p.BaseVersion {
+		return Conflict, fmt.Sprintf("changed in LaunchDarkly during the outage: now on=%t at version %d (was %d before the offline change), last modified %s",
+			st.On, st.Version, *p.BaseVersion, modified)
+	}
+	return Conflict, fmt.Sprintf("LaunchDarkly's version %d is lower than the %d recorded before the offline change (was the flag recreated?); now on=%t, last modified %s",
+		st.Version, *p.BaseVersion, st.On, modified)
 }
 
 // run is one Plan or Apply in progress.

@@ -1,7 +1,9 @@
 // Package redistest starts real redis-server processes for tests, each on a free loopback
 // port (never 6379), and stops them by their own pid. Without redis-server on PATH it falls
 // back to an in-process miniredis and says so in the test log; with RC_TEST_REQUIRE_REDIS=1
-// that fallback is a test failure instead, so CI can never pass on the stand-in.
+// that fallback is a test failure instead, so CI can never pass on the stand-in. Proxy puts
+// a misbehaving network between a client and a server: latency per link, and replies held
+// back past the client's timeout after the server acted.
 package redistest
 
 import (

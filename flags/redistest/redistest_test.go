@@ -66,3 +66,26 @@ func TestProxyAddsLatency(t *testing.T) {
 		t.Error("GET succeeded through a closed proxy")
 	}
 }
+
+// A held reply: the server executes the command, the client gives up waiting.
+func TestProxyHoldsReply(t *testing.T) {
+	srv := Start(t)
+	px := StartProxy(t, srv.Addr, 0)
+	px.HoldReply("set", 400*time.Millisecond)
+	c := redis.NewClient(&redis.Options{Addr: px.Addr, ReadTimeout: 150 * time.Millisecond, MaxRetries: -1})
+	defer c.Close()
+	ctx := context.Background()
+	if err := c.Ping(ctx).Err(); err != nil { // not held
+		t.Fatalf("PING through the proxy: %v", err)
+	}
+	if err := c.Set(ctx, "k", "v", 0).Err(); err == nil {
+		t.Fatal("SET answered although its reply was held past the read timeout")
+	}
+	if got := srv.Client().Get(ctx, "k").Val(); got != "v" {
+		t.Fatalf("server holds %q after the held SET, want v: the command must reach the server", got)
+	}
+	px.HoldReply("set", 0)
+	if err := c.Set(ctx, "k", "w", 0).Err(); err != nil {
+		t.Fatalf("SET after the hold was lifted: %v", err)
+	}
+}
