@@ -25,7 +25,11 @@ type driftItem struct {
 	hosts  []string // hosts where it was written and now differs
 }
 
+// refreshTick is the next periodic refresh; a Refresh of zero has none (r still refreshes).
 func (m *Model) refreshTick() tea.Cmd {
+	if m.cfg.Refresh <= 0 {
+		return nil
+	}
 	return tea.Tick(m.cfg.Refresh, func(time.Time) tea.Msg { return refreshTickMsg{} })
 }
 

@@ -44,20 +44,12 @@ type Model struct {
 	ldPending   bool
 }
 
-// New builds the UI model from the configuration and its collaborators, filling defaults.
-// It does no I/O. Run passes the configuration's own Store, Journal and LD.
+// New builds the UI model from the configuration and its collaborators. The configuration
+// comes resolved (tui/cli/config holds every default): zero means zero, a RelayTTL of 0 is a
+// Relay without a cache. Only a missing clock and operator name are filled in. It does no I/O. Run passes the configuration's own Store, Journal and LD.
 func New(cfg Config, be Backends) *Model {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
-	}
-	if cfg.Refresh <= 0 {
-		cfg.Refresh = 5 * time.Second
-	}
-	if cfg.RelayTTL == 0 {
-		cfg.RelayTTL = 30 * time.Second
-	}
-	if cfg.Protected == nil {
-		cfg.Protected = []string{"production"}
 	}
 	if cfg.Operator == "" {
 		cfg.Operator = "unknown"

@@ -12,6 +12,7 @@ import (
 
 	"relaycommander/flags"
 	"relaycommander/journal"
+	"relaycommander/relaycfg"
 )
 
 // resultsScreen shows what the last toggle (or its retry) did on each host.
@@ -190,13 +191,7 @@ func (s *resultsScreen) View(width, h int) []string {
 		lines = append(lines, wrapText("error: "+r.err.Error(), s.width-4)...)
 	}
 	lines = append(lines, "")
-	ttl := s.cfg.RelayTTL
-	reach := sprintf("Reaches Relay within its localTtl (%s); ", ttl)
-	if ttl < 0 {
-		reach = "Relay caches forever (negative localTtl): it sees this only after a restart; "
-	}
-	msg := reach + "SDKs streaming from Relay see it only after Relay restarts; daemon-mode SDKs within their cache TTL (Go SDK default 15s)."
-	lines = append(lines, wrapText(msg, s.width-4)...)
+	lines = append(lines, wrapText(relaycfg.ReachOf(s.cfg.RelayTTL).Sentence(), s.width-4)...)
 	lines = append(lines, "")
 	for _, l := range wrapText("Recorded in the journal: replay it to LaunchDarkly from the sync screen (3) when it is back.", s.width-4) {
 		lines = append(lines, st.dim.Render(l))

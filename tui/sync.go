@@ -115,27 +115,13 @@ func (sc *syncScreen) applyPlan(msg planMsg) tea.Cmd {
 	return nil
 }
 
-func sendable(it ldsync.Item) bool {
-	switch it.Status {
-	case ldsync.Ready, ldsync.UnknownBase:
-		return !it.Skip
-	case ldsync.Conflict:
-		return it.Force && !it.Skip
-	}
-	return false
-}
-
 func (sc *syncScreen) startReplay() tea.Cmd {
 	s := &sc.sync
 	if sc.cfg.ReadOnly || s.running || s.plan == nil || sc.rep == nil {
 		return nil
 	}
-	n := 0
-	for _, it := range s.plan.Items {
-		if sendable(it) {
-			n++
-		}
-	}
+	// Apply takes up every item that Sends: those it patches and the in-sync ones it closes.
+	n := s.plan.Tally().Process
 	if n == 0 {
 		sc.setStatus("nothing to replay: no change is ready (decide conflicts with s or f)", false)
 		return nil

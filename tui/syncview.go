@@ -63,16 +63,13 @@ func (sc *syncScreen) View(width, h int) []string {
 
 func (sc *syncScreen) syncSummary() []string {
 	s := &sc.sync
-	n := map[ldsync.Status]int{}
-	for _, it := range s.plan.Items {
-		n[it.Status]++
-	}
+	n := s.plan.Tally()
 	head := "LaunchDarkly " + sc.st.ok.Render("reachable, token accepted") + ", checked " + s.plannedAt.In(sc.now().Location()).Format("15:04:05")
 	if sc.cfg.ReadOnly {
 		head += "   read-only: plan only"
 	}
 	counts := sprintf("plan: %d ready  %d in sync  %d conflict  %d unknown base  %d not replayable",
-		n[ldsync.Ready], n[ldsync.InSync], n[ldsync.Conflict], n[ldsync.UnknownBase], n[ldsync.NotReplayable])
+		n.Ready, n.InSync, n.Conflict, n.UnknownBase, n.NotReplayable)
 	return []string{head, counts}
 }
 
@@ -82,7 +79,7 @@ func (sc *syncScreen) progressLines(w int) []string {
 	p := s.last
 	doneN := 0
 	for i := range s.results {
-		if i < len(s.plan.Items) && sendable(s.plan.Items[i]) {
+		if i < len(s.plan.Items) && s.plan.Items[i].Sends() {
 			doneN++
 		}
 	}

@@ -26,7 +26,9 @@ type unit struct {
 // newUnit builds a model over the stand-ins through New, sized and loaded, with a fixed clock.
 func newUnit(t *testing.T, w, h int, mod func(*Config)) *unit {
 	t.Helper()
-	cfg := Config{Now: fixedClock, Operator: "alice", AltScreen: true}
+	// resolved as tui/cli hands them over: the configuration's defaults, set explicitly
+	cfg := Config{Now: fixedClock, Operator: "alice", AltScreen: true,
+		Refresh: 5 * time.Second, RelayTTL: 30 * time.Second, Protected: []string{"production"}}
 	if mod != nil {
 		mod(&cfg)
 	}
