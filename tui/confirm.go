@@ -6,6 +6,8 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"relaycommander/flags"
 )
 
 // confirmDialog asks before a toggle: it shows what will change where, takes a reason and,
@@ -119,7 +121,7 @@ func (c *confirmDialog) Keys() helpKeys {
 // View draws the dialog; it only reads.
 func (c *confirmDialog) View(w, h int) []string {
 	st := c.st
-	title := sprintf("Turn %s %s?", onOff(c.after), c.flag)
+	title := sprintf("Turn %s %s?", flags.OnOff(c.after), c.flag)
 	envLine := c.env
 	if !c.mapped {
 		envLine = "unknown (unmapped prefix)"
@@ -131,7 +133,7 @@ func (c *confirmDialog) View(w, h int) []string {
 	if project == "" {
 		project = "unknown"
 	}
-	now := sprintf("%s, v%d", onOff(c.before), c.version)
+	now := sprintf("%s, v%d", flags.OnOff(c.before), c.version)
 	if c.agreeNote != "" {
 		now += "  (hosts differ: " + c.agreeNote + ")"
 	} else {
@@ -150,7 +152,7 @@ func (c *confirmDialog) View(w, h int) []string {
 		"  " + cell("environment", 13) + envLine,
 		"  " + cell("flag", 13) + st.bold.Render(c.flag),
 		"  " + cell("now", 13) + now,
-		"  " + cell("after", 13) + st.bold.Render(sprintf("%s, v%d", onOff(c.after), c.version+1)),
+		"  " + cell("after", 13) + st.bold.Render(sprintf("%s, v%d", flags.OnOff(c.after), c.version+1)),
 		"  " + cell("hosts", 13) + strings.Join(c.hosts, ", "),
 		field(fieldReason, "reason", c.reason),
 	}

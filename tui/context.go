@@ -106,6 +106,17 @@ func (c *common) bodyHeight() int {
 	return h
 }
 
+// downNames are the hosts that did not answer the last refresh, for flags.Flag.Agreement.
+func (c *common) downNames() []string {
+	var d []string
+	for _, h := range c.hosts {
+		if !h.Up {
+			d = append(d, h.Host)
+		}
+	}
+	return d
+}
+
 func (c *common) downHosts() map[string]bool {
 	d := map[string]bool{}
 	for _, h := range c.hosts {

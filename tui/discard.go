@@ -110,11 +110,11 @@ func (d *discardDialog) View(w, h int) []string {
 	lines := []string{
 		"  " + cell("flag", 12) + st.bold.Render(p.Flag),
 		"  " + cell("where", 12) + where(p.Project, p.Environment, p.Prefix),
-		"  " + cell("pending", 12) + sprintf("%s -> %s, %d change(s)", onOff(p.BaseOn), onOff(p.Desired), len(p.Entries)),
+		"  " + cell("pending", 12) + sprintf("%s -> %s, %d change(s)", flags.OnOff(p.BaseOn), flags.OnOff(p.Desired), len(p.Entries)),
 		"  It will not be replayed to LaunchDarkly. The journal keeps the record.",
 		"",
 		cur(0) + " " + cell("reason", 12) + reason,
-		cur(1) + " " + box + sprintf(" also write %s (the base state) back to Redis on every host", onOff(p.BaseOn)),
+		cur(1) + " " + box + sprintf(" also write %s (the base state) back to Redis on every host", flags.OnOff(p.BaseOn)),
 		"      " + st.dim.Render("(not a new change: LaunchDarkly already has the base state)"),
 		"",
 		cur(2) + " " + strings.Repeat(" ", 12) + no + "   " + yes,
@@ -149,7 +149,7 @@ func (c *common) discardCmd(d discardConfirmedMsg) tea.Cmd {
 	}
 	restore := d.restore
 	if restore {
-		ev.Why = strings.TrimSpace(ev.Why + sprintf(" (base state %s restored in Redis)", onOff(p.BaseOn)))
+		ev.Why = strings.TrimSpace(ev.Why + sprintf(" (base state %s restored in Redis)", flags.OnOff(p.BaseOn)))
 	}
 	jr, store, ctx := c.jr, c.store, c.ctx
 	c.setStatus("discarding "+p.Flag+"…", false)

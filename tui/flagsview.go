@@ -17,55 +17,6 @@ func (s *flagsScreen) View(width, height int) []string { return s.flagsView(heig
 // primary is the state the table shows: the first reachable host's readable state.
 func primary(f flags.Flag) (flags.HostFlag, bool) { return f.Primary() }
 
-// hostsAgree summarises whether the reachable hosts agree on a flag: "2/3 agree", "DIFFER",
-// or "MISSING" when an up host lacks it, and describes the difference. Down hosts are in the
-// header; they do not make every flag look different.
-func hostsAgree(f flags.Flag, down map[string]bool) (short string, agree bool, detail string) {
-	var present []flags.HostFlag
-	var missing []string
-	for _, h := range f.Hosts {
-		switch {
-		case h.Present:
-			present = append(present, h)
-		case !down[h.Host] && !h.HostDown:
-			missing = append(missing, h.Host)
-		}
-	}
-	if len(present) == 0 {
-		return "NONE", false, "on no reachable host"
-	}
-	p := present[0]
-	var diffs []string
-	for _, h := range present[1:] {
-		if h.On != p.On || h.Version != p.Version || h.Deleted != p.Deleted || (h.Unreadable == "") != (p.Unreadable == "") {
-			diffs = append(diffs, h.Host+": "+hostState(h))
-		}
-	}
-	if len(missing) > 0 {
-		diffs = append(diffs, "missing on "+strings.Join(missing, ", "))
-	}
-	if len(diffs) > 0 {
-		if len(missing) > 0 && len(diffs) == 1 {
-			return "MISSING", false, diffs[0]
-		}
-		return "DIFFER", false, strings.Join(diffs, "; ")
-	}
-	return sprintf("%d/%d agree", len(present), len(f.Hosts)), true, ""
-}
-
-func hostState(h flags.HostFlag) string {
-	switch {
-	case !h.Present:
-		return "absent"
-	case h.Unreadable != "":
-		return "unreadable"
-	case h.Deleted:
-		return sprintf("deleted v%d", h.Version)
-	default:
-		return sprintf("%s v%d", onOff(h.On), h.Version)
-	}
-}
-
 func (s *flagsScreen) flagsView(h int) []string {
 	if s.details {
 		return s.detailsView(h)
@@ -191,7 +142,7 @@ func (s *flagsScreen) flagLines(h, w int) []string {
 	}
 	rows := h - len(out)
 	end := min(len(s.filtered), s.flagTop+rows)
-	down := s.downHosts()
+	downNames := s.downNames()
 	for i := s.flagTop; i < end; i++ {
 		f := s.set.Flags[s.filtered[i]]
 		cur := "  "
@@ -201,15 +152,16 @@ func (s *flagsScreen) flagLines(h, w int) []string {
 		state, ver := "ABSENT", ""
 		if p, ok := primary(f); ok {
 			ver = sprintf("%d", p.Version)
-			state = onOff(p.On)
+			state = flags.OnOff(p.On)
 			if p.Deleted {
 				state = "deleted"
 			}
 		} else if hasUnreadable(f) {
 			state = "BROKEN"
 		}
-		hosts, _, detail := hostsAgree(f, down)
-		note := s.flagNote(f, detail)
+		a := f.Agreement(downNames...)
+		note := s.flagNote(f, a.Detail())
+		hosts := a.Short()
 		line := s.flagRow(w, cur, f.Key, state, ver, hosts, note)
 		if i == s.flagCursor {
 			if s.focus == paneFlags {
@@ -238,9 +190,9 @@ func (s *flagsScreen) flagNote(f flags.Flag, hostDetail string) string {
 		notes = append(notes, "unreadable JSON on "+firstUnreadable(f))
 	}
 	if p, ok := s.pendingFor(s.set.Prefix, f.Key); ok {
-		n := "pending " + onOff(p.Desired)
+		n := "pending " + flags.OnOff(p.Desired)
 		if p.BaseVersion != nil {
-			n += sprintf(" (was %s v%d)", onOff(p.BaseOn), *p.BaseVersion)
+			n += sprintf(" (was %s v%d)", flags.OnOff(p.BaseOn), *p.BaseVersion)
 		}
 		notes = append(notes, n)
 	}
@@ -281,7 +233,8 @@ func (s *flagsScreen) detailsView(h int) []string {
 func (s *flagsScreen) detailLines(f flags.Flag) []string {
 	w := s.width - 2
 	var lines []string
-	short, _, detail := hostsAgree(f, s.downHosts())
+	a := f.Agreement(s.downNames()...)
+	short, detail := a.Short(), a.Detail()
 	head := "hosts " + short
 	if detail != "" {
 		head += ": " + detail
@@ -289,7 +242,7 @@ func (s *flagsScreen) detailLines(f flags.Flag) []string {
 	lines = append(lines, head, "")
 	lines = append(lines, s.st.dim.Render(sprintf("%-14s %-10s %5s  %-12s %s", "HOST", "STATE", "VER", "OFF SERVES", "PREREQUISITES")))
 	for _, hf := range f.Hosts {
-		state := onOff(hf.On)
+		state := flags.OnOff(hf.On)
 		if hf.Deleted {
 			state = "deleted"
 		}
@@ -323,7 +276,7 @@ func (s *flagsScreen) detailLines(f flags.Flag) []string {
 		lines = append(lines, "dependants: none")
 	}
 	if p, ok := s.pendingFor(s.set.Prefix, f.Key); ok {
-		lines = append(lines, sprintf("pending: %s -> %s, %d change(s), not yet in LaunchDarkly", onOff(p.BaseOn), onOff(p.Desired), len(p.Entries)))
+		lines = append(lines, sprintf("pending: %s -> %s, %d change(s), not yet in LaunchDarkly", flags.OnOff(p.BaseOn), flags.OnOff(p.Desired), len(p.Entries)))
 	}
 	lines = append(lines, "")
 	if p, ok := primaryRaw(f); ok {

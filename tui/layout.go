@@ -38,13 +38,6 @@ func fmtAgo(d time.Duration) string {
 	}
 }
 
-func onOff(on bool) string {
-	if on {
-		return "ON"
-	}
-	return "OFF"
-}
-
 // joinRight puts right at the right edge of a line of width w, after left.
 func joinRight(left, right string, w int) string {
 	gap := w - ansi.StringWidth(left) - ansi.StringWidth(right)

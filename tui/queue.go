@@ -154,9 +154,9 @@ func (q *queueScreen) View(width, h int) []string {
 		if p.BaseVersion != nil {
 			base = sprintf("v%d", *p.BaseVersion)
 		}
-		change := onOff(p.BaseOn) + " -> " + onOff(p.Desired)
+		change := flags.OnOff(p.BaseOn) + " -> " + flags.OnOff(p.Desired)
 		if p.NoNetEffect() {
-			change = onOff(p.Desired) + " (none)"
+			change = flags.OnOff(p.Desired) + " (none)"
 		}
 		whereS := p.Prefix
 		if p.Project != "" {
@@ -205,7 +205,7 @@ func hostsOutcome(p journal.Pending) string {
 
 // entryLines writes one recorded change: when, who, what, why, then its host outcomes.
 func (q *queueScreen) entryLines(e journal.Entry, w int) []string {
-	s := sprintf("%s %s %s -> %s by %s", e.Time.In(q.now().Location()).Format("15:04:05"), fmtAgoShort(q.now().Sub(e.Time)), onOff(e.Before), onOff(e.After), e.Operator)
+	s := sprintf("%s %s %s -> %s by %s", e.Time.In(q.now().Location()).Format("15:04:05"), fmtAgoShort(q.now().Sub(e.Time)), flags.OnOff(e.Before), flags.OnOff(e.After), e.Operator)
 	if e.BaseVersion != nil {
 		s += sprintf(" (base v%d)", *e.BaseVersion)
 	}
@@ -254,7 +254,7 @@ func (c *common) replayLine(e journal.ReplayEvent) string {
 		s += sprintf(" LaunchDarkly v%d", e.LDVersion)
 	}
 	if e.LDOn != nil {
-		s += " " + onOff(*e.LDOn)
+		s += " " + flags.OnOff(*e.LDOn)
 	}
 	if e.Forced {
 		s += " forced"

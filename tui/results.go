@@ -97,7 +97,7 @@ func (s *resultsScreen) applyToggleDone(msg toggleDoneMsg) tea.Cmd {
 	case failed > 0:
 		s.setStatus(sprintf("%s: %d of %d hosts failed; t retries them", r.change.Flag, failed, len(r.result.Hosts)), true)
 	default:
-		s.setStatus(sprintf("%s is %s on %d of %d hosts; recorded in the journal", r.change.Flag, onOff(r.change.After), written, len(r.result.Hosts)), false)
+		s.setStatus(sprintf("%s is %s on %d of %d hosts; recorded in the journal", r.change.Flag, flags.OnOff(r.change.After), written, len(r.result.Hosts)), false)
 	}
 	s.log.Info("toggle", "prefix", r.change.Prefix, "flag", r.change.Flag, "on", r.change.After, "id", r.change.ID, "failed", failed, "err", msg.err)
 	return s.refresh()
@@ -135,7 +135,7 @@ func (s *resultsScreen) View(width, h int) []string {
 			written++
 		}
 	}
-	head := sprintf("%s -> %s", st.bold.Render(c.Flag), st.bold.Render(onOff(c.After)))
+	head := sprintf("%s -> %s", st.bold.Render(c.Flag), st.bold.Render(flags.OnOff(c.After)))
 	switch {
 	case r.running:
 		head += "   writing…"
@@ -166,7 +166,7 @@ func (s *resultsScreen) View(width, h int) []string {
 			vers = sprintf("v%d -> v%d", hr.OldVersion, hr.NewVersion)
 		case flags.Unchanged:
 			outcome = st.ok.Render(cell("unchanged", 10))
-			vers = sprintf("already %s v%d", onOff(hr.OldOn), hr.OldVersion)
+			vers = sprintf("already %s v%d", flags.OnOff(hr.OldOn), hr.OldVersion)
 		default:
 			outcome = st.bad.Render(cell("FAILED", 10))
 		}
@@ -231,7 +231,7 @@ func (s *resultsScreen) start(c confirmState) tea.Cmd {
 	}
 	s.results = &resultsState{change: ch, running: true, hosts: c.hosts}
 	s.active = screenResults
-	s.setStatus(sprintf("writing %s %s to %d hosts…", c.flag, onOff(c.after), len(c.hosts)), false)
+	s.setStatus(sprintf("writing %s %s to %d hosts…", c.flag, flags.OnOff(c.after), len(c.hosts)), false)
 	jr, store, ctx, hosts, now := s.jr, s.store, s.ctx, slices.Clone(c.hosts), s.now
 	return s.writing(func() tea.Msg {
 		start := now()

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"relaycommander/flags"
 	"relaycommander/journal"
 	"relaycommander/ldsync"
 )
@@ -187,7 +188,7 @@ func (sc *syncScreen) planItemLines(i, w int) []string {
 	if i == s.cursor && !s.running {
 		cur = "> "
 	}
-	line := cur + cell(status, 15) + cell(onOff(it.Pending.Desired), 5) + itemName(it.Pending)
+	line := cur + cell(status, 15) + cell(flags.OnOff(it.Pending.Desired), 5) + itemName(it.Pending)
 	if i == s.cursor && !s.running {
 		line = st.cursor.Render(cell(line, w))
 	}
