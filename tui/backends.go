@@ -18,6 +18,7 @@ type flagStore interface {
 	Flags(ctx context.Context, prefix string) (flags.FlagSet, error)
 	Flag(ctx context.Context, prefix, key string) (flags.Flag, error)
 	journal.Toggler
+	journal.FieldReader // the pending flags only, for journal.Drift
 }
 
 type changeJournal interface {

@@ -55,7 +55,7 @@ type common struct {
 	pendingByKey map[string]int
 	pendErr      error
 	journalPath  string
-	drift        []driftItem
+	drift        []journal.Undone // pending changes that Redis no longer holds
 
 	// LaunchDarkly reachability, as last checked
 	ldChecked time.Time

@@ -50,6 +50,24 @@ func (s *fakeStore) Flag(_ context.Context, prefix, key string) (flags.Flag, err
 	}
 	return flags.Flag{}, flags.ErrUnknownFlag
 }
+func (s *fakeStore) ReadFields(_ context.Context, want map[string][]string) (flags.FieldSet, error) {
+	fs := flags.FieldSet{Hosts: s.disc.Hosts, Prefixes: map[string]map[string][]flags.HostFlag{}}
+	for prefix, keys := range want {
+		m := map[string][]flags.HostFlag{}
+		for _, k := range keys {
+			hs := make([]flags.HostFlag, len(s.disc.Hosts))
+			for i, h := range s.disc.Hosts {
+				hs[i] = flags.HostFlag{Host: h.Host, HostDown: !h.Up}
+			}
+			if f, err := s.Flag(context.Background(), prefix, k); err == nil {
+				hs = f.Hosts
+			}
+			m[k] = hs
+		}
+		fs.Prefixes[prefix] = m
+	}
+	return fs, nil
+}
 func (s *fakeStore) Toggle(_ context.Context, prefix, key string, on bool, hosts ...string) flags.ToggleResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -40,6 +40,7 @@ type Model struct {
 	pendSeq     int
 	refreshing  bool
 	lastRefresh time.Time
+	driftSeq    int
 	ldSeq       int
 	ldPending   bool
 }
@@ -224,7 +225,9 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 		cmd := m.flagsScreen.applyRefresh(msg)
 		if m.jr != nil && msg.pendSeq == m.pendSeq {
 			m.applyPending(msg.pending, msg.pendErr)
-			m.drift = msg.drift
+			if msg.pendErr == nil {
+				cmd = tea.Batch(cmd, m.driftCmd(msg.pending))
+			}
 		}
 		if msg.reconcileErr != nil {
 			m.log.Info("reconcile", "err", msg.reconcileErr)
@@ -237,6 +240,16 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 			m.setStatus(sprintf("outcome of %d interrupted change(s) read back from Redis: %s (see the queue)", n, strings.Join(names, ", ")), false)
 		}
 		return cmd
+	case driftMsg:
+		if msg.seq != m.driftSeq {
+			return nil
+		}
+		if msg.err != nil {
+			m.log.Info("drift check", "err", msg.err) // no host answered: the header says so
+			return nil
+		}
+		m.drift = msg.undone
+		return nil
 	case flagsMsg:
 		m.flagsScreen.applyFlags(msg)
 		return nil

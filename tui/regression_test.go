@@ -1,6 +1,14 @@
 package tui
 
-import "testing"
+import (
+	"context"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+
+	"relaycommander/flags"
+	"relaycommander/journal"
+)
 
 // Issue 10, bug 2: a Relay with localTtl 0 has no cache; the results screen must not
 // take the zero for "unset" and promise 30 seconds.
@@ -39,4 +47,36 @@ func TestFlowInSyncOnlyPlanClosesFromTheUI(t *testing.T) {
 	if p := f.pending(); len(p) != 0 {
 		t.Fatalf("still pending after the replay: %+v", p)
 	}
+}
+
+// countingStore counts the drift reads.
+type countingStore struct {
+	*fakeStore
+	reads chan struct{}
+}
+
+func (s *countingStore) ReadFields(ctx context.Context, want map[string][]string) (flags.FieldSet, error) {
+	s.reads <- struct{}{}
+	return s.fakeStore.ReadFields(ctx, want)
+}
+
+// Issue 14 item 1: the flags are drawn before drift is read; drift follows the refresh.
+func TestDriftIsNotOnThePathToTheFirstFrame(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	u.fj.pending = []journal.Pending{pendingKill(false)}
+	cs := &countingStore{fakeStore: u.fs, reads: make(chan struct{}, 10)}
+	u.m = New(u.cfg, Backends{Store: cs, Journal: u.fj})
+	u.m.Update(tea.WindowSizeMsg{Width: u.w, Height: u.h})
+	msg := u.m.refreshCmd()()
+	if len(cs.reads) != 0 {
+		t.Fatal("the refresh read drift before the flags were drawn")
+	}
+	_, next := u.m.Update(msg)
+	u.mustSee("beta-dashboard")
+	u.mustNotSee("undid")
+	u.apply(next)
+	if len(cs.reads) != 1 {
+		t.Fatalf("%d drift reads after the refresh, want 1", len(cs.reads))
+	}
+	u.mustSee("Relay re-sync undid 1 change: kill-switch-checkout")
 }

@@ -59,7 +59,9 @@ func (u *unit) refresh() {
 	u.t.Helper()
 	cmd := u.m.refreshCmd()
 	u.apply(cmd)
-	// the first refresh picks the prefix; the set comes with it
+	// the first refresh picks the prefix; the set comes with it. Drift follows the refresh
+	// (apply drops follow-up commands): check it as the refresh's follow-up would.
+	u.apply(u.m.driftCmd(u.m.pending))
 }
 
 // apply runs a command that is not a timer and feeds its message back.

@@ -568,7 +568,7 @@ func TestRecoveryBannerAndReplayKey(t *testing.T) {
 	u := newUnit(t, 80, 24, nil)
 	u.fj.pending = []journal.Pending{pendingKill(false)}
 	u.refresh()
-	if len(u.m.drift) != 1 || !slices.Equal(u.m.drift[0].hosts, []string{"relay-a", "relay-b"}) {
+	if len(u.m.drift) != 1 || !slices.Equal(u.m.drift[0].HostNames(), []string{"relay-a", "relay-b"}) {
 		t.Fatalf("drift %+v", u.m.drift)
 	}
 	u.mustSee("undid 1 change: kill-switch-checkout")
