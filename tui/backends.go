@@ -26,6 +26,7 @@ type changeJournal interface {
 	Pending() ([]journal.Pending, error)
 	History(prefix, flag string) ([]journal.Entry, []journal.ReplayEvent, error)
 	RecordReplay(e journal.ReplayEvent) error
+	Discard(ctx context.Context, store journal.Toggler, p journal.Pending, d journal.DiscardRequest) (journal.DiscardResult, error)
 	Reconcile(ctx context.Context, store journal.FlagReader, minAge time.Duration) ([]journal.Entry, error)
 	Dir() string
 	Warnings() []string

@@ -77,7 +77,7 @@ func (q *queueScreen) Update(msg tea.KeyPressMsg) (tea.Cmd, dialog) {
 		}
 	case key.Matches(msg, k.Discard):
 		if p, ok := q.queueSelected(); ok && !q.cfg.ReadOnly {
-			return nil, &discardDialog{discardState: &discardState{p: p, reason: newTextField()}, keys: q.keys, st: q.st}
+			return nil, newDiscardDialog(q.common, p)
 		}
 	case key.Matches(msg, k.Back):
 		q.active = screenFlags
