@@ -89,14 +89,14 @@ func (s *fakeStore) Toggle(_ context.Context, prefix, key string, on bool, hosts
 }
 
 type fakeJournal struct {
-	mu       sync.Mutex
+	mu         sync.Mutex
 	discards   []journal.DiscardRequest
 	discardErr error // what Discard returns, instead of discarding
-	pending  []journal.Pending
-	changes  []journal.Change
-	retries  [][]string
-	events   []journal.ReplayEvent
-	history  []journal.Entry
+	pending    []journal.Pending
+	changes    []journal.Change
+	retries    [][]string
+	events     []journal.ReplayEvent
+	history    []journal.Entry
 }
 
 func (j *fakeJournal) Toggle(ctx context.Context, store journal.Toggler, c journal.Change, hosts ...string) (journal.Change, flags.ToggleResult, error) {
