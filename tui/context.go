@@ -68,6 +68,7 @@ type common struct {
 }
 
 func (c *common) setStatus(s string, bad bool) {
+	s = safe(s) // statuses quote flag keys and errors
 	c.status, c.statusBad = s, bad
 	if bad {
 		c.log.Warn(s)

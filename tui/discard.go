@@ -158,7 +158,7 @@ func (d *discardDialog) View(w, h int) []string {
 		no, yes = st.button.Render("  No  "), st.buttonOn.Render("[ Yes ]")
 	}
 	lines := []string{
-		"  " + cell("flag", 12) + st.bold.Render(p.Flag),
+		"  " + cell("flag", 12) + st.bold.Render(safe(p.Flag)),
 		"  " + cell("where", 12) + where(p.Project, p.Environment, p.Prefix),
 		"  " + cell("pending", 12) + sprintf("%s -> %s, %d change(s)", flags.OnOff(p.BaseOn), flags.OnOff(p.Desired), len(p.Entries)),
 		"  It will not be replayed to LaunchDarkly. The journal keeps the record.",
@@ -183,9 +183,9 @@ func (d *discardDialog) View(w, h int) []string {
 
 func where(project, env, prefix string) string {
 	if project == "" {
-		return prefix
+		return safe(prefix)
 	}
-	return project + " / " + env
+	return safe(project + " / " + env)
 }
 
 // discardCmd has the journal close a confirmed discard and, when asked, write the base state

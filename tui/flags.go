@@ -197,7 +197,7 @@ func (s *flagsScreen) applySet(set flags.FlagSet, err error) {
 	s.keyW = 0
 	for i, f := range set.Flags {
 		s.lower[i] = strings.ToLower(f.Key)
-		s.keyW = max(s.keyW, len(f.Key))
+		s.keyW = max(s.keyW, len(safe(f.Key)))
 	}
 	s.refilter(keep)
 }

@@ -44,11 +44,11 @@ func (s *flagsScreen) envLines(h, w int) []string {
 	for i := top; i < len(s.envRows) && len(out) < h; i++ {
 		r := s.envRows[i]
 		if r.heading {
-			out = append(out, s.st.bold.Render(cell(r.label, w)))
+			out = append(out, s.st.bold.Render(cell(safe(r.label), w)))
 			continue
 		}
 		marks := r.marks
-		label := cell(r.label, w-2-4-1-2)
+		label := cell(safe(r.label), w-2-4-1-2)
 		line := "  " + label + rcell(sprintf("%d", r.flags), 4) + " " + marks
 		if i == s.envCursor {
 			line = "> " + line[2:]
@@ -72,13 +72,13 @@ func (s *flagsScreen) flagsTitle() string {
 		return "Flags"
 	}
 	t := s.set.Target
-	name := env.prefix
+	name := safe(env.prefix)
 	if s.set.Mapped && t.Project != "" {
-		name = t.Project + " / " + t.Environment
+		name = safe(t.Project + " / " + t.Environment)
 	}
 	tail := sprintf("  %d flags", len(s.set.Flags))
-	if name != env.prefix && ansi.StringWidth(name+"  "+env.prefix+tail) < s.width*3/4-4 {
-		name += "  " + env.prefix
+	if name != safe(env.prefix) && ansi.StringWidth(name+"  "+safe(env.prefix)+tail) < s.width*3/4-4 {
+		name += "  " + safe(env.prefix)
 	}
 	return name + tail
 }
@@ -215,7 +215,7 @@ func (s *flagsScreen) flagRow(w int, cur, flag, state, ver, hosts, note string) 
 	rest := w - 2 - 1 - stateW - verW - 1 - hostsW
 	keyW := min(max(s.keyW, 12), max(rest-8, 12), 48)
 	noteW := max(0, rest-keyW)
-	return cur + cell(flag, keyW) + " " + cell(state, stateW) + rcell(ver, verW) + " " + cell(hosts, hostsW) + cell(note, noteW)
+	return cur + cell(safe(flag), keyW) + " " + cell(state, stateW) + rcell(ver, verW) + " " + cell(hosts, hostsW) + cell(safe(note), noteW)
 }
 
 func (s *flagsScreen) detailsView(h int) []string {
@@ -237,7 +237,7 @@ func (s *flagsScreen) detailLines(f flags.Flag) []string {
 	short, detail := a.Short(), a.Detail()
 	head := "hosts " + short
 	if detail != "" {
-		head += ": " + detail
+		head += ": " + safe(detail)
 	}
 	lines = append(lines, head, "")
 	lines = append(lines, s.st.dim.Render(sprintf("%-14s %-10s %5s  %-12s %s", "HOST", "STATE", "VER", "OFF SERVES", "PREREQUISITES")))
@@ -267,11 +267,11 @@ func (s *flagsScreen) detailLines(f flags.Flag) []string {
 			state = "unreadable"
 			off = hf.Unreadable
 		}
-		lines = append(lines, sprintf("%-14s %-10s %5s  %-12s %s", cell(hf.Host, 14), state, ver, off, strings.Join(hf.Prerequisites, ", ")))
+		lines = append(lines, sprintf("%-14s %-10s %5s  %-12s %s", cell(hf.Host, 14), state, ver, safe(off), safeJoin(hf.Prerequisites, ", ")))
 	}
 	lines = append(lines, "")
 	if len(f.Dependants) > 0 {
-		lines = append(lines, "dependants (flags that require this one): "+strings.Join(f.Dependants, ", "))
+		lines = append(lines, "dependants (flags that require this one): "+safeJoin(f.Dependants, ", "))
 	} else {
 		lines = append(lines, "dependants: none")
 	}

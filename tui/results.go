@@ -135,7 +135,7 @@ func (s *resultsScreen) View(width, h int) []string {
 			written++
 		}
 	}
-	head := sprintf("%s -> %s", st.bold.Render(c.Flag), st.bold.Render(flags.OnOff(c.After)))
+	head := sprintf("%s -> %s", st.bold.Render(safe(c.Flag)), st.bold.Render(flags.OnOff(c.After)))
 	switch {
 	case r.running:
 		head += "   writing…"
@@ -150,7 +150,7 @@ func (s *resultsScreen) View(width, h int) []string {
 	if c.ID != "" {
 		sub += "   journal change " + c.ID + " by " + c.Operator + reasonSuffix(c.Reason)
 	}
-	lines = append(lines, st.dim.Render(ansi.Truncate(sub, s.width-2, "…")))
+	lines = append(lines, st.dim.Render(ansi.Truncate(safe(sub), s.width-2, "…")))
 	lines = append(lines, "")
 	if r.running && len(r.result.Hosts) == 0 {
 		for _, hn := range r.hosts {
@@ -172,7 +172,7 @@ func (s *resultsScreen) View(width, h int) []string {
 		}
 		errText := ""
 		if hr.Err != nil {
-			errText = hr.Err.Error()
+			errText = safe(hr.Err.Error())
 		}
 		line := "  " + cell(hr.Host, 16) + " " + outcome + " " + cell(vers, 18) + " " + rcell(fmtLatency(hr.Latency), 7)
 		if errText != "" && ansi.StringWidth(errText) <= errW {

@@ -36,7 +36,7 @@ func (sc *syncScreen) View(width, h int) []string {
 		lines = append(lines, "", "Changes stay in the journal. p checks again.")
 	case s.planErr != nil:
 		lines = append(lines, st.ok.Render("LaunchDarkly reachable, token accepted"))
-		lines = append(lines, st.errText.Render("plan: "+s.planErr.Error()))
+		lines = append(lines, st.errText.Render(safe("plan: "+s.planErr.Error())))
 	case s.plan != nil:
 		lines = append(lines, sc.syncSummary()...)
 	}
@@ -114,14 +114,14 @@ func (sc *syncScreen) progressLines(w int) []string {
 	case s.finished:
 		now = sprintf("done: %d applied, %d already in sync, %d failed, %d conflict(s) left pending", c.Applied, c.InSync, c.Failed, c.Conflicts)
 	}
-	return []string{line, now}
+	return []string{line, safe(now)}
 }
 
 func itemName(p journal.Pending) string {
 	if p.Project != "" {
-		return p.Project + "/" + p.Environment + "/" + p.Flag
+		return safe(p.Project + "/" + p.Environment + "/" + p.Flag)
 	}
-	return p.Prefix + "/" + p.Flag
+	return safe(p.Prefix + "/" + p.Flag)
 }
 
 func (sc *syncScreen) planLines(w, h int) []string {

@@ -44,7 +44,7 @@ func (f textField) value() string { return string(f.text) }
 // view is the text, with a block cursor after it when focused.
 func (f textField) view(focused bool) string {
 	if focused {
-		return string(f.text) + "█"
+		return safe(string(f.text)) + "█"
 	}
-	return string(f.text)
+	return safe(string(f.text))
 }
