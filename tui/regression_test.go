@@ -80,3 +80,26 @@ func TestDriftIsNotOnThePathToTheFirstFrame(t *testing.T) {
 	}
 	u.mustSee("Relay re-sync undid 1 change: kill-switch-checkout")
 }
+
+// The text fields are bubbles' textinput: the cursor moves, words are deleted, and the
+// cursor shows where the next character goes.
+func TestTextFieldsEditAtTheCursor(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	u.gotoFlag("kill-switch-checkout")
+	u.key("space")
+	u.typeText("payment outage")
+	for range len("outage") {
+		u.key("left")
+	}
+	u.typeText("provider ")
+	if got := u.confirm().reason.value(); got != "payment provider outage" {
+		t.Fatalf("reason %q after typing in the middle", got)
+	}
+	u.mustSee("reason       payment provider outage") // the cursor is on the o, in reverse video
+	u.m.Update(tea.KeyPressMsg{Code: 'e', Mod: tea.ModCtrl})
+	u.m.Update(tea.KeyPressMsg{Code: 'w', Mod: tea.ModCtrl})
+	if got := u.confirm().reason.value(); got != "payment provider " {
+		t.Fatalf("reason %q after ctrl+e, ctrl+w", got)
+	}
+	u.mustSee("reason       payment provider █")
+}
