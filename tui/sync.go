@@ -121,9 +121,14 @@ func (sc *syncScreen) startReplay() tea.Cmd {
 		return nil
 	}
 	// Apply takes up every item that Sends: those it patches and the in-sync ones it closes.
-	n := s.plan.Tally().Process
-	if n == 0 {
-		sc.setStatus("nothing to replay: no change is ready (decide conflicts with s or f)", false)
+	tally := s.plan.Tally()
+	n := tally.Process
+	switch {
+	case n == 0 && tally.Undecided > 0:
+		sc.setStatus(sprintf("nothing to replay yet: decide the %d conflict(s) with s or f", tally.Undecided), false)
+		return nil
+	case n == 0:
+		sc.setStatus("nothing to replay: no pending change can be replayed from here", false)
 		return nil
 	}
 	plan := ldsync.Plan{Items: append([]ldsync.Item(nil), s.plan.Items...)}
