@@ -38,17 +38,18 @@ type Demo interface {
 	SimulateRelayResync(ctx context.Context) error
 }
 
-// Config is everything the UI needs, built by main.go.
+// Config is everything the UI needs, resolved by the command line (tui/cli): New fills in no
+// defaults but the clock and the operator name.
 type Config struct {
 	Store     *flags.Store
 	Journal   *journal.Journal
 	LD        *ldsync.Client // nil when no LaunchDarkly token is configured
 	Operator  string
-	Protected []string      // environment keys that need the flag key typed to confirm; default ["production"]
+	Protected []string      // environment keys that need the flag key typed to confirm
 	ReadOnly  bool          // no action that writes exists
-	Refresh   time.Duration // Redis refresh interval; default 5s
+	Refresh   time.Duration // Redis refresh interval; 0: no periodic refresh (r still refreshes)
 	AltScreen bool          // use the alternate screen (default true in main)
-	RelayTTL  time.Duration // Relay's localTtl, for the "reaches Relay within" message; default 30s
+	RelayTTL  time.Duration // Relay's localTtl, for the reach note; 0 is no cache (Relay reads Redis now)
 	Demo      Demo
 	LogPath   string           // where the UI logs; never the terminal
 	Now       func() time.Time // clock; nil = time.Now (tests fix it)

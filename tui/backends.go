@@ -18,6 +18,7 @@ type flagStore interface {
 	Flags(ctx context.Context, prefix string) (flags.FlagSet, error)
 	Flag(ctx context.Context, prefix, key string) (flags.Flag, error)
 	journal.Toggler
+	journal.FieldReader // the pending flags only, for journal.Drift
 }
 
 type changeJournal interface {
@@ -25,6 +26,7 @@ type changeJournal interface {
 	Pending() ([]journal.Pending, error)
 	History(prefix, flag string) ([]journal.Entry, []journal.ReplayEvent, error)
 	RecordReplay(e journal.ReplayEvent) error
+	Discard(ctx context.Context, store journal.Toggler, p journal.Pending, d journal.DiscardRequest) (journal.DiscardResult, error)
 	Reconcile(ctx context.Context, store journal.FlagReader, minAge time.Duration) ([]journal.Entry, error)
 	Dir() string
 	Warnings() []string

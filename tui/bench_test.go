@@ -25,7 +25,7 @@ func bigModel(b *testing.B, n int) *Model {
 		set.Flags = append(set.Flags, flags.Flag{Key: k, Hosts: []flags.HostFlag{a, bb, {Host: "relay-c", HostDown: true}}})
 	}
 	fs.sets[prefix] = set
-	m := New(Config{Now: fixedClock, Operator: "bench"}, Backends{Store: fs})
+	m := New(Config{Now: fixedClock, Operator: "bench", Refresh: 5 * time.Second, RelayTTL: 30 * time.Second, Protected: []string{"production"}}, Backends{Store: fs})
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	m.Update(m.refreshCmd()())
 	if len(m.flagsScreen.set.Flags) != n {

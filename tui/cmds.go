@@ -1,9 +1,7 @@
 package tui
 
 import (
-	"context"
 	"slices"
-	"sort"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -16,16 +14,11 @@ import (
 // from Redis: younger, its writer (this process or another) may still be at work.
 const reconcileAfter = time.Minute
 
-// driftItem is a pending change whose Redis state no longer matches what was written:
-// Relay re-synced from LaunchDarkly and undid it.
-type driftItem struct {
-	prefix string
-	flag   string
-	want   bool
-	hosts  []string // hosts where it was written and now differs
-}
-
+// refreshTick is the next periodic refresh; a Refresh of zero has none (r still refreshes).
 func (m *Model) refreshTick() tea.Cmd {
+	if m.cfg.Refresh <= 0 {
+		return nil
+	}
 	return tea.Tick(m.cfg.Refresh, func(time.Time) tea.Msg { return refreshTickMsg{} })
 }
 
@@ -66,9 +59,6 @@ func (m *Model) refreshCmd() tea.Cmd {
 					msg.pending, msg.pendErr = jr.Pending()
 				}
 			}
-			if store != nil && msg.pendErr == nil {
-				msg.drift = findDrift(ctx, store, msg.pending)
-			}
 		}
 		return msg
 	}
@@ -81,52 +71,20 @@ func firstPrefix(d flags.Discovery) string {
 	return d.Prefixes[0].Prefix
 }
 
-// findDrift compares each pending change with Redis: where a host took the write (or already
-// had the state) and now holds the other state, something (Relay's re-sync) undid it.
-func findDrift(ctx context.Context, store flagStore, pending []journal.Pending) []driftItem {
-	var out []driftItem
-	for _, p := range pending {
-		written := writtenHosts(p)
-		if len(written) == 0 {
-			continue
-		}
-		f, err := store.Flag(ctx, p.Prefix, p.Flag)
-		if err != nil {
-			continue
-		}
-		var differ []string
-		for _, h := range f.Hosts {
-			if !written[h.Host] || !h.Present || h.Deleted || h.Unreadable != "" {
-				continue
-			}
-			if h.On != p.Desired {
-				differ = append(differ, h.Host)
-			}
-		}
-		if len(differ) > 0 {
-			out = append(out, driftItem{prefix: p.Prefix, flag: p.Flag, want: p.Desired, hosts: differ})
-		}
+// driftCmd checks the pending changes against Redis in the background (journal.Drift reads
+// only their flags, one round trip per host). It runs after a refresh has drawn the flags,
+// never before: the first frame does not wait for it.
+func (m *Model) driftCmd(pending []journal.Pending) tea.Cmd {
+	m.driftSeq++
+	if m.store == nil || len(pending) == 0 {
+		m.drift = nil
+		return nil
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].flag < out[j].flag })
-	return out
-}
-
-// writtenHosts are the hosts that hold the latest change's state according to its outcome.
-func writtenHosts(p journal.Pending) map[string]bool {
-	for i := len(p.Entries) - 1; i >= 0; i-- {
-		e := p.Entries[i]
-		if !e.OutcomeKnown {
-			continue
-		}
-		hs := map[string]bool{}
-		for _, o := range e.Outcomes {
-			if o.Outcome == string(flags.Written) || o.Outcome == string(flags.Unchanged) {
-				hs[o.Host] = true
-			}
-		}
-		return hs
+	seq, store, ctx := m.driftSeq, m.store, m.ctx
+	return func() tea.Msg {
+		undone, err := journal.Drift(ctx, store, pending)
+		return driftMsg{seq: seq, undone: undone, err: err}
 	}
-	return nil
 }
 
 func (m *Model) pendingCmd() tea.Cmd {

@@ -6,6 +6,8 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"relaycommander/flags"
 )
 
 // confirmDialog asks before a toggle: it shows what will change where, takes a reason and,
@@ -119,21 +121,21 @@ func (c *confirmDialog) Keys() helpKeys {
 // View draws the dialog; it only reads.
 func (c *confirmDialog) View(w, h int) []string {
 	st := c.st
-	title := sprintf("Turn %s %s?", onOff(c.after), c.flag)
-	envLine := c.env
+	title := sprintf("Turn %s %s?", flags.OnOff(c.after), c.flag)
+	envLine := safe(c.env)
 	if !c.mapped {
 		envLine = "unknown (unmapped prefix)"
 	}
 	if c.protected {
 		envLine += "  (protected)"
 	}
-	project := c.project
+	project := safe(c.project)
 	if project == "" {
 		project = "unknown"
 	}
-	now := sprintf("%s, v%d", onOff(c.before), c.version)
+	now := sprintf("%s, v%d", flags.OnOff(c.before), c.version)
 	if c.agreeNote != "" {
-		now += "  (hosts differ: " + c.agreeNote + ")"
+		now += "  (hosts differ: " + safe(c.agreeNote) + ")"
 	} else {
 		now += " " + c.hostsNote
 	}
@@ -145,12 +147,12 @@ func (c *confirmDialog) View(w, h int) []string {
 		return cur + " " + cell(label, 13) + val.view(c.field == n)
 	}
 	lines := []string{
-		"  " + cell("prefix", 13) + c.prefix,
+		"  " + cell("prefix", 13) + safe(c.prefix),
 		"  " + cell("project", 13) + project,
 		"  " + cell("environment", 13) + envLine,
-		"  " + cell("flag", 13) + st.bold.Render(c.flag),
+		"  " + cell("flag", 13) + st.bold.Render(safe(c.flag)),
 		"  " + cell("now", 13) + now,
-		"  " + cell("after", 13) + st.bold.Render(sprintf("%s, v%d", onOff(c.after), c.version+1)),
+		"  " + cell("after", 13) + st.bold.Render(sprintf("%s, v%d", flags.OnOff(c.after), c.version+1)),
 		"  " + cell("hosts", 13) + strings.Join(c.hosts, ", "),
 		field(fieldReason, "reason", c.reason),
 	}

@@ -55,7 +55,7 @@ type common struct {
 	pendingByKey map[string]int
 	pendErr      error
 	journalPath  string
-	drift        []driftItem
+	drift        []journal.Undone // pending changes that Redis no longer holds
 
 	// LaunchDarkly reachability, as last checked
 	ldChecked time.Time
@@ -68,6 +68,7 @@ type common struct {
 }
 
 func (c *common) setStatus(s string, bad bool) {
+	s = safe(s) // statuses quote flag keys and errors
 	c.status, c.statusBad = s, bad
 	if bad {
 		c.log.Warn(s)
@@ -104,6 +105,17 @@ func (c *common) bodyHeight() int {
 		h--
 	}
 	return h
+}
+
+// downNames are the hosts that did not answer the last refresh, for flags.Flag.Agreement.
+func (c *common) downNames() []string {
+	var d []string
+	for _, h := range c.hosts {
+		if !h.Up {
+			d = append(d, h.Host)
+		}
+	}
+	return d
 }
 
 func (c *common) downHosts() map[string]bool {

@@ -1,8 +1,8 @@
 package tui
 
 import (
-	"context"
-	"fmt"
+	"errors"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -10,10 +10,13 @@ import (
 
 	"relaycommander/flags"
 	"relaycommander/journal"
+	"relaycommander/tui/termsafe"
 )
 
 // discardDialog asks before a pending change is discarded: a reason, and whether to write
-// the base state back to Redis. It ends with discardConfirmedMsg, or closes without one.
+// the base state back to Redis. A restore writes Redis as a toggle does, so in a protected
+// environment (or an unmapped prefix) it needs the flag key typed out. It ends with
+// discardConfirmedMsg, or closes without one.
 type discardDialog struct {
 	*discardState
 	keys keyMap
@@ -22,41 +25,83 @@ type discardDialog struct {
 
 // discardState is the discard confirmation, captured when it opens.
 type discardState struct {
-	p       journal.Pending
-	reason  textField
-	restore bool
-	field   int // 0 reason, 1 restore, 2 buttons
-	yes     bool
+	p         journal.Pending
+	protected bool // a restore needs the flag key typed (flags.Protection.NeedsTypedKey)
+	reason    textField
+	typed     textField
+	restore   bool
+	field     int // see fields()
+	yes       bool
+	problem   string
+}
+
+const (
+	discardReason = iota
+	discardRestore
+	discardTyped
+	discardButtons
+)
+
+// newDiscardDialog opens the discard confirmation of p.
+func newDiscardDialog(c *common, p journal.Pending) *discardDialog {
+	t, mapped := p.Target()
+	return &discardDialog{
+		discardState: &discardState{p: p, protected: flags.Protection(c.cfg.Protected).NeedsTypedKey(t, mapped),
+			reason: newTextField(), typed: newTextField()},
+		keys: c.keys, st: c.st,
+	}
+}
+
+// needsTyped reports whether the confirmation needs the flag key typed: a restore chosen
+// where writes are protected.
+func (d *discardState) needsTyped() bool { return d.restore && d.protected }
+
+func (d *discardState) fields() []int {
+	if d.needsTyped() {
+		return []int{discardReason, discardRestore, discardTyped, discardButtons}
+	}
+	return []int{discardReason, discardRestore, discardButtons}
 }
 
 // Update handles a key; it ends with the confirmed discard, or closes without one.
 func (d *discardDialog) Update(msg tea.KeyPressMsg) (tea.Msg, bool) {
 	k := d.keys
+	fields := d.fields()
+	pos := slices.Index(fields, d.field)
+	next := fields[(pos+1)%len(fields)]
 	switch {
 	case key.Matches(msg, k.Cancel):
 		return nil, true
 	case key.Matches(msg, k.NextField):
-		d.field = (d.field + 1) % 3
+		d.field = next
 		return nil, false
 	case key.Matches(msg, k.PrevField):
-		d.field = (d.field + 2) % 3
+		d.field = fields[(pos+len(fields)-1)%len(fields)]
 		return nil, false
 	}
 	switch d.field {
-	case 0:
+	case discardReason, discardTyped:
 		if key.Matches(msg, k.Confirm) {
-			d.field = 1
-		} else {
-			d.reason.update(msg)
+			d.field = next
+			return nil, false
 		}
-	case 1:
+		if d.field == discardReason {
+			d.reason.update(msg)
+		} else {
+			d.typed.update(msg)
+		}
+		if msg.Text != "" {
+			d.problem = ""
+		}
+	case discardRestore:
 		switch {
 		case key.Matches(msg, k.RestoreOpt):
 			d.restore = !d.restore
+			d.problem = ""
 		case key.Matches(msg, k.Confirm):
-			d.field = 2
+			d.field = next
 		}
-	case 2:
+	case discardButtons:
 		switch {
 		case key.Matches(msg, k.Left, k.Right):
 			d.yes = !d.yes
@@ -68,15 +113,20 @@ func (d *discardDialog) Update(msg tea.KeyPressMsg) (tea.Msg, bool) {
 			if !d.yes {
 				return nil, true
 			}
+			if d.needsTyped() && d.typed.value() != d.p.Flag {
+				d.problem = "type the flag key exactly to restore it in Redis"
+				d.field = discardTyped
+				return nil, false
+			}
 			return discardConfirmedMsg{p: d.p, reason: d.reason.value(), restore: d.restore}, true
 		}
 	}
 	return nil, false
 }
 
-// paste adds pasted text to the reason.
+// paste adds pasted text to the reason. The flag key must be typed: a paste there is ignored.
 func (d *discardDialog) paste(text string) {
-	if d.field == 0 {
+	if d.field == discardReason {
 		d.reason.insert(text)
 	}
 }
@@ -98,7 +148,7 @@ func (d *discardDialog) View(w, h int) []string {
 		}
 		return " "
 	}
-	reason := d.reason.view(d.field == 0)
+	reason := d.reason.view(d.field == discardReason)
 	box := "[ ]"
 	if d.restore {
 		box = "[x]"
@@ -108,92 +158,95 @@ func (d *discardDialog) View(w, h int) []string {
 		no, yes = st.button.Render("  No  "), st.buttonOn.Render("[ Yes ]")
 	}
 	lines := []string{
-		"  " + cell("flag", 12) + st.bold.Render(p.Flag),
+		"  " + cell("flag", 12) + st.bold.Render(safe(p.Flag)),
 		"  " + cell("where", 12) + where(p.Project, p.Environment, p.Prefix),
-		"  " + cell("pending", 12) + sprintf("%s -> %s, %d change(s)", onOff(p.BaseOn), onOff(p.Desired), len(p.Entries)),
+		"  " + cell("pending", 12) + sprintf("%s -> %s, %d change(s)", flags.OnOff(p.BaseOn), flags.OnOff(p.Desired), len(p.Entries)),
 		"  It will not be replayed to LaunchDarkly. The journal keeps the record.",
 		"",
 		cur(0) + " " + cell("reason", 12) + reason,
-		cur(1) + " " + box + sprintf(" also write %s (the base state) back to Redis on every host", onOff(p.BaseOn)),
+		cur(discardRestore) + " " + box + sprintf(" also write %s (the base state) back to Redis on every host", flags.OnOff(p.BaseOn)),
 		"      " + st.dim.Render("(not a new change: LaunchDarkly already has the base state)"),
-		"",
-		cur(2) + " " + strings.Repeat(" ", 12) + no + "   " + yes,
-		st.dim.Render("  tab next field · space ticks · y/n choose · enter activates · esc cancels"),
 	}
+	if d.needsTyped() {
+		lines = append(lines, cur(discardTyped)+" "+cell("type the key", 12)+" "+d.typed.view(d.field == discardTyped))
+		if d.problem != "" {
+			lines = append(lines, "  "+st.errText.Render(d.problem))
+		}
+	}
+	lines = append(lines,
+		"",
+		cur(discardButtons)+" "+strings.Repeat(" ", 12)+no+"   "+yes,
+		st.dim.Render("  tab next field · space ticks · y/n choose · enter activates · esc cancels"),
+	)
 	return dialogBox("Discard the pending change of "+p.Flag+"?", lines, w, h, st)
 }
 
 func where(project, env, prefix string) string {
 	if project == "" {
-		return prefix
+		return safe(prefix)
 	}
-	return project + " / " + env
+	return safe(project + " / " + env)
 }
 
-// discardCmd records a confirmed discard in the journal and, when asked, writes the base
-// state back to Redis.
+// discardCmd has the journal close a confirmed discard and, when asked, write the base state
+// back to Redis (journal.Journal.Discard).
 func (c *common) discardCmd(d discardConfirmedMsg) tea.Cmd {
 	if c.jr == nil {
 		return nil
 	}
 	p := d.p
-	ev := journal.ReplayEvent{
-		Time:      c.now(),
-		Kind:      journal.ReplayDiscarded,
-		ChangeIDs: p.ChangeIDs(),
-		Prefix:    p.Prefix,
-		Flag:      p.Flag,
-		Desired:   p.Desired,
-		By:        c.cfg.Operator,
-		Why:       strings.TrimSpace(d.reason),
+	req := journal.DiscardRequest{By: c.cfg.Operator, Why: d.reason, Restore: d.restore, Time: c.now()}
+	jr, ctx := c.jr, c.ctx
+	var store journal.Toggler
+	if c.store != nil {
+		store = c.store
 	}
-	restore := d.restore
-	if restore {
-		ev.Why = strings.TrimSpace(ev.Why + sprintf(" (base state %s restored in Redis)", onOff(p.BaseOn)))
-	}
-	jr, store, ctx := c.jr, c.store, c.ctx
-	c.setStatus("discarding "+p.Flag+"…", false)
+	c.setStatus("discarding "+termsafe.Escape(p.Flag)+"…", false)
 	return c.writing(func() tea.Msg {
-		if err := jr.RecordReplay(ev); err != nil {
-			return discardDoneMsg{flag: p.Flag, err: err}
-		}
-		if !restore || store == nil {
-			return discardDoneMsg{flag: p.Flag}
-		}
-		res, err := restoreBase(ctx, store, p)
-		return discardDoneMsg{flag: p.Flag, err: err, restored: res}
+		res, err := jr.Discard(ctx, store, p, req)
+		return discardDoneMsg{flag: p.Flag, err: err, restored: res.Restored}
 	})
 }
 
-// restoreBase writes the pending change's base state back to Redis. It is not a new change to
-// replay (LaunchDarkly already has the base state): the discard event recorded just before
-// says that the base is being restored.
-func restoreBase(ctx context.Context, store flagStore, p journal.Pending) (*flags.ToggleResult, error) {
-	f, err := store.Flag(ctx, p.Prefix, p.Flag)
-	if err != nil {
-		return nil, err
-	}
-	cur, ok := primary(f)
-	if !ok {
-		return nil, fmt.Errorf("%s %s: %w", p.Prefix, p.Flag, flags.ErrUnknownFlag)
-	}
-	if cur.Deleted {
-		return nil, fmt.Errorf("%s %s: %w", p.Prefix, p.Flag, flags.ErrTombstone)
-	}
-	res := store.Toggle(ctx, p.Prefix, p.Flag, p.BaseOn)
-	return &res, nil
-}
-
+// applyDiscardDone says what the discard did, host by host for a restore.
 func (c *common) applyDiscardDone(msg discardDoneMsg) tea.Cmd {
+	flag := termsafe.Escape(msg.flag)
 	switch {
+	case errors.Is(msg.err, journal.ErrPendingMoved):
+		c.setStatus("not discarded: "+flag+"'s pending change moved on (replayed, or changed again) since it was shown; look at the queue again", true)
 	case msg.err != nil:
-		c.setStatus("discard "+msg.flag+": "+msg.err.Error(), true)
+		c.setStatus("discard "+flag+": "+termsafe.Escape(msg.err.Error()), true)
 	case msg.restored != nil && len(msg.restored.FailedHosts()) > 0:
-		c.setStatus("discarded "+msg.flag+"; restoring failed on "+strings.Join(msg.restored.FailedHosts(), ", "), true)
+		c.setStatus("discarded "+flag+"; "+restoreSummary(*msg.restored), true)
 	case msg.restored != nil:
-		c.setStatus("discarded "+msg.flag+" and restored its base state in Redis", false)
+		c.setStatus("discarded "+flag+" and restored its base state in Redis: "+restoreSummary(*msg.restored), false)
 	default:
-		c.setStatus("discarded "+msg.flag+": it will not be replayed", false)
+		c.setStatus("discarded "+flag+": it will not be replayed", false)
 	}
 	return c.refresh()
+}
+
+// restoreSummary is a restore's outcome per host, failures first so that a short status line
+// keeps them: "restoring failed on relay-c: connection refused; ON on relay-a, relay-b".
+func restoreSummary(r flags.ToggleResult) string {
+	var ok, failed []string
+	for _, h := range r.Hosts {
+		if h.Outcome == flags.Failed {
+			msg := h.Host
+			if h.Err != nil {
+				msg += ": " + h.Err.Error()
+			}
+			failed = append(failed, termsafe.Escape(msg))
+		} else {
+			ok = append(ok, h.Host)
+		}
+	}
+	var parts []string
+	if len(failed) > 0 {
+		parts = append(parts, "restoring failed on "+strings.Join(failed, "; "))
+	}
+	if len(ok) > 0 {
+		parts = append(parts, flags.OnOff(r.On)+" on "+strings.Join(ok, ", "))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -50,11 +50,32 @@ func (s *fakeStore) Flag(_ context.Context, prefix, key string) (flags.Flag, err
 	}
 	return flags.Flag{}, flags.ErrUnknownFlag
 }
+func (s *fakeStore) ReadFields(_ context.Context, want map[string][]string) (flags.FieldSet, error) {
+	fs := flags.FieldSet{Hosts: s.disc.Hosts, Prefixes: map[string]map[string][]flags.HostFlag{}}
+	for prefix, keys := range want {
+		m := map[string][]flags.HostFlag{}
+		for _, k := range keys {
+			hs := make([]flags.HostFlag, len(s.disc.Hosts))
+			for i, h := range s.disc.Hosts {
+				hs[i] = flags.HostFlag{Host: h.Host, HostDown: !h.Up}
+			}
+			if f, err := s.Flag(context.Background(), prefix, k); err == nil {
+				hs = f.Hosts
+			}
+			m[k] = hs
+		}
+		fs.Prefixes[prefix] = m
+	}
+	return fs, nil
+}
 func (s *fakeStore) Toggle(_ context.Context, prefix, key string, on bool, hosts ...string) flags.ToggleResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.toggles = append(s.toggles, prefix+"/"+key)
 	res := flags.ToggleResult{Prefix: prefix, Flag: key, On: on}
+	if len(hosts) == 0 { // every host, as the store does
+		hosts = s.HostNames()
+	}
 	for _, h := range hosts {
 		r := flags.HostResult{Host: h, Outcome: flags.Written, OldOn: !on, OldVersion: 9, NewVersion: 10, Latency: time.Millisecond}
 		for _, hs := range s.disc.Hosts {
@@ -68,12 +89,14 @@ func (s *fakeStore) Toggle(_ context.Context, prefix, key string, on bool, hosts
 }
 
 type fakeJournal struct {
-	mu      sync.Mutex
-	pending []journal.Pending
-	changes []journal.Change
-	retries [][]string
-	events  []journal.ReplayEvent
-	history []journal.Entry
+	mu         sync.Mutex
+	discards   []journal.DiscardRequest
+	discardErr error // what Discard returns, instead of discarding
+	pending    []journal.Pending
+	changes    []journal.Change
+	retries    [][]string
+	events     []journal.ReplayEvent
+	history    []journal.Entry
 }
 
 func (j *fakeJournal) Toggle(ctx context.Context, store journal.Toggler, c journal.Change, hosts ...string) (journal.Change, flags.ToggleResult, error) {
@@ -95,6 +118,23 @@ func (j *fakeJournal) Reconcile(context.Context, journal.FlagReader, time.Durati
 }
 func (j *fakeJournal) History(prefix, flag string) ([]journal.Entry, []journal.ReplayEvent, error) {
 	return j.history, j.events, nil
+}
+func (j *fakeJournal) Discard(ctx context.Context, store journal.Toggler, p journal.Pending, d journal.DiscardRequest) (journal.DiscardResult, error) {
+	if j.discardErr != nil {
+		return journal.DiscardResult{}, j.discardErr
+	}
+	ev := journal.ReplayEvent{Time: d.Time, Kind: journal.ReplayDiscarded, ChangeIDs: p.ChangeIDs(), Prefix: p.Prefix, Flag: p.Flag,
+		Desired: p.Desired, By: d.By, Why: d.Why}
+	j.mu.Lock()
+	j.discards = append(j.discards, d)
+	j.events = append(j.events, ev)
+	j.mu.Unlock()
+	res := journal.DiscardResult{Event: ev}
+	if d.Restore {
+		r := store.Toggle(ctx, p.Prefix, p.Flag, p.BaseOn)
+		res.Restored = &r
+	}
+	return res, nil
 }
 func (j *fakeJournal) RecordReplay(e journal.ReplayEvent) error {
 	j.mu.Lock()

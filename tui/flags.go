@@ -197,7 +197,7 @@ func (s *flagsScreen) applySet(set flags.FlagSet, err error) {
 	s.keyW = 0
 	for i, f := range set.Flags {
 		s.lower[i] = strings.ToLower(f.Key)
-		s.keyW = max(s.keyW, len(f.Key))
+		s.keyW = max(s.keyW, len(safe(f.Key)))
 	}
 	s.refilter(keep)
 }
@@ -458,13 +458,6 @@ func (s *flagsScreen) loadFlagsCmd(prefix string) tea.Cmd {
 	}
 }
 
-func (s *flagsScreen) isProtected(env string, mapped bool) bool {
-	if !mapped || env == "" {
-		return true // an unmapped prefix may well be production
-	}
-	return slices.Contains(s.cfg.Protected, env)
-}
-
 func (s *flagsScreen) openConfirm() dialog {
 	if s.cfg.ReadOnly {
 		return nil
@@ -489,7 +482,7 @@ func (s *flagsScreen) openConfirm() dialog {
 		s.setStatus(f.Key+": deleted (tombstone); a deleted flag cannot be toggled", true)
 		return nil
 	}
-	_, _, note := hostsAgree(f, s.downHosts())
+	note := f.Agreement(s.downNames()...).Detail()
 	c := &confirmState{
 		prefix:    s.set.Prefix,
 		project:   s.set.Target.Project,
@@ -509,7 +502,7 @@ func (s *flagsScreen) openConfirm() dialog {
 			c.hosts = append(c.hosts, h.Host)
 		}
 	}
-	c.protected = s.isProtected(c.env, c.mapped)
+	c.protected = flags.Protection(s.cfg.Protected).NeedsTypedKey(s.set.Target, c.mapped)
 	var down []string
 	for _, h := range c.hosts {
 		if s.downHosts()[h] {

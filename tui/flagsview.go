@@ -17,55 +17,6 @@ func (s *flagsScreen) View(width, height int) []string { return s.flagsView(heig
 // primary is the state the table shows: the first reachable host's readable state.
 func primary(f flags.Flag) (flags.HostFlag, bool) { return f.Primary() }
 
-// hostsAgree summarises whether the reachable hosts agree on a flag: "2/3 agree", "DIFFER",
-// or "MISSING" when an up host lacks it, and describes the difference. Down hosts are in the
-// header; they do not make every flag look different.
-func hostsAgree(f flags.Flag, down map[string]bool) (short string, agree bool, detail string) {
-	var present []flags.HostFlag
-	var missing []string
-	for _, h := range f.Hosts {
-		switch {
-		case h.Present:
-			present = append(present, h)
-		case !down[h.Host] && !h.HostDown:
-			missing = append(missing, h.Host)
-		}
-	}
-	if len(present) == 0 {
-		return "NONE", false, "on no reachable host"
-	}
-	p := present[0]
-	var diffs []string
-	for _, h := range present[1:] {
-		if h.On != p.On || h.Version != p.Version || h.Deleted != p.Deleted || (h.Unreadable == "") != (p.Unreadable == "") {
-			diffs = append(diffs, h.Host+": "+hostState(h))
-		}
-	}
-	if len(missing) > 0 {
-		diffs = append(diffs, "missing on "+strings.Join(missing, ", "))
-	}
-	if len(diffs) > 0 {
-		if len(missing) > 0 && len(diffs) == 1 {
-			return "MISSING", false, diffs[0]
-		}
-		return "DIFFER", false, strings.Join(diffs, "; ")
-	}
-	return sprintf("%d/%d agree", len(present), len(f.Hosts)), true, ""
-}
-
-func hostState(h flags.HostFlag) string {
-	switch {
-	case !h.Present:
-		return "absent"
-	case h.Unreadable != "":
-		return "unreadable"
-	case h.Deleted:
-		return sprintf("deleted v%d", h.Version)
-	default:
-		return sprintf("%s v%d", onOff(h.On), h.Version)
-	}
-}
-
 func (s *flagsScreen) flagsView(h int) []string {
 	if s.details {
 		return s.detailsView(h)
@@ -93,11 +44,11 @@ func (s *flagsScreen) envLines(h, w int) []string {
 	for i := top; i < len(s.envRows) && len(out) < h; i++ {
 		r := s.envRows[i]
 		if r.heading {
-			out = append(out, s.st.bold.Render(cell(r.label, w)))
+			out = append(out, s.st.bold.Render(cell(safe(r.label), w)))
 			continue
 		}
 		marks := r.marks
-		label := cell(r.label, w-2-4-1-2)
+		label := cell(safe(r.label), w-2-4-1-2)
 		line := "  " + label + rcell(sprintf("%d", r.flags), 4) + " " + marks
 		if i == s.envCursor {
 			line = "> " + line[2:]
@@ -121,13 +72,13 @@ func (s *flagsScreen) flagsTitle() string {
 		return "Flags"
 	}
 	t := s.set.Target
-	name := env.prefix
+	name := safe(env.prefix)
 	if s.set.Mapped && t.Project != "" {
-		name = t.Project + " / " + t.Environment
+		name = safe(t.Project + " / " + t.Environment)
 	}
 	tail := sprintf("  %d flags", len(s.set.Flags))
-	if name != env.prefix && ansi.StringWidth(name+"  "+env.prefix+tail) < s.width*3/4-4 {
-		name += "  " + env.prefix
+	if name != safe(env.prefix) && ansi.StringWidth(name+"  "+safe(env.prefix)+tail) < s.width*3/4-4 {
+		name += "  " + safe(env.prefix)
 	}
 	return name + tail
 }
@@ -191,7 +142,7 @@ func (s *flagsScreen) flagLines(h, w int) []string {
 	}
 	rows := h - len(out)
 	end := min(len(s.filtered), s.flagTop+rows)
-	down := s.downHosts()
+	downNames := s.downNames()
 	for i := s.flagTop; i < end; i++ {
 		f := s.set.Flags[s.filtered[i]]
 		cur := "  "
@@ -201,15 +152,16 @@ func (s *flagsScreen) flagLines(h, w int) []string {
 		state, ver := "ABSENT", ""
 		if p, ok := primary(f); ok {
 			ver = sprintf("%d", p.Version)
-			state = onOff(p.On)
+			state = flags.OnOff(p.On)
 			if p.Deleted {
 				state = "deleted"
 			}
 		} else if hasUnreadable(f) {
 			state = "BROKEN"
 		}
-		hosts, _, detail := hostsAgree(f, down)
-		note := s.flagNote(f, detail)
+		a := f.Agreement(downNames...)
+		note := s.flagNote(f, a.Detail())
+		hosts := a.Short()
 		line := s.flagRow(w, cur, f.Key, state, ver, hosts, note)
 		if i == s.flagCursor {
 			if s.focus == paneFlags {
@@ -238,9 +190,9 @@ func (s *flagsScreen) flagNote(f flags.Flag, hostDetail string) string {
 		notes = append(notes, "unreadable JSON on "+firstUnreadable(f))
 	}
 	if p, ok := s.pendingFor(s.set.Prefix, f.Key); ok {
-		n := "pending " + onOff(p.Desired)
+		n := "pending " + flags.OnOff(p.Desired)
 		if p.BaseVersion != nil {
-			n += sprintf(" (was %s v%d)", onOff(p.BaseOn), *p.BaseVersion)
+			n += sprintf(" (was %s v%d)", flags.OnOff(p.BaseOn), *p.BaseVersion)
 		}
 		notes = append(notes, n)
 	}
@@ -263,7 +215,7 @@ func (s *flagsScreen) flagRow(w int, cur, flag, state, ver, hosts, note string) 
 	rest := w - 2 - 1 - stateW - verW - 1 - hostsW
 	keyW := min(max(s.keyW, 12), max(rest-8, 12), 48)
 	noteW := max(0, rest-keyW)
-	return cur + cell(flag, keyW) + " " + cell(state, stateW) + rcell(ver, verW) + " " + cell(hosts, hostsW) + cell(note, noteW)
+	return cur + cell(safe(flag), keyW) + " " + cell(state, stateW) + rcell(ver, verW) + " " + cell(hosts, hostsW) + cell(safe(note), noteW)
 }
 
 func (s *flagsScreen) detailsView(h int) []string {
@@ -281,15 +233,16 @@ func (s *flagsScreen) detailsView(h int) []string {
 func (s *flagsScreen) detailLines(f flags.Flag) []string {
 	w := s.width - 2
 	var lines []string
-	short, _, detail := hostsAgree(f, s.downHosts())
+	a := f.Agreement(s.downNames()...)
+	short, detail := a.Short(), a.Detail()
 	head := "hosts " + short
 	if detail != "" {
-		head += ": " + detail
+		head += ": " + safe(detail)
 	}
 	lines = append(lines, head, "")
 	lines = append(lines, s.st.dim.Render(sprintf("%-14s %-10s %5s  %-12s %s", "HOST", "STATE", "VER", "OFF SERVES", "PREREQUISITES")))
 	for _, hf := range f.Hosts {
-		state := onOff(hf.On)
+		state := flags.OnOff(hf.On)
 		if hf.Deleted {
 			state = "deleted"
 		}
@@ -314,16 +267,16 @@ func (s *flagsScreen) detailLines(f flags.Flag) []string {
 			state = "unreadable"
 			off = hf.Unreadable
 		}
-		lines = append(lines, sprintf("%-14s %-10s %5s  %-12s %s", cell(hf.Host, 14), state, ver, off, strings.Join(hf.Prerequisites, ", ")))
+		lines = append(lines, sprintf("%-14s %-10s %5s  %-12s %s", cell(hf.Host, 14), state, ver, safe(off), safeJoin(hf.Prerequisites, ", ")))
 	}
 	lines = append(lines, "")
 	if len(f.Dependants) > 0 {
-		lines = append(lines, "dependants (flags that require this one): "+strings.Join(f.Dependants, ", "))
+		lines = append(lines, "dependants (flags that require this one): "+safeJoin(f.Dependants, ", "))
 	} else {
 		lines = append(lines, "dependants: none")
 	}
 	if p, ok := s.pendingFor(s.set.Prefix, f.Key); ok {
-		lines = append(lines, sprintf("pending: %s -> %s, %d change(s), not yet in LaunchDarkly", onOff(p.BaseOn), onOff(p.Desired), len(p.Entries)))
+		lines = append(lines, sprintf("pending: %s -> %s, %d change(s), not yet in LaunchDarkly", flags.OnOff(p.BaseOn), flags.OnOff(p.Desired), len(p.Entries)))
 	}
 	lines = append(lines, "")
 	if p, ok := primaryRaw(f); ok {

@@ -76,6 +76,7 @@ func startFlowSized(t *testing.T, hosts, w, h int, opts ...flowOpt) *flow {
 	f.cfg = Config{
 		Store: store, Journal: jr, LD: client, Operator: "alice",
 		Refresh: 400 * time.Millisecond, AltScreen: true, // real clock: countdowns run
+		RelayTTL: 30 * time.Second, Protected: []string{"production"},
 	}
 	for _, o := range opts {
 		o(&f.cfg)

@@ -5,6 +5,8 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	"github.com/charmbracelet/x/ansi"
+
+	"relaycommander/tui/termsafe"
 )
 
 // The frame around the screens: header, recovery banner, status line, footer and help.
@@ -165,7 +167,7 @@ func (m *Model) bannerLine() string {
 	}
 	names := make([]string, 0, len(m.drift))
 	for _, d := range m.drift {
-		names = append(names, d.flag)
+		names = append(names, termsafe.Escape(d.Flag))
 	}
 	what := "change"
 	if len(m.drift) > 1 {

@@ -6,9 +6,25 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"relaycommander/tui/termsafe"
 )
 
 func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
+
+// safe is text read from Redis, the journal or LaunchDarkly made printable: every control
+// character written out (termsafe.Escape), so that a flag key or a reason cannot retitle the
+// window, recolour rows or move the cursor. Every such text passes through it, or through
+// wrapText, a box title or the status line, which apply it, before it is drawn.
+func safe(s string) string { return termsafe.Escape(s) }
+
+func safeJoin(ss []string, sep string) string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = safe(s)
+	}
+	return strings.Join(out, sep)
+}
 
 // fmtLatency writes a round trip the way an operator reads it: 0.4ms, 12ms, 1.2s.
 func fmtLatency(d time.Duration) string {
@@ -36,13 +52,6 @@ func fmtAgo(d time.Duration) string {
 	default:
 		return sprintf("%dh ago", int(d.Hours()))
 	}
-}
-
-func onOff(on bool) string {
-	if on {
-		return "ON"
-	}
-	return "OFF"
 }
 
 // joinRight puts right at the right edge of a line of width w, after left.
@@ -90,7 +99,7 @@ func box(title string, lines []string, w, h int, focused bool, st styles) []stri
 	inner := w - 2
 	t := ""
 	if title != "" {
-		t = " " + ansi.Truncate(title, inner-3, "…") + " "
+		t = " " + ansi.Truncate(safe(title), inner-3, "…") + " "
 	}
 	top := bs.Render(tl+hz) + t + bs.Render(strings.Repeat(hz, max(0, inner-1-ansi.StringWidth(t)))+tr)
 	out := make([]string, 0, h)
@@ -158,12 +167,16 @@ func padLeft(lines []string, n int) []string {
 	return out
 }
 
-// wrapText wraps plain text to w columns.
+// wrapText wraps plain text to w columns, made safe to print.
 func wrapText(s string, w int) []string {
 	if w < 10 {
 		w = 10
 	}
-	return strings.Split(ansi.Wrap(s, w, " ,"), "\n")
+	return strings.Split(ansi.Wrap(safe(s), w, " ,"), "\n")
 }
 
-func ansiHardwrap(s string, w int) string { return ansi.Hardwrap(s, max(10, w), true) }
+// ansiHardwrap breaks text read from the store into lines of w columns, made safe to print
+// first; newlines stay line breaks.
+func ansiHardwrap(s string, w int) string {
+	return ansi.Hardwrap(strings.Join(termsafe.Lines(s), "\n"), max(10, w), true)
+}

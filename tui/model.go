@@ -40,24 +40,17 @@ type Model struct {
 	pendSeq     int
 	refreshing  bool
 	lastRefresh time.Time
+	driftSeq    int
 	ldSeq       int
 	ldPending   bool
 }
 
-// New builds the UI model from the configuration and its collaborators, filling defaults.
-// It does no I/O. Run passes the configuration's own Store, Journal and LD.
+// New builds the UI model from the configuration and its collaborators. The configuration
+// comes resolved (tui/cli/config holds every default): zero means zero, a RelayTTL of 0 is a
+// Relay without a cache. Only a missing clock and operator name are filled in. It does no I/O. Run passes the configuration's own Store, Journal and LD.
 func New(cfg Config, be Backends) *Model {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
-	}
-	if cfg.Refresh <= 0 {
-		cfg.Refresh = 5 * time.Second
-	}
-	if cfg.RelayTTL == 0 {
-		cfg.RelayTTL = 30 * time.Second
-	}
-	if cfg.Protected == nil {
-		cfg.Protected = []string{"production"}
 	}
 	if cfg.Operator == "" {
 		cfg.Operator = "unknown"
@@ -232,7 +225,9 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 		cmd := m.flagsScreen.applyRefresh(msg)
 		if m.jr != nil && msg.pendSeq == m.pendSeq {
 			m.applyPending(msg.pending, msg.pendErr)
-			m.drift = msg.drift
+			if msg.pendErr == nil {
+				cmd = tea.Batch(cmd, m.driftCmd(msg.pending))
+			}
 		}
 		if msg.reconcileErr != nil {
 			m.log.Info("reconcile", "err", msg.reconcileErr)
@@ -245,6 +240,16 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 			m.setStatus(sprintf("outcome of %d interrupted change(s) read back from Redis: %s (see the queue)", n, strings.Join(names, ", ")), false)
 		}
 		return cmd
+	case driftMsg:
+		if msg.seq != m.driftSeq {
+			return nil
+		}
+		if msg.err != nil {
+			m.log.Info("drift check", "err", msg.err) // no host answered: the header says so
+			return nil
+		}
+		m.drift = msg.undone
+		return nil
 	case flagsMsg:
 		m.flagsScreen.applyFlags(msg)
 		return nil

@@ -21,8 +21,8 @@ type clockMsg struct{}
 
 // ---- data read in the background ----
 
-// refreshMsg is one full refresh: hosts, prefixes, the selected prefix's flags, the journal's
-// pending changes and any drift of their Redis state.
+// refreshMsg is one full refresh: hosts, prefixes, the selected prefix's flags and the
+// journal's pending changes. Their drift follows in a driftMsg.
 type refreshMsg struct {
 	seq     int
 	pendSeq int
@@ -32,13 +32,19 @@ type refreshMsg struct {
 	setErr  error
 	pending []journal.Pending
 	pendErr error
-	drift   []driftItem
 	// reconciled are changes whose outcome was unknown, settled from Redis by this refresh.
 	reconciled   []journal.Entry
 	reconcileErr error
 }
 
 // flagsMsg is the flags of one prefix, loaded when the selection changed.
+// driftMsg is the pending changes that Redis no longer holds (Relay re-synced them away).
+type driftMsg struct {
+	seq    int
+	undone []journal.Undone
+	err    error
+}
+
 type flagsMsg struct {
 	seq    int
 	prefix string

@@ -77,7 +77,7 @@ func (q *queueScreen) Update(msg tea.KeyPressMsg) (tea.Cmd, dialog) {
 		}
 	case key.Matches(msg, k.Discard):
 		if p, ok := q.queueSelected(); ok && !q.cfg.ReadOnly {
-			return nil, &discardDialog{discardState: &discardState{p: p, reason: newTextField()}, keys: q.keys, st: q.st}
+			return nil, newDiscardDialog(q.common, p)
 		}
 	case key.Matches(msg, k.Back):
 		q.active = screenFlags
@@ -125,7 +125,7 @@ func (q *queueScreen) View(width, h int) []string {
 	w := q.width - 2
 	var lines []string
 	if q.pendErr != nil {
-		lines = append(lines, st.errText.Render("journal: "+q.pendErr.Error()))
+		lines = append(lines, st.errText.Render(safe("journal: "+q.pendErr.Error())))
 	}
 	if len(q.pending) == 0 {
 		lines = append(lines, "Nothing waits to be replayed: every change in the journal reached LaunchDarkly or was discarded.")
@@ -133,7 +133,7 @@ func (q *queueScreen) View(width, h int) []string {
 	}
 	keyW := 12
 	for _, p := range q.pending {
-		keyW = max(keyW, len(p.Flag))
+		keyW = max(keyW, len(safe(p.Flag)))
 	}
 	keyW = min(keyW, 32)
 	const changeW, baseW, countW, hostsW = 11, 8, 6, 16
@@ -154,22 +154,22 @@ func (q *queueScreen) View(width, h int) []string {
 		if p.BaseVersion != nil {
 			base = sprintf("v%d", *p.BaseVersion)
 		}
-		change := onOff(p.BaseOn) + " -> " + onOff(p.Desired)
+		change := flags.OnOff(p.BaseOn) + " -> " + flags.OnOff(p.Desired)
 		if p.NoNetEffect() {
-			change = onOff(p.Desired) + " (none)"
+			change = flags.OnOff(p.Desired) + " (none)"
 		}
 		whereS := p.Prefix
 		if p.Project != "" {
 			whereS = p.Project + "/" + p.Environment
 		}
-		line := row(cur, p.Flag, whereS, change, base, sprintf("%dx", len(p.Entries)), hostsOutcome(p))
+		line := row(cur, safe(p.Flag), safe(whereS), change, base, sprintf("%dx", len(p.Entries)), hostsOutcome(p))
 		if i == q.cursor {
 			line = st.cursor.Render(cell(line, w))
 		}
 		lines = append(lines, line)
 	}
 	if p, ok := q.queueSelected(); ok {
-		lines = append(lines, "", st.bold.Render(p.Flag)+" "+where(p.Project, p.Environment, p.Prefix)+"  prefix "+p.Prefix)
+		lines = append(lines, "", st.bold.Render(safe(p.Flag))+" "+where(p.Project, p.Environment, p.Prefix)+"  prefix "+safe(p.Prefix))
 		for _, e := range p.Entries {
 			lines = append(lines, q.entryLines(e, w)...)
 		}
@@ -205,14 +205,14 @@ func hostsOutcome(p journal.Pending) string {
 
 // entryLines writes one recorded change: when, who, what, why, then its host outcomes.
 func (q *queueScreen) entryLines(e journal.Entry, w int) []string {
-	s := sprintf("%s %s %s -> %s by %s", e.Time.In(q.now().Location()).Format("15:04:05"), fmtAgoShort(q.now().Sub(e.Time)), onOff(e.Before), onOff(e.After), e.Operator)
+	s := sprintf("%s %s %s -> %s by %s", e.Time.In(q.now().Location()).Format("15:04:05"), fmtAgoShort(q.now().Sub(e.Time)), flags.OnOff(e.Before), flags.OnOff(e.After), e.Operator)
 	if e.BaseVersion != nil {
 		s += sprintf(" (base v%d)", *e.BaseVersion)
 	}
 	if e.Reason != "" {
 		s += ": \"" + e.Reason + "\""
 	}
-	out := []string{"  " + s}
+	out := []string{"  " + safe(s)} // operator and reason come from the journal
 	if !e.OutcomeKnown {
 		return append(out, "      outcome unknown: the tool stopped between the intent and the write's result")
 	}
@@ -254,7 +254,7 @@ func (c *common) replayLine(e journal.ReplayEvent) string {
 		s += sprintf(" LaunchDarkly v%d", e.LDVersion)
 	}
 	if e.LDOn != nil {
-		s += " " + onOff(*e.LDOn)
+		s += " " + flags.OnOff(*e.LDOn)
 	}
 	if e.Forced {
 		s += " forced"
@@ -268,7 +268,7 @@ func (c *common) replayLine(e journal.ReplayEvent) string {
 	if e.Error != "" {
 		s += ": " + e.Error
 	}
-	return s
+	return safe(s)
 }
 
 func (q *queueScreen) historyView(h int, hs *historyState) []string {
@@ -292,7 +292,7 @@ func (q *queueScreen) historyLines(hs *historyState) []string {
 	case !hs.loaded:
 		lines = append(lines, q.st.dim.Render("reading the journal…"))
 	case hs.err != nil:
-		lines = append(lines, q.st.errText.Render(hs.err.Error()))
+		lines = append(lines, q.st.errText.Render(safe(hs.err.Error())))
 	default:
 		lines = append(lines, q.st.bold.Render(sprintf("%d change(s)", len(hs.entries))))
 		for _, e := range hs.entries {

@@ -12,6 +12,7 @@ import (
 
 	"relaycommander/flags"
 	"relaycommander/journal"
+	"relaycommander/relaycfg"
 )
 
 // resultsScreen shows what the last toggle (or its retry) did on each host.
@@ -96,7 +97,7 @@ func (s *resultsScreen) applyToggleDone(msg toggleDoneMsg) tea.Cmd {
 	case failed > 0:
 		s.setStatus(sprintf("%s: %d of %d hosts failed; t retries them", r.change.Flag, failed, len(r.result.Hosts)), true)
 	default:
-		s.setStatus(sprintf("%s is %s on %d of %d hosts; recorded in the journal", r.change.Flag, onOff(r.change.After), written, len(r.result.Hosts)), false)
+		s.setStatus(sprintf("%s is %s on %d of %d hosts; recorded in the journal", r.change.Flag, flags.OnOff(r.change.After), written, len(r.result.Hosts)), false)
 	}
 	s.log.Info("toggle", "prefix", r.change.Prefix, "flag", r.change.Flag, "on", r.change.After, "id", r.change.ID, "failed", failed, "err", msg.err)
 	return s.refresh()
@@ -134,7 +135,7 @@ func (s *resultsScreen) View(width, h int) []string {
 			written++
 		}
 	}
-	head := sprintf("%s -> %s", st.bold.Render(c.Flag), st.bold.Render(onOff(c.After)))
+	head := sprintf("%s -> %s", st.bold.Render(safe(c.Flag)), st.bold.Render(flags.OnOff(c.After)))
 	switch {
 	case r.running:
 		head += "   writing…"
@@ -149,7 +150,7 @@ func (s *resultsScreen) View(width, h int) []string {
 	if c.ID != "" {
 		sub += "   journal change " + c.ID + " by " + c.Operator + reasonSuffix(c.Reason)
 	}
-	lines = append(lines, st.dim.Render(ansi.Truncate(sub, s.width-2, "…")))
+	lines = append(lines, st.dim.Render(ansi.Truncate(safe(sub), s.width-2, "…")))
 	lines = append(lines, "")
 	if r.running && len(r.result.Hosts) == 0 {
 		for _, hn := range r.hosts {
@@ -165,13 +166,13 @@ func (s *resultsScreen) View(width, h int) []string {
 			vers = sprintf("v%d -> v%d", hr.OldVersion, hr.NewVersion)
 		case flags.Unchanged:
 			outcome = st.ok.Render(cell("unchanged", 10))
-			vers = sprintf("already %s v%d", onOff(hr.OldOn), hr.OldVersion)
+			vers = sprintf("already %s v%d", flags.OnOff(hr.OldOn), hr.OldVersion)
 		default:
 			outcome = st.bad.Render(cell("FAILED", 10))
 		}
 		errText := ""
 		if hr.Err != nil {
-			errText = hr.Err.Error()
+			errText = safe(hr.Err.Error())
 		}
 		line := "  " + cell(hr.Host, 16) + " " + outcome + " " + cell(vers, 18) + " " + rcell(fmtLatency(hr.Latency), 7)
 		if errText != "" && ansi.StringWidth(errText) <= errW {
@@ -190,13 +191,7 @@ func (s *resultsScreen) View(width, h int) []string {
 		lines = append(lines, wrapText("error: "+r.err.Error(), s.width-4)...)
 	}
 	lines = append(lines, "")
-	ttl := s.cfg.RelayTTL
-	reach := sprintf("Reaches Relay within its localTtl (%s); ", ttl)
-	if ttl < 0 {
-		reach = "Relay caches forever (negative localTtl): it sees this only after a restart; "
-	}
-	msg := reach + "SDKs streaming from Relay see it only after Relay restarts; daemon-mode SDKs within their cache TTL (Go SDK default 15s)."
-	lines = append(lines, wrapText(msg, s.width-4)...)
+	lines = append(lines, wrapText(relaycfg.ReachOf(s.cfg.RelayTTL).Sentence(), s.width-4)...)
 	lines = append(lines, "")
 	for _, l := range wrapText("Recorded in the journal: replay it to LaunchDarkly from the sync screen (3) when it is back.", s.width-4) {
 		lines = append(lines, st.dim.Render(l))
@@ -236,7 +231,7 @@ func (s *resultsScreen) start(c confirmState) tea.Cmd {
 	}
 	s.results = &resultsState{change: ch, running: true, hosts: c.hosts}
 	s.active = screenResults
-	s.setStatus(sprintf("writing %s %s to %d hosts…", c.flag, onOff(c.after), len(c.hosts)), false)
+	s.setStatus(sprintf("writing %s %s to %d hosts…", c.flag, flags.OnOff(c.after), len(c.hosts)), false)
 	jr, store, ctx, hosts, now := s.jr, s.store, s.ctx, slices.Clone(c.hosts), s.now
 	return s.writing(func() tea.Msg {
 		start := now()

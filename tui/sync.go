@@ -115,29 +115,20 @@ func (sc *syncScreen) applyPlan(msg planMsg) tea.Cmd {
 	return nil
 }
 
-func sendable(it ldsync.Item) bool {
-	switch it.Status {
-	case ldsync.Ready, ldsync.UnknownBase:
-		return !it.Skip
-	case ldsync.Conflict:
-		return it.Force && !it.Skip
-	}
-	return false
-}
-
 func (sc *syncScreen) startReplay() tea.Cmd {
 	s := &sc.sync
 	if sc.cfg.ReadOnly || s.running || s.plan == nil || sc.rep == nil {
 		return nil
 	}
-	n := 0
-	for _, it := range s.plan.Items {
-		if sendable(it) {
-			n++
-		}
-	}
-	if n == 0 {
-		sc.setStatus("nothing to replay: no change is ready (decide conflicts with s or f)", false)
+	// Apply takes up every item that Sends: those it patches and the in-sync ones it closes.
+	tally := s.plan.Tally()
+	n := tally.Process
+	switch {
+	case n == 0 && tally.Undecided > 0:
+		sc.setStatus(sprintf("nothing to replay yet: decide the %d conflict(s) with s or f", tally.Undecided), false)
+		return nil
+	case n == 0:
+		sc.setStatus("nothing to replay: no pending change can be replayed from here", false)
 		return nil
 	}
 	plan := ldsync.Plan{Items: append([]ldsync.Item(nil), s.plan.Items...)}

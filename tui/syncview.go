@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"relaycommander/flags"
 	"relaycommander/journal"
 	"relaycommander/ldsync"
 )
@@ -35,7 +36,7 @@ func (sc *syncScreen) View(width, h int) []string {
 		lines = append(lines, "", "Changes stay in the journal. p checks again.")
 	case s.planErr != nil:
 		lines = append(lines, st.ok.Render("LaunchDarkly reachable, token accepted"))
-		lines = append(lines, st.errText.Render("plan: "+s.planErr.Error()))
+		lines = append(lines, st.errText.Render(safe("plan: "+s.planErr.Error())))
 	case s.plan != nil:
 		lines = append(lines, sc.syncSummary()...)
 	}
@@ -63,16 +64,13 @@ func (sc *syncScreen) View(width, h int) []string {
 
 func (sc *syncScreen) syncSummary() []string {
 	s := &sc.sync
-	n := map[ldsync.Status]int{}
-	for _, it := range s.plan.Items {
-		n[it.Status]++
-	}
+	n := s.plan.Tally()
 	head := "LaunchDarkly " + sc.st.ok.Render("reachable, token accepted") + ", checked " + s.plannedAt.In(sc.now().Location()).Format("15:04:05")
 	if sc.cfg.ReadOnly {
 		head += "   read-only: plan only"
 	}
 	counts := sprintf("plan: %d ready  %d in sync  %d conflict  %d unknown base  %d not replayable",
-		n[ldsync.Ready], n[ldsync.InSync], n[ldsync.Conflict], n[ldsync.UnknownBase], n[ldsync.NotReplayable])
+		n.Ready, n.InSync, n.Conflict, n.UnknownBase, n.NotReplayable)
 	return []string{head, counts}
 }
 
@@ -82,7 +80,7 @@ func (sc *syncScreen) progressLines(w int) []string {
 	p := s.last
 	doneN := 0
 	for i := range s.results {
-		if i < len(s.plan.Items) && sendable(s.plan.Items[i]) {
+		if i < len(s.plan.Items) && s.plan.Items[i].Sends() {
 			doneN++
 		}
 	}
@@ -116,14 +114,14 @@ func (sc *syncScreen) progressLines(w int) []string {
 	case s.finished:
 		now = sprintf("done: %d applied, %d already in sync, %d failed, %d conflict(s) left pending", c.Applied, c.InSync, c.Failed, c.Conflicts)
 	}
-	return []string{line, now}
+	return []string{line, safe(now)}
 }
 
 func itemName(p journal.Pending) string {
 	if p.Project != "" {
-		return p.Project + "/" + p.Environment + "/" + p.Flag
+		return safe(p.Project + "/" + p.Environment + "/" + p.Flag)
 	}
-	return p.Prefix + "/" + p.Flag
+	return safe(p.Prefix + "/" + p.Flag)
 }
 
 func (sc *syncScreen) planLines(w, h int) []string {
@@ -190,7 +188,7 @@ func (sc *syncScreen) planItemLines(i, w int) []string {
 	if i == s.cursor && !s.running {
 		cur = "> "
 	}
-	line := cur + cell(status, 15) + cell(onOff(it.Pending.Desired), 5) + itemName(it.Pending)
+	line := cur + cell(status, 15) + cell(flags.OnOff(it.Pending.Desired), 5) + itemName(it.Pending)
 	if i == s.cursor && !s.running {
 		line = st.cursor.Render(cell(line, w))
 	}

@@ -1,50 +1,62 @@
 package tui
 
 import (
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 )
 
-// textField is one line the operator types: a reason, a flag key, the filter. Every text
-// field of the UI edits the same way: typed text goes in at the end, backspace takes the
-// last character back, ctrl+u clears. It is drawn as the text with a block cursor when
-// focused.
+// textField is one line the operator types: a reason, a flag key, the filter. It edits with
+// bubbles' textinput (cursor movement, word deletion, ctrl+u/ctrl+k, home/end) and draws
+// itself: the text, made safe to print, with a block cursor when focused, so that the screens
+// look as they always did ("text█" with the cursor at the end).
 //
-// (bubbles' textinput would do this, but it pulls in a clipboard module this build's go.sum
-// does not have.)
+// Pasted text arrives as tea.PasteMsg (the terminal's bracketed paste) and is put in by the
+// dialog through insert, only where a paste is allowed: the typed flag key of a protected
+// environment never takes one. textinput's own ctrl+v, which reads the clipboard of the
+// machine the tool runs on (over SSH, not the operator's), is switched off.
 type textField struct {
-	text []rune
+	in textinput.Model
 }
 
-func newTextField() textField { return textField{} }
+var cursorStyle = lipgloss.NewStyle().Reverse(true)
+
+func newTextField() textField {
+	in := textinput.New()
+	in.Prompt = ""
+	in.KeyMap.Paste.SetEnabled(false)
+	in.KeyMap.AcceptSuggestion.SetEnabled(false) // tab moves between fields
+	in.KeyMap.NextSuggestion.SetEnabled(false)
+	in.KeyMap.PrevSuggestion.SetEnabled(false)
+	in.Focus() // the dialog gives a field only the keys meant for it
+	return textField{in: in}
+}
 
 // update edits the text with a key press.
 func (f *textField) update(msg tea.KeyPressMsg) {
-	switch msg.String() {
-	case "backspace":
-		if len(f.text) > 0 {
-			f.text = f.text[:len(f.text)-1]
-		}
-		return
-	case "ctrl+u":
-		f.text = nil
-		return
+	if msg.Text != "" && msg.Mod&^tea.ModShift != 0 {
+		return // alt+x and the like are no text
 	}
-	if msg.Text != "" && (msg.Mod == 0 || msg.Mod == tea.ModShift) {
-		f.text = append(f.text, []rune(msg.Text)...)
-	}
+	f.in, _ = f.in.Update(msg)
 }
 
-// insert adds text, as a paste does.
-func (f *textField) insert(s string) { f.text = append(f.text, []rune(s)...) }
+// insert puts text in at the cursor, as a paste does.
+func (f *textField) insert(s string) { f.in, _ = f.in.Update(tea.PasteMsg{Content: s}) }
 
-func (f *textField) reset() { f.text = nil }
+func (f *textField) reset() { f.in.Reset() }
 
-func (f textField) value() string { return string(f.text) }
+func (f textField) value() string { return f.in.Value() }
 
-// view is the text, with a block cursor after it when focused.
+// view is the text with a block cursor when focused: after the text, or on the character
+// under it.
 func (f textField) view(focused bool) string {
-	if focused {
-		return string(f.text) + "█"
+	v := []rune(f.in.Value())
+	if !focused {
+		return safe(string(v))
 	}
-	return string(f.text)
+	pos := min(f.in.Position(), len(v))
+	if pos == len(v) {
+		return safe(string(v)) + "█"
+	}
+	return safe(string(v[:pos])) + cursorStyle.Render(safe(string(v[pos]))) + safe(string(v[pos+1:]))
 }

@@ -26,7 +26,9 @@ type unit struct {
 // newUnit builds a model over the stand-ins through New, sized and loaded, with a fixed clock.
 func newUnit(t *testing.T, w, h int, mod func(*Config)) *unit {
 	t.Helper()
-	cfg := Config{Now: fixedClock, Operator: "alice", AltScreen: true}
+	// resolved as tui/cli hands them over: the configuration's defaults, set explicitly
+	cfg := Config{Now: fixedClock, Operator: "alice", AltScreen: true,
+		Refresh: 5 * time.Second, RelayTTL: 30 * time.Second, Protected: []string{"production"}}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -57,7 +59,9 @@ func (u *unit) refresh() {
 	u.t.Helper()
 	cmd := u.m.refreshCmd()
 	u.apply(cmd)
-	// the first refresh picks the prefix; the set comes with it
+	// the first refresh picks the prefix; the set comes with it. Drift follows the refresh
+	// (apply drops follow-up commands): check it as the refresh's follow-up would.
+	u.apply(u.m.driftCmd(u.m.pending))
 }
 
 // apply runs a command that is not a timer and feeds its message back.

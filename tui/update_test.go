@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -338,7 +339,7 @@ func TestQueueHistoryAndDiscard(t *testing.T) {
 		t.Fatal("d did not open the discard confirmation")
 	}
 	u.typeText("done in LaunchDarkly by hand")
-	u.key("tab", "space", "tab")
+	u.key("tab", "space", "tab", "tab") // production: a restore asks for the key too
 	if !u.discardDialog().restore {
 		t.Fatal("space did not tick the restore option")
 	}
@@ -376,15 +377,28 @@ func TestDiscardWithRestoreWritesBaseState(t *testing.T) {
 	kill.Hosts[0].On, kill.Hosts[0].Version = false, 10
 	u.fj.pending = []journal.Pending{pendingKill(false)}
 	u.refresh()
-	u.key("2", "d", "tab", "space", "tab", "y")
+	u.key("2", "d", "tab")
+	u.mustNotSee("type the key") // nothing is written without a restore
+	u.key("space")
+	u.mustSee("type the key") // a restore writes production: the key must be typed, as for a toggle
+	u.key("tab")
+	u.m.Update(tea.PasteMsg{Content: "kill-switch-checkout"})
+	u.key("tab", "y")
+	if cmd := u.key("enter"); cmd != nil {
+		t.Fatal("a restore in production was confirmed without the typed key (a paste does not count)")
+	}
+	u.mustSee("type the flag key exactly to restore it in Redis")
+	u.typeText("kill-switch-checkout")
+	u.key("tab", "y")
 	u.apply(u.key("enter"))
 	if len(u.fj.changes) != 0 || len(u.fs.toggles) != 1 || u.fs.toggles[0] != "ld:web-store:production/kill-switch-checkout" {
 		t.Fatalf("restore: %d changes recorded, toggles %v", len(u.fj.changes), u.fs.toggles)
 	}
-	if len(u.fj.events) != 1 || !strings.Contains(u.fj.events[0].Why, "base state ON restored in Redis") {
-		t.Fatalf("discard event %+v", u.fj.events)
+	if len(u.fj.discards) != 1 || !u.fj.discards[0].Restore || u.fj.discards[0].By != "alice" {
+		t.Fatalf("discard requests %+v", u.fj.discards)
 	}
-	u.mustSee("restored its base state")
+	// relay-c is down: the restore's per-host outcome says where it failed and why
+	u.mustSee("discarded kill-switch-checkout; restoring failed on relay-c: dial tcp 10.0.3.7:6379: connection refused; ON on relay-a")
 }
 
 // scriptedReplayer sends a fixed list of progress events, waiting on a gate between them.
@@ -568,7 +582,7 @@ func TestRecoveryBannerAndReplayKey(t *testing.T) {
 	u := newUnit(t, 80, 24, nil)
 	u.fj.pending = []journal.Pending{pendingKill(false)}
 	u.refresh()
-	if len(u.m.drift) != 1 || !slices.Equal(u.m.drift[0].hosts, []string{"relay-a", "relay-b"}) {
+	if len(u.m.drift) != 1 || !slices.Equal(u.m.drift[0].HostNames(), []string{"relay-a", "relay-b"}) {
 		t.Fatalf("drift %+v", u.m.drift)
 	}
 	u.mustSee("undid 1 change: kill-switch-checkout")
@@ -787,4 +801,14 @@ func TestDetailsScrollStopsAtTheEnd(t *testing.T) {
 		u.key("up")
 	}
 	u.mustSee("hosts 2/3 agree")
+}
+
+func TestDiscardOfAMovedPendingChangeSaysSo(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	u.fj.pending = []journal.Pending{pendingKill(false)}
+	u.fj.discardErr = fmt.Errorf("journal /j: discard ld:web-store:production kill-switch-checkout: %w: change c1 was closed meanwhile", journal.ErrPendingMoved)
+	u.refresh()
+	u.key("2", "d", "tab", "tab", "y")
+	u.apply(u.key("enter"))
+	u.mustSee("not discarded: kill-switch-checkout's pending change moved on")
 }
