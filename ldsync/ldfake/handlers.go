@@ -27,6 +27,7 @@ const (
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests++
+	s.byRoute[r.Method+" "+routeOf(r.URL.Path)]++
 	unreachable, latency := s.unreachable, s.latency
 	failure := -1
 	if s.failRate > 0 && s.rng.Float64() < s.failRate {
@@ -164,8 +165,16 @@ func take(win *window, l limit, now time.Time) (remaining int, reset time.Time) 
 
 // routeOf reduces a path to its route template, as LaunchDarkly's route limits count.
 func routeOf(path string) string {
-	if strings.HasPrefix(path, "/api/v2/flags/") {
+	seg := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case len(seg) == 4 && seg[2] == "flags":
+		return "/api/v2/flags/{projectKey}"
+	case len(seg) == 5 && seg[2] == "flags":
 		return "/api/v2/flags/{projectKey}/{featureFlagKey}"
+	case len(seg) == 4 && seg[2] == "projects":
+		return "/api/v2/projects/{projectKey}"
+	case len(seg) == 5 && seg[2] == "projects" && seg[4] == "environments":
+		return "/api/v2/projects/{projectKey}/environments"
 	}
 	return path
 }
@@ -184,6 +193,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, auth string) {
 		s.getProject(w, parts[1])
 	case r.Method == http.MethodGet && len(parts) == 3 && parts[0] == "projects" && parts[2] == "environments":
 		s.getEnvironments(w, r, parts[1])
+	case r.Method == http.MethodGet && len(parts) == 2 && parts[0] == "flags":
+		s.listFlags(w, r, parts[1])
 	case r.Method == http.MethodGet && len(parts) == 3 && parts[0] == "flags":
 		s.getFlag(w, r, parts[1], parts[2])
 	case r.Method == http.MethodPatch && len(parts) == 3 && parts[0] == "flags":
@@ -405,6 +416,52 @@ func (s *Server) getFlag(w http.ResponseWriter, r *http.Request, projectKey, fla
 	writeJSON(w, http.StatusOK, p.flagRep(f, env))
 }
 
+// maxFlagPage is the largest page of the flag list LaunchDarkly serves (limit is capped to it).
+const maxFlagPage = 100
+
+// listFlags is GET /api/v2/flags/{projectKey}: the project's flags a page at a time (limit,
+// default 20, at most 100; offset), each with its _version and, with ?env=, only that
+// environment's configuration; totalCount counts them all, _links has self and next.
+func (s *Server) listFlags(w http.ResponseWriter, r *http.Request, projectKey string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.projects[projectKey]
+	if !ok {
+		writeError(w, http.StatusNotFound, "not_found", "Unknown project key "+projectKey)
+		return
+	}
+	env := r.URL.Query().Get("env")
+	if env != "" && p.env(env) == nil {
+		writeError(w, http.StatusNotFound, "not_found", "Unknown environment key "+env+" in project "+projectKey)
+		return
+	}
+	q := r.URL.Query()
+	if v := q.Get("limit"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n > maxFlagPage {
+			q.Set("limit", strconv.Itoa(maxFlagPage))
+			r.URL.RawQuery = q.Encode()
+		}
+	}
+	from, to, err := page(r, len(p.flagOrder))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
+	items := []map[string]any{}
+	for _, k := range p.flagOrder[from:to] {
+		items = append(items, p.flagRep(p.flags[k], env))
+	}
+	self := "/api/v2/flags/" + projectKey + "?" + r.URL.RawQuery
+	ls := map[string]link{"self": {Href: self, Type: "application/json"}}
+	if to < len(p.flagOrder) {
+		nq := r.URL.Query()
+		nq.Set("offset", strconv.Itoa(to))
+		nq.Set("limit", strconv.Itoa(to-from))
+		ls["next"] = link{Href: "/api/v2/flags/" + projectKey + "?" + nq.Encode(), Type: "application/json"}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"_links": ls, "items": items, "totalCount": len(p.flagOrder)})
+}
+
 type patchOp struct {
 	Op    string          `json:"op"`
 	Path  string          `json:"path"`
@@ -448,9 +505,28 @@ func (s *Server) patchFlag(w http.ResponseWriter, r *http.Request, projectKey, f
 		on  bool
 	}
 	var changes []change
+	var failedTest string
 	for i, op := range body.Patch {
+		if op.Op == "test" {
+			// A conditional patch: LaunchDarkly documents a test of the flag's own /version
+			// (its _version, which any environment's change bumps); when it fails, the whole
+			// patch fails with 400 and nothing is applied.
+			if op.Path != "/version" {
+				writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("Unsupported patch path %q for test at index %d (this server supports only /version)", op.Path, i))
+				return
+			}
+			var want int
+			if err := json.Unmarshal(op.Value, &want); err != nil {
+				writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("Invalid value for test of /version at index %d: must be an integer", i))
+				return
+			}
+			if want != f.version && failedTest == "" {
+				failedTest = fmt.Sprintf("Test operation at index %d failed: /version is %d, not %d", i, f.version, want)
+			}
+			continue
+		}
 		if op.Op != "replace" {
-			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("Unsupported patch operation %q at index %d (this server supports only replace)", op.Op, i))
+			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("Unsupported patch operation %q at index %d (this server supports only replace and test)", op.Op, i))
 			return
 		}
 		seg := strings.Split(op.Path, "/")
@@ -474,6 +550,10 @@ func (s *Server) patchFlag(w http.ResponseWriter, r *http.Request, projectKey, f
 		}
 		changes = append(changes, change{e, on})
 	}
+	if failedTest != "" {
+		writeError(w, http.StatusBadRequest, "invalid_request", failedTest)
+		return
+	}
 	now := time.Now()
 	for _, c := range changes {
 		fe := f.envs[c.env.key]
@@ -481,6 +561,8 @@ func (s *Server) patchFlag(w http.ResponseWriter, r *http.Request, projectKey, f
 		s.patches = append(s.patches, Patch{Time: now, Project: p.key, Flag: f.key, Env: c.env.key, On: c.on, Comment: body.Comment})
 		s.notifyFlag(p.key, c.env.key, f.key)
 	}
-	f.version++
+	if len(changes) > 0 {
+		f.version++
+	}
 	writeJSON(w, http.StatusOK, p.flagRep(f, ""))
 }

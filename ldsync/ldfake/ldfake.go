@@ -76,6 +76,7 @@ type Server struct {
 	latency     time.Duration
 	patches     []Patch
 	requests    int
+	byRoute     map[string]int       // requests per route ("GET /api/v2/flags/{projectKey}")
 	subs        map[*subscriber]bool // open streams (stream.go)
 }
 
@@ -127,6 +128,7 @@ func New(opts ...Option) *Server {
 		hang:     30 * time.Second,
 		projects: map[string]*project{},
 		routes:   map[string]*window{},
+		byRoute:  map[string]int{},
 		rng:      rand.New(rand.NewPCG(1, 2)),
 	}
 	for _, o := range opts {
@@ -280,8 +282,11 @@ func (s *Server) SetRouteLimit(n int, per time.Duration) {
 	s.routes = map[string]*window{}
 }
 
-// SetGlobalLimit limits every request together (account-wide, X-Ratelimit-Global-Remaining).
-// n <= 0 removes the limit.
+// SetGlobalLimit limits every request together, as LaunchDarkly's account-wide limit does:
+// every route, verb and token (read-only or not) counts in one fixed window; every
+// authenticated response carries X-Ratelimit-Global-Remaining and X-Ratelimit-Reset (epoch
+// ms), and a request beyond the limit gets 429 (not counted, nothing applied). n <= 0 removes
+// the limit.
 func (s *Server) SetGlobalLimit(n int, per time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -334,7 +339,9 @@ func (s *Server) SetFlagState(projectKey, envKey, flagKey string, on bool, versi
 	defer s.mu.Unlock()
 	p := s.ensureProject(projectKey)
 	s.ensureEnv(p, envKey)
-	fe := s.ensureFlag(p, flagKey).envs[envKey]
+	f := s.ensureFlag(p, flagKey)
+	f.version++ // any change of any environment bumps the flag's _version
+	fe := f.envs[envKey]
 	fe.on, fe.version, fe.lastModified = on, version, time.Now()
 	s.notifyFlag(projectKey, envKey, flagKey)
 }
@@ -348,6 +355,7 @@ func (s *Server) ChangeBehindBack(projectKey, envKey, flagKey string, on bool) {
 	if fe == nil {
 		panic(fmt.Sprintf("ldfake: ChangeBehindBack: no flag %s in %s/%s", flagKey, projectKey, envKey))
 	}
+	s.projects[projectKey].flags[flagKey].version++ // the flag's _version follows any environment's change
 	fe.on, fe.version, fe.lastModified = on, fe.version+1, time.Now()
 	s.notifyFlag(projectKey, envKey, flagKey)
 }
@@ -394,4 +402,31 @@ func (s *Server) Requests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.requests
+}
+
+// RequestsByRoute counts the requests that reached the server per route, keyed as
+// LaunchDarkly's route limits name them: "GET /api/v2/flags/{projectKey}" (the flag list),
+// "GET /api/v2/flags/{projectKey}/{featureFlagKey}", "PATCH ...", and so on. Every request
+// counts, answered or not (429, injected failures, dropped connections).
+func (s *Server) RequestsByRoute() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.byRoute))
+	for k, v := range s.byRoute {
+		out[k] = v
+	}
+	return out
+}
+
+// FlagVersion is a flag's own _version (it goes up with a change in any environment), 0 for
+// an unknown flag.
+func (s *Server) FlagVersion(projectKey, flagKey string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.projects[projectKey]; ok {
+		if f, ok := p.flags[flagKey]; ok {
+			return f.version
+		}
+	}
+	return 0
 }
