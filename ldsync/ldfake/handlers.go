@@ -33,6 +33,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if s.failRate > 0 && s.rng.Float64() < s.failRate {
 		failure = s.rng.IntN(failKinds)
 	}
+	if s.loseNext[r.Method] > 0 && r.URL.Path != StreamPath {
+		s.loseNext[r.Method]--
+		failure = failDropAfter
+	}
 	s.mu.Unlock()
 	if unreachable {
 		drop(w)
@@ -111,18 +115,22 @@ func drop(w http.ResponseWriter) {
 	conn.Close()
 }
 
-// rateLimit counts the request against the global and route windows, sets LaunchDarkly's
-// headers, and answers 429 when a window is exhausted.
+// rateLimit counts the request against the global (account-wide) and route windows, sets
+// LaunchDarkly's headers, and answers 429 when a window is exhausted. A refused request is
+// counted by neither window. X-Ratelimit-Reset is the reset of the window that binds: the one
+// that refused, else the one with fewer requests left (the later on a tie).
 func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
-	var reset time.Time
-	ok := true
+	type applies struct {
+		win    *window
+		l      limit
+		header string
+	}
+	var ws []applies
 	if s.globalLimit.n > 0 {
-		rem, rs := take(&s.global, s.globalLimit, now)
-		w.Header().Set("X-Ratelimit-Global-Remaining", strconv.Itoa(max(rem, 0)))
-		reset, ok = rs, rem >= 0
+		ws = append(ws, applies{&s.global, s.globalLimit, "X-Ratelimit-Global-Remaining"})
 	}
 	if s.routeLimit.n > 0 && r.Method == http.MethodPatch {
 		key := r.Method + " " + routeOf(r.URL.Path)
@@ -131,12 +139,33 @@ func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request) bool {
 			win = &window{}
 			s.routes[key] = win
 		}
-		rem, rs := take(win, s.routeLimit, now)
-		w.Header().Set("X-Ratelimit-Route-Remaining", strconv.Itoa(max(rem, 0)))
-		if rs.After(reset) {
-			reset = rs
+		ws = append(ws, applies{win, s.routeLimit, "X-Ratelimit-Route-Remaining"})
+	}
+	ok := true
+	for _, a := range ws {
+		if a.win.start.IsZero() || !now.Before(a.win.start.Add(a.l.window)) {
+			a.win.start, a.win.count = now, 0
 		}
-		ok = ok && rem >= 0
+		if a.win.count >= a.l.n {
+			ok = false
+		}
+	}
+	var reset time.Time
+	bindLeft := -1
+	for _, a := range ws {
+		if ok {
+			a.win.count++
+		}
+		left := a.l.n - a.win.count
+		w.Header().Set(a.header, strconv.Itoa(left))
+		rs := a.win.start.Add(a.l.window)
+		binds := bindLeft < 0 || left < bindLeft || (left == bindLeft && rs.After(reset))
+		if !ok {
+			binds = left == 0 && (bindLeft != 0 || rs.After(reset))
+		}
+		if binds {
+			reset, bindLeft = rs, left
+		}
 	}
 	if !reset.IsZero() {
 		// rounded up: a client waiting until this millisecond is past the reset
@@ -148,19 +177,6 @@ func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request) bool {
 		writeError(w, http.StatusTooManyRequests, "rate_limited", "You've exceeded the API rate limit. Try again later.")
 	}
 	return ok
-}
-
-// take counts one request in a fixed window; remaining < 0 means refused (not counted).
-func take(win *window, l limit, now time.Time) (remaining int, reset time.Time) {
-	if win.start.IsZero() || !now.Before(win.start.Add(l.window)) {
-		win.start, win.count = now, 0
-	}
-	reset = win.start.Add(l.window)
-	if win.count >= l.n {
-		return -1, reset
-	}
-	win.count++
-	return l.n - win.count, reset
 }
 
 // routeOf reduces a path to its route template, as LaunchDarkly's route limits count.

@@ -77,6 +77,7 @@ type Server struct {
 	patches     []Patch
 	requests    int
 	byRoute     map[string]int       // requests per route ("GET /api/v2/flags/{projectKey}")
+	loseNext    map[string]int       // per method: requests to handle, then drop without an answer
 	subs        map[*subscriber]bool // open streams (stream.go)
 }
 
@@ -129,6 +130,7 @@ func New(opts ...Option) *Server {
 		projects: map[string]*project{},
 		routes:   map[string]*window{},
 		byRoute:  map[string]int{},
+		loseNext: map[string]int{},
 		rng:      rand.New(rand.NewPCG(1, 2)),
 	}
 	for _, o := range opts {
@@ -302,6 +304,15 @@ func (s *Server) SetFailureRate(rate float64, seed uint64) {
 	defer s.mu.Unlock()
 	s.failRate = rate
 	s.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+}
+
+// LoseResponses makes the next n requests with this method (e.g. "PATCH") be handled — a
+// patch applied — and then their connection dropped without an answer, as a response lost on
+// the network. (Authentication and rate limits come first: a refused request is not handled.)
+func (s *Server) LoseResponses(method string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loseNext[method] = n
 }
 
 // SetLatency delays every response.

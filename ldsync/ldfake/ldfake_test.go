@@ -352,3 +352,28 @@ func TestGlobalLimitAcrossRoutesAndTokens(t *testing.T) {
 		t.Fatalf("patch over the limit: %d, %d patches", code, s.PatchCount())
 	}
 }
+
+func TestResetNamesTheBindingWindow(t *testing.T) {
+	s := New()
+	defer s.Close()
+	s.SetGlobalLimit(100, 10*time.Second)
+	s.SetRouteLimit(2, time.Second)
+	body := `[{"op":"replace","path":"/environments/production/on","value":true}]`
+	resetIn := func(h http.Header) time.Duration {
+		ms, _ := strconv.ParseInt(h.Get("X-Ratelimit-Reset"), 10, 64)
+		return time.Until(time.UnixMilli(ms))
+	}
+	for i := range 3 {
+		code, h, _ := call(t, s, "PATCH", "/api/v2/flags/web-store/checkout-flow", s.Token(), body)
+		if d := resetIn(h); d > 1100*time.Millisecond || h.Get("X-Ratelimit-Global-Remaining") == "" {
+			t.Fatalf("patch %d (%d): reset in %s, want the route's (1 s): %v", i, code, d, h)
+		}
+		if i == 2 && (code != 429 || h.Get("X-Ratelimit-Global-Remaining") != "98") {
+			t.Fatalf("3rd patch: %d, global %s; want 429, the refused request not counted", code, h.Get("X-Ratelimit-Global-Remaining"))
+		}
+	}
+	_, h, _ := call(t, s, "GET", "/api/v2/projects", s.Token(), "")
+	if d := resetIn(h); d < 9*time.Second {
+		t.Fatalf("a read: reset in %s, want the global window's", d)
+	}
+}
