@@ -1,5 +1,6 @@
 // Package ldsync talks to LaunchDarkly's REST API (through api-client-go) and replays the
-// journal's pending changes to it: plan, paced apply, verification.
+// journal's pending changes to it: plan (from the flag list), paced apply (one conditional
+// patch per change), verification (from the patch's answer).
 //
 // A replay plans with Replayer.PlanAll, which first settles the journal's interrupted changes
 // by reading Redis back (journal.Settle): a change whose outcome is unknown, or whose Redis

@@ -34,7 +34,10 @@ const (
 // cannot be written).
 var ErrAborted = errors.New("replay aborted")
 
-// Plan reads LaunchDarkly's state for every pending change and classifies it.
+// Plan reads LaunchDarkly's state for every pending change and classifies it: per project and
+// environment from the paginated flag list when it has listAtLeast pending flags, else one
+// GET per flag (readAll). Each item's LD holds the flag's _version, on which Apply conditions
+// its patch.
 func (r *Replayer) Plan(ctx context.Context, pending []journal.Pending) (Plan, error) {
 	rn := &run{r: r, ctx: ctx}
 	plan := Plan{Items: make([]Item, 0, len(pending))}

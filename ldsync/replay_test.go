@@ -947,3 +947,43 @@ func TestPlanListedFlagMissingIsReadSingly(t *testing.T) {
 		t.Errorf("reason = %q", plan.Items[5].Reason)
 	}
 }
+
+// The replay paces by the global limit (every route, shared with other clients) as well as
+// the route limit, and reports both waits.
+func TestReplayPacedByGlobalAndRouteLimits(t *testing.T) {
+	e := newEnv(t, ldfake.Empty())
+	for i := range 8 {
+		f := fmt.Sprintf("f-%d", i)
+		e.fake.SetFlagState("p", "production", f, false, 3)
+		e.change("p", "production", f, false, true, ver(3), "")
+	}
+	plan := e.plan()
+	e.fake.SetGlobalLimit(5, 600*time.Millisecond)
+	e.fake.SetRouteLimit(3, 200*time.Millisecond)
+	// Another client of the account uses part of the global window first.
+	other := newTestClient(t, e.fake, e.fake.Token())
+	if _, err := other.Projects(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	counts, events, err := e.apply(context.Background(), plan)
+	if err != nil || counts.Applied != 8 || counts.Verified != 8 {
+		t.Fatalf("Apply = %+v, %v", counts, err)
+	}
+	waits := map[string]int{}
+	for _, ev := range events {
+		if !ev.WaitingUntil.IsZero() {
+			waits[strings.SplitN(ev.WaitReason, ",", 2)[0]]++
+		}
+	}
+	if waits["rate limit (global)"] == 0 || waits["rate limit (route)"] == 0 {
+		t.Errorf("waits = %v, want paced by both limits", waits)
+	}
+	for k, n := range waits {
+		if strings.HasPrefix(k, "rate limited (429)") {
+			t.Errorf("%d 429s: pacing by the headers should avoid them (%v)", n, waits)
+		}
+	}
+	if e.fake.PatchCount() != 8 {
+		t.Errorf("patches = %d, want 8", e.fake.PatchCount())
+	}
+}
