@@ -987,3 +987,35 @@ func TestReplayPacedByGlobalAndRouteLimits(t *testing.T) {
 		t.Errorf("patches = %d, want 8", e.fake.PatchCount())
 	}
 }
+
+// Several environments of one flag in one replay: each patch is conditioned on the _version
+// the previous one of this replay left, so none fails its test for our own change.
+func TestReplaySameFlagInSeveralEnvironmentsOneRequestEach(t *testing.T) {
+	e := newEnv(t)
+	for _, envKey := range []string{"production", "staging", "test"} {
+		on, v := e.state("web-store", envKey, "checkout-flow")
+		e.change("web-store", envKey, "checkout-flow", on, !on, ver(v), "")
+	}
+	plan := e.plan()
+	req := &requests{fake: e.fake}
+	req.since()
+	counts, _, err := e.apply(context.Background(), plan)
+	if err != nil || counts.Applied != 3 || counts.Verified != 3 || counts.Conflicts != 0 {
+		t.Fatalf("Apply = %+v, %v", counts, err)
+	}
+	if list, get, patch := req.since(); list+get != 0 || patch != 3 {
+		t.Errorf("requests: %d list, %d GET, %d PATCH; want 3 patches only", list, get, patch)
+	}
+	// An item planned in sync is read again before it is closed (one GET), nothing sent.
+	e.change("web-store", "production", "kill-switch-search", false, true, ver(4), "")
+	e.fake.ChangeBehindBack("web-store", "production", "kill-switch-search", true)
+	plan = e.plan()
+	req.since()
+	counts, _, err = e.apply(context.Background(), plan)
+	if err != nil || counts.InSync != 1 || counts.Verified != 1 {
+		t.Fatalf("Apply in sync = %+v, %v", counts, err)
+	}
+	if list, get, patch := req.since(); list != 0 || get != 1 || patch != 0 {
+		t.Errorf("in sync: %d list, %d GET, %d PATCH; want 0, 1, 0", list, get, patch)
+	}
+}
