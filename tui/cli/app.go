@@ -109,7 +109,8 @@ func (a *app) ldClient(required bool) (*ldsync.Client, error) {
 		}
 		return nil, nil
 	}
-	return ldsync.NewClient(ldsync.ClientConfig{BaseURL: cfg.LDBaseURL, Token: cfg.LDToken, Timeout: cfg.LDTimeout})
+	return ldsync.NewClient(ldsync.ClientConfig{BaseURL: cfg.LDBaseURL, Token: cfg.LDToken, Timeout: cfg.LDTimeout,
+		AllowInsecureHTTP: cfg.LDInsecureHTTP})
 }
 
 // refuseWrites stops a command that would write (Redis, the journal or LaunchDarkly) when
