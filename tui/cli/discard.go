@@ -162,9 +162,9 @@ func discard(ctx context.Context, opts *discardOptions, j *journal.Journal, st *
 	if res.Restored == nil {
 		return nil
 	}
-	printHostResults(out, *res.Restored)
+	printHostResults(out, *res.Restored, nil)
 	fmt.Fprint(out, a.reachNote())
-	return hostsFailedErr(*res.Restored, fmt.Sprintf("The discard stands; the failed hosts keep %s until Relay re-syncs them "+
+	return hostsFailedErr(*res.Restored, nil, fmt.Sprintf("The discard stands; the failed hosts keep %s until Relay re-syncs them "+
 		"from LaunchDarkly. To set them now, when they are back: relaycommander update %s -f %s -s %s (replay then finds it in sync)",
 		flags.OnOff(p.Desired), targetArgs(p), p.Flag, strings.ToLower(flags.OnOff(p.BaseOn))))
 }
