@@ -167,7 +167,7 @@ func runQueue(ctx context.Context, opts *queueOptions) error {
 		}
 		for _, e := range p.Entries {
 			if e.Unsettled() {
-				why := waitingNote(e)
+				why := waitingNote(e, st.settling == "done")
 				if st.settling != "done" {
 					why += " (not read back: " + st.settling + ")"
 				}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"relaycommander/flags"
 	"relaycommander/journal"
 	"relaycommander/ldsync"
+	"relaycommander/tui/termsafe"
 )
 
 // itemJSON is one plan item in replay --json, with its result once applied.
@@ -42,6 +44,14 @@ type replayJSON struct {
 	Items     []itemJSON     `json:"items"`
 	Counts    *ldsync.Counts `json:"counts,omitempty"`
 	Undecided int            `json:"undecidedConflicts"`
+	// Unsettled counts the items not replayable because their outcome in Redis is unknown or
+	// their hosts disagree. Settled are the interrupted changes read back from Redis before
+	// planning, SettleError why some could not be; Settling is "done", or why it was skipped
+	// (a dry run and read-only record nothing, not even what Redis holds).
+	Unsettled   int          `json:"unsettled"`
+	Settled     []changeJSON `json:"settled"`
+	SettleError string       `json:"settleError,omitempty"`
+	Settling    string       `json:"settling"`
 }
 
 // replayOptions are the replay command's flags.
@@ -109,7 +119,7 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 		return err
 	}
 	out := a.planOut(asJSON)
-	result := replayJSON{Journal: j.Dir(), DryRun: dryRun, Items: []itemJSON{}}
+	result := replayJSON{Journal: j.Dir(), DryRun: dryRun, Items: []itemJSON{}, Settled: []changeJSON{}, Settling: "done"}
 	if len(pending) == 0 {
 		fmt.Fprintf(out, "Nothing pending in the journal %s: nothing to replay.\n", j.Dir())
 		if asJSON {
@@ -118,7 +128,8 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 		return nil
 	}
 	r := &ldsync.Replayer{Client: client, Journal: j, Operator: cfg.Operator}
-	plan, err := r.Plan(ctx, pending)
+	plan, settling, err := a.planReplay(ctx, r, pending, dryRun)
+	result.Settling = settling
 	if err != nil {
 		return fmt.Errorf("planning the replay against %s: %w; nothing was sent, the %d change(s) stay pending in %s. %s",
 			cfg.LDBaseURL, err, len(pending), j.Dir(), ldHint(err))
@@ -126,9 +137,18 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 	if err := markForced(&plan, force); err != nil {
 		return err
 	}
-	printPlan(out, plan)
+	for _, e := range plan.Settled {
+		fmt.Fprintln(out, settledLine(e))
+		result.Settled = append(result.Settled, entryToJSON(e))
+	}
+	if plan.SettleErr != nil {
+		result.SettleError = plan.SettleErr.Error()
+		fmt.Fprintf(out, "Not read back from Redis: %s\n  Those changes stay pending and are not sent; run relaycommander replay again once every host answers.\n",
+			termsafe.Escape(plan.SettleErr.Error()))
+	}
+	printPlan(out, plan, settling == "done")
 	tally := plan.Tally()
-	result.Undecided = tally.Undecided
+	result.Undecided, result.Unsettled = tally.Undecided, tally.Unsettled
 	for _, it := range plan.Items {
 		result.Items = append(result.Items, itemToJSON(it))
 	}
@@ -145,7 +165,11 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 		}
 		switch {
 		case failed > 0:
-			return &exitErr{code: ExitPartial, msg: fmt.Sprintf("%d change(s) failed or cannot be replayed: see the reasons above; they stay pending in %s", failed, j.Dir())}
+			unsettled := ""
+			if tally.Unsettled > 0 {
+				unsettled = fmt.Sprintf(" (%d of them unsettled: outcome unknown in Redis, or hosts that disagree)", tally.Unsettled)
+			}
+			return &exitErr{code: ExitPartial, msg: fmt.Sprintf("%d change(s) failed or cannot be replayed%s: see the reasons above; they stay pending in %s", failed, unsettled, j.Dir())}
 		case result.Undecided > 0:
 			return &exitErr{code: ExitConflicts, msg: fmt.Sprintf("%d conflict(s) await a decision: someone changed these flags in LaunchDarkly during the outage. "+
 				"Check them in LaunchDarkly, then overwrite with relaycommander replay --force FLAG, or discard them with relaycommander discard -p PROJECT -e ENVIRONMENT -f FLAG (or in the UI)", result.Undecided)}
@@ -153,7 +177,14 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 		return nil
 	}
 	if dryRun {
-		fmt.Fprintf(out, "Dry run: nothing sent. %d change(s) would be sent.\n", tally.ToSend)
+		fmt.Fprintf(out, "Dry run: nothing sent. %d change(s) would be sent", tally.ToSend)
+		if tally.NotReplayable > 0 {
+			fmt.Fprintf(out, "; %d not replayable, %d of them unsettled (outcome unknown in Redis, or hosts that disagree)", tally.NotReplayable, tally.Unsettled)
+		}
+		fmt.Fprintln(out, ".")
+		if settling != "done" && slices.ContainsFunc(pending, journal.Pending.Interrupted) {
+			fmt.Fprintf(out, "Interrupted changes were not read back from Redis (%s): run relaycommander replay without --dry-run (or relaycommander queue) to settle them.\n", settling)
+		}
 		return finish(nil)
 	}
 	switch {
@@ -191,6 +222,53 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 	return finish(&counts)
 }
 
+// planReplay plans the pending changes. Outside a dry run it settles interrupted changes
+// first (PlanAll reads Redis back and records what it finds), so a change that no host holds
+// is never sent. A dry run records nothing, not even that (and read-only allows only a dry
+// run): it plans without settling, and the interrupted changes are planned not replayable.
+// settling is "done", or why settling was skipped.
+func (a *app) planReplay(ctx context.Context, r *ldsync.Replayer, pending []journal.Pending, dryRun bool) (ldsync.Plan, string, error) {
+	if dryRun {
+		plan, err := r.Plan(ctx, pending)
+		return plan, "a dry run records nothing", err
+	}
+	st, err := a.openStore()
+	if err != nil {
+		plan, perr := r.Plan(ctx, pending)
+		plan.SettleErr = fmt.Errorf("Redis could not be opened: %w", err)
+		return plan, "Redis could not be opened", perr
+	}
+	r.Store = st
+	plan, err := r.PlanAll(ctx)
+	return plan, "done", err
+}
+
+// notReplayableWhy is the plan's reason for an unsettled item, naming hosts: what is unknown
+// where, or what each host holds.
+func notReplayableWhy(it ldsync.Item, settledNow bool) string {
+	p := it.Pending
+	if it.Status != ldsync.NotReplayable {
+		return ""
+	}
+	if p.Interrupted() {
+		var why []string
+		for _, e := range p.Entries {
+			if e.Unsettled() {
+				why = append(why, waitingNote(e, settledNow))
+			}
+		}
+		return "not replayable: " + strings.Join(why, "; ") + "; it is not sent until Redis is read back"
+	}
+	if p.Disagreement != "" {
+		hosts := make([]string, len(p.Hosts))
+		for i, h := range p.Hosts {
+			hosts[i] = fmt.Sprintf("%s %s v%d", termsafe.Escape(h.Host), flags.OnOff(h.On), h.Version)
+		}
+		return "hosts disagree: " + strings.Join(hosts, ", ") + "; set it again or discard it"
+	}
+	return ""
+}
+
 // markForced marks the conflicts each --force name designates; a name that designates no
 // conflict is a usage error.
 func markForced(plan *ldsync.Plan, names []string) error {
@@ -224,7 +302,7 @@ func ldHint(err error) string {
 }
 
 // printPlan is the plan as a table.
-func printPlan(out io.Writer, plan ldsync.Plan) {
+func printPlan(out io.Writer, plan ldsync.Plan, settledNow bool) {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "PROJECT/ENVIRONMENT\tFLAG\tWANTED\tLAUNCHDARKLY\tPLAN\tWHY")
 	for _, it := range plan.Items {
@@ -241,11 +319,14 @@ func printPlan(out io.Writer, plan ldsync.Plan) {
 		if it.Force {
 			status += " (forced)"
 		}
-		reason := it.Reason
+		reason := termsafe.Escape(it.Reason)
+		if why := notReplayableWhy(it, settledNow); why != "" {
+			reason = why
+		}
 		if it.Status == ldsync.Conflict && !it.LD.LastModified.IsZero() {
 			reason = strings.TrimSpace(reason + " changed in LaunchDarkly " + it.LD.LastModified.Local().Format("2006-01-02 15:04"))
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", where, p.Flag, flags.OnOff(p.Desired), ld, status, reason)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", termsafe.Escape(where), termsafe.Escape(p.Flag), flags.OnOff(p.Desired), ld, status, reason)
 	}
 	w.Flush()
 }

@@ -46,9 +46,13 @@ func settledLine(e journal.Entry) string {
 	return fmt.Sprintf("settled from Redis: %s (change %s, set %s): %s", changeName(e.Change), e.ID, flags.OnOff(e.After), strings.Join(parts, ", "))
 }
 
-// waitingNote says why a change's outcome is still unknown and what settles it.
-func waitingNote(e journal.Entry) string {
+// waitingNote says why a change's outcome is still unknown and what settles it; settledNow
+// is false when settling did not run (a dry run, read-only).
+func waitingNote(e journal.Entry, settledNow bool) string {
 	if !e.OutcomeKnown {
+		if w := e.Writer; w != nil && !settledNow {
+			return fmt.Sprintf("outcome unknown: its writer (pid %d on %s) did not record an outcome; not read back from Redis yet", w.PID, termsafe.Escape(w.Host))
+		}
 		if w := e.Writer; w != nil {
 			return fmt.Sprintf("outcome unknown: waiting for the writer pid %d on %s, or until every host answers", w.PID, termsafe.Escape(w.Host))
 		}
