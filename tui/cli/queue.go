@@ -135,7 +135,7 @@ func runQueue(ctx context.Context, opts *queueOptions) error {
 	}
 	out := a.sys.Stdout
 	if len(ps) == 0 {
-		fmt.Fprintf(out, "Nothing pending in the journal %s.\n", j.Dir())
+		tprintf(out, "Nothing pending in the journal %s.\n", j.Dir())
 		return nil
 	}
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
@@ -146,7 +146,7 @@ func runQueue(ctx context.Context, opts *queueOptions) error {
 			where = p.Project + "/" + p.Environment
 		}
 		last := p.Entries[len(p.Entries)-1]
-		change := fmt.Sprintf("%s -> %s", flags.OnOff(p.BaseOn), flags.OnOff(p.Desired))
+		change := tsprintf("%s -> %s", flags.OnOff(p.BaseOn), flags.OnOff(p.Desired))
 		var notes []string
 		if hs := undone[flagRef{p.Prefix, p.Flag}]; len(hs) > 0 {
 			notes = append(notes, undoneNote(hs))
@@ -157,7 +157,7 @@ func runQueue(ctx context.Context, opts *queueOptions) error {
 		if p.BaseVersion == nil {
 			notes = append(notes, "base version unknown (imported)")
 		} else {
-			change += fmt.Sprintf(" (from v%d)", *p.BaseVersion)
+			change += tsprintf(" (from v%d)", *p.BaseVersion)
 		}
 		if p.Project == "" {
 			notes = append(notes, "unmapped prefix: add it under prefixes: to replay")
@@ -182,11 +182,11 @@ func runQueue(ctx context.Context, opts *queueOptions) error {
 		if p.Last != nil {
 			notes = append(notes, "last replay: "+string(p.Last.Kind)+lastDetail(p.Last))
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", where, p.Flag, change, len(p.Entries), last.Operator,
+		tprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", where, p.Flag, change, len(p.Entries), last.Operator,
 			last.Time.Local().Format("2006-01-02 15:04"), strings.Join(notes, "; "))
 	}
 	w.Flush()
-	fmt.Fprintf(out, "\n%d pending in %s. Replay them with: relaycommander replay --dry-run, then relaycommander replay\n", len(ps), j.Dir())
+	tprintf(out, "\n%d pending in %s. Replay them with: relaycommander replay --dry-run, then relaycommander replay\n", len(ps), j.Dir())
 	return nil
 }
 
@@ -214,15 +214,15 @@ func (a *app) settle(ctx context.Context, j *journal.Journal, ps []journal.Pendi
 	}
 	st, err := a.openStore()
 	if err != nil {
-		fmt.Fprintf(a.sys.Stderr, "relaycommander: interrupted changes not read back from Redis: %s\n", termsafe.Escape(err.Error()))
+		tprintf(a.sys.Stderr, "relaycommander: interrupted changes not read back from Redis: %s\n", termsafe.Escape(err.Error()))
 		return settled{err: err, settling: "Redis could not be opened"}
 	}
 	s, err := j.Settle(ctx, st)
 	if err != nil {
-		fmt.Fprintf(a.sys.Stderr, "relaycommander: reading interrupted changes back from Redis: %s\n", termsafe.Escape(err.Error()))
+		tprintf(a.sys.Stderr, "relaycommander: reading interrupted changes back from Redis: %s\n", termsafe.Escape(err.Error()))
 	}
 	for _, e := range s.Settled {
-		fmt.Fprintf(a.sys.Stderr, "relaycommander: %s\n", settledLine(e))
+		tprintf(a.sys.Stderr, "relaycommander: %s\n", settledLine(e))
 	}
 	// Settle returns no pending list only when it could not read the journal.
 	return settled{ran: err == nil || s.Pending != nil, pending: s.Pending, settled: s.Settled, err: err, settling: "done"}
@@ -241,12 +241,12 @@ func (a *app) undone(ctx context.Context, ps []journal.Pending) (undone map[flag
 	}
 	st, err := a.openStore()
 	if err != nil {
-		fmt.Fprintf(a.sys.Stderr, "relaycommander: not checked whether Redis still holds the pending changes: %v\n", err)
+		tprintf(a.sys.Stderr, "relaycommander: not checked whether Redis still holds the pending changes: %v\n", err)
 		return nil, false
 	}
 	us, err := journal.Drift(ctx, st, ps)
 	if err != nil {
-		fmt.Fprintf(a.sys.Stderr, "relaycommander: not checked whether Redis still holds the pending changes: %v\n", err)
+		tprintf(a.sys.Stderr, "relaycommander: not checked whether Redis still holds the pending changes: %v\n", err)
 		return nil, false
 	}
 	undone = map[flagRef][]journal.UndoneHost{}
@@ -260,7 +260,7 @@ func (a *app) undone(ctx context.Context, ps []journal.Pending) (undone map[flag
 func undoneNote(hs []journal.UndoneHost) string {
 	where := make([]string, len(hs))
 	for i, h := range hs {
-		where[i] = fmt.Sprintf("%s (%s v%d)", h.Host, flags.OnOff(h.On), h.Version)
+		where[i] = tsprintf("%s (%s v%d)", h.Host, flags.OnOff(h.On), h.Version)
 	}
 	return "UNDONE on " + strings.Join(where, ", ") + ": Relay re-synced from LaunchDarkly; replay to make it stick"
 }
@@ -271,7 +271,7 @@ func lastDetail(e *journal.ReplayEvent) string {
 	case e.Error != "":
 		return " (" + e.Error + ")"
 	case e.Kind == journal.ReplayConflict:
-		return fmt.Sprintf(" (LaunchDarkly at v%d)", e.LDVersion)
+		return tsprintf(" (LaunchDarkly at v%d)", e.LDVersion)
 	}
 	return ""
 }

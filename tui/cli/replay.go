@@ -121,7 +121,7 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 	out := a.planOut(asJSON)
 	result := replayJSON{Journal: j.Dir(), DryRun: dryRun, Items: []itemJSON{}, Settled: []changeJSON{}, Settling: "done"}
 	if len(pending) == 0 {
-		fmt.Fprintf(out, "Nothing pending in the journal %s: nothing to replay.\n", j.Dir())
+		tprintf(out, "Nothing pending in the journal %s: nothing to replay.\n", j.Dir())
 		if asJSON {
 			return writeJSON(a.sys.Stdout, result)
 		}
@@ -143,7 +143,7 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 	}
 	if plan.SettleErr != nil {
 		result.SettleError = plan.SettleErr.Error()
-		fmt.Fprintf(out, "Not read back from Redis: %s\n  Those changes stay pending and are not sent; run relaycommander replay again once every host answers.\n",
+		tprintf(out, "Not read back from Redis: %s\n  Those changes stay pending and are not sent; run relaycommander replay again once every host answers.\n",
 			termsafe.Escape(plan.SettleErr.Error()))
 	}
 	printPlan(out, plan, settling == "done")
@@ -167,23 +167,23 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 		case failed > 0:
 			unsettled := ""
 			if tally.Unsettled > 0 {
-				unsettled = fmt.Sprintf(" (%d of them unsettled: outcome unknown in Redis, or hosts that disagree)", tally.Unsettled)
+				unsettled = tsprintf(" (%d of them unsettled: outcome unknown in Redis, or hosts that disagree)", tally.Unsettled)
 			}
-			return &exitErr{code: ExitPartial, msg: fmt.Sprintf("%d change(s) failed or cannot be replayed%s: see the reasons above; they stay pending in %s", failed, unsettled, j.Dir())}
+			return &exitErr{code: ExitPartial, msg: tsprintf("%d change(s) failed or cannot be replayed%s: see the reasons above; they stay pending in %s", failed, unsettled, j.Dir())}
 		case result.Undecided > 0:
-			return &exitErr{code: ExitConflicts, msg: fmt.Sprintf("%d conflict(s) await a decision: someone changed these flags in LaunchDarkly during the outage. "+
+			return &exitErr{code: ExitConflicts, msg: tsprintf("%d conflict(s) await a decision: someone changed these flags in LaunchDarkly during the outage. "+
 				"Check them in LaunchDarkly, then overwrite with relaycommander replay --force FLAG, or discard them with relaycommander discard -p PROJECT -e ENVIRONMENT -f FLAG (or in the UI)", result.Undecided)}
 		}
 		return nil
 	}
 	if dryRun {
-		fmt.Fprintf(out, "Dry run: nothing sent. %d change(s) would be sent", tally.ToSend)
+		tprintf(out, "Dry run: nothing sent. %d change(s) would be sent", tally.ToSend)
 		if tally.NotReplayable > 0 {
-			fmt.Fprintf(out, "; %d not replayable, %d of them unsettled (outcome unknown in Redis, or hosts that disagree)", tally.NotReplayable, tally.Unsettled)
+			tprintf(out, "; %d not replayable, %d of them unsettled (outcome unknown in Redis, or hosts that disagree)", tally.NotReplayable, tally.Unsettled)
 		}
 		fmt.Fprintln(out, ".")
 		if settling != "done" && slices.ContainsFunc(pending, journal.Pending.Interrupted) {
-			fmt.Fprintf(out, "Interrupted changes were not read back from Redis (%s): run relaycommander replay without --dry-run (or relaycommander queue) to settle them.\n", settling)
+			tprintf(out, "Interrupted changes were not read back from Redis (%s): run relaycommander replay without --dry-run (or relaycommander queue) to settle them.\n", settling)
 		}
 		return finish(nil)
 	}
@@ -193,9 +193,9 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 		return finish(nil)
 	case tally.ToSend == 0:
 		// In-sync changes are closed only by Apply recording them; it sends nothing for them.
-		fmt.Fprintf(out, "Nothing to send; recording %d change(s) as already in sync.\n", tally.Process)
+		tprintf(out, "Nothing to send; recording %d change(s) as already in sync.\n", tally.Process)
 	default:
-		if err := a.confirm(fmt.Sprintf("Send %d change(s) to LaunchDarkly at %s?", tally.ToSend, cfg.LDBaseURL), "", yes); err != nil {
+		if err := a.confirm(tsprintf("Send %d change(s) to LaunchDarkly at %s?", tally.ToSend, cfg.LDBaseURL), "", yes); err != nil {
 			return err
 		}
 	}
@@ -214,7 +214,7 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 		}
 		return fmt.Errorf("replay stopped: %w; what was sent is recorded in %s. %s", err, j.Dir(), ldHint(err))
 	}
-	fmt.Fprintf(out, "Applied %d, already in sync %d, verified %d, mismatched %d, failed %d, conflicts %d, skipped %d.\n",
+	tprintf(out, "Applied %d, already in sync %d, verified %d, mismatched %d, failed %d, conflicts %d, skipped %d.\n",
 		counts.Applied, counts.InSync, counts.Verified, counts.Mismatched, counts.Failed, counts.Conflicts, counts.Skipped)
 	if counts.Conflicts > result.Undecided {
 		result.Undecided = counts.Conflicts // found only while applying: changed since the plan
@@ -262,7 +262,7 @@ func notReplayableWhy(it ldsync.Item, settledNow bool) string {
 	if p.Disagreement != "" {
 		hosts := make([]string, len(p.Hosts))
 		for i, h := range p.Hosts {
-			hosts[i] = fmt.Sprintf("%s %s v%d", termsafe.Escape(h.Host), flags.OnOff(h.On), h.Version)
+			hosts[i] = tsprintf("%s %s v%d", termsafe.Escape(h.Host), flags.OnOff(h.On), h.Version)
 		}
 		return "hosts disagree: " + strings.Join(hosts, ", ") + "; set it again or discard it"
 	}
@@ -313,7 +313,7 @@ func printPlan(out io.Writer, plan ldsync.Plan, settledNow bool) {
 		}
 		ld := "-"
 		if it.LD.Version != 0 {
-			ld = fmt.Sprintf("%s v%d", flags.OnOff(it.LD.On), it.LD.Version)
+			ld = tsprintf("%s v%d", flags.OnOff(it.LD.On), it.LD.Version)
 		}
 		status := string(it.Status)
 		if it.Force {
@@ -326,7 +326,7 @@ func printPlan(out io.Writer, plan ldsync.Plan, settledNow bool) {
 		if it.Status == ldsync.Conflict && !it.LD.LastModified.IsZero() {
 			reason = strings.TrimSpace(reason + " changed in LaunchDarkly " + it.LD.LastModified.Local().Format("2006-01-02 15:04"))
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", termsafe.Escape(where), termsafe.Escape(p.Flag), flags.OnOff(p.Desired), ld, status, reason)
+		tprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", termsafe.Escape(where), termsafe.Escape(p.Flag), flags.OnOff(p.Desired), ld, status, reason)
 	}
 	w.Flush()
 }
@@ -357,26 +357,26 @@ func (a *app) showProgress(out io.Writer, ch <-chan ldsync.Progress, items []ite
 		switch {
 		case p.Done && (p.Result == string(journal.ReplayVerified) || p.Result == string(journal.ReplayMismatch)):
 			clear()
-			line := fmt.Sprintf("%s: %s", p.Result, name)
+			line := tsprintf("%s: %s", p.Result, name)
 			if p.Err != nil {
 				line += ": " + p.Err.Error()
 			}
-			fmt.Fprintln(out, line)
+			tprintf(out, "%s\n", line)
 		case p.Done && planned == string(ldsync.Conflict) && !forced:
 			// A conflict the plan found and nobody forced: recorded, not sent.
 			clear()
-			fmt.Fprintf(out, "conflict, left pending: %s\n", name)
+			tprintf(out, "conflict, left pending: %s\n", name)
 		case p.Done && !finished[p.Index]:
 			finished[p.Index] = true
 			clear()
-			line := fmt.Sprintf("%d/%d %s: %s", len(finished), p.Total, name, p.Result)
+			line := tsprintf("%d/%d %s: %s", len(finished), p.Total, name, p.Result)
 			if p.Err != nil {
 				line += ": " + p.Err.Error()
 			}
-			fmt.Fprintln(out, line)
+			tprintf(out, "%s\n", line)
 		case !p.WaitingUntil.IsZero() && !bar && !p.WaitingUntil.Equal(lastWait):
 			lastWait = p.WaitingUntil
-			fmt.Fprintf(out, "waiting until %s: %s\n", p.WaitingUntil.Local().Format("15:04:05"), p.WaitReason)
+			tprintf(out, "waiting until %s: %s\n", p.WaitingUntil.Local().Format("15:04:05"), p.WaitReason)
 		}
 		if bar && len(finished) < p.Total {
 			// The bar is redrawn on its own line under the finished items.
@@ -384,11 +384,11 @@ func (a *app) showProgress(out io.Writer, ch <-chan ldsync.Progress, items []ite
 			filled := width * len(finished) / p.Total
 			status := "sending " + name
 			if !p.WaitingUntil.IsZero() {
-				status = fmt.Sprintf("waiting %s: %s", time.Until(p.WaitingUntil).Round(time.Second), p.WaitReason)
+				status = tsprintf("waiting %s: %s", time.Until(p.WaitingUntil).Round(time.Second), p.WaitReason)
 			} else if p.Attempt > 1 {
-				status += fmt.Sprintf(" (attempt %d)", p.Attempt)
+				status += tsprintf(" (attempt %d)", p.Attempt)
 			}
-			fmt.Fprintf(out, "\r\x1b[K[%s%s] %d/%d %s", strings.Repeat("#", filled), strings.Repeat(".", width-filled), len(finished), p.Total, status)
+			tprintf(out, "\r\x1b[K[%s%s] %d/%d %s", strings.Repeat("#", filled), strings.Repeat(".", width-filled), len(finished), p.Total, status)
 		}
 	}
 	clear()

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"strings"
 
 	"relaycommander/flags"
@@ -43,7 +42,7 @@ func settledLine(e journal.Entry) string {
 	group("already "+flags.OnOff(e.After)+" on", is(flags.Unchanged))
 	group("not on", is(flags.Failed))
 	group("still unknown on", is(flags.Unknown))
-	return fmt.Sprintf("settled from Redis: %s (change %s, set %s): %s", changeName(e.Change), e.ID, flags.OnOff(e.After), strings.Join(parts, ", "))
+	return tsprintf("settled from Redis: %s (change %s, set %s): %s", changeName(e.Change), e.ID, flags.OnOff(e.After), strings.Join(parts, ", "))
 }
 
 // waitingNote says why a change's outcome is still unknown and what settles it; settledNow
@@ -51,10 +50,10 @@ func settledLine(e journal.Entry) string {
 func waitingNote(e journal.Entry, settledNow bool) string {
 	if !e.OutcomeKnown {
 		if w := e.Writer; w != nil && !settledNow {
-			return fmt.Sprintf("outcome unknown: its writer (pid %d on %s) did not record an outcome; not read back from Redis yet", w.PID, termsafe.Escape(w.Host))
+			return tsprintf("outcome unknown: its writer (pid %d on %s) did not record an outcome; not read back from Redis yet", w.PID, termsafe.Escape(w.Host))
 		}
 		if w := e.Writer; w != nil {
-			return fmt.Sprintf("outcome unknown: waiting for the writer pid %d on %s, or until every host answers", w.PID, termsafe.Escape(w.Host))
+			return tsprintf("outcome unknown: waiting for the writer pid %d on %s, or until every host answers", w.PID, termsafe.Escape(w.Host))
 		}
 		return "outcome unknown: its writer is not recorded; read back from Redis a minute after the change, once every host answers"
 	}

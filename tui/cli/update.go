@@ -143,31 +143,31 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 		}
 	}
 	if already {
-		fmt.Fprintf(out, "Flag %s in %s is already %s on every host (version %d); nothing to do.\n", key, where, flags.OnOff(on), cur.Version)
+		tprintf(out, "Flag %s in %s is already %s on every host (version %d); nothing to do.\n", key, where, flags.OnOff(on), cur.Version)
 		if asJSON {
 			return writeJSON(a.sys.Stdout, updateJSON{NothingToDo: true, Hosts: []hostResultJSON{}, FailedHosts: []string{}, Journal: j.Dir()})
 		}
 		return nil
 	}
-	fmt.Fprintf(out, "Flag %s in %s: %s -> %s\n", key, where, flags.OnOff(cur.On), flags.OnOff(on))
+	tprintf(out, "Flag %s in %s: %s -> %s\n", key, where, flags.OnOff(cur.On), flags.OnOff(on))
 	printHostStates(out, f)
 	if ag := f.Agreement(); !ag.Same() {
-		fmt.Fprintf(out, "  The hosts differ (%s); every host will be set %s.\n", ag.Difference, flags.OnOff(on))
+		tprintf(out, "  The hosts differ (%s); every host will be set %s.\n", ag.Difference, flags.OnOff(on))
 	}
 	if !mapped {
-		fmt.Fprintf(out, "  Prefix %s is unmapped: replaying this change later needs a prefixes: mapping for it.\n", prefix)
+		tprintf(out, "  Prefix %s is unmapped: replaying this change later needs a prefixes: mapping for it.\n", prefix)
 	}
 	if len(f.Dependants) > 0 && !on {
-		fmt.Fprintf(out, "  These flags have %s as a prerequisite and serve their off variation while it is off: %s\n",
+		tprintf(out, "  These flags have %s as a prerequisite and serve their off variation while it is off: %s\n",
 			key, strings.Join(f.Dependants, ", "))
 	}
 	if len(cur.Prerequisites) > 0 && on {
-		fmt.Fprintf(out, "  %s serves its off variation unless its prerequisites are met too: %s\n", key, strings.Join(cur.Prerequisites, ", "))
+		tprintf(out, "  %s serves its off variation unless its prerequisites are met too: %s\n", key, strings.Join(cur.Prerequisites, ", "))
 	}
 	if !on && cur.OffVariation == nil {
-		fmt.Fprintf(out, "  This flag has no off variation: when off, applications serve their own default value.\n")
+		tprintf(out, "  This flag has no off variation: when off, applications serve their own default value.\n")
 	}
-	question := fmt.Sprintf("Set %s %s on all %d Redis hosts of %s?", key, flags.OnOff(on), len(f.Hosts), where)
+	question := tsprintf("Set %s %s on all %d Redis hosts of %s?", key, flags.OnOff(on), len(f.Hosts), where)
 	if err := a.confirmWrite(question, key, t, mapped, yes); err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 		rb = readBackOf(j, prefix, key, c.ID)
 	}
 	printHostResults(out, res, rb)
-	fmt.Fprintf(out, "Recorded as change %s in the journal %s.\n", c.ID, j.Dir())
+	tprintf(out, "Recorded as change %s in the journal %s.\n", c.ID, j.Dir())
 	fmt.Fprint(out, a.reachNote())
 	uj := updateJSON{Change: &c, Journal: j.Dir()}
 	uj.Hosts, uj.FailedHosts = hostResultsJSON(res)

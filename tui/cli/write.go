@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -33,7 +32,7 @@ func describe(prefix string, t flags.Target) string {
 	if t.Project == "" {
 		return prefix
 	}
-	return fmt.Sprintf("%s/%s (prefix %s)", t.Project, t.Environment, prefix)
+	return tsprintf("%s/%s (prefix %s)", t.Project, t.Environment, prefix)
 }
 
 // hostResultJSON is one host's write result in --json.
@@ -76,7 +75,7 @@ func (a *app) confirmWrite(question, key string, t flags.Target, mapped, yes boo
 func printHostStates(out io.Writer, f flags.Flag) {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	for _, h := range f.Hosts {
-		fmt.Fprintf(w, "  %s\tnow %s\n", h.Host, h.State())
+		tprintf(w, "  %s\tnow %s\n", h.Host, h.State())
 	}
 	w.Flush()
 }
@@ -107,11 +106,11 @@ func (rb readBack) unknownNote(h flags.HostResult, on bool) string {
 	o, ok := rb[h.Host]
 	switch {
 	case ok && o.Outcome == string(flags.Written):
-		return fmt.Sprintf("it landed: the host holds %s v%d", flags.OnOff(on), o.NewVersion)
+		return tsprintf("it landed: the host holds %s v%d", flags.OnOff(on), o.NewVersion)
 	case ok && o.Outcome == string(flags.Failed):
 		return "it did not land" + errSuffix(o.Error)
 	}
-	return fmt.Sprintf("not confirmed yet (the write may still be on its way, or the host did not answer); "+
+	return tsprintf("not confirmed yet (the write may still be on its way, or the host did not answer); "+
 		"relaycommander queue reads it back again and settles it once every host answers (v%d %s means it landed)", h.NewVersion, flags.OnOff(on))
 }
 
@@ -141,14 +140,14 @@ func printHostResults(out io.Writer, res flags.ToggleResult, rb readBack) {
 		host := termsafe.Escape(h.Host)
 		switch h.Outcome {
 		case flags.Written:
-			fmt.Fprintf(w, "  %s\twritten\tv%d -> v%d in %s\n", host, h.OldVersion, h.NewVersion, h.Latency.Round(100*time.Microsecond))
+			tprintf(w, "  %s\twritten\tv%d -> v%d in %s\n", host, h.OldVersion, h.NewVersion, h.Latency.Round(100*time.Microsecond))
 		case flags.Unchanged:
-			fmt.Fprintf(w, "  %s\tunchanged\talready %s at v%d\n", host, flags.OnOff(res.On), h.OldVersion)
+			tprintf(w, "  %s\tunchanged\talready %s at v%d\n", host, flags.OnOff(res.On), h.OldVersion)
 		case flags.Unknown:
-			fmt.Fprintf(w, "  %s\toutcome unknown\t(the reply was lost after the write was sent; read back from Redis: %s)\n",
+			tprintf(w, "  %s\toutcome unknown\t(the reply was lost after the write was sent; read back from Redis: %s)\n",
 				host, termsafe.Escape(rb.unknownNote(h, res.On)))
 		default:
-			fmt.Fprintf(w, "  %s\tFAILED\t%s\n", host, termsafe.Escape(errString(h.Err)))
+			tprintf(w, "  %s\tFAILED\t%s\n", host, termsafe.Escape(errString(h.Err)))
 		}
 	}
 	w.Flush()
@@ -161,7 +160,7 @@ func failHint(err error) string {
 		return "the value is not a flag as Relay stores it: this *:features hash may belong to another application, so it was left alone; " +
 			"check the prefix (relaycommander flags lists the Relay's store prefixes)"
 	case errors.Is(err, flags.ErrVersionRange):
-		return fmt.Sprintf("the flag's stored version cannot be raised by one within 1..%d (what a JSON number holds exactly): "+
+		return tsprintf("the flag's stored version cannot be raised by one within 1..%d (what a JSON number holds exactly): "+
 			"change this flag in LaunchDarkly, not in Redis", flags.MaxVersion)
 	case errors.Is(err, flags.ErrWrongType):
 		return "the key is not a hash as Relay stores its flags in: check the prefix (relaycommander flags lists the Relay's store prefixes)"
@@ -194,7 +193,7 @@ func hostsFailedErr(res flags.ToggleResult, rb readBack, next string) error {
 				retry = append(retry, h.Host)
 			}
 		}
-		msg := fmt.Sprintf("%d of %d hosts failed (%s)", len(failed), len(res.Hosts), strings.Join(failed, ", "))
+		msg := tsprintf("%d of %d hosts failed (%s)", len(failed), len(res.Hosts), strings.Join(failed, ", "))
 		if len(failed) < len(res.Hosts) {
 			msg += ": the hosts now disagree"
 		} else {
@@ -209,7 +208,7 @@ func hostsFailedErr(res flags.ToggleResult, rb readBack, next string) error {
 		parts = append(parts, msg)
 	}
 	if len(unknown) > 0 {
-		parts = append(parts, fmt.Sprintf("outcome unknown on %s: the reply was lost after the write was sent, so it may have landed; "+
+		parts = append(parts, tsprintf("outcome unknown on %s: the reply was lost after the write was sent, so it may have landed; "+
 			"it is not counted as failed (do not retry it): relaycommander queue reads it back from Redis and settles it once every host answers",
 			strings.Join(unknown, ", ")))
 	}
@@ -224,6 +223,6 @@ func (a *app) reachNote() string {
 	for _, l := range relaycfg.ReachOf(a.cfg.LocalTTL).Lines() {
 		b.WriteString("  " + l + "\n")
 	}
-	fmt.Fprintf(&b, "  The Relays' localTtl is relay.local_ttl (%s, from %s).\n", a.cfg.LocalTTL, a.cfg.From("relay.local_ttl"))
+	tprintf(&b, "  The Relays' localTtl is relay.local_ttl (%s, from %s).\n", a.cfg.LocalTTL, a.cfg.From("relay.local_ttl"))
 	return b.String()
 }
