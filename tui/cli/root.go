@@ -164,7 +164,7 @@ func (a *app) confirm(question, want string, yes bool) error {
 	if want == "" {
 		fmt.Fprintf(a.sys.Stderr, "%s [y/N] ", question)
 	} else {
-		fmt.Fprintf(a.sys.Stderr, "%s\nType %s to confirm: ", question, want)
+		fmt.Fprintf(a.sys.Stderr, "%s\nType %s to confirm: ", question, termsafe.Escape(want)) // a flag key, from Redis
 	}
 	line, err := bufio.NewReader(a.sys.Stdin).ReadString('\n')
 	if err != nil && line == "" {
