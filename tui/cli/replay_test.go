@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -314,5 +315,38 @@ func TestReplaySettlesInterruptedChangesFirst(t *testing.T) {
 	}
 	if fake.PatchCount() != 1 {
 		t.Errorf("%d patches sent, want 1 (the change no host holds is never sent)", fake.PatchCount())
+	}
+}
+
+// A flag whose Redis hosts hold different changes' states is not sent; the plan says what
+// each host holds and what to do.
+func TestReplayDoesNotSendWhatTheHostsDisagreeOn(t *testing.T) {
+	h := newHarness(t)
+	a, b := redistest.StartWithFixture(t), redistest.StartWithFixture(t)
+	h.write("relaycommander.yaml", "redis:\n  hosts:\n    - name: relay-a\n      addr: "+a.Addr+"\n    - name: relay-b\n      addr: "+b.Addr+"\n", 0o600)
+	fake := withLaunchDarkly(t, h)
+	const prefix, key = "ld:web-store:staging", "kill-switch-checkout"
+	on, v := stored(t, a, prefix, key)
+	j, err := journal.Open(h.journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, _ := j.Begin(journal.Change{Operator: "ann", Prefix: prefix, Project: "web-store", Environment: "staging", Flag: key, Before: on, After: !on, BaseVersion: &v})
+	j.Complete(c1.ID, []journal.HostOutcome{{Host: "relay-a", Outcome: "written", OldOn: on, OldVersion: v, NewVersion: v + 1},
+		{Host: "relay-b", Outcome: "failed", OldOn: on, OldVersion: v, NewVersion: v, Error: "down"}})
+	c2, _ := j.Begin(journal.Change{Operator: "bob", Prefix: prefix, Project: "web-store", Environment: "staging", Flag: key, Before: !on, After: on, BaseVersion: &v})
+	j.Complete(c2.ID, []journal.HostOutcome{{Host: "relay-a", Outcome: "failed", OldOn: !on, OldVersion: v + 1, NewVersion: v + 1, Error: "down"},
+		{Host: "relay-b", Outcome: "written", OldOn: !on, OldVersion: v, NewVersion: v + 1}})
+	j.Close()
+	want := fmt.Sprintf("hosts disagree: relay-a %s v%d, relay-b %s v%d; set it again or discard it", onOffWord(!on), v+1, onOffWord(on), v+1)
+	for _, args := range [][]string{{"replay", "--dry-run"}, {"replay", "--yes"}} {
+		g := h.run("", false, args...)
+		wantCode(t, g, ExitPartial, "1 of them unsettled")
+		if !strings.Contains(g.stdout, want) {
+			t.Errorf("%v lacks %q:\n%s", args, want, g.stdout)
+		}
+	}
+	if fake.PatchCount() != 0 {
+		t.Errorf("%d patches sent for a flag the hosts disagree on", fake.PatchCount())
 	}
 }
