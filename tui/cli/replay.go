@@ -71,12 +71,6 @@ func newReplayCmd(a *app) *cobra.Command {
 conflict, unknown base, not replayable), prints the plan, asks for confirmation, sends the
 ready changes paced by LaunchDarkly's rate limits, and reads each one back to verify it.
 
-First it settles interrupted changes (an update killed mid-way, a reply lost after the write
-was sent) by reading Redis back and recording what it finds: a change that no Redis host holds
-is never sent, and one still unknown (a host that does not answer, a writer still running) or
-whose hosts disagree is planned not replayable. A dry run records nothing, so it does not
-settle: it plans such changes not replayable and says so.
-
 A conflict means someone changed the flag in LaunchDarkly during the outage: it is never
 overwritten unless named with --force (a flag key, or PROJECT/ENVIRONMENT/FLAG).
 Exit codes: 0 done, 3 some changes failed or are not replayable, 4 conflicts await a decision.`,
