@@ -183,7 +183,12 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	recordErr := err // Redis was written but the outcome is not recorded: show what happened, then fail
 	var rb readBack
 	if len(res.UnknownHosts()) > 0 {
-		rb = readBackOf(j, prefix, key, c.ID)
+		// The journal reads such hosts back when its Toggler can read; whatever wrote, read
+		// them back here when it did not settle them (a reply lost after the write was sent).
+		if rb = readBackOf(j, prefix, key, c.ID); len(rb.stillUnknown(res)) > 0 {
+			_, _ = j.Settle(ctx, st) // what it cannot decide yet stays unknown, for queue
+			rb = readBackOf(j, prefix, key, c.ID)
+		}
 	}
 	printHostResults(out, res, rb)
 	tprintf(out, "Recorded as change %s in the journal %s.\n", c.ID, j.Dir())
