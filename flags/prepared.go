@@ -27,8 +27,8 @@ type PreparedToggle struct {
 	res         ToggleResult
 }
 
-// errNotCommitted ends a prepared toggle's host that Abort released.
-var errNotCommitted = errors.New("prepared toggle aborted: nothing written")
+// ErrNotCommitted is a prepared toggle's host result after Abort released it.
+var ErrNotCommitted = errors.New("prepared toggle aborted: nothing written")
 
 // PrepareToggle starts a toggle of one flag on every host and returns once each host has
 // read the flag under WATCH, or failed. Read tells what they hold; Toggle then writes it, or
@@ -83,7 +83,7 @@ func (s *Store) PrepareToggle(ctx context.Context, prefix, key string, on bool) 
 				waited = time.Since(w)
 				budget.Reset(max(left, 0))
 				if !p.commit {
-					return errNotCommitted
+					return ErrNotCommitted
 				}
 				return nil
 			})
@@ -120,9 +120,11 @@ func (p *PreparedToggle) Toggle(ctx context.Context, prefix, key string, on bool
 	return p.res
 }
 
-// Abort releases the hosts' WATCH without writing (one UNWATCH each) and waits for them. It
-// does nothing after Toggle, so it can be deferred.
-func (p *PreparedToggle) Abort() {
+// Abort releases the hosts' WATCH without writing (one UNWATCH each), waits for them and
+// returns what each did: Failed, with ErrNotCommitted, or with why it failed before reading.
+// After Toggle it only returns Toggle's result, so it can be deferred.
+func (p *PreparedToggle) Abort() ToggleResult {
 	p.decideOnce.Do(func() { close(p.decided) })
 	<-p.done
+	return p.res
 }
