@@ -37,6 +37,7 @@ type Store struct {
 	commandTimeout  time.Duration
 	maxWatchRetries int
 	mapping         map[string]Target
+	parsed          parseCache // the last parse of each prefix read (read.go)
 }
 
 // Open validates the host addresses and prepares clients; it does not connect.
