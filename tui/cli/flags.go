@@ -178,7 +178,7 @@ func listPrefixes(ctx context.Context, opts *flagsOptions, st *flags.Store) erro
 			}
 			out.Prefixes = append(out.Prefixes, pj)
 		}
-		if err := writeJSON(a.sys.Stdout, out); err != nil {
+		if err := a.writeJSON(out); err != nil {
 			return err
 		}
 	} else {
@@ -316,7 +316,7 @@ func listFlags(ctx context.Context, opts *flagsOptions, st *flags.Store, at loca
 			}
 			out.Flags = append(out.Flags, fj)
 		}
-		if err := writeJSON(a.sys.Stdout, out); err != nil {
+		if err := a.writeJSON(out); err != nil {
 			return err
 		}
 		return a.downHosts(fs.Hosts)

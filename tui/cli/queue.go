@@ -111,7 +111,7 @@ func runQueue(ctx context.Context, opts *queueOptions) error {
 	}
 	undone, checked := a.undone(ctx, ps)
 	if opts.json {
-		return writeJSON(a.sys.Stdout, queueJSON{j.Dir(), pendingToJSON(ps, undone), checked})
+		return a.writeJSON(queueJSON{j.Dir(), pendingToJSON(ps, undone), checked})
 	}
 	out := a.sys.Stdout
 	if len(ps) == 0 {

@@ -138,7 +138,7 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	if already {
 		fmt.Fprintf(out, "Flag %s in %s is already %s on every host (version %d); nothing to do.\n", key, where, flags.OnOff(on), cur.Version)
 		if asJSON {
-			return writeJSON(a.sys.Stdout, updateJSON{NothingToDo: true, Hosts: []hostResultJSON{}, FailedHosts: []string{}, Journal: j.Dir()})
+			return a.writeJSON(updateJSON{NothingToDo: true, Hosts: []hostResultJSON{}, FailedHosts: []string{}, Journal: j.Dir()})
 		}
 		return nil
 	}
@@ -188,7 +188,7 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 		uj.Served, servedErr = a.waitServed(ctx, out, servedCheck{prefix: prefix, flag: key, on: on, res: res, written: written, timeout: opts.servedTimeout})
 	}
 	if asJSON {
-		if err := writeJSON(a.sys.Stdout, uj); err != nil {
+		if err := a.writeJSON(uj); err != nil {
 			return err
 		}
 	}
