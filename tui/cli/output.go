@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"encoding/json"
+	json "github.com/goccy/go-json"
 	"io"
 	"time"
 )

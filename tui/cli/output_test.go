@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -15,6 +16,10 @@ func TestJSONCompactUnlessTerminal(t *testing.T) {
 		t.Errorf("not one compact line when stdout is not a terminal:\n%.300s", g.stdout)
 	}
 	compact := decode[prefixFlagsJSON](t, g.stdout)
+	// The same bytes as encoding/json writes (the output uses github.com/goccy/go-json).
+	if std, err := json.Marshal(compact); err != nil || string(std)+"\n" != g.stdout {
+		t.Errorf("the output differs from encoding/json's: %v\n%.300s\n%.300s", err, std, g.stdout)
+	}
 	h.tty = true
 	g = h.ok(args...)
 	if !strings.Contains(g.stdout, "\n  \"prefix\": ") {
