@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -184,26 +185,61 @@ func BenchmarkIndex(b *testing.B) {
 }
 
 // BenchmarkLoadVsRawInterleaved runs LoadAndIndex's work and RawFetch's work alternately in
-// each iteration and reports their ratio, so that both meet the same load on a shared
-// machine (goal: load-to-raw at most 2).
+// each iteration, on 2 hosts holding the same 20 prefixes x 1,000 flags, and reports their
+// ratio as x-floor, so that both meet the same load on a shared machine (goal: at most 1.5).
+// The floor is what the product's read cannot avoid: each prefix's HGETALL on both hosts at
+// once, unparsed, with go-redis's defaults.
+//
+// warm is the screen's refresh: the prefixes were read before, so unchanged values are not
+// parsed again; cold is the first read (the first frame), every value parsed.
 func BenchmarkLoadVsRawInterleaved(b *testing.B) {
-	srv := redistest.Start(b)
-	prefixes := loadBigStore(b, srv)
-	s := openStore(b, Options{}, srv)
-	raw := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer raw.Close()
+	b.Run("warm", func(b *testing.B) { benchLoadVsRaw(b, false) })
+	b.Run("cold", func(b *testing.B) { benchLoadVsRaw(b, true) })
+}
+
+func (c *parseCache) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.byPrefix = nil
+}
+
+func benchLoadVsRaw(b *testing.B, cold bool) {
+	srvs := []*redistest.Server{redistest.Start(b), redistest.Start(b)}
+	prefixes := loadBigStore(b, srvs[0])
+	loadBigStore(b, srvs[1])
+	s := openStore(b, Options{}, srvs...)
+	var raws []*redis.Client
+	for _, srv := range srvs {
+		c := redis.NewClient(&redis.Options{Addr: srv.Addr})
+		defer c.Close()
+		raws = append(raws, c)
+	}
 	ctx := context.Background()
+	rawFetch := func() {
+		for _, p := range prefixes {
+			var wg sync.WaitGroup
+			for _, c := range raws {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if err := c.HGetAll(ctx, p+":features").Err(); err != nil {
+						b.Error(err)
+					}
+				}()
+			}
+			wg.Wait()
+		}
+	}
 	var tLoad, tRaw time.Duration
 	b.ResetTimer()
 	for b.Loop() {
 		start := time.Now()
-		for _, p := range prefixes {
-			if err := raw.HGetAll(ctx, p+":features").Err(); err != nil {
-				b.Fatal(err)
-			}
-		}
+		rawFetch()
 		tRaw += time.Since(start)
 
+		if cold {
+			s.parsed.reset()
+		}
 		start = time.Now()
 		d := s.Discover(ctx)
 		for _, p := range d.Prefixes {
@@ -213,9 +249,9 @@ func BenchmarkLoadVsRawInterleaved(b *testing.B) {
 		}
 		tLoad += time.Since(start)
 	}
-	b.ReportMetric(float64(tLoad)/float64(tRaw), "load/raw")
-	b.ReportMetric(float64(tLoad.Milliseconds())/float64(b.N), "load-ms/op")
-	b.ReportMetric(float64(tRaw.Milliseconds())/float64(b.N), "raw-ms/op")
+	b.ReportMetric(float64(tLoad)/float64(tRaw), "x-floor")
+	b.ReportMetric(float64(tLoad.Microseconds())/1000/float64(b.N), "load-ms/op")
+	b.ReportMetric(float64(tRaw.Microseconds())/1000/float64(b.N), "raw-ms/op")
 }
 
 // BenchmarkToggle3vs1Interleaved toggles on one proxied host and on three alternately and

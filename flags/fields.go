@@ -76,7 +76,7 @@ func (s *Store) ReadFields(ctx context.Context, want map[string][]string) (Field
 				err = fmt.Errorf("HMGET answered %d values for %d fields", len(v), len(keys[prefixes[n]]))
 			}
 			if err != nil {
-				errs = append(errs, fmt.Errorf("read %s%s: %w", prefixes[n], featuresSuffix, err))
+				errs = append(errs, fmt.Errorf("read %s%s: %w", prefixes[n], featuresSuffix, replyErr(err)))
 				continue
 			}
 			vals[n] = v
@@ -120,7 +120,11 @@ func (s *Store) ReadFields(ctx context.Context, want map[string][]string) (Field
 		}
 		hostErrs = append(hostErrs, st.Err)
 	}
-	return fs, fmt.Errorf("flags %s: no Redis host answered: %w", describeWant(prefixes, keys), errors.Join(hostErrs...))
+	all := errors.Join(hostErrs...)
+	if errors.Is(all, ErrWrongType) {
+		return fs, fmt.Errorf("flags %s: %w", describeWant(prefixes, keys), all) // the hosts answered: no Relay store
+	}
+	return fs, fmt.Errorf("flags %s: no Redis host answered: %w", describeWant(prefixes, keys), all)
 }
 
 // describeWant names what was asked for in an error, briefly.

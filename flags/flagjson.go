@@ -97,14 +97,7 @@ const (
 // special reports whether any byte of v is '"', '\\' or a control character (the classic
 // "has zero byte" and "has byte less than" word tricks; a false alarm only costs a closer
 // look byte by byte).
-func special(v uint64) bool {
-	quote := v ^ (ones * '"')
-	backslash := v ^ (ones * '\\')
-	x := (quote - ones) & ^quote
-	x |= (backslash - ones) & ^backslash
-	x |= (v - ones*0x20) & ^v
-	return x&highs != 0
-}
+func special(v uint64) bool { return specialBits(v) != 0 }
 
 func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')

@@ -72,39 +72,50 @@ func (s *Store) index(fs *FlagSet, hashes []map[string]string) {
 		size = max(size, len(m))
 	}
 	// Every key on any host, sorted; then each flag's per-host states in one allocation.
-	keys := make([]string, 0, size)
-	for i, m := range hashes {
-	next:
-		for key := range m {
-			for _, earlier := range hashes[:i] {
-				if _, dup := earlier[key]; dup {
-					continue next
-				}
-			}
-			keys = append(keys, key)
-		}
-	}
-	slices.Sort(keys)
+	prev := s.parsed.get(fs.Prefix)
+	keys := indexKeys(hashes, size, prev)
 	n := len(s.hosts)
 	states := make([]HostFlag, len(keys)*n)
 	fs.Flags = make([]Flag, len(keys))
+	next := make([]parsedFlag, len(keys))
 	fill := func(from, to int) {
+		var at int // where keys[k] is, or would be, in prev: keys and prev are both sorted
+		if from < to {
+			at, _ = prev.search(keys[from])
+		}
 		for k := from; k < to; k++ {
 			key := keys[k]
 			hs := states[k*n : (k+1)*n : (k+1)*n]
+			var seen *HostFlag // a parse made for this flag on another host
 			for i, h := range s.hosts {
 				raw, ok := hashes[i][key]
 				switch {
 				case !ok:
 					hs[i] = HostFlag{Host: h.name, HostDown: !fs.Hosts[i].Up}
-				case i > 0 && hs[0].Present && hs[0].Raw == raw:
+					continue
+				case seen != nil && seen.Raw == raw:
 					// Hosts usually store identical JSON: parse it once.
-					hs[i] = hs[0]
+					hs[i] = *seen
 					hs[i].Host = h.name
 				default:
-					hs[i] = hostFlag(h.name, raw)
+					for at < len(prev) && prev[at].key < key {
+						at++
+					}
+					if hf, ok := prev.at(at, key, raw); ok {
+						// Unchanged since the last read of the prefix: parsed then.
+						hs[i] = hf
+						hs[i].Host = h.name
+					} else {
+						hs[i] = hostFlag(h.name, raw)
+					}
+				}
+				if seen == nil {
+					seen = &hs[i]
+					next[k].hf = hs[i]
+					next[k].hf.Host = ""
 				}
 			}
+			next[k].key = key
 			fs.Flags[k] = Flag{Key: key, Hosts: hs}
 		}
 	}
@@ -119,7 +130,101 @@ func (s *Store) index(fs *FlagSet, hashes []map[string]string) {
 		}()
 	}
 	wg.Wait()
+	s.parsed.put(fs.Prefix, next)
 	addDependants(fs.Flags)
+}
+
+// parseCache keeps, per prefix, each flag's parse from the last read of it (a copy, which
+// no caller can change): a value read again unchanged, the usual case when the screen
+// refreshes a prefix, is compared with the stored JSON instead of parsed again.
+type parseCache struct {
+	mu       sync.Mutex
+	byPrefix map[string]parsedFlags
+}
+
+// maxCachedPrefixes bounds the cache; the screen reads one prefix at a time.
+const maxCachedPrefixes = 64
+
+// parsedFlags is one prefix's flags as last parsed, sorted by key; immutable once stored.
+type parsedFlags []parsedFlag
+
+type parsedFlag struct {
+	key string
+	hf  HostFlag // Host not set; Raw is what was parsed
+}
+
+func (c *parseCache) get(prefix string) parsedFlags {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byPrefix[prefix]
+}
+
+func (c *parseCache) put(prefix string, pf parsedFlags) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byPrefix == nil {
+		c.byPrefix = map[string]parsedFlags{}
+	}
+	if _, ok := c.byPrefix[prefix]; !ok && len(c.byPrefix) >= maxCachedPrefixes {
+		for p := range c.byPrefix { // any one
+			delete(c.byPrefix, p)
+			break
+		}
+	}
+	c.byPrefix[prefix] = pf
+}
+
+func (pf parsedFlags) search(key string) (int, bool) {
+	return slices.BinarySearchFunc(pf, key, func(p parsedFlag, k string) int { return strings.Compare(p.key, k) })
+}
+
+// at is key's last parse, when pf[i] is key's and was parsed from exactly raw.
+func (pf parsedFlags) at(i int, key, raw string) (HostFlag, bool) {
+	if i >= len(pf) || pf[i].key != key || !pf[i].hf.Present || pf[i].hf.Raw != raw {
+		return HostFlag{}, false
+	}
+	return pf[i].hf, true
+}
+
+// indexKeys lists every key of the hosts' hashes once, sorted. When the prefix holds the
+// same flags as at its last read (the usual case on a refresh), the last read's order is
+// reused instead of sorted again.
+func indexKeys(hashes []map[string]string, size int, prev parsedFlags) []string {
+	keys := make([]string, 0, size)
+	for i, m := range hashes {
+	next:
+		for key := range m {
+			for _, earlier := range hashes[:i] {
+				if _, dup := earlier[key]; dup {
+					continue next
+				}
+			}
+			keys = append(keys, key)
+		}
+	}
+	if len(prev) == len(keys) {
+		same := true
+		for k := range prev {
+			found := false
+			for _, m := range hashes {
+				if _, found = m[prev[k].key]; found {
+					break
+				}
+			}
+			if !found {
+				same = false
+				break
+			}
+			keys[k] = prev[k].key // the same set: every key of prev is present once
+		}
+		if same {
+			return keys
+		}
+		// Another set of the same size: list the keys again.
+		return indexKeys(hashes, size, nil)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 func (s *Store) upNames(st []HostStatus) []string {

@@ -27,6 +27,14 @@ func TestFlagsReportsWrongType(t *testing.T) {
 	if r := s.Toggle(ctx, "ld:p:e", "f", false).Hosts[0]; r.Outcome != Failed || !errors.Is(r.Err, ErrWrongType) {
 		t.Errorf("Toggle on a string key = %+v, want failed with ErrWrongType", r)
 	}
+	if _, err := s.ReadFields(ctx, map[string][]string{"ld:p:e": {"f"}}); !errors.Is(err, ErrWrongType) ||
+		strings.Contains(err.Error(), "no Redis host answered") {
+		t.Errorf("ReadFields on a string key = %v, want ErrWrongType, not 'no Redis host answered'", err)
+	}
+	p := s.PrepareToggle(ctx, "ld:p:e", "f", false)
+	if r := p.Abort().Hosts[0]; !errors.Is(r.Err, ErrWrongType) {
+		t.Errorf("PrepareToggle on a string key: host result %+v, want ErrWrongType", r)
+	}
 }
 
 // A flag whose JSON no host can read says why (the parser's reason, per host).

@@ -37,6 +37,7 @@ type Store struct {
 	commandTimeout  time.Duration
 	maxWatchRetries int
 	mapping         map[string]Target
+	parsed          parseCache // the last parse of each prefix read (read.go)
 }
 
 // Open validates the host addresses and prepares clients; it does not connect.
@@ -77,6 +78,13 @@ func Open(configs []HostConfig, opts Options) (*Store, error) {
 		ro.MaxRetries = -1
 		ro.DialerRetries = 1
 		ro.ContextTimeoutEnabled = true
+		// RESP2, what every Redis speaks on a new connection: nothing to negotiate. go-redis
+		// still sends HELLO on every new connection whatever Protocol says (a round trip,
+		// 20 ms to a far host, before the first command); noHello answers it locally, so a
+		// connection's setup is AUTH only when a password is set and SELECT only when a db
+		// is given. DisableIdentity drops CLIENT SETINFO. TestConnectionSetupCommands
+		// checks what the server sees.
+		ro.Protocol = 2
 		ro.DisableIdentity = true
 		ro.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 		name := RedactURL(hc.Name) // a URL given as the name must not show its password either
@@ -88,7 +96,9 @@ func Open(configs []HostConfig, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("flags: Redis hosts %d and %d have the same name %q", j+1, i+1, name)
 		}
 		seen[name] = i
-		s.hosts = append(s.hosts, &host{name: name, addr: ro.Addr, client: redis.NewClient(ro)})
+		c := redis.NewClient(ro)
+		c.AddHook(noHello{})
+		s.hosts = append(s.hosts, &host{name: name, addr: ro.Addr, client: c})
 	}
 	return s, nil
 }
@@ -100,6 +110,32 @@ var quietOnce sync.Once
 type quietLogger struct{}
 
 func (quietLogger) Printf(context.Context, string, ...any) {}
+
+// noHello answers go-redis's connection-setup HELLO without sending it, as a server that
+// does not know HELLO would (a Redis error): go-redis then stays on RESP2 and authenticates
+// with AUTH when, and only when, a password is set. Nothing else is intercepted.
+type noHello struct{}
+
+type helloNotSent struct{}
+
+func (helloNotSent) Error() string { return "HELLO not sent: RESP2 needs no negotiation" }
+func (helloNotSent) RedisError()   {}
+
+func (noHello) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (noHello) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() == "hello" {
+			cmd.SetErr(helloNotSent{})
+			return cmd.Err()
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (noHello) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
 
 // clientOptions turns a host's address into go-redis options: host:port (port 6379 when
 // left out, as the original relayCommander's REDIS_HOSTS allowed), or a redis:// or

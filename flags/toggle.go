@@ -42,7 +42,7 @@ func (s *Store) Toggle(ctx context.Context, prefix, key string, on bool, names .
 	res.Hosts = make([]HostResult, len(targets))
 	s.each(ctx, targets, s.budget(), func(ctx context.Context, i int, h *host) {
 		start := time.Now()
-		r := s.toggleHost(ctx, h, prefix, key, on)
+		r := s.toggleHost(ctx, h, prefix, key, on, nil)
 		r.Latency = time.Since(start)
 		res.Hosts[i] = r
 	})
@@ -71,7 +71,9 @@ func replyErr(err error) error {
 
 // toggleHost is the write algorithm LaunchDarkly's own stores use for an upsert: WATCH the
 // hash, read the flag, MULTI/HSET/EXEC, and start over when another writer got in between.
-func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on bool) HostResult {
+// read, when set, sees each attempt's HGET answer while the WATCH holds; an error from it
+// ends the toggle on this host unwritten (see PrepareToggle).
+func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on bool, read func(raw string, err error) error) HostResult {
 	r := HostResult{Host: h.name, Outcome: Failed}
 	hash := prefix + featuresSuffix
 	where := func(err error) error {
@@ -105,6 +107,11 @@ func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on 
 				}
 			}()
 			raw, err := get.Result()
+			if read != nil {
+				if err := read(raw, err); err != nil {
+					return err
+				}
+			}
 			if errors.Is(err, redis.Nil) {
 				n, err := tx.Exists(ctx, hash).Result()
 				if err != nil {

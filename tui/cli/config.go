@@ -88,7 +88,7 @@ func runConfig(opts *configOptions) error {
 		for _, k := range config.Keys {
 			out.Values[k] = configEntryJSON{values[k], cfg.From(k)}
 		}
-		return writeJSON(a.sys.Stdout, out)
+		return a.writeJSON(out)
 	}
 	file := cfg.File
 	if file == "" {

@@ -154,7 +154,7 @@ func discard(ctx context.Context, opts *discardOptions, j *journal.Journal, st *
 			restored = *res.Restored
 		}
 		dj.Hosts, dj.FailedHosts = hostResultsJSON(restored)
-		if err := writeJSON(a.sys.Stdout, dj); err != nil {
+		if err := a.writeJSON(dj); err != nil {
 			return err
 		}
 	}

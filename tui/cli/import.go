@@ -89,7 +89,7 @@ func runImport(opts *importOptions) error {
 		if out.Skipped == nil {
 			out.Skipped = []journal.ImportProblem{}
 		}
-		if err := writeJSON(a.sys.Stdout, out); err != nil {
+		if err := a.writeJSON(out); err != nil {
 			return err
 		}
 	} else {

@@ -1,17 +1,15 @@
 package cli
 
 import (
-	"encoding/json"
+	json "github.com/goccy/go-json"
 	"io"
 	"time"
 )
 
-// writeJSON is every command's --json output: indented, one document.
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
+// writeJSON is every command's --json output on standard output, one document: indented
+// for a terminal, compact (one line) for a program, where it mostly goes and where the
+// indenting cost more than the read it reports (issue 14).
+func (a *app) writeJSON(v any) error { return writeJSONFor(a.sys.Stdout, a.sys.StdoutTTY, v) }
 
 // ms is a latency in JSON: milliseconds with microsecond precision.
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -25,8 +23,9 @@ func errString(err error) string {
 
 // writeJSONFor is JSON indented for a terminal, compact (one line) for a program.
 func writeJSONFor(w io.Writer, tty bool, v any) error {
+	enc := json.NewEncoder(w)
 	if tty {
-		return writeJSON(w, v)
+		enc.SetIndent("", "  ")
 	}
-	return json.NewEncoder(w).Encode(v)
+	return enc.Encode(v)
 }

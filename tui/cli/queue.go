@@ -131,7 +131,7 @@ func runQueue(ctx context.Context, opts *queueOptions) error {
 		for _, e := range st.settled {
 			qj.Settled = append(qj.Settled, entryToJSON(e))
 		}
-		return writeJSON(a.sys.Stdout, qj)
+		return a.writeJSON(qj)
 	}
 	out := a.sys.Stdout
 	if len(ps) == 0 {

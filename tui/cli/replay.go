@@ -123,7 +123,7 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 	if len(pending) == 0 {
 		tprintf(out, "Nothing pending in the journal %s: nothing to replay.\n", j.Dir())
 		if asJSON {
-			return writeJSON(a.sys.Stdout, result)
+			return a.writeJSON(result)
 		}
 		return nil
 	}
@@ -155,7 +155,7 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 	finish := func(counts *ldsync.Counts) error {
 		result.Counts = counts
 		if asJSON {
-			if err := writeJSON(a.sys.Stdout, result); err != nil {
+			if err := a.writeJSON(result); err != nil {
 				return err
 			}
 		}
@@ -210,7 +210,7 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 	if err != nil {
 		if asJSON {
 			result.Counts = &counts
-			writeJSON(a.sys.Stdout, result)
+			a.writeJSON(result)
 		}
 		return fmt.Errorf("replay stopped: %w; what was sent is recorded in %s. %s", err, j.Dir(), ldHint(err))
 	}

@@ -131,7 +131,7 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 	s.Down, s.Notes = statusDown(cfg, s)
 
 	if opts.json {
-		if err := writeJSONFor(a.sys.Stdout, a.sys.StdoutTTY, s); err != nil {
+		if err := a.writeJSON(s); err != nil {
 			return err
 		}
 	} else {

@@ -117,7 +117,10 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	a, prefix, t, mapped := opts.app, at.prefix, at.Target, at.mapped
 	key, on, reason, yes, asJSON := opts.flag, opts.on, opts.reason, opts.yes, opts.json
 	out := a.planOut(asJSON)
-	f, err := st.Flag(ctx, prefix, key)
+	f, toggler, dependantsKnown, err := readForUpdate(ctx, a, st, prefix, key, on, yes)
+	if p, ok := toggler.(*flags.PreparedToggle); ok {
+		defer p.Abort() // nothing written unless the journal's Toggle ran
+	}
 	if err != nil {
 		if errors.Is(err, flags.ErrWrongType) {
 			return fmt.Errorf("%w; nothing was changed: %s:features is not a Relay store on those hosts; check the prefix (relaycommander flags lists the Relay's store prefixes)", err, prefix)
@@ -145,7 +148,7 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	if already {
 		tprintf(out, "Flag %s in %s is already %s on every host (version %d); nothing to do.\n", key, where, flags.OnOff(on), cur.Version)
 		if asJSON {
-			return writeJSON(a.sys.Stdout, updateJSON{NothingToDo: true, Hosts: []hostResultJSON{}, FailedHosts: []string{}, Journal: j.Dir()})
+			return a.writeJSON(updateJSON{NothingToDo: true, Hosts: []hostResultJSON{}, FailedHosts: []string{}, Journal: j.Dir()})
 		}
 		return nil
 	}
@@ -157,7 +160,11 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	if !mapped {
 		tprintf(out, "  Prefix %s is unmapped: replaying this change later needs a prefixes: mapping for it.\n", prefix)
 	}
-	if len(f.Dependants) > 0 && !on {
+	switch {
+	case on:
+	case !dependantsKnown:
+		tprintf(out, "  Flags that have %s as a prerequisite were not looked up (only this flag was read): relaycommander flags --prefix %s lists them.\n", key, prefix)
+	case len(f.Dependants) > 0:
 		tprintf(out, "  These flags have %s as a prerequisite and serve their off variation while it is off: %s\n",
 			key, strings.Join(f.Dependants, ", "))
 	}
@@ -172,7 +179,7 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 		return err
 	}
 
-	c, res, err := j.Toggle(ctx, st, journal.Change{
+	c, res, err := j.Toggle(ctx, toggler, journal.Change{
 		Operator: a.cfg.Operator, Reason: reason, Prefix: prefix, Project: t.Project, Environment: t.Environment,
 		Flag: key, Before: cur.On, After: on, BaseVersion: &cur.Version,
 	})
@@ -206,7 +213,7 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 		uj.Served, servedErr = a.waitServed(ctx, out, servedCheck{prefix: prefix, flag: key, on: on, res: res, written: written, timeout: opts.servedTimeout})
 	}
 	if asJSON {
-		if err := writeJSON(a.sys.Stdout, uj); err != nil {
+		if err := a.writeJSON(uj); err != nil {
 			return err
 		}
 	}
@@ -223,4 +230,69 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 		return err
 	}
 	return servedErr
+}
+
+// readForUpdate reads what update shows and journals of the flag, as cheaply as the command
+// allows, and returns the Toggler that will write it:
+//   - --yes: nobody reads a plan before the write, so the toggle's own WATCH+HGET is the read
+//     (flags.PrepareToggle): the command costs 2 round trips per host whatever the prefix's
+//     size. Dependants are not looked up (that would be the whole prefix).
+//   - a prompt turning the flag off: the whole prefix (one HGETALL per host), since which
+//     flags depend on this one is what the operator weighs before confirming, and nothing
+//     but the whole prefix says it; a human is waiting on the prompt anyway.
+//   - a prompt turning it on (or no terminal to prompt on, to be refused): the one flag, one
+//     HMGET per host; a flag's own prerequisites are in its own JSON.
+func readForUpdate(ctx context.Context, a *app, st *flags.Store, prefix, key string, on, yes bool) (flags.Flag, journal.Toggler, bool, error) {
+	if yes {
+		p := st.PrepareToggle(ctx, prefix, key, on)
+		f := p.Read()
+		err := presentSomewhere(f, prefix)
+		if err != nil {
+			var errs []error
+			for _, r := range p.Abort().Hosts {
+				if r.Err != nil && !errors.Is(r.Err, flags.ErrNotCommitted) {
+					errs = append(errs, r.Err)
+				}
+			}
+			for _, e := range errs {
+				if errors.Is(e, flags.ErrWrongType) {
+					return f, p, false, e // the host answered: say what it said
+				}
+			}
+			if len(errs) > 0 {
+				err = fmt.Errorf("%w: %w", err, errors.Join(errs...))
+			}
+		}
+		return f, p, false, err
+	}
+	if !on && a.sys.StdinTTY {
+		f, err := st.Flag(ctx, prefix, key)
+		return f, st, true, err
+	}
+	fs, err := st.ReadFields(ctx, map[string][]string{prefix: {key}})
+	if err != nil {
+		return flags.Flag{}, st, false, err
+	}
+	f, _ := fs.Flag(prefix, key)
+	return f, st, false, presentSomewhere(f, prefix)
+}
+
+// presentSomewhere is the error for a flag that no host holds (unknown flag or prefix), or
+// that no host could be asked about.
+func presentSomewhere(f flags.Flag, prefix string) error {
+	var up, hostErrs []string
+	for _, h := range f.Hosts {
+		if h.Present {
+			return nil
+		}
+		if h.HostDown {
+			hostErrs = append(hostErrs, h.Host)
+		} else {
+			up = append(up, h.Host)
+		}
+	}
+	if len(up) == 0 {
+		return fmt.Errorf("flag %q in prefix %q: no Redis host answered (%s)", f.Key, prefix, strings.Join(hostErrs, ", "))
+	}
+	return fmt.Errorf("flag %q in prefix %q on %s: %w (or no such prefix)", f.Key, prefix, strings.Join(up, ", "), flags.ErrUnknownFlag)
 }
