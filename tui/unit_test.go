@@ -342,6 +342,8 @@ func (u *unit) startFakeReplay() {
 func samplePlan() ldsync.Plan {
 	kill := pendingKill(false)
 	banner := pendingSearch()
+	// unknown base: an imported change (relayCommander wrote Redis; its outcome is known)
+	banner.Entries[0].Source, banner.Entries[0].OutcomeKnown = "relaycommander", true
 	v13 := 13
 	conflict := journal.Pending{Prefix: "ld:payments:production", Project: "payments", Environment: "production", Flag: "maintenance-banner", BaseOn: false, BaseVersion: &v13, Desired: true}
 	export := journal.Pending{Prefix: "ld:mobile-api:test", Project: "mobile-api", Environment: "test", Flag: "legacy-export", Desired: false, BaseOn: true}
