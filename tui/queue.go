@@ -208,6 +208,8 @@ func hostsOutcome(p journal.Pending) string {
 	switch {
 	case unknown > 0:
 		return sprintf("%d/%d, %d unknown", ok, len(e.Outcomes), unknown)
+	case p.Interrupted():
+		return "outcome unknown" // an earlier change's: the net state waits for it
 	case failed > 0:
 		return sprintf("%d/%d, %d FAILED", ok, len(e.Outcomes), failed)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 
@@ -159,4 +160,21 @@ func TestResultsUnknownHostIsNotFailedNorRetried(t *testing.T) {
 		Outcomes: []journal.HostOutcome{{Host: "relay-b", Outcome: "written", OldVersion: 9, NewVersion: 10, Reconciled: true}}}}}}
 	u.refresh()
 	u.mustSee("outcome unknown (read back: written v10, the write landed)")
+}
+
+func TestQueueEarlierUnknownChangeHoldsTheFlag(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	p := pendingUnknown()
+	later := pendingKill(true).Entries[0]
+	later.ID, later.Time = "c9", testNow.Add(-time.Minute)
+	later.Outcomes = later.Outcomes[:1] // relay-a only: relay-b's unknown is not superseded
+	p.Entries = append(p.Entries, later)
+	if !p.Interrupted() {
+		t.Fatal("test data: the earlier unknown outcome should hold the flag")
+	}
+	u.fj.pending = []journal.Pending{p}
+	u.refresh()
+	u.key("2")
+	u.mustSee("outcome unknown  ")
+	u.mustSee("outcome unknown on relay-b")
 }
