@@ -95,7 +95,7 @@ func (s *resultsScreen) applyToggleDone(msg toggleDoneMsg) tea.Cmd {
 	case msg.err != nil && len(r.result.Hosts) == 0:
 		s.setStatus(r.change.Flag+": "+msg.err.Error(), true)
 	case len(r.result.UnknownHosts()) > 0 && failed == 0:
-		s.setStatus(sprintf("%s: outcome unknown on %s (the reply was lost); read back from Redis, not retried", r.change.Flag, strings.Join(r.result.UnknownHosts(), ", ")), true)
+		s.setStatus(sprintf("%s: outcome unknown on %s; reading it back from Redis", r.change.Flag, strings.Join(r.result.UnknownHosts(), ", ")), true)
 	case failed > 0:
 		s.setStatus(sprintf("%s: %d of %d hosts failed; t retries them", r.change.Flag, failed, len(r.result.Hosts)), true)
 	default:

@@ -49,6 +49,12 @@ func TestSyncPlanSettlesFirstAndShowsWhat(t *testing.T) {
 	u.mustSee("no Redis host answered")
 	u.mustSee("1 of them: outcome unknown in Redis, or the Redis hosts disagree")
 	u.mustNotSee("read-only")
+
+	small := newUnit(t, 80, 24, nil)
+	small.withReplayer(fakeLD{}, &fakeReplayer{plan: plan})
+	small.apply(small.key("3"))
+	checkFrame(t, small.view(), 80, 24)
+	small.mustSee("read back from Redis first")
 }
 
 func TestSyncReadOnlyPlansWithoutSettling(t *testing.T) {
@@ -144,7 +150,7 @@ func TestResultsUnknownHostIsNotFailedNorRetried(t *testing.T) {
 	u.apply(u.key("enter"))
 	u.mustSee("Write results")
 	u.mustSee("outcome unknown (read back: ")
-	u.mustSee("outcome unknown on relay-b (the reply was lost)")
+	u.mustSee("beta-dashboard: outcome unknown on relay-b; reading it back from Redis")
 	u.mustNotSee("FAILED")
 	u.mustNotSee("t retry")
 	if got := u.m.screenKeys().short; slices.ContainsFunc(got, func(b key.Binding) bool { return b.Help().Desc == "retry failed hosts" }) {
@@ -160,6 +166,7 @@ func TestResultsUnknownHostIsNotFailedNorRetried(t *testing.T) {
 		Outcomes: []journal.HostOutcome{{Host: "relay-b", Outcome: "written", OldVersion: 9, NewVersion: 10, Reconciled: true}}}}}}
 	u.refresh()
 	u.mustSee("outcome unknown (read back: written v10, the write landed)")
+	checkFrame(t, u.view(), 120, 40)
 }
 
 func TestQueueEarlierUnknownChangeHoldsTheFlag(t *testing.T) {
