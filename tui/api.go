@@ -55,6 +55,13 @@ type Config struct {
 	Now       func() time.Time // clock; nil = time.Now (tests fix it)
 }
 
+// frameRate caps how often Bubble Tea writes a frame. Its renderer writes only on a ticker of
+// this rate (nothing flushes a frame at once), so a key press waits for the next tick: on
+// average half of 1/frameRate. 120 is Bubble Tea's maximum (4 ms on average, at most 8.3 ms,
+// instead of 17 and 33 at 30). It costs nothing while nothing changes: a tick with an
+// unchanged view writes nothing, and on a slow link frames still carry only what changed.
+const frameRate = 120
+
 // Run runs the UI until the operator quits or ctx is cancelled.
 func Run(ctx context.Context, cfg Config) error {
 	logger, closeLog, err := openLog(cfg.LogPath)
@@ -64,7 +71,7 @@ func Run(ctx context.Context, cfg Config) error {
 	defer closeLog()
 	m := New(cfg, cfg.backends()).withLogger(logger).withContext(ctx)
 	logger.Info("ui start", "hosts", m.hostNames, "readOnly", cfg.ReadOnly, "ld", m.ld != nil)
-	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(30))
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(frameRate))
 	_, err = p.Run()
 	m.syncScreen.cancelReplay()
 	m.syncScreen.waitReplay(30 * time.Second)

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"time"
 
 	"relaycommander/flags"
 	"relaycommander/journal"
@@ -27,7 +26,9 @@ type changeJournal interface {
 	History(prefix, flag string) ([]journal.Entry, []journal.ReplayEvent, error)
 	RecordReplay(e journal.ReplayEvent) error
 	Discard(ctx context.Context, store journal.Toggler, p journal.Pending, d journal.DiscardRequest) (journal.DiscardResult, error)
-	Reconcile(ctx context.Context, store journal.FlagReader, minAge time.Duration) ([]journal.Entry, error)
+	// Settle reads interrupted changes back from Redis and records what it found (not in
+	// read-only).
+	Settle(ctx context.Context, store journal.FlagReader) (journal.Settlement, error)
 	Dir() string
 	Warnings() []string
 }
@@ -38,6 +39,9 @@ type ldChecker interface {
 
 type replayer interface {
 	Plan(ctx context.Context, pending []journal.Pending) (ldsync.Plan, error)
+	// PlanAll settles interrupted changes first (journal.Settle through the Replayer's
+	// Store), then plans every pending change; read-only sessions use Plan instead.
+	PlanAll(ctx context.Context) (ldsync.Plan, error)
 	Apply(ctx context.Context, plan ldsync.Plan, progress chan<- ldsync.Progress) (ldsync.Counts, error)
 }
 
@@ -66,7 +70,11 @@ func (c Config) backends() Backends {
 		if c.Journal != nil {
 			rec = c.Journal
 		}
-		b.Replayer = &ldsync.Replayer{Client: c.LD, Journal: rec, Operator: c.Operator}
+		r := &ldsync.Replayer{Client: c.LD, Journal: rec, Operator: c.Operator}
+		if c.Store != nil {
+			r.Store = c.Store // PlanAll reads interrupted changes back from Redis
+		}
+		b.Replayer = r
 	}
 	return b
 }

@@ -10,10 +10,6 @@ import (
 	"relaycommander/journal"
 )
 
-// reconcileAfter is how old an intent without outcome must be before a refresh settles it
-// from Redis: younger, its writer (this process or another) may still be at work.
-const reconcileAfter = time.Minute
-
 // refreshTick is the next periodic refresh; a Refresh of zero has none (r still refreshes).
 func (m *Model) refreshTick() tea.Cmd {
 	if m.cfg.Refresh <= 0 {
@@ -38,7 +34,7 @@ func (m *Model) refreshCmd() tea.Cmd {
 	m.pendSeq++
 	m.refreshing = true
 	seq, pseq, prefix, store, jr, ctx := m.refreshSeq, m.pendSeq, m.flagsScreen.selPrefix, m.store, m.jr, m.ctx
-	reconcile := store != nil && jr != nil && !m.cfg.ReadOnly
+	settle := store != nil && jr != nil && !m.cfg.ReadOnly // read-only records nothing
 	return func() tea.Msg {
 		msg := refreshMsg{seq: seq, pendSeq: pseq, prefix: prefix}
 		if store != nil {
@@ -53,10 +49,12 @@ func (m *Model) refreshCmd() tea.Cmd {
 		}
 		if jr != nil {
 			msg.pending, msg.pendErr = jr.Pending()
-			if reconcile && msg.pendErr == nil && slices.ContainsFunc(msg.pending, journal.Pending.Interrupted) {
-				msg.reconciled, msg.reconcileErr = jr.Reconcile(ctx, store, reconcileAfter)
-				if len(msg.reconciled) > 0 {
-					msg.pending, msg.pendErr = jr.Pending()
+			if settle && msg.pendErr == nil && slices.ContainsFunc(msg.pending, journal.Pending.Interrupted) {
+				// journal.Settle waits for writers that may still run, and not for those gone.
+				s, err := jr.Settle(ctx, store)
+				msg.reconciled, msg.reconcileErr = s.Settled, err
+				if err == nil || s.Pending != nil {
+					msg.pending = s.Pending
 				}
 			}
 		}

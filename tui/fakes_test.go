@@ -25,6 +25,7 @@ type fakeStore struct {
 	disc    flags.Discovery
 	sets    map[string]flags.FlagSet
 	toggles []string
+	unknown map[string]bool // hosts whose write's reply is lost after EXEC: outcome unknown
 }
 
 func (s *fakeStore) HostNames() []string {
@@ -78,6 +79,10 @@ func (s *fakeStore) Toggle(_ context.Context, prefix, key string, on bool, hosts
 	}
 	for _, h := range hosts {
 		r := flags.HostResult{Host: h, Outcome: flags.Written, OldOn: !on, OldVersion: 9, NewVersion: 10, Latency: time.Millisecond}
+		if s.unknown[h] {
+			r = flags.HostResult{Host: h, Outcome: flags.Unknown, OldOn: !on, OldVersion: 9, NewVersion: 10, Latency: time.Second,
+				Err: errors.New("host " + h + ": EXEC sent, outcome unknown: i/o timeout")}
+		}
 		for _, hs := range s.disc.Hosts {
 			if hs.Host == h && !hs.Up {
 				r = flags.HostResult{Host: h, Outcome: flags.Failed, Latency: 2 * time.Second, Err: hs.Err}
@@ -97,6 +102,9 @@ type fakeJournal struct {
 	retries    [][]string
 	events     []journal.ReplayEvent
 	history    []journal.Entry
+	settlement *journal.Settlement // what Settle finds; nil: nothing to settle
+	settleErr  error
+	settles    int // Settle calls
 }
 
 func (j *fakeJournal) Toggle(ctx context.Context, store journal.Toggler, c journal.Change, hosts ...string) (journal.Change, flags.ToggleResult, error) {
@@ -113,8 +121,19 @@ func (j *fakeJournal) Toggle(ctx context.Context, store journal.Toggler, c journ
 func (j *fakeJournal) Pending() ([]journal.Pending, error) { return j.pending, nil }
 func (j *fakeJournal) Dir() string                         { return "" }
 func (j *fakeJournal) Warnings() []string                  { return nil }
-func (j *fakeJournal) Reconcile(context.Context, journal.FlagReader, time.Duration) ([]journal.Entry, error) {
-	return nil, nil
+
+// Settle settles nothing unless the test set settlement: then it reports it, and its
+// pending changes become the journal's.
+func (j *fakeJournal) Settle(context.Context, journal.FlagReader) (journal.Settlement, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.settles++
+	if j.settlement == nil {
+		return journal.Settlement{Pending: j.pending}, nil
+	}
+	s := *j.settlement
+	j.pending = s.Pending
+	return s, j.settleErr
 }
 func (j *fakeJournal) History(prefix, flag string) ([]journal.Entry, []journal.ReplayEvent, error) {
 	return j.history, j.events, nil
@@ -149,9 +168,16 @@ func (l fakeLD) Check(context.Context) error { return l.err }
 
 type fakeReplayer struct {
 	plan ldsync.Plan
+	// how the plan was asked for: Plan (read-only: nothing settled) or PlanAll
+	plans, planAlls int
 }
 
 func (r *fakeReplayer) Plan(context.Context, []journal.Pending) (ldsync.Plan, error) {
+	r.plans++
+	return r.plan, nil
+}
+func (r *fakeReplayer) PlanAll(context.Context) (ldsync.Plan, error) {
+	r.planAlls++
 	return r.plan, nil
 }
 func (r *fakeReplayer) Apply(ctx context.Context, plan ldsync.Plan, progress chan<- ldsync.Progress) (ldsync.Counts, error) {

@@ -170,6 +170,7 @@ func (q *queueScreen) View(width, h int) []string {
 	}
 	if p, ok := q.queueSelected(); ok {
 		lines = append(lines, "", st.bold.Render(safe(p.Flag))+" "+where(p.Project, p.Environment, p.Prefix)+"  prefix "+safe(p.Prefix))
+		lines = append(lines, disagreementLines(p, q.cfg.ReadOnly, w)...)
 		for _, e := range p.Entries {
 			lines = append(lines, q.entryLines(e, w)...)
 		}
@@ -180,30 +181,43 @@ func (q *queueScreen) View(width, h int) []string {
 	return box(sprintf("Queue: %d pending change(s), coalesced per flag", len(q.pending)), lines, q.width, h, true, st)
 }
 
-// hostsOutcome summarises the latest change's per-host outcome.
+// hostsOutcome summarises the latest change's per-host outcome; an unknown outcome is never
+// counted as failed, and hosts that disagree say so.
 func hostsOutcome(p journal.Pending) string {
 	if len(p.Entries) == 0 {
 		return ""
+	}
+	if p.Disagreement != "" {
+		return "hosts disagree"
 	}
 	e := p.Entries[len(p.Entries)-1]
 	if !e.OutcomeKnown {
 		return "outcome unknown"
 	}
-	ok, failed := 0, 0
+	ok, failed, unknown := 0, 0, 0
 	for _, o := range e.Outcomes {
-		if o.Outcome == string(flags.Failed) {
+		switch o.Outcome {
+		case string(flags.Failed):
 			failed++
-		} else {
+		case string(flags.Unknown):
+			unknown++
+		default:
 			ok++
 		}
 	}
-	if failed > 0 {
+	switch {
+	case unknown > 0:
+		return sprintf("%d/%d, %d unknown", ok, len(e.Outcomes), unknown)
+	case p.Interrupted():
+		return "outcome unknown" // an earlier change's: the net state waits for it
+	case failed > 0:
 		return sprintf("%d/%d, %d FAILED", ok, len(e.Outcomes), failed)
 	}
 	return sprintf("%d/%d written", ok, len(e.Outcomes))
 }
 
-// entryLines writes one recorded change: when, who, what, why, then its host outcomes.
+// entryLines writes one recorded change: when, who, what, why, then its host outcomes, and
+// for an outcome not known yet what it waits for.
 func (q *queueScreen) entryLines(e journal.Entry, w int) []string {
 	s := sprintf("%s %s %s -> %s by %s", e.Time.In(q.now().Location()).Format("15:04:05"), fmtAgoShort(q.now().Sub(e.Time)), flags.OnOff(e.Before), flags.OnOff(e.After), e.Operator)
 	if e.BaseVersion != nil {
@@ -214,9 +228,16 @@ func (q *queueScreen) entryLines(e journal.Entry, w int) []string {
 	}
 	out := []string{"  " + safe(s)} // operator and reason come from the journal
 	if !e.OutcomeKnown {
-		return append(out, "      outcome unknown: the tool stopped between the intent and the write's result")
+		why := "outcome unknown: the tool stopped between the intent and the write's result; waiting for the writer, then read back from Redis"
+		if q.cfg.ReadOnly {
+			why = "outcome unknown: the tool stopped between the intent and the write's result; a writable session reads it back from Redis"
+		}
+		for _, l := range wrapText(why, w-8) {
+			out = append(out, "      "+l)
+		}
+		return out
 	}
-	var hs []string
+	var hs, waits []string
 	for _, o := range e.Outcomes {
 		t := o.Host + " " + o.Outcome
 		switch o.Outcome {
@@ -227,13 +248,80 @@ func (q *queueScreen) entryLines(e journal.Entry, w int) []string {
 			if o.Error != "" {
 				t += " (" + o.Error + ")"
 			}
+		case string(flags.Unknown):
+			t = o.Host + " outcome unknown"
+			waits = append(waits, q.unknownWait(o))
 		}
 		hs = append(hs, t)
 	}
-	for _, l := range wrapText(strings.Join(hs, ", "), w-8) {
+	for _, l := range wrapText(safe(strings.Join(hs, ", ")), w-8) {
 		out = append(out, "      "+l)
 	}
+	for _, wt := range waits {
+		for _, l := range wrapText(safe(wt), w-8) {
+			out = append(out, "      "+l)
+		}
+	}
 	return out
+}
+
+// unknownWait says what an unknown outcome on one host waits for.
+func (q *queueScreen) unknownWait(o journal.HostOutcome) string {
+	s := "outcome unknown on " + o.Host + ": "
+	switch {
+	case o.Reconciled && o.Error != "" && !strings.Contains(o.Error, "did not answer"):
+		return s + o.Error // read back, and still undecidable: the operator decides
+	case q.downHosts()[o.Host] || o.Reconciled:
+		return s + "waiting until every host answers, then read back from Redis"
+	case q.cfg.ReadOnly:
+		return s + "the reply to the write was lost; a writable session reads it back from Redis"
+	}
+	return s + "the reply to the write was lost; waiting for the writer, then read back from Redis"
+}
+
+// disagreementLines tell the operator that hosts hold different changes' states, and what to do.
+func disagreementLines(p journal.Pending, readOnly bool, w int) []string {
+	if p.Disagreement == "" {
+		return nil
+	}
+	s := "hosts disagree: " + p.Disagreement + "; not replayed until they agree"
+	if !readOnly {
+		s += ": set the flag again from the flags screen (1), or discard the change (d)"
+	}
+	var out []string
+	for _, l := range wrapText(safe(s), w-4) {
+		out = append(out, "  "+l)
+	}
+	return out
+}
+
+// readBackNote is what the journal now knows of a write whose reply was lost on a host: the
+// write results screen shows it instead of FAILED.
+func (c *common) readBackNote(ch journal.Change, host string) string {
+	p, _ := c.pendingFor(ch.Prefix, ch.Flag)
+	for _, e := range p.Entries {
+		if e.ID != ch.ID {
+			continue
+		}
+		for i := len(e.Outcomes) - 1; i >= 0; i-- {
+			o := e.Outcomes[i]
+			if o.Host != host {
+				continue
+			}
+			switch o.Outcome {
+			case string(flags.Written):
+				return sprintf("written v%d, the write landed", o.NewVersion)
+			case string(flags.Unchanged):
+				return "the host already held it"
+			case string(flags.Failed):
+				return "not there, the write did not land"
+			}
+		}
+	}
+	if c.cfg.ReadOnly {
+		return "not settled yet"
+	}
+	return "not settled yet, the next refresh reads it back from Redis once every host answers"
 }
 
 func fmtAgoShort(d time.Duration) string {

@@ -94,6 +94,8 @@ func (s *resultsScreen) applyToggleDone(msg toggleDoneMsg) tea.Cmd {
 	switch {
 	case msg.err != nil && len(r.result.Hosts) == 0:
 		s.setStatus(r.change.Flag+": "+msg.err.Error(), true)
+	case len(r.result.UnknownHosts()) > 0 && failed == 0:
+		s.setStatus(sprintf("%s: outcome unknown on %s; reading it back from Redis", r.change.Flag, strings.Join(r.result.UnknownHosts(), ", ")), true)
 	case failed > 0:
 		s.setStatus(sprintf("%s: %d of %d hosts failed; t retries them", r.change.Flag, failed, len(r.result.Hosts)), true)
 	default:
@@ -167,12 +169,18 @@ func (s *resultsScreen) View(width, h int) []string {
 		case flags.Unchanged:
 			outcome = st.ok.Render(cell("unchanged", 10))
 			vers = sprintf("already %s v%d", flags.OnOff(hr.OldOn), hr.OldVersion)
+		case flags.Unknown:
+			// the reply to EXEC was lost: the write may have landed; never FAILED, never retried
+			outcome = st.warn.Render(cell("unknown", 10))
 		default:
 			outcome = st.bad.Render(cell("FAILED", 10))
 		}
 		errText := ""
 		if hr.Err != nil {
 			errText = safe(hr.Err.Error())
+		}
+		if hr.Outcome == flags.Unknown {
+			errText = safe("outcome unknown (read back: "+s.readBackNote(r.change, hr.Host)+")") + "; " + errText
 		}
 		line := "  " + cell(hr.Host, 16) + " " + outcome + " " + cell(vers, 18) + " " + rcell(fmtLatency(hr.Latency), 7)
 		if errText != "" && ansi.StringWidth(errText) <= errW {

@@ -65,7 +65,7 @@ func (sc *syncScreen) planCmd() tea.Cmd {
 	}
 	sc.sync.seq++
 	sc.sync.planning = true
-	seq, ld, rep, jr, ctx, now := sc.sync.seq, sc.ld, sc.rep, sc.jr, sc.ctx, sc.now
+	seq, ld, rep, jr, ctx, now, readOnly := sc.sync.seq, sc.ld, sc.rep, sc.jr, sc.ctx, sc.now, sc.cfg.ReadOnly
 	return func() tea.Msg {
 		msg := planMsg{seq: seq}
 		msg.checkErr = ld.Check(ctx)
@@ -73,6 +73,14 @@ func (sc *syncScreen) planCmd() tea.Cmd {
 		if msg.checkErr != nil {
 			return msg
 		}
+		if !readOnly {
+			// Interrupted changes are read back from Redis (and recorded) first: a change no
+			// host holds is never planned, one still unknown is planned not replayable.
+			msg.plan, msg.err = rep.PlanAll(ctx)
+			return msg
+		}
+		// Read-only records nothing, so nothing is settled: interrupted changes are planned
+		// not replayable, and the screen says that a writable session settles them.
 		pending, err := jr.Pending()
 		if err != nil {
 			msg.err = err

@@ -71,7 +71,71 @@ func (sc *syncScreen) syncSummary() []string {
 	}
 	counts := sprintf("plan: %d ready  %d in sync  %d conflict  %d unknown base  %d not replayable",
 		n.Ready, n.InSync, n.Conflict, n.UnknownBase, n.NotReplayable)
-	return []string{head, counts}
+	return append([]string{head, counts}, sc.settleLines(n)...)
+}
+
+// settleLines say what the plan's settling read back from Redis, what it could not read, and
+// which changes wait because their outcome is unknown or the hosts disagree.
+func (sc *syncScreen) settleLines(n ldsync.PlanTally) []string {
+	st := sc.st
+	p := sc.sync.plan
+	w := sc.width - 4
+	var out []string
+	if len(p.Settled) > 0 {
+		var parts []string
+		for _, e := range p.Settled {
+			parts = append(parts, e.Flag+" ("+settledHosts(e)+")")
+		}
+		out = append(out, wrapText(safe(sprintf("read back from Redis first: %d interrupted change(s): %s", len(p.Settled), strings.Join(parts, ", "))), w)...)
+	}
+	if p.SettleErr != nil {
+		for _, l := range wrapText(safe(p.SettleErr.Error()+"; those changes stay not replayable until Redis answers (p plans again)"), w) {
+			out = append(out, st.errText.Render(l))
+		}
+	}
+	if n.Unsettled > 0 {
+		why := sprintf("%d of them: outcome unknown in Redis, or the Redis hosts disagree; never sent until settled", n.Unsettled)
+		for _, l := range wrapText(why, w) {
+			out = append(out, st.warn.Render(l))
+		}
+		interrupted := 0
+		for _, it := range p.Items {
+			if it.Pending.Interrupted() {
+				interrupted++
+			}
+		}
+		if sc.cfg.ReadOnly && interrupted > 0 {
+			note := sprintf("read-only: %d interrupted change(s) not read back from Redis (a writable session settles them)", interrupted)
+			for _, l := range wrapText(note, w) {
+				out = append(out, st.warn.Render(l))
+			}
+		}
+	}
+	return out
+}
+
+// settledHosts is a settled change's outcome per host, in words: "written on relay-a, relay-b".
+func settledHosts(e journal.Entry) string {
+	var order []string
+	by := map[string][]string{}
+	for _, o := range e.Outcomes {
+		word := o.Outcome
+		if word == string(flags.Unknown) {
+			word = "still unknown"
+		}
+		if _, ok := by[word]; !ok {
+			order = append(order, word)
+		}
+		by[word] = append(by[word], o.Host)
+	}
+	if !e.OutcomeKnown || len(order) == 0 {
+		return "still unknown"
+	}
+	var parts []string
+	for _, word := range order {
+		parts = append(parts, word+" on "+strings.Join(by[word], ", "))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // progressLines is the bar with the tally, then what is in flight or being waited for.

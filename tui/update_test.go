@@ -414,6 +414,8 @@ func (r *scriptedReplayer) Plan(context.Context, []journal.Pending) (ldsync.Plan
 	return r.plan, nil
 }
 
+func (r *scriptedReplayer) PlanAll(context.Context) (ldsync.Plan, error) { return r.plan, nil }
+
 func (r *scriptedReplayer) Apply(ctx context.Context, plan ldsync.Plan, progress chan<- ldsync.Progress) (ldsync.Counts, error) {
 	defer close(progress)
 	r.mu.Lock()
