@@ -26,6 +26,7 @@ import (
 	"relaycommander/flags"
 	"relaycommander/journal"
 	"relaycommander/ldsync"
+	"relaycommander/relaycfg/relayapi"
 )
 
 // Demo lets the demo's screens play the outage: bring the embedded LaunchDarkly back and make
@@ -53,6 +54,10 @@ type Config struct {
 	Demo      Demo
 	LogPath   string           // where the UI logs; never the terminal
 	Now       func() time.Time // clock; nil = time.Now (tests fix it)
+	// Relays are the Relay Proxies to ask about themselves (relays.go); none: no Relays view.
+	Relays []relayapi.Relay
+	// SDKKeys are the environments' SDK keys by store prefix, for the serving check.
+	SDKKeys map[string]relayapi.SDKKey
 }
 
 // Run runs the UI until the operator quits or ctx is cancelled.

@@ -21,6 +21,9 @@ func (m *Model) render() string {
 	}
 	var top []string
 	top = append(top, m.headerLines()...)
+	if len(m.cfg.Relays) > 0 {
+		top = append(top, m.relaysLine())
+	}
 	if b := m.bannerLine(); b != "" {
 		top = append(top, b)
 	}
