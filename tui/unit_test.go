@@ -295,6 +295,7 @@ func TestGolden(t *testing.T) {
 		{"help", nil, func(u *unit) { u.key("?") }},
 		// the Relays view: relay-east connected, relay-west cut off, relay-dr unreachable
 		{"relays-flags", nil, func(u *unit) { u.withRelays() }},
+		{"relays-help", nil, func(u *unit) { u.withRelays(); u.key("?") }},
 		{"relays-confirm", nil, func(u *unit) {
 			u.withRelays()
 			u.gotoEnv("ld:web-store:staging")
