@@ -211,7 +211,9 @@ func (c *confirmDialog) View(w, h int) []string {
 		if !c.canLD {
 			lines = append(lines, "  "+st.dim.Render("(no LaunchDarkly token here: make it in LaunchDarkly's own UI)"))
 		}
-		lines = append(lines, "")
+		if h > 20 { // 80x24 with the Relays line: the protected dialog needs that row
+			lines = append(lines, "")
+		}
 	}
 	lines = append(lines, field(fieldReason, "reason", c.reason))
 	if c.protected {

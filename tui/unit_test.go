@@ -304,6 +304,12 @@ func TestGolden(t *testing.T) {
 			u.typeText("cdn down")
 			u.key("tab", "l")
 		}},
+		{"relays-confirm-protected", nil, func(u *unit) {
+			u.withRelays()
+			u.gotoFlag("kill-switch-checkout")
+			u.key("space")
+			u.key("tab", "tab", "y", "enter") // no key typed: the dialog says so
+		}},
 		{"relays-results", nil, func(u *unit) {
 			fr, _ := u.withRelays()
 			fr.served = servedAnswers("ld:web-store:staging", "checkout-flow", false)
