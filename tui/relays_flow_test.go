@@ -2,6 +2,8 @@ package tui
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +42,10 @@ func startRelayFlow(t *testing.T, o *relaytest.Outage, ttl time.Duration) *flow 
 	for _, s := range o.Sites {
 		relays = append(relays, relayapi.Relay{Name: s.Name, URL: s.Relay.URL(), Timeout: time.Second})
 	}
+	// and a Relay that accepts and never answers: its own time-out, nobody waits for it
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	t.Cleanup(hang.Close)
+	relays = append(relays, relayapi.Relay{Name: "relay-hung", URL: hang.URL, Timeout: 300 * time.Millisecond})
 	f.cfg = Config{
 		Store: o.Store, Journal: jr, LD: client, Operator: "alice", AltScreen: true,
 		Refresh:  400 * time.Millisecond,
@@ -77,7 +83,7 @@ func TestFlowRelaysServingAndResync(t *testing.T) {
 	o := relaytest.StartOutageSites(t, ld, "web-store", "staging", 2, relaytest.Options{LocalTTL: ttl})
 	f := startRelayFlow(t, o, ttl)
 	f.selectEnv("web-store / staging")
-	f.see("relays: relay-a connected  relay-b connected")
+	f.see("relays: relay-a connected  relay-b connected  relay-hung unreachable")
 
 	f.filterTo(flag)
 	f.keys("t")
@@ -87,7 +93,7 @@ func TestFlowRelaysServingAndResync(t *testing.T) {
 	f.see("not changed: " + flag)
 
 	o.CutOff(t)
-	f.see("relays: relay-a CUT OFF (INTERRUPTED)  relay-b CUT OFF (INTERRUPTED)")
+	f.see("relays: relay-a CUT OFF (INTERRUPTED)  relay-b CUT OFF (INTERRUPTED)  relay-hung unreachable")
 	on, v := o.InRedis(t, flag)
 	o.WaitServed(t, flag, on, v) // each Relay has it cached, as while serving traffic
 
@@ -99,6 +105,7 @@ func TestFlowRelaysServingAndResync(t *testing.T) {
 	f.keys("tab", "y", "enter")
 	f.see("relay-a serves OFF")
 	fr := f.see("relay-b serves OFF")
+	fr = f.see("relay-hung unknown after")
 	if !strings.Contains(fr, "after the write") {
 		t.Fatalf("serving check:\n%s", fr)
 	}

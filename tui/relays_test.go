@@ -212,3 +212,22 @@ func TestRelayResyncChecksDriftAtOnce(t *testing.T) {
 		t.Fatal("a round without transitions starts a drift check")
 	}
 }
+
+// Selecting another environment asks the Relays at once, not at the next poll.
+func TestRelaysAskedOnEnvironmentChange(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	fr, _ := u.withRelays()
+	fr.set(nil) // the next answer: no Relay answered yet
+	u.key("tab")
+	load := u.key("down") // the next environment's flags
+	if load == nil {
+		t.Fatal("no flags load on an environment change")
+	}
+	_, ask := u.m.Update(load())
+	if ask == nil {
+		t.Fatal("an environment change does not ask the Relays")
+	}
+	if _, ok := ask().(relaysMsg); !ok {
+		t.Fatal("the command is not the Relays' status")
+	}
+}
