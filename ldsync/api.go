@@ -1,5 +1,6 @@
 // Package ldsync talks to LaunchDarkly's REST API (through api-client-go) and replays the
-// journal's pending changes to it: plan, paced apply, verification.
+// journal's pending changes to it: plan (from the flag list), paced apply (one conditional
+// patch per change), verification (from the patch's answer).
 //
 // A replay plans with Replayer.PlanAll, which first settles the journal's interrupted changes
 // by reading Redis back (journal.Settle): a change whose outcome is unknown, or whose Redis
@@ -35,8 +36,11 @@ type ClientConfig struct {
 // FlagState is a flag's state in one environment.
 type FlagState struct {
 	On           bool
-	Version      int
+	Version      int // the environment's version (what Relay stores): conflicts are judged by it
 	LastModified time.Time
+	// FlagVersion is the flag's own _version: any environment's change bumps it. A replayed
+	// patch is conditioned on it (a JSON-patch test of /version); 0 when not read.
+	FlagVersion int
 }
 
 // Project is a LaunchDarkly project.
@@ -117,6 +121,4 @@ type Replayer struct {
 	// Store reads Redis back so that PlanAll settles interrupted changes first (Settle);
 	// *flags.Store satisfies it.
 	Store journal.FlagReader
-
-	beforeVerify func() // tests: runs between apply and verify
 }

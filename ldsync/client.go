@@ -19,6 +19,7 @@ import (
 // Routes as LaunchDarkly's route rate limits count them (verb and path template).
 const (
 	routeGetFlag      = "GET /api/v2/flags/{projectKey}/{featureFlagKey}"
+	routeListFlags    = "GET /api/v2/flags/{projectKey}"
 	routePatchFlag    = "PATCH /api/v2/flags/{projectKey}/{featureFlagKey}"
 	routeProjects     = "GET /api/v2/projects"
 	routeProject      = "GET /api/v2/projects/{projectKey}"
@@ -280,7 +281,7 @@ func stateOf(f *ldapi.FeatureFlag, env string) (FlagState, bool) {
 	if !ok {
 		return FlagState{}, false
 	}
-	return FlagState{On: cfg.On, Version: int(cfg.Version), LastModified: time.UnixMilli(cfg.LastModified)}, true
+	return FlagState{On: cfg.On, Version: int(cfg.Version), LastModified: time.UnixMilli(cfg.LastModified), FlagVersion: int(f.Version)}, true
 }
 
 // GetFlagState reads a flag's state in one environment.
@@ -297,10 +298,32 @@ func (c *Client) GetFlagState(ctx context.Context, project, flag, env string) (F
 	return st, nil
 }
 
-// SetOn patches a flag's on in one environment with a comment, and returns the state after.
+// SetOn patches a flag's on in one environment with a comment, unconditionally, and returns
+// the state after (from the PATCH's response).
 func (c *Client) SetOn(ctx context.Context, project, flag, env string, on bool, comment string) (FlagState, error) {
+	return c.setOn(ctx, project, flag, env, on, comment, 0)
+}
+
+// SetOnIf is SetOn conditioned on the flag's _version: the JSON patch starts with
+// {"op":"test","path":"/version","value":flagVersion}, so that LaunchDarkly applies nothing
+// and answers 400 when the flag changed since (in any environment) — a retry of a patch that
+// landed, or someone else's change. Only a read tells that 400 from another refusal: the
+// flag's _version has moved or not.
+func (c *Client) SetOnIf(ctx context.Context, project, flag, env string, on bool, comment string, flagVersion int) (FlagState, error) {
+	if flagVersion <= 0 {
+		return FlagState{}, fmt.Errorf("ldsync: SetOnIf %s in %s/%s needs the flag's _version", flag, project, env)
+	}
+	return c.setOn(ctx, project, flag, env, on, comment, flagVersion)
+}
+
+func (c *Client) setOn(ctx context.Context, project, flag, env string, on bool, comment string, flagVersion int) (FlagState, error) {
 	op := flagOp(fmt.Sprintf("set on=%t for", on), project, flag, env)
-	body := ldapi.PatchWithComment{Patch: []ldapi.PatchOperation{{Op: "replace", Path: "/environments/" + env + "/on", Value: on}}}
+	var patch []ldapi.PatchOperation
+	if flagVersion > 0 {
+		patch = append(patch, ldapi.PatchOperation{Op: "test", Path: "/version", Value: flagVersion})
+	}
+	patch = append(patch, ldapi.PatchOperation{Op: "replace", Path: "/environments/" + env + "/on", Value: on})
+	body := ldapi.PatchWithComment{Patch: patch}
 	if comment != "" {
 		body.Comment = &comment
 	}
@@ -313,6 +336,54 @@ func (c *Client) SetOn(ctx context.Context, project, flag, env string, on bool, 
 		return FlagState{}, &APIError{Op: op, Status: resp.StatusCode, Message: "the response has no environment " + env}
 	}
 	return st, nil
+}
+
+// flagPage is the flag list's page size: the most LaunchDarkly serves in one page.
+const flagPage = 100
+
+// ListFlagStates reads the state in env of the given flags of a project from the paginated
+// flag list (GET /api/v2/flags/{project}?env=&limit=100&offset=), one request per 100 flags
+// of the project. It stops paging once every wanted flag was seen, or once fewer are missing
+// than pages are left. Flags it did not find (not listed: archived, deleted; or left for
+// being cheaper singly) are absent from the map: read them singly. call runs each page
+// request (pacing, retries); nil calls it directly.
+func (c *Client) ListFlagStates(ctx context.Context, project, env string, want map[string]bool, call func(func(context.Context) error) error) (map[string]FlagState, error) {
+	if call == nil {
+		call = func(fn func(context.Context) error) error { return fn(ctx) }
+	}
+	out := map[string]FlagState{}
+	missing := len(want)
+	for offset := 0; missing > 0; {
+		var page *ldapi.FeatureFlags
+		err := call(func(ctx context.Context) error {
+			p, resp, err := c.api.FeatureFlagsApi.GetFeatureFlags(c.authed(ctx), project).Env(env).Limit(flagPage).Offset(int64(offset)).Execute()
+			page = p
+			return c.finish(routeListFlags, fmt.Sprintf("list flags of %s/%s (offset %d)", project, env, offset), resp, err)
+		})
+		if err != nil {
+			return out, err
+		}
+		for i := range page.Items {
+			f := &page.Items[i]
+			if !want[f.Key] {
+				continue
+			}
+			if st, ok := stateOf(f, env); ok {
+				if _, dup := out[f.Key]; !dup {
+					missing--
+				}
+				out[f.Key] = st
+			}
+		}
+		offset += len(page.Items)
+		if len(page.Items) == 0 || page.TotalCount == nil || offset >= int(*page.TotalCount) {
+			return out, nil
+		}
+		if pagesLeft := (int(*page.TotalCount) - offset + flagPage - 1) / flagPage; pagesLeft > missing {
+			return out, nil // fewer flags missing than pages left: one GET each is cheaper
+		}
+	}
+	return out, nil
 }
 
 const pageSize = 20

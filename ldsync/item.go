@@ -3,9 +3,9 @@ package ldsync
 // This file is the one home of the rule "what does a replay item send, and what closes it",
 // so that the UI, the command line and Apply cannot drift apart.
 
-// Sends reports whether Apply takes the item up: it reads the flag again and patches it
-// when needed (ready, unknown base, a conflict the operator forced), or, for an item found
-// in sync, confirms it and records it as such, which closes it. An in-sync item sends no
+// Sends reports whether Apply takes the item up: it patches it on condition that the flag
+// is still as planned (ready, unknown base, a conflict the operator forced), or, for an item
+// found in sync, reads it again to confirm it and records it as such, which closes it. An in-sync item sends no
 // patch but is processed all the same: a plan of only in-sync items is still worth applying.
 // Skipped items, undecided conflicts, items that cannot be replayed and unsettled changes
 // (outcome unknown, or hosts that disagree: never sent, whatever the plan says) are left
@@ -24,7 +24,8 @@ func (it Item) Sends() bool {
 }
 
 // MayPatch reports whether Apply may send a patch for the item: it is taken up and was not
-// already in sync when planned. (Apply reads it again first, so it may still find it in sync.)
+// already in sync when planned. (The patch is conditional: when the flag changed since the
+// plan, Apply reads it again and may still find it in sync, or in conflict.)
 func (it Item) MayPatch() bool { return it.Sends() && it.Status != InSync }
 
 // Undecided reports a conflict awaiting the operator's decision: neither forced nor skipped.

@@ -34,7 +34,10 @@ const (
 // cannot be written).
 var ErrAborted = errors.New("replay aborted")
 
-// Plan reads LaunchDarkly's state for every pending change and classifies it.
+// Plan reads LaunchDarkly's state for every pending change and classifies it: per project and
+// environment from the paginated flag list when it has listAtLeast pending flags, else one
+// GET per flag (readAll). Each item's LD holds the flag's _version, on which Apply conditions
+// its patch.
 func (r *Replayer) Plan(ctx context.Context, pending []journal.Pending) (Plan, error) {
 	rn := &run{r: r, ctx: ctx}
 	plan := Plan{Items: make([]Item, 0, len(pending))}
@@ -127,16 +130,23 @@ type run struct {
 	total    int
 	counts   Counts
 
-	// Items applied or found in sync, not yet verified. Rate-limit waits are used to verify
-	// them early; the rest are verified at the end.
-	toVerify  []int
-	verifyErr error // recording a verification failed: the journal is unusable
+	// ours maps, per project and flag, a _version a patch of this run was conditioned on to
+	// the _version it left: that step was only our own change (of one environment), so an item
+	// of another environment of the flag read at the first is still as read at the second.
+	ours map[[2]string]map[int]int
 }
 
 // Apply sends every ready, unknown-base and forced item, paced by LaunchDarkly's rate-limit
-// headers, recording each attempt and result in the journal before the next item starts,
-// then verifies. Progress goes to the channel (never blocking the replay for long); cancel
-// the context to stop after the item in flight. It closes progress when done.
+// headers (route and global), recording each attempt and result in the journal before the
+// next item starts, and verifies each from LaunchDarkly's answer. Progress goes to the channel
+// (never blocking the replay for long); cancel the context to stop after the item in flight.
+// It closes progress when done.
+//
+// A patch is conditional: it tests the flag's _version the plan read, so that it applies
+// nothing when the flag changed since — someone else's change, or a retry of a patch whose
+// answer was lost. Only then does Apply read the flag again, to tell those apart. Items
+// planned in sync (or without the flag's _version) are read again first: closing an item
+// rests on a fresh read.
 func (r *Replayer) Apply(ctx context.Context, plan Plan, progress chan<- Progress) (counts Counts, err error) {
 	if progress != nil {
 		defer close(progress)
@@ -156,11 +166,22 @@ func (r *Replayer) Apply(ctx context.Context, plan Plan, progress chan<- Progres
 		}()
 	}
 	rn := &run{r: r, ctx: ctx, progress: progress, plan: plan}
-	for _, it := range plan.Items {
+	pending := make([]journal.Pending, len(plan.Items))
+	var again []int
+	for i, it := range plan.Items {
+		pending[i] = it.Pending
 		if it.Sends() {
 			rn.total++
+			if it.Status == InSync || it.LD.FlagVersion == 0 {
+				again = append(again, i)
+			}
 		}
 	}
+	reread := make([]bool, len(plan.Items))
+	for _, i := range again {
+		reread[i] = true
+	}
+	states, errs := rn.readAll(pending, again, true)
 
 	for i, it := range plan.Items {
 		if !it.Sends() {
@@ -179,54 +200,83 @@ func (r *Replayer) Apply(ctx context.Context, plan Plan, progress chan<- Progres
 		if err := ctx.Err(); err != nil {
 			return rn.counts, err
 		}
-		kind, err := rn.replayItem(i, it)
-		if kind == journal.ReplayApplied || kind == journal.ReplayInSync {
-			rn.toVerify = append(rn.toVerify, i)
+		var err error
+		if reread[i] {
+			_, err = rn.replayItem(i, it, &states[i], errs[i])
+		} else {
+			_, err = rn.replayItem(i, it, nil, nil)
 		}
 		if err != nil {
 			return rn.counts, err
 		}
-		if rn.verifyErr != nil {
-			return rn.counts, rn.verifyErr
-		}
 	}
-	if err := ctx.Err(); err != nil {
-		return rn.counts, err
-	}
-	if r.beforeVerify != nil {
-		r.beforeVerify()
-	}
-	pending := make([]journal.Pending, len(plan.Items))
-	for i, it := range plan.Items {
-		pending[i] = it.Pending
-	}
-	// readAll's own waits must not verify: take the list first.
-	left := rn.toVerify
-	rn.toVerify = nil
-	states, errs := rn.readAll(pending, left, true)
-	if err := ctx.Err(); err != nil {
-		return rn.counts, err
-	}
-	for _, i := range left {
-		if err := rn.verify(i, plan.Items[i], states[i], errs[i]); err != nil {
-			return rn.counts, err
-		}
-	}
-	return rn.counts, nil
+	return rn.counts, ctx.Err()
 }
 
-// readers is how many reads Plan and Verify run at once: reads don't change anything, and a
-// few in parallel keep a slow or flaky LaunchDarkly from stretching the plan.
+// readers is how many single reads Plan and Apply run at once: reads don't change anything,
+// and a few in parallel keep a slow or flaky LaunchDarkly from stretching the plan.
 const readers = 8
 
-// readAll reads the state of pending[i] for every i in idx, a few at a time. Results are
-// indexed like pending.
+// listAtLeast is how many pending flags of one project and environment make the read use
+// LaunchDarkly's flag list (one request per 100 flags of the project, stopping early) instead
+// of one GET per flag. Below it, single GETs cost no more than a page or two would, and run in
+// parallel. A list also stops paging, reading the rest singly, once fewer flags are missing
+// than pages are left: a few flags of a project of thousands cost a page and a few GETs.
+const listAtLeast = 5
+
+// readAll reads the state of pending[i] for every i in idx: per project and environment from
+// the flag list when listAtLeast of its flags are wanted, else (and for what the list did not
+// hold) one GET per flag, a few at a time. Results are indexed like pending.
 func (rn *run) readAll(pending []journal.Pending, idx []int, report bool) ([]FlagState, []error) {
 	states := make([]FlagState, len(pending))
 	errs := make([]error, len(pending))
+	type group struct {
+		project, env string
+		idx          []int
+	}
+	groups := map[[2]string]*group{}
+	var order []*group
+	for _, i := range idx {
+		k := [2]string{pending[i].Project, pending[i].Environment}
+		g := groups[k]
+		if g == nil {
+			g = &group{project: k[0], env: k[1]}
+			groups[k] = g
+			order = append(order, g)
+		}
+		g.idx = append(g.idx, i)
+	}
+	var singles []int
+	for _, g := range order {
+		want := map[string]bool{}
+		for _, i := range g.idx {
+			want[pending[i].Flag] = true
+		}
+		if len(want) < listAtLeast {
+			singles = append(singles, g.idx...)
+			continue
+		}
+		at := -1
+		if report {
+			at = g.idx[0]
+		}
+		got, err := rn.r.Client.ListFlagStates(rn.ctx, g.project, g.env, want, func(fn func(context.Context) error) error {
+			return rn.call(at, Item{Pending: pending[g.idx[0]]}, routeListFlags, fn, nil)
+		})
+		for _, i := range g.idx {
+			switch st, ok := got[pending[i].Flag]; {
+			case ok:
+				states[i] = st
+			case err != nil:
+				errs[i] = err
+			default:
+				singles = append(singles, i) // not in the list (archived?), or left for a GET
+			}
+		}
+	}
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(readers, len(idx)) {
+	for range min(readers, len(singles)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -239,7 +289,7 @@ func (rn *run) readAll(pending []journal.Pending, idx []int, report bool) ([]Fla
 			}
 		}()
 	}
-	for _, i := range idx {
+	for _, i := range singles {
 		next <- i
 	}
 	close(next)
@@ -247,77 +297,137 @@ func (rn *run) readAll(pending []journal.Pending, idx []int, report bool) ([]Fla
 	return states, errs
 }
 
-// replayItem sends one item: read LaunchDarkly again, record the attempt, patch, record the
-// result. The returned kind is the item's final event; the error stops the whole replay.
-func (rn *run) replayItem(i int, it Item) (journal.ReplayKind, error) {
+// replayItem sends one item: record the attempt, patch on condition of the flag's _version
+// the plan read (or fresh, the state read again just now), record the result and its
+// verification. The returned kind is the item's final replay event before verification; the
+// error stops the whole replay.
+func (rn *run) replayItem(i int, it Item, fresh *FlagState, readErr error) (journal.ReplayKind, error) {
 	p := it.Pending
-	st, err := rn.read(i, p)
-	if err != nil {
-		return rn.finish(i, it, err)
+	if readErr != nil {
+		return rn.finish(i, it, readErr)
 	}
-	// Read again now: a patch that reached LaunchDarkly before a crash is found in sync here
-	// instead of being sent twice.
-	status, reason := classify(p, st)
-	planned := it.LD
-	it.LD = st
-	switch {
-	case status == InSync:
-		return rn.done(i, it, journal.ReplayInSync, st, "")
-	case status == Conflict && !it.Force:
-		it.Status, it.Reason = Conflict, reason
-		rn.counts.Conflicts++
-		return rn.done(i, it, journal.ReplayConflict, st, "")
-	case status == Conflict && st.Version != planned.Version:
-		// The operator forced over the state the plan showed; this is another one.
-		it.Status, it.Force = Conflict, false
-		it.Reason = fmt.Sprintf("changed again in LaunchDarkly since the plan: now on=%t at version %d (the plan showed %d)", st.On, st.Version, planned.Version)
-		rn.counts.Conflicts++
-		return rn.done(i, it, journal.ReplayConflict, st, "")
+	if fresh != nil {
+		// Read again now: a patch that reached LaunchDarkly before a crash is found in sync
+		// here instead of being sent twice, and an item closed in sync is closed on a fresh read.
+		st := *fresh
+		status, reason := classify(p, st)
+		planned := it.LD
+		it.LD = st
+		switch {
+		case status == InSync:
+			return rn.closeInSync(i, it, st)
+		case status == Conflict && !it.Force:
+			it.Status, it.Reason = Conflict, reason
+			rn.counts.Conflicts++
+			return rn.done(i, it, journal.ReplayConflict, st, "")
+		case status == Conflict && st.Version != planned.Version:
+			return rn.changedSincePlan(i, it, st, planned)
+		}
 	}
-	if err := rn.record(it, journal.ReplayAttempted, st, it.Force, ""); err != nil {
+	cur := it.LD // the state the patch is conditioned on
+	fk := [2]string{p.Project, p.Flag}
+	for seen := 0; seen < 100; seen++ { // bounded: a chain of our own patches of this flag
+		to, ok := rn.ours[fk][cur.FlagVersion]
+		if !ok {
+			break
+		}
+		cur.FlagVersion = to
+	}
+	if err := rn.record(it, journal.ReplayAttempted, cur, it.Force, ""); err != nil {
 		return "", err
 	}
 	comment := Comment(p, rn.r.Operator)
-	before := st
 	attempt := 0
-	err = rn.call(i, it, routePatchFlag, func(ctx context.Context) error {
-		attempt++
-		rn.emit(Progress{Index: i, Item: it, Attempt: attempt})
-		after, err := rn.r.Client.SetOn(ctx, p.Project, p.Flag, p.Environment, p.Desired, comment)
-		if err == nil {
+	landed := false // a try may have reached LaunchDarkly without its answer reaching us
+	for tests := 1; ; tests++ {
+		var st FlagState
+		err := rn.call(i, it, routePatchFlag, func(ctx context.Context) error {
+			attempt++
+			rn.emit(Progress{Index: i, Item: it, Attempt: attempt})
+			after, err := rn.r.Client.SetOnIf(ctx, p.Project, p.Flag, p.Environment, p.Desired, comment, cur.FlagVersion)
+			var ae *APIError
+			if errors.As(err, &ae) && (ae.Status == 0 || ae.Status >= 500) {
+				landed = true
+			}
 			st = after
+			return err
+		}, nil)
+		if err == nil {
+			if st.FlagVersion > cur.FlagVersion {
+				if rn.ours == nil {
+					rn.ours = map[[2]string]map[int]int{}
+				}
+				if rn.ours[fk] == nil {
+					rn.ours[fk] = map[int]int{}
+				}
+				rn.ours[fk][cur.FlagVersion] = st.FlagVersion
+			}
+			rn.counts.Applied++
+			return rn.appliedAndVerified(i, it, st)
 		}
-		return err
-	}, func() (bool, error) {
-		// The last try may have reached LaunchDarkly (a timeout, a dropped connection, a 5xx):
-		// read before sending again.
-		now, err := rn.read(i, p)
-		if err != nil {
-			return false, err
+		var ae *APIError
+		if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest {
+			return rn.finish(i, it, err)
 		}
-		st = now
-		if now.On == p.Desired {
-			return true, nil
+		// 400: the flag's _version moved since cur (the test failed: our own earlier try
+		// landed, or someone changed the flag in some environment), or LaunchDarkly refused
+		// the patch for another reason. Read again to tell.
+		now, rerr := rn.read(i, p)
+		if rerr != nil {
+			return rn.finish(i, it, rerr)
 		}
-		if now.Version != before.Version && !it.Force {
-			return true, errConflictMeanwhile
+		switch {
+		case now.FlagVersion == cur.FlagVersion:
+			return rn.finish(i, it, err) // not the test: the patch itself was refused
+		case now.On == p.Desired && landed:
+			it.LD = now
+			rn.counts.Applied++
+			return rn.appliedAndVerified(i, it, now)
+		case now.On == p.Desired:
+			it.LD = now
+			return rn.closeInSync(i, it, now) // someone made the same change meanwhile
+		case now.Version != cur.Version && it.Force:
+			return rn.changedSincePlan(i, it, now, cur)
+		case now.Version != cur.Version:
+			it.LD = now
+			it.Status, it.Force = Conflict, false
+			it.Reason = fmt.Sprintf("changed in LaunchDarkly while replaying: now on=%t at version %d (the replay saw %d)", now.On, now.Version, cur.Version)
+			rn.counts.Conflicts++
+			return rn.done(i, it, journal.ReplayConflict, now, "")
+		case tests >= maxAttempts:
+			return rn.finish(i, it, fmt.Errorf("the flag kept changing in other environments (%d conditional patches failed their test): %w", tests, err))
 		}
-		return false, nil
-	})
-	switch {
-	case errors.Is(err, errConflictMeanwhile):
-		it.Status = Conflict
-		it.Reason = fmt.Sprintf("changed in LaunchDarkly while replaying: now on=%t at version %d", st.On, st.Version)
-		rn.counts.Conflicts++
-		return rn.done(i, it, journal.ReplayConflict, st, "")
-	case err != nil:
-		return rn.finish(i, it, err)
+		// Only other environments of the flag changed: not a conflict for this one. Send again
+		// on condition of the new _version.
+		cur = now
 	}
-	rn.counts.Applied++
-	return rn.done(i, it, journal.ReplayApplied, st, "")
 }
 
-var errConflictMeanwhile = errors.New("changed in LaunchDarkly meanwhile")
+// closeInSync records an item LaunchDarkly already holds, and its verification.
+func (rn *run) closeInSync(i int, it Item, st FlagState) (journal.ReplayKind, error) {
+	if _, err := rn.done(i, it, journal.ReplayInSync, st, ""); err != nil {
+		return "", err
+	}
+	return journal.ReplayInSync, rn.verify(i, it, st, nil)
+}
+
+// appliedAndVerified records an applied item and verifies it from LaunchDarkly's state after
+// the change (the PATCH's answer, or the read after a lost one).
+func (rn *run) appliedAndVerified(i int, it Item, st FlagState) (journal.ReplayKind, error) {
+	if _, err := rn.done(i, it, journal.ReplayApplied, st, ""); err != nil {
+		return "", err
+	}
+	return journal.ReplayApplied, rn.verify(i, it, st, nil)
+}
+
+// changedSincePlan records a forced conflict that changed again after the operator decided.
+func (rn *run) changedSincePlan(i int, it Item, st, planned FlagState) (journal.ReplayKind, error) {
+	// The operator forced over the state the plan showed; this is another one.
+	it.Status, it.Force = Conflict, false
+	it.Reason = fmt.Sprintf("changed again in LaunchDarkly since the plan: now on=%t at version %d (the plan showed %d)", st.On, st.Version, planned.Version)
+	rn.counts.Conflicts++
+	return rn.done(i, it, journal.ReplayConflict, st, "")
+}
 
 // finish records an item that failed. 401 and 403 abort the whole replay, as does a cancelled
 // context (the item stays pending with its attempt recorded).
@@ -364,7 +474,8 @@ func (rn *run) done(i int, it Item, kind journal.ReplayKind, st FlagState, msg s
 	return kind, nil
 }
 
-// verify reads an item back after the replay and records whether LaunchDarkly has it.
+// verify records whether LaunchDarkly has the item, from its state after the change (or the
+// read that found it in sync), or the error that kept it from being known.
 func (rn *run) verify(i int, it Item, st FlagState, err error) error {
 	if err != nil {
 		if rn.ctx.Err() != nil {
@@ -502,7 +613,6 @@ func jitter(max time.Duration) time.Duration {
 // wait sleeps until a time, telling the progress channel why; the context ends it early.
 func (rn *run) wait(i int, it Item, until time.Time, why string) error {
 	rn.emit(Progress{Index: i, Item: it, WaitingUntil: until, WaitReason: why})
-	rn.verifyWhileWaiting(until)
 	t := time.NewTimer(time.Until(until))
 	defer t.Stop()
 	select {
@@ -510,26 +620,6 @@ func (rn *run) wait(i int, it Item, until time.Time, why string) error {
 		return nil
 	case <-rn.ctx.Done():
 		return rn.ctx.Err()
-	}
-}
-
-// verifyWhileWaiting verifies applied items while the replay waits anyway (on a rate limit
-// or a backoff), one read each without retries; what it cannot do is left for the end.
-func (rn *run) verifyWhileWaiting(until time.Time) {
-	const margin = 30 * time.Millisecond
-	for len(rn.toVerify) > 0 && time.Until(until) > margin && rn.ctx.Err() == nil && rn.verifyErr == nil {
-		if u, _ := rn.r.Client.paceFor(routeGetFlag); !u.IsZero() {
-			return
-		}
-		i := rn.toVerify[0]
-		it := rn.plan.Items[i]
-		p := it.Pending
-		st, err := rn.r.Client.GetFlagState(rn.ctx, p.Project, p.Flag, p.Environment)
-		if err != nil {
-			return
-		}
-		rn.toVerify = rn.toVerify[1:]
-		rn.verifyErr = rn.verify(i, it, st, nil)
 	}
 }
 

@@ -1,12 +1,22 @@
 package ldsync
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -578,12 +588,46 @@ func TestReplayKillAndResumeSendsNothingTwice(t *testing.T) {
 	}
 }
 
+// TestReplayVerifyMismatch: the verification comes from LaunchDarkly's answer to the patch
+// (the flag after the change); an answer that does not show the change is a mismatch.
 func TestReplayVerifyMismatch(t *testing.T) {
 	e := newEnv(t)
 	e.change("web-store", "production", "checkout-flow", true, false, ver(40), "")
 	e.change("web-store", "staging", "checkout-flow", true, false, ver(41), "")
-	e.r.beforeVerify = func() { e.fake.ChangeBehindBack("web-store", "staging", "checkout-flow", true) }
-	counts, _, err := e.apply(context.Background(), e.plan())
+	// A proxy in front of LaunchDarkly answers the staging patch with staging still on.
+	target, _ := url.Parse(e.fake.URL())
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.Method != http.MethodPatch || resp.StatusCode != 200 {
+			return nil
+		}
+		var m map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if envs, ok := m["environments"].(map[string]any); ok {
+			if cfg, ok := envs["staging"].(map[string]any); ok && staleStaging.Load() {
+				cfg["on"] = true
+			}
+		}
+		raw, _ := json.Marshal(m)
+		resp.Body = io.NopCloser(bytes.NewReader(raw))
+		resp.ContentLength = int64(len(raw))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(raw)))
+		return nil
+	}
+	ts := httptest.NewServer(proxy)
+	defer ts.Close()
+	c, err := NewClient(ClientConfig{BaseURL: ts.URL, Token: e.fake.Token(), Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.r.Client = c
+	plan := e.plan()
+	staleStaging.Store(true)
+	defer staleStaging.Store(false)
+	counts, _, err := e.apply(context.Background(), plan)
 	if err != nil || counts.Applied != 2 || counts.Verified != 1 || counts.Mismatched != 1 {
 		t.Fatalf("Apply = %+v, %v", counts, err)
 	}
@@ -592,7 +636,12 @@ func TestReplayVerifyMismatch(t *testing.T) {
 	if last.Kind != journal.ReplayMismatch || last.LDOn == nil || !*last.LDOn {
 		t.Fatalf("last event = %+v, want a mismatch showing LaunchDarkly on", last)
 	}
+	if got := kinds(e.events("ld:web-store:production", "checkout-flow")); got != "attempted,applied,verified" {
+		t.Errorf("production events = %s", got)
+	}
 }
+
+var staleStaging atomic.Bool
 
 func TestReplayLockHeld(t *testing.T) {
 	e := newEnv(t)
@@ -727,5 +776,246 @@ func TestReplayForceOnlyOverTheStateShown(t *testing.T) {
 	}
 	if p := e.pending(); len(p) != 1 || p[0].Last.Kind != journal.ReplayConflict || p[0].Last.LDVersion != 42 {
 		t.Fatalf("pending = %+v", p)
+	}
+}
+
+// requests counts the fake's requests per route since the last call.
+type requests struct {
+	fake *ldfake.Server
+	last map[string]int
+}
+
+func (r *requests) since() (list, get, patch int) {
+	now := r.fake.RequestsByRoute()
+	d := func(k string) int { return now[k] - r.last[k] }
+	list, get, patch = d("GET /api/v2/flags/{projectKey}"), d("GET /api/v2/flags/{projectKey}/{featureFlagKey}"), d("PATCH /api/v2/flags/{projectKey}/{featureFlagKey}")
+	r.last = now
+	return
+}
+
+func TestReplayLostPatchResponseFailsItsTestNotAppliedTwice(t *testing.T) {
+	e := newEnv(t)
+	c, err := NewClient(ClientConfig{BaseURL: e.fake.URL(), Token: e.fake.Token(), Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.r.Client = c
+	e.change("web-store", "production", "checkout-flow", true, false, ver(40), "")
+	plan := e.plan()
+	req := &requests{fake: e.fake}
+	req.since()
+	e.fake.LoseResponses(http.MethodPatch, 1) // applied, then the connection drops
+	counts, events, err := e.apply(context.Background(), plan)
+	if err != nil || counts.Applied != 1 || counts.Verified != 1 || counts.Failed+counts.Conflicts+counts.InSync != 0 {
+		t.Fatalf("Apply = %+v, %v", counts, err)
+	}
+	if n := e.fake.PatchCount(); n != 1 {
+		t.Fatalf("the fake applied %d patches, want exactly 1", n)
+	}
+	if on, v := e.state("web-store", "production", "checkout-flow"); on || v != 41 {
+		t.Fatalf("checkout-flow = %v at %d, want off at 41", on, v)
+	}
+	// the lost patch, its retry failing its test (400), one read to learn it landed
+	if list, get, patch := req.since(); list != 0 || get != 1 || patch != 2 {
+		t.Errorf("requests: %d list, %d GET, %d PATCH; want 0, 1, 2", list, get, patch)
+	}
+	if got := kinds(e.events("ld:web-store:production", "checkout-flow")); got != "attempted,applied,verified" {
+		t.Errorf("journal events = %s", got)
+	}
+	var retried bool
+	for _, ev := range events {
+		retried = retried || strings.HasPrefix(ev.WaitReason, "retry ")
+	}
+	if !retried {
+		t.Error("no retry reported in progress")
+	}
+	if len(e.pending()) != 0 {
+		t.Error("change still pending")
+	}
+}
+
+func TestReplayAnotherEnvironmentChangingIsNoConflict(t *testing.T) {
+	e := newEnv(t)
+	e.change("web-store", "production", "checkout-flow", true, false, ver(40), "")
+	plan := e.plan()
+	before := e.fake.FlagVersion("web-store", "checkout-flow")
+	e.fake.ChangeBehindBack("web-store", "staging", "checkout-flow", false) // the flag's _version moves
+	req := &requests{fake: e.fake}
+	req.since()
+	counts, _, err := e.apply(context.Background(), plan)
+	if err != nil || counts.Applied != 1 || counts.Verified != 1 || counts.Conflicts != 0 {
+		t.Fatalf("Apply = %+v, %v", counts, err)
+	}
+	if on, v := e.state("web-store", "production", "checkout-flow"); on || v != 41 {
+		t.Fatalf("production = %v at %d, want off at 41", on, v)
+	}
+	if on, _ := e.state("web-store", "staging", "checkout-flow"); on {
+		t.Error("staging's own change was undone")
+	}
+	if got := e.fake.FlagVersion("web-store", "checkout-flow"); got != before+2 {
+		t.Errorf("_version = %d, want %d (one change behind our back, one patch)", got, before+2)
+	}
+	// the patch failing its test, one read, the patch again on the new _version
+	if list, get, patch := req.since(); list != 0 || get != 1 || patch != 2 || e.fake.PatchCount() != 1 {
+		t.Errorf("requests: %d list, %d GET, %d PATCH, %d applied; want 0, 1, 2, 1", list, get, patch, e.fake.PatchCount())
+	}
+
+	// The same environment changing is still a conflict, and nothing is sent over it.
+	e.change("web-store", "production", "kill-switch-search", false, true, ver(4), "")
+	plan = e.plan()
+	e.fake.ChangeBehindBack("web-store", "production", "kill-switch-search", false)
+	counts, _, err = e.apply(context.Background(), plan)
+	if err != nil || counts.Conflicts != 1 || counts.Applied != 0 || e.fake.PatchCount() != 1 {
+		t.Fatalf("Apply over a change in the same environment = %+v, %v, %d patches", counts, err, e.fake.PatchCount())
+	}
+	if p := e.pending(); len(p) != 1 || p[0].Last.Kind != journal.ReplayConflict || p[0].Last.LDVersion != 5 {
+		t.Fatalf("pending = %+v", p)
+	}
+}
+
+// A patch refused for a reason other than its test (the flag's _version has not moved) fails
+// without being sent again.
+func TestReplay400NotATestFailure(t *testing.T) {
+	e := newEnv(t)
+	e.change("web-store", "production", "checkout-flow", true, false, ver(40), "")
+	plan := e.plan()
+	plan.Items[0].Pending.Environment = "production/../x" // the fake refuses the path with 400
+	counts, _, err := e.apply(context.Background(), plan)
+	if err != nil || counts.Failed != 1 || e.fake.PatchCount() != 0 {
+		t.Fatalf("Apply = %+v, %v", counts, err)
+	}
+}
+
+func TestPlanReadsFromListPages(t *testing.T) {
+	e := newEnv(t, ldfake.Empty())
+	const flags = 250
+	for i := range flags {
+		e.fake.SetFlagState("big", "production", fmt.Sprintf("flag-%03d", i), false, 3)
+	}
+	e.fake.SetFlagState("big", "staging", "flag-000", false, 3)
+	for i := range 200 {
+		e.change("big", "production", fmt.Sprintf("flag-%03d", i), false, true, ver(3), "")
+	}
+	e.change("big", "staging", "flag-000", false, true, ver(3), "") // alone in its environment: one GET
+	req := &requests{fake: e.fake}
+	req.since()
+	plan := e.plan()
+	if tally := plan.Tally(); tally.Ready != 201 {
+		t.Fatalf("plan = %+v", tally)
+	}
+	for _, it := range plan.Items {
+		if it.LD.FlagVersion == 0 || it.LD.Version != 3 {
+			t.Fatalf("planned %s with %+v", it.Pending.Flag, it.LD)
+		}
+	}
+	if list, get, patch := req.since(); list != 2 || get != 1 || patch != 0 {
+		t.Errorf("plan requests: %d list pages, %d GET, %d PATCH; want 2 (flags 0-199 are on the first two pages of 100), 1, 0", list, get, patch)
+	}
+	counts, _, err := e.apply(context.Background(), plan)
+	if err != nil || counts.Applied != 201 || counts.Verified != 201 {
+		t.Fatalf("Apply = %+v, %v", counts, err)
+	}
+	if list, get, patch := req.since(); list+get != 0 || patch != 201 {
+		t.Errorf("apply requests: %d list, %d GET, %d PATCH; want one PATCH per change", list, get, patch)
+	}
+
+	// A few pending flags deep in a big project: a page, then single GETs for what is left.
+	for i := range 6 {
+		e.change("big", "production", fmt.Sprintf("flag-%03d", 240+i), false, true, ver(3), "")
+	}
+	plan = e.plan()
+	if tally := plan.Tally(); tally.Ready != 6 {
+		t.Fatalf("plan = %+v", tally)
+	}
+	if list, get, _ := req.since(); list+get > 7 {
+		t.Errorf("6 flags on the last page: %d list, %d GET; want at most 7 requests", list, get)
+	}
+}
+
+func TestPlanListedFlagMissingIsReadSingly(t *testing.T) {
+	e := newEnv(t, ldfake.Empty())
+	for i := range 5 {
+		e.fake.SetFlagState("p", "production", fmt.Sprintf("f-%d", i), false, 3)
+		e.change("p", "production", fmt.Sprintf("f-%d", i), false, true, ver(3), "")
+	}
+	e.change("p", "production", "gone", false, true, ver(3), "") // not in LaunchDarkly
+	plan := e.plan()
+	if got := statuses(plan); got != "ready,ready,ready,ready,ready,not replayable" {
+		t.Fatalf("plan = %s", got)
+	}
+	if !strings.Contains(plan.Items[5].Reason, "404") {
+		t.Errorf("reason = %q", plan.Items[5].Reason)
+	}
+}
+
+// The replay paces by the global limit (every route, shared with other clients) as well as
+// the route limit, and reports both waits.
+func TestReplayPacedByGlobalAndRouteLimits(t *testing.T) {
+	e := newEnv(t, ldfake.Empty())
+	for i := range 8 {
+		f := fmt.Sprintf("f-%d", i)
+		e.fake.SetFlagState("p", "production", f, false, 3)
+		e.change("p", "production", f, false, true, ver(3), "")
+	}
+	plan := e.plan()
+	e.fake.SetGlobalLimit(5, 600*time.Millisecond)
+	e.fake.SetRouteLimit(3, 200*time.Millisecond)
+	// Another client of the account uses part of the global window first.
+	other := newTestClient(t, e.fake, e.fake.Token())
+	if _, err := other.Projects(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	counts, events, err := e.apply(context.Background(), plan)
+	if err != nil || counts.Applied != 8 || counts.Verified != 8 {
+		t.Fatalf("Apply = %+v, %v", counts, err)
+	}
+	waits := map[string]int{}
+	for _, ev := range events {
+		if !ev.WaitingUntil.IsZero() {
+			waits[strings.SplitN(ev.WaitReason, ",", 2)[0]]++
+		}
+	}
+	if waits["rate limit (global)"] == 0 || waits["rate limit (route)"] == 0 {
+		t.Errorf("waits = %v, want paced by both limits", waits)
+	}
+	for k, n := range waits {
+		if strings.HasPrefix(k, "rate limited (429)") {
+			t.Errorf("%d 429s: pacing by the headers should avoid them (%v)", n, waits)
+		}
+	}
+	if e.fake.PatchCount() != 8 {
+		t.Errorf("patches = %d, want 8", e.fake.PatchCount())
+	}
+}
+
+// Several environments of one flag in one replay: each patch is conditioned on the _version
+// the previous one of this replay left, so none fails its test for our own change.
+func TestReplaySameFlagInSeveralEnvironmentsOneRequestEach(t *testing.T) {
+	e := newEnv(t)
+	for _, envKey := range []string{"production", "staging", "test"} {
+		on, v := e.state("web-store", envKey, "checkout-flow")
+		e.change("web-store", envKey, "checkout-flow", on, !on, ver(v), "")
+	}
+	plan := e.plan()
+	req := &requests{fake: e.fake}
+	req.since()
+	counts, _, err := e.apply(context.Background(), plan)
+	if err != nil || counts.Applied != 3 || counts.Verified != 3 || counts.Conflicts != 0 {
+		t.Fatalf("Apply = %+v, %v", counts, err)
+	}
+	if list, get, patch := req.since(); list+get != 0 || patch != 3 {
+		t.Errorf("requests: %d list, %d GET, %d PATCH; want 3 patches only", list, get, patch)
+	}
+	// An item planned in sync is read again before it is closed (one GET), nothing sent.
+	e.change("web-store", "production", "kill-switch-search", false, true, ver(4), "")
+	e.fake.ChangeBehindBack("web-store", "production", "kill-switch-search", true)
+	plan = e.plan()
+	req.since()
+	counts, _, err = e.apply(context.Background(), plan)
+	if err != nil || counts.InSync != 1 || counts.Verified != 1 {
+		t.Fatalf("Apply in sync = %+v, %v", counts, err)
+	}
+	if list, get, patch := req.since(); list != 0 || get != 1 || patch != 0 {
+		t.Errorf("in sync: %d list, %d GET, %d PATCH; want 0, 1, 0", list, get, patch)
 	}
 }

@@ -206,6 +206,15 @@ func pendingSearch() journal.Pending {
 	}
 }
 
+// pendingImported is maintenance-banner as imported from relayCommander's queue: its base version
+// is unknown, and relayCommander wrote Redis itself, so there is no outcome to settle.
+func pendingImported() journal.Pending {
+	p := pendingSearch()
+	p.Entries[0].OutcomeKnown = true
+	p.Entries[0].Source = journal.SourceRelayCommander
+	return p
+}
+
 // ---- golden files of every screen at 80x24 and 120x40 ----
 
 func TestGolden(t *testing.T) {
@@ -376,7 +385,7 @@ func (u *unit) startFakeReplay() {
 
 func samplePlan() ldsync.Plan {
 	kill := pendingKill(false)
-	banner := pendingSearch()
+	banner := pendingImported()
 	v13 := 13
 	conflict := journal.Pending{Prefix: "ld:payments:production", Project: "payments", Environment: "production", Flag: "maintenance-banner", BaseOn: false, BaseVersion: &v13, Desired: true}
 	export := journal.Pending{Prefix: "ld:mobile-api:test", Project: "mobile-api", Environment: "test", Flag: "legacy-export", Desired: false, BaseOn: true}

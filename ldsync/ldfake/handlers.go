@@ -27,10 +27,15 @@ const (
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests++
+	s.byRoute[r.Method+" "+routeOf(r.URL.Path)]++
 	unreachable, latency := s.unreachable, s.latency
 	failure := -1
 	if s.failRate > 0 && s.rng.Float64() < s.failRate {
 		failure = s.rng.IntN(failKinds)
+	}
+	if s.loseNext[r.Method] > 0 && r.URL.Path != StreamPath {
+		s.loseNext[r.Method]--
+		failure = failDropAfter
 	}
 	s.mu.Unlock()
 	if unreachable {
@@ -110,18 +115,22 @@ func drop(w http.ResponseWriter) {
 	conn.Close()
 }
 
-// rateLimit counts the request against the global and route windows, sets LaunchDarkly's
-// headers, and answers 429 when a window is exhausted.
+// rateLimit counts the request against the global (account-wide) and route windows, sets
+// LaunchDarkly's headers, and answers 429 when a window is exhausted. A refused request is
+// counted by neither window. X-Ratelimit-Reset is the reset of the window that binds: the one
+// that refused, else the one with fewer requests left (the later on a tie).
 func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
-	var reset time.Time
-	ok := true
+	type applies struct {
+		win    *window
+		l      limit
+		header string
+	}
+	var ws []applies
 	if s.globalLimit.n > 0 {
-		rem, rs := take(&s.global, s.globalLimit, now)
-		w.Header().Set("X-Ratelimit-Global-Remaining", strconv.Itoa(max(rem, 0)))
-		reset, ok = rs, rem >= 0
+		ws = append(ws, applies{&s.global, s.globalLimit, "X-Ratelimit-Global-Remaining"})
 	}
 	if s.routeLimit.n > 0 && r.Method == http.MethodPatch {
 		key := r.Method + " " + routeOf(r.URL.Path)
@@ -130,12 +139,33 @@ func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request) bool {
 			win = &window{}
 			s.routes[key] = win
 		}
-		rem, rs := take(win, s.routeLimit, now)
-		w.Header().Set("X-Ratelimit-Route-Remaining", strconv.Itoa(max(rem, 0)))
-		if rs.After(reset) {
-			reset = rs
+		ws = append(ws, applies{win, s.routeLimit, "X-Ratelimit-Route-Remaining"})
+	}
+	ok := true
+	for _, a := range ws {
+		if a.win.start.IsZero() || !now.Before(a.win.start.Add(a.l.window)) {
+			a.win.start, a.win.count = now, 0
 		}
-		ok = ok && rem >= 0
+		if a.win.count >= a.l.n {
+			ok = false
+		}
+	}
+	var reset time.Time
+	bindLeft := -1
+	for _, a := range ws {
+		if ok {
+			a.win.count++
+		}
+		left := a.l.n - a.win.count
+		w.Header().Set(a.header, strconv.Itoa(left))
+		rs := a.win.start.Add(a.l.window)
+		binds := bindLeft < 0 || left < bindLeft || (left == bindLeft && rs.After(reset))
+		if !ok {
+			binds = left == 0 && (bindLeft != 0 || rs.After(reset))
+		}
+		if binds {
+			reset, bindLeft = rs, left
+		}
 	}
 	if !reset.IsZero() {
 		// rounded up: a client waiting until this millisecond is past the reset
@@ -149,23 +179,18 @@ func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request) bool {
 	return ok
 }
 
-// take counts one request in a fixed window; remaining < 0 means refused (not counted).
-func take(win *window, l limit, now time.Time) (remaining int, reset time.Time) {
-	if win.start.IsZero() || !now.Before(win.start.Add(l.window)) {
-		win.start, win.count = now, 0
-	}
-	reset = win.start.Add(l.window)
-	if win.count >= l.n {
-		return -1, reset
-	}
-	win.count++
-	return l.n - win.count, reset
-}
-
 // routeOf reduces a path to its route template, as LaunchDarkly's route limits count.
 func routeOf(path string) string {
-	if strings.HasPrefix(path, "/api/v2/flags/") {
+	seg := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case len(seg) == 4 && seg[2] == "flags":
+		return "/api/v2/flags/{projectKey}"
+	case len(seg) == 5 && seg[2] == "flags":
 		return "/api/v2/flags/{projectKey}/{featureFlagKey}"
+	case len(seg) == 4 && seg[2] == "projects":
+		return "/api/v2/projects/{projectKey}"
+	case len(seg) == 5 && seg[2] == "projects" && seg[4] == "environments":
+		return "/api/v2/projects/{projectKey}/environments"
 	}
 	return path
 }
@@ -184,6 +209,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, auth string) {
 		s.getProject(w, parts[1])
 	case r.Method == http.MethodGet && len(parts) == 3 && parts[0] == "projects" && parts[2] == "environments":
 		s.getEnvironments(w, r, parts[1])
+	case r.Method == http.MethodGet && len(parts) == 2 && parts[0] == "flags":
+		s.listFlags(w, r, parts[1])
 	case r.Method == http.MethodGet && len(parts) == 3 && parts[0] == "flags":
 		s.getFlag(w, r, parts[1], parts[2])
 	case r.Method == http.MethodPatch && len(parts) == 3 && parts[0] == "flags":
@@ -405,6 +432,52 @@ func (s *Server) getFlag(w http.ResponseWriter, r *http.Request, projectKey, fla
 	writeJSON(w, http.StatusOK, p.flagRep(f, env))
 }
 
+// maxFlagPage is the largest page of the flag list LaunchDarkly serves (limit is capped to it).
+const maxFlagPage = 100
+
+// listFlags is GET /api/v2/flags/{projectKey}: the project's flags a page at a time (limit,
+// default 20, at most 100; offset), each with its _version and, with ?env=, only that
+// environment's configuration; totalCount counts them all, _links has self and next.
+func (s *Server) listFlags(w http.ResponseWriter, r *http.Request, projectKey string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.projects[projectKey]
+	if !ok {
+		writeError(w, http.StatusNotFound, "not_found", "Unknown project key "+projectKey)
+		return
+	}
+	env := r.URL.Query().Get("env")
+	if env != "" && p.env(env) == nil {
+		writeError(w, http.StatusNotFound, "not_found", "Unknown environment key "+env+" in project "+projectKey)
+		return
+	}
+	q := r.URL.Query()
+	if v := q.Get("limit"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n > maxFlagPage {
+			q.Set("limit", strconv.Itoa(maxFlagPage))
+			r.URL.RawQuery = q.Encode()
+		}
+	}
+	from, to, err := page(r, len(p.flagOrder))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
+	items := []map[string]any{}
+	for _, k := range p.flagOrder[from:to] {
+		items = append(items, p.flagRep(p.flags[k], env))
+	}
+	self := "/api/v2/flags/" + projectKey + "?" + r.URL.RawQuery
+	ls := map[string]link{"self": {Href: self, Type: "application/json"}}
+	if to < len(p.flagOrder) {
+		nq := r.URL.Query()
+		nq.Set("offset", strconv.Itoa(to))
+		nq.Set("limit", strconv.Itoa(to-from))
+		ls["next"] = link{Href: "/api/v2/flags/" + projectKey + "?" + nq.Encode(), Type: "application/json"}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"_links": ls, "items": items, "totalCount": len(p.flagOrder)})
+}
+
 type patchOp struct {
 	Op    string          `json:"op"`
 	Path  string          `json:"path"`
@@ -448,9 +521,28 @@ func (s *Server) patchFlag(w http.ResponseWriter, r *http.Request, projectKey, f
 		on  bool
 	}
 	var changes []change
+	var failedTest string
 	for i, op := range body.Patch {
+		if op.Op == "test" {
+			// A conditional patch: LaunchDarkly documents a test of the flag's own /version
+			// (its _version, which any environment's change bumps); when it fails, the whole
+			// patch fails with 400 and nothing is applied.
+			if op.Path != "/version" {
+				writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("Unsupported patch path %q for test at index %d (this server supports only /version)", op.Path, i))
+				return
+			}
+			var want int
+			if err := json.Unmarshal(op.Value, &want); err != nil {
+				writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("Invalid value for test of /version at index %d: must be an integer", i))
+				return
+			}
+			if want != f.version && failedTest == "" {
+				failedTest = fmt.Sprintf("Test operation at index %d failed: /version is %d, not %d", i, f.version, want)
+			}
+			continue
+		}
 		if op.Op != "replace" {
-			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("Unsupported patch operation %q at index %d (this server supports only replace)", op.Op, i))
+			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("Unsupported patch operation %q at index %d (this server supports only replace and test)", op.Op, i))
 			return
 		}
 		seg := strings.Split(op.Path, "/")
@@ -474,6 +566,10 @@ func (s *Server) patchFlag(w http.ResponseWriter, r *http.Request, projectKey, f
 		}
 		changes = append(changes, change{e, on})
 	}
+	if failedTest != "" {
+		writeError(w, http.StatusBadRequest, "invalid_request", failedTest)
+		return
+	}
 	now := time.Now()
 	for _, c := range changes {
 		fe := f.envs[c.env.key]
@@ -481,6 +577,8 @@ func (s *Server) patchFlag(w http.ResponseWriter, r *http.Request, projectKey, f
 		s.patches = append(s.patches, Patch{Time: now, Project: p.key, Flag: f.key, Env: c.env.key, On: c.on, Comment: body.Comment})
 		s.notifyFlag(p.key, c.env.key, f.key)
 	}
-	f.version++
+	if len(changes) > 0 {
+		f.version++
+	}
 	writeJSON(w, http.StatusOK, p.flagRep(f, ""))
 }

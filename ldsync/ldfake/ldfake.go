@@ -76,6 +76,8 @@ type Server struct {
 	latency     time.Duration
 	patches     []Patch
 	requests    int
+	byRoute     map[string]int       // requests per route ("GET /api/v2/flags/{projectKey}")
+	loseNext    map[string]int       // per method: requests to handle, then drop without an answer
 	subs        map[*subscriber]bool // open streams (stream.go)
 }
 
@@ -127,6 +129,8 @@ func New(opts ...Option) *Server {
 		hang:     30 * time.Second,
 		projects: map[string]*project{},
 		routes:   map[string]*window{},
+		byRoute:  map[string]int{},
+		loseNext: map[string]int{},
 		rng:      rand.New(rand.NewPCG(1, 2)),
 	}
 	for _, o := range opts {
@@ -280,8 +284,11 @@ func (s *Server) SetRouteLimit(n int, per time.Duration) {
 	s.routes = map[string]*window{}
 }
 
-// SetGlobalLimit limits every request together (account-wide, X-Ratelimit-Global-Remaining).
-// n <= 0 removes the limit.
+// SetGlobalLimit limits every request together, as LaunchDarkly's account-wide limit does:
+// every route, verb and token (read-only or not) counts in one fixed window; every
+// authenticated response carries X-Ratelimit-Global-Remaining and X-Ratelimit-Reset (epoch
+// ms), and a request beyond the limit gets 429 (not counted, nothing applied). n <= 0 removes
+// the limit.
 func (s *Server) SetGlobalLimit(n int, per time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -297,6 +304,15 @@ func (s *Server) SetFailureRate(rate float64, seed uint64) {
 	defer s.mu.Unlock()
 	s.failRate = rate
 	s.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+}
+
+// LoseResponses makes the next n requests with this method (e.g. "PATCH") be handled — a
+// patch applied — and then their connection dropped without an answer, as a response lost on
+// the network. (Authentication and rate limits come first: a refused request is not handled.)
+func (s *Server) LoseResponses(method string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loseNext[method] = n
 }
 
 // SetLatency delays every response.
@@ -334,7 +350,9 @@ func (s *Server) SetFlagState(projectKey, envKey, flagKey string, on bool, versi
 	defer s.mu.Unlock()
 	p := s.ensureProject(projectKey)
 	s.ensureEnv(p, envKey)
-	fe := s.ensureFlag(p, flagKey).envs[envKey]
+	f := s.ensureFlag(p, flagKey)
+	f.version++ // any change of any environment bumps the flag's _version
+	fe := f.envs[envKey]
 	fe.on, fe.version, fe.lastModified = on, version, time.Now()
 	s.notifyFlag(projectKey, envKey, flagKey)
 }
@@ -348,6 +366,7 @@ func (s *Server) ChangeBehindBack(projectKey, envKey, flagKey string, on bool) {
 	if fe == nil {
 		panic(fmt.Sprintf("ldfake: ChangeBehindBack: no flag %s in %s/%s", flagKey, projectKey, envKey))
 	}
+	s.projects[projectKey].flags[flagKey].version++ // the flag's _version follows any environment's change
 	fe.on, fe.version, fe.lastModified = on, fe.version+1, time.Now()
 	s.notifyFlag(projectKey, envKey, flagKey)
 }
@@ -394,4 +413,31 @@ func (s *Server) Requests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.requests
+}
+
+// RequestsByRoute counts the requests that reached the server per route, keyed as
+// LaunchDarkly's route limits name them: "GET /api/v2/flags/{projectKey}" (the flag list),
+// "GET /api/v2/flags/{projectKey}/{featureFlagKey}", "PATCH ...", and so on. Every request
+// counts, answered or not (429, injected failures, dropped connections).
+func (s *Server) RequestsByRoute() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.byRoute))
+	for k, v := range s.byRoute {
+		out[k] = v
+	}
+	return out
+}
+
+// FlagVersion is a flag's own _version (it goes up with a change in any environment), 0 for
+// an unknown flag.
+func (s *Server) FlagVersion(projectKey, flagKey string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.projects[projectKey]; ok {
+		if f, ok := p.flags[flagKey]; ok {
+			return f.version
+		}
+	}
+	return 0
 }

@@ -2,6 +2,7 @@ package ldfake
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -234,5 +235,145 @@ func TestFailureRateIsDeterministic(t *testing.T) {
 	}
 	if ok == 0 || failed == 0 {
 		t.Errorf("rate 0.5 gave %d ok and %d failed: %v", ok, failed, a)
+	}
+}
+
+func TestListFlagsPaginatesWithEnvFilter(t *testing.T) {
+	s := New(Empty())
+	defer s.Close()
+	for i := range 7 {
+		s.SetFlagState("big", "production", fmt.Sprintf("flag-%02d", i), i%2 == 0, 10+i)
+	}
+	s.AddEnvironment("big", "staging")
+	seen := map[string]bool{}
+	for offset := 0; ; {
+		code, _, m := call(t, s, "GET", fmt.Sprintf("/api/v2/flags/big?env=production&limit=3&offset=%d", offset), s.Token(), "")
+		if code != 200 {
+			t.Fatalf("list: %d %v", code, m)
+		}
+		requireKeys(t, "flag list", m, "items,_links,totalCount")
+		if m["totalCount"].(float64) != 7 {
+			t.Fatalf("totalCount = %v", m["totalCount"])
+		}
+		items := m["items"].([]any)
+		for _, it := range items {
+			f := it.(map[string]any)
+			requireKeys(t, "listed flag", f, "name,kind,key,_version,creationDate,variations,temporary,tags,_links,experiments,customProperties,archived")
+			envs := f["environments"].(map[string]any)
+			if len(envs) != 1 || envs["production"] == nil {
+				t.Fatalf("env filter: %v", envs)
+			}
+			requireKeys(t, "listed flag config", envs["production"].(map[string]any), "on,archived,salt,sel,lastModified,version,_site,_environmentName,trackEvents,trackEventsFallthrough")
+			seen[f["key"].(string)] = true
+		}
+		_, hasNext := m["_links"].(map[string]any)["next"]
+		offset += len(items)
+		if hasNext != (offset < 7) {
+			t.Fatalf("next link at offset %d: %v", offset, hasNext)
+		}
+		if offset >= 7 {
+			break
+		}
+	}
+	if len(seen) != 7 {
+		t.Fatalf("listed %d flags, want 7", len(seen))
+	}
+	if code, _, m := call(t, s, "GET", "/api/v2/flags/big?env=production&limit=1000", s.Token(), ""); code != 200 || len(m["items"].([]any)) != 7 {
+		t.Fatalf("big limit: %d", code)
+	}
+	if code, _, _ := call(t, s, "GET", "/api/v2/flags/big?env=qa", s.Token(), ""); code != 404 {
+		t.Errorf("unknown env: %d, want 404", code)
+	}
+	if code, _, _ := call(t, s, "GET", "/api/v2/flags/nope", s.Token(), ""); code != 404 {
+		t.Errorf("unknown project: %d, want 404", code)
+	}
+	got := s.RequestsByRoute()
+	if got["GET /api/v2/flags/{projectKey}"] != 6 || got["GET /api/v2/flags/{projectKey}/{featureFlagKey}"] != 0 {
+		t.Errorf("requests by route = %v", got)
+	}
+}
+
+func TestPatchTestVersion(t *testing.T) {
+	s := New()
+	defer s.Close()
+	path := "/api/v2/flags/web-store/checkout-flow"
+	v := s.FlagVersion("web-store", "checkout-flow")
+	patch := func(version int, on bool) (int, map[string]any) {
+		code, _, m := call(t, s, "PATCH", path, s.Token(), fmt.Sprintf(`{"patch":[{"op":"test","path":"/version","value":%d},{"op":"replace","path":"/environments/production/on","value":%t}]}`, version, on))
+		return code, m
+	}
+	code, m := patch(v, false)
+	if code != 200 || m["_version"].(float64) != float64(v+1) {
+		t.Fatalf("patch at the current version: %d %v", code, m)
+	}
+	// the same patch again (a retry whose first answer was lost) fails its test
+	code, m = patch(v, true)
+	if code != 400 || m["code"] != "invalid_request" || !strings.Contains(m["message"].(string), "/version") {
+		t.Fatalf("stale test: %d %v, want 400", code, m)
+	}
+	if on, _, _ := s.FlagState("web-store", "production", "checkout-flow"); on || s.PatchCount() != 1 {
+		t.Fatalf("a failed test applied something: on=%v, %d patches", on, s.PatchCount())
+	}
+	// another environment's change bumps the flag's version too
+	s.ChangeBehindBack("web-store", "staging", "checkout-flow", false)
+	if code, _ = patch(v+1, true); code != 400 {
+		t.Fatalf("after another environment changed: %d, want 400", code)
+	}
+	if code, _ = patch(v+2, true); code != 200 {
+		t.Fatalf("at the new version: %d", code)
+	}
+	if code, _, _ := call(t, s, "PATCH", path, s.Token(), `[{"op":"test","path":"/environments/production/version","value":1},{"op":"replace","path":"/environments/production/on","value":true}]`); code != 400 {
+		t.Errorf("an environment-level test is not supported: %d", code)
+	}
+}
+
+func TestGlobalLimitAcrossRoutesAndTokens(t *testing.T) {
+	s := New(WithReadOnlyToken("api-read-only"))
+	defer s.Close()
+	s.SetGlobalLimit(3, 10*time.Second)
+	calls := []struct{ method, path, token, body string }{
+		{"GET", "/api/v2/projects", s.Token(), ""},
+		{"GET", "/api/v2/flags/web-store?env=production", "api-read-only", ""},
+		{"PATCH", "/api/v2/flags/web-store/checkout-flow", s.Token(), `[{"op":"replace","path":"/environments/production/on","value":false}]`},
+	}
+	for i, c := range calls {
+		code, h, _ := call(t, s, c.method, c.path, c.token, c.body)
+		ms, err := strconv.ParseInt(h.Get("X-Ratelimit-Reset"), 10, 64)
+		if code != 200 || h.Get("X-Ratelimit-Global-Remaining") != strconv.Itoa(2-i) || err != nil || time.Until(time.UnixMilli(ms)) < 9*time.Second {
+			t.Fatalf("%s %s: %d remaining %q reset %q", c.method, c.path, code, h.Get("X-Ratelimit-Global-Remaining"), h.Get("X-Ratelimit-Reset"))
+		}
+	}
+	code, h, m := call(t, s, "GET", "/api/v2/flags/web-store/checkout-flow", "api-read-only", "")
+	if code != 429 || m["code"] != "rate_limited" || h.Get("X-Ratelimit-Global-Remaining") != "0" || h.Get("X-Ratelimit-Reset") == "" {
+		t.Fatalf("4th request: %d %v %v, want 429", code, m, h)
+	}
+	code, _, _ = call(t, s, "PATCH", "/api/v2/flags/web-store/checkout-flow", s.Token(), `[{"op":"replace","path":"/environments/production/on","value":true}]`)
+	if code != 429 || s.PatchCount() != 1 {
+		t.Fatalf("patch over the limit: %d, %d patches", code, s.PatchCount())
+	}
+}
+
+func TestResetNamesTheBindingWindow(t *testing.T) {
+	s := New()
+	defer s.Close()
+	s.SetGlobalLimit(100, 10*time.Second)
+	s.SetRouteLimit(2, time.Second)
+	body := `[{"op":"replace","path":"/environments/production/on","value":true}]`
+	resetIn := func(h http.Header) time.Duration {
+		ms, _ := strconv.ParseInt(h.Get("X-Ratelimit-Reset"), 10, 64)
+		return time.Until(time.UnixMilli(ms))
+	}
+	for i := range 3 {
+		code, h, _ := call(t, s, "PATCH", "/api/v2/flags/web-store/checkout-flow", s.Token(), body)
+		if d := resetIn(h); d > 1100*time.Millisecond || h.Get("X-Ratelimit-Global-Remaining") == "" {
+			t.Fatalf("patch %d (%d): reset in %s, want the route's (1 s): %v", i, code, d, h)
+		}
+		if i == 2 && (code != 429 || h.Get("X-Ratelimit-Global-Remaining") != "98") {
+			t.Fatalf("3rd patch: %d, global %s; want 429, the refused request not counted", code, h.Get("X-Ratelimit-Global-Remaining"))
+		}
+	}
+	_, h, _ := call(t, s, "GET", "/api/v2/projects", s.Token(), "")
+	if d := resetIn(h); d < 9*time.Second {
+		t.Fatalf("a read: reset in %s, want the global window's", d)
 	}
 }

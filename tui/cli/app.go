@@ -38,7 +38,7 @@ func (a *app) config() (*config.Config, error) {
 	}
 	cfg, warnings, err := config.Load(config.Input{Env: a.sys.Env, Dir: a.sys.Dir, Flags: a.global, Operator: a.sys.Operator})
 	for _, w := range warnings {
-		fmt.Fprintf(a.sys.Stderr, "warning: %s\n", w)
+		tprintf(a.sys.Stderr, "warning: %s\n", w)
 	}
 	if err != nil {
 		return nil, err
@@ -91,7 +91,7 @@ func (a *app) openJournal() (*journal.Journal, error) {
 	}
 	a.onExit(func() { j.Close() })
 	for _, w := range j.Warnings() {
-		fmt.Fprintf(a.sys.Stderr, "warning: %s\n", w)
+		tprintf(a.sys.Stderr, "warning: %s\n", w)
 	}
 	return j, nil
 }
@@ -109,7 +109,8 @@ func (a *app) ldClient(required bool) (*ldsync.Client, error) {
 		}
 		return nil, nil
 	}
-	return ldsync.NewClient(ldsync.ClientConfig{BaseURL: cfg.LDBaseURL, Token: cfg.LDToken, Timeout: cfg.LDTimeout})
+	return ldsync.NewClient(ldsync.ClientConfig{BaseURL: cfg.LDBaseURL, Token: cfg.LDToken, Timeout: cfg.LDTimeout,
+		AllowInsecureHTTP: cfg.LDInsecureHTTP})
 }
 
 // refuseWrites stops a command that would write (Redis, the journal or LaunchDarkly) when

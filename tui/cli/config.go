@@ -76,7 +76,7 @@ func runConfig(opts *configOptions) error {
 		"operator": cfg.Operator, "redis.hosts": strings.Join(hosts, ", "),
 		"redis.dial_timeout": cfg.DialTimeout.String(), "redis.command_timeout": cfg.CommandTimeout.String(),
 		"prefixes": strings.Join(prefixes, ", "), "relay_configs": strings.Join(cfg.RelayConfigs, ", "),
-		"launchdarkly.base_url": cfg.LDBaseURL, "launchdarkly.api_token": token,
+		"launchdarkly.base_url": cfg.LDBaseURL, "launchdarkly.allow_insecure_http": strconv.FormatBool(cfg.LDInsecureHTTP), "launchdarkly.api_token": token,
 		"launchdarkly.timeout": cfg.LDTimeout.String(), "journal_dir": jd,
 		"protected_environments": strings.Join(cfg.Protected, ", "), "ui.refresh": cfg.Refresh.String(),
 		"ui.read_only": strconv.FormatBool(cfg.ReadOnly), "ui.alt_screen": strconv.FormatBool(cfg.AltScreen),

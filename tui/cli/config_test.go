@@ -295,3 +295,37 @@ func TestBadConfigurationStopsBeforeRedis(t *testing.T) {
 		t.Errorf("a bad configuration still opened %d connections", n)
 	}
 }
+
+// A plain http:// LaunchDarkly URL on another machine would send the API token in clear: the
+// configuration refuses it, naming the URL, why and the fix, unless
+// launchdarkly.allow_insecure_http says so explicitly; on this machine it is fine (issue 11).
+func TestPlainHTTPToLaunchDarklyNeedsExplicitKey(t *testing.T) {
+	h := newHarness(t)
+	h.env["RC_LAUNCHDARKLY_API_TOKEN"] = "api-test"
+	h.env["RC_LAUNCHDARKLY_BASE_URL"] = "http://ld-proxy.example.invalid:8080"
+	for _, args := range [][]string{{"config"}, {"replay", "--dry-run"}, {"status"}} {
+		wantCode(t, h.run("", false, args...), ExitError, "launchdarkly.base_url", "http://ld-proxy.example.invalid:8080",
+			"in clear", "launchdarkly.allow_insecure_http: true", "RC_LAUNCHDARKLY_ALLOW_INSECURE_HTTP=true", "https://")
+	}
+	// Allowed explicitly, from the environment or the file: the client takes it too (replay
+	// builds it before finding nothing pending).
+	h.env["RC_LAUNCHDARKLY_ALLOW_INSECURE_HTTP"] = "true"
+	if g := h.ok("replay", "--dry-run"); !strings.Contains(g.stdout, "Nothing pending") {
+		t.Errorf("allowed: %s", g.stdout)
+	}
+	type entry struct{ Value, From string }
+	cfg := decode[struct {
+		File   string
+		Values map[string]entry
+	}](t, h.ok("config", "--json").stdout)
+	if got := cfg.Values["launchdarkly.allow_insecure_http"]; got != (entry{"true", "environment RC_LAUNCHDARKLY_ALLOW_INSECURE_HTTP"}) {
+		t.Errorf("config shows %+v", got)
+	}
+	delete(h.env, "RC_LAUNCHDARKLY_ALLOW_INSECURE_HTTP")
+	h.write("relaycommander.yaml", "launchdarkly:\n  allow_insecure_http: true\n", 0o600)
+	h.ok("replay", "--dry-run")
+	// Loopback needs no permission.
+	h.write("relaycommander.yaml", "launchdarkly:\n  base_url: http://127.0.0.1:1\n", 0o600)
+	delete(h.env, "RC_LAUNCHDARKLY_BASE_URL")
+	h.ok("replay", "--dry-run")
+}

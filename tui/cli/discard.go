@@ -129,7 +129,7 @@ func discard(ctx context.Context, opts *discardOptions, j *journal.Journal, st *
 	t, mapped := p.Target()
 	where := describe(p.Prefix, t)
 	last := p.Entries[len(p.Entries)-1]
-	fmt.Fprintf(out, "Pending change of %s in %s: %s -> %s, %d toggle(s) (%s), last by %s at %s.\n", p.Flag, where,
+	tprintf(out, "Pending change of %s in %s: %s -> %s, %d toggle(s) (%s), last by %s at %s.\n", p.Flag, where,
 		flags.OnOff(p.BaseOn), flags.OnOff(p.Desired), len(p.Entries), strings.Join(p.ChangeIDs(), ", "),
 		last.Operator, last.Time.Local().Format("2006-01-02 15:04"))
 	if err := opts.confirm(ctx, st, p, where, t, mapped); err != nil {
@@ -158,13 +158,13 @@ func discard(ctx context.Context, opts *discardOptions, j *journal.Journal, st *
 			return err
 		}
 	}
-	fmt.Fprintf(out, "Discarded %s in %s: it will not be replayed. Recorded in the journal %s.\n", p.Flag, where, j.Dir())
+	tprintf(out, "Discarded %s in %s: it will not be replayed. Recorded in the journal %s.\n", p.Flag, where, j.Dir())
 	if res.Restored == nil {
 		return nil
 	}
-	printHostResults(out, *res.Restored)
+	printHostResults(out, *res.Restored, nil)
 	fmt.Fprint(out, a.reachNote())
-	return hostsFailedErr(*res.Restored, fmt.Sprintf("The discard stands; the failed hosts keep %s until Relay re-syncs them "+
+	return hostsFailedErr(*res.Restored, nil, tsprintf("The discard stands; the failed hosts keep %s until Relay re-syncs them "+
 		"from LaunchDarkly. To set them now, when they are back: relaycommander update %s -f %s -s %s (replay then finds it in sync)",
 		flags.OnOff(p.Desired), targetArgs(p), p.Flag, strings.ToLower(flags.OnOff(p.BaseOn))))
 }
@@ -175,16 +175,16 @@ func (opts *discardOptions) confirm(ctx context.Context, st *flags.Store, p jour
 	a, base := opts.app, flags.OnOff(p.BaseOn)
 	out := a.planOut(opts.json)
 	if st == nil {
-		fmt.Fprintf(out, "It will not be replayed. Redis is left as it is (--restore writes %s back to every host).\n", base)
-		return a.confirm(fmt.Sprintf("Discard the pending change of %s in %s?", p.Flag, where), "", opts.yes)
+		tprintf(out, "It will not be replayed. Redis is left as it is (--restore writes %s back to every host).\n", base)
+		return a.confirm(tsprintf("Discard the pending change of %s in %s?", p.Flag, where), "", opts.yes)
 	}
-	fmt.Fprintf(out, "It will not be replayed, and every Redis host is set back to %s:\n", base)
+	tprintf(out, "It will not be replayed, and every Redis host is set back to %s:\n", base)
 	if f, err := st.Flag(ctx, p.Prefix, p.Flag); err == nil {
 		printHostStates(out, f)
 	} else {
-		fmt.Fprintf(out, "  (the hosts' state could not be read: %v)\n", err)
+		tprintf(out, "  (the hosts' state could not be read: %v)\n", err)
 	}
-	question := fmt.Sprintf("Discard it and set %s %s again on all %d Redis hosts of %s?", p.Flag, base, len(st.HostNames()), where)
+	question := tsprintf("Discard it and set %s %s again on all %d Redis hosts of %s?", p.Flag, base, len(st.HostNames()), where)
 	return a.confirmWrite(question, p.Flag, t, mapped, opts.yes)
 }
 

@@ -36,13 +36,13 @@ func (a *app) downHosts(hs []flags.HostStatus) error {
 	for _, h := range hs {
 		if !h.Up {
 			down = append(down, h.Host)
-			fmt.Fprintf(a.sys.Stderr, "Redis host %s did not answer: %v\n", h.Host, h.Err)
+			tprintf(a.sys.Stderr, "Redis host %s did not answer: %v\n", h.Host, h.Err)
 		}
 	}
 	if len(down) == 0 {
 		return nil
 	}
-	return &exitErr{code: ExitPartial, msg: fmt.Sprintf("%d of %d Redis hosts unreachable (%s): what is shown comes from the others; check the hosts and the redis.hosts configuration",
+	return &exitErr{code: ExitPartial, msg: tsprintf("%d of %d Redis hosts unreachable (%s): what is shown comes from the others; check the hosts and the redis.hosts configuration",
 		len(down), len(hs), strings.Join(down, ", "))}
 }
 
@@ -189,7 +189,7 @@ func listPrefixes(ctx context.Context, opts *flagsOptions, st *flags.Store) erro
 			if !h.Up {
 				state = "DOWN"
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\n", h.Host, state, h.Latency.Round(100*time.Microsecond))
+			tprintf(w, "%s\t%s\t%s\n", h.Host, state, h.Latency.Round(100*time.Microsecond))
 		}
 		w.Flush()
 		fmt.Fprintln(a.sys.Stdout)
@@ -204,12 +204,12 @@ func listPrefixes(ctx context.Context, opts *flagsOptions, st *flags.Store) erro
 			if !p.Mapped {
 				proj, env = "?", "?"
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", proj, env, p.Prefix, maxFlags(p), presentOn(p, len(d.Hosts)), prefixNotes(p, up))
+			tprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", proj, env, p.Prefix, maxFlags(p), presentOn(p, len(d.Hosts)), prefixNotes(p, up))
 		}
 		w.Flush()
 		switch {
 		case len(ps) == 0 && project != "":
-			fmt.Fprintf(a.sys.Stdout, "\nNo prefix of project %s on the reachable hosts. Without a filter: relaycommander flags\n", project)
+			tprintf(a.sys.Stdout, "\nNo prefix of project %s on the reachable hosts. Without a filter: relaycommander flags\n", project)
 		case len(ps) == 0:
 			fmt.Fprintln(a.sys.Stdout, "\nNo store prefix (no *:features hash) on the reachable hosts: is this the Relay's Redis?")
 		default:
@@ -234,7 +234,7 @@ func presentOn(p flags.PrefixInfo, hosts int) string {
 			n++
 		}
 	}
-	return fmt.Sprintf("%d/%d", n, hosts)
+	return tsprintf("%d/%d", n, hosts)
 }
 
 // prefixNotes warns about a prefix; up says which hosts answered (a down host proves nothing).
@@ -323,21 +323,21 @@ func listFlags(ctx context.Context, opts *flagsOptions, st *flags.Store, at loca
 	}
 	where := prefix
 	if mapped {
-		where = fmt.Sprintf("%s/%s (prefix %s)", t.Project, t.Environment, prefix)
+		where = tsprintf("%s/%s (prefix %s)", t.Project, t.Environment, prefix)
 	} else {
 		where += " (unmapped: replaying its changes needs a prefixes: mapping)"
 	}
-	fmt.Fprintf(a.sys.Stdout, "%s, %d flags\n\n", where, len(fs.Flags))
+	tprintf(a.sys.Stdout, "%s, %d flags\n\n", where, len(fs.Flags))
 	w := tabwriter.NewWriter(a.sys.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprint(w, "FLAG")
 	for _, h := range st.HostNames() {
-		fmt.Fprintf(w, "\t%s", h)
+		tprintf(w, "\t%s", h)
 	}
 	fmt.Fprintln(w, "\tNOTES")
 	for _, f := range fs.Flags {
-		fmt.Fprint(w, f.Key)
+		fmt.Fprint(w, tsprintf("%s", f.Key))
 		for _, h := range f.Hosts {
-			fmt.Fprintf(w, "\t%s", flagCell(h))
+			tprintf(w, "\t%s", flagCell(h))
 		}
 		var notes []string
 		if ag := f.Agreement(); !ag.Same() {
@@ -349,7 +349,7 @@ func listFlags(ctx context.Context, opts *flagsOptions, st *flags.Store, at loca
 		if len(f.Dependants) > 0 {
 			notes = append(notes, "needed by: "+strings.Join(f.Dependants, ","))
 		}
-		fmt.Fprintf(w, "\t%s\n", strings.Join(notes, "; "))
+		tprintf(w, "\t%s\n", strings.Join(notes, "; "))
 	}
 	w.Flush()
 	return a.downHosts(fs.Hosts)

@@ -95,21 +95,21 @@ func runImport(opts *importOptions) error {
 	} else {
 		out := a.sys.Stdout
 		for _, c := range recorded {
-			fmt.Fprintf(out, "imported %s/%s %s -> %s (change %s)\n", c.Project, c.Environment, c.Flag, flags.OnOff(c.After), c.ID)
+			tprintf(out, "imported %s/%s %s -> %s (change %s)\n", c.Project, c.Environment, c.Flag, flags.OnOff(c.After), c.ID)
 		}
 		if already := len(changes) - len(recorded); already > 0 {
-			fmt.Fprintf(out, "%d change(s) were imported before and are not recorded again.\n", already)
+			tprintf(out, "%d change(s) were imported before and are not recorded again.\n", already)
 		}
-		fmt.Fprintf(out, "Imported %d change(s) from %s into the journal %s.\n", len(recorded), dir, j.Dir())
+		tprintf(out, "Imported %d change(s) from %s into the journal %s.\n", len(recorded), dir, j.Dir())
 		if len(recorded) > 0 {
 			fmt.Fprintln(out, "Their base version is unknown, so replay cannot detect conflicts for them: check with relaycommander replay --dry-run.")
 		}
 	}
 	for _, p := range problems {
-		fmt.Fprintf(a.sys.Stderr, "skipped %s: %s (%q)\n", p.File, p.Reason, p.Line)
+		tprintf(a.sys.Stderr, "skipped %s: %s (%q)\n", p.File, p.Reason, p.Line)
 	}
 	if len(problems) > 0 {
-		return &exitErr{code: ExitPartial, msg: fmt.Sprintf("%d queue file(s) skipped, listed above; nothing in them was executed. "+
+		return &exitErr{code: ExitPartial, msg: tsprintf("%d queue file(s) skipped, listed above; nothing in them was executed. "+
 			"Redo them by hand with relaycommander update if they matter", len(problems))}
 	}
 	return nil

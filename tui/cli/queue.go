@@ -6,12 +6,12 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"relaycommander/flags"
 	"relaycommander/journal"
+	"relaycommander/tui/termsafe"
 )
 
 // pendingJSON is one pending flag in queue --json.
@@ -27,6 +27,9 @@ type pendingJSON struct {
 	Changes     []changeJSON         `json:"changes"`
 	Last        *journal.ReplayEvent `json:"lastReplay,omitempty"`
 	Undone      []undoneJSON         `json:"undone"` // hosts where Redis no longer holds the change
+	// Disagreement is "" when every host holds the same change's state, else how they differ:
+	// such a change is not replayed until set again or discarded.
+	Disagreement string `json:"disagreement,omitempty"`
 }
 
 // undoneJSON is a host that took a pending change and now holds the other state.
@@ -43,6 +46,17 @@ type changeJSON struct {
 	journal.Change
 	OutcomeKnown bool                  `json:"outcomeKnown"`
 	Hosts        []journal.HostOutcome `json:"hosts"`
+	// Unsettled: whether it reached Redis is not known yet (no outcome, or a host "unknown");
+	// it is not replayed until settled.
+	Unsettled bool `json:"unsettled"`
+}
+
+func entryToJSON(e journal.Entry) changeJSON {
+	hosts := e.Outcomes
+	if hosts == nil {
+		hosts = []journal.HostOutcome{}
+	}
+	return changeJSON{Change: e.Change, OutcomeKnown: e.OutcomeKnown, Hosts: hosts, Unsettled: e.Unsettled()}
 }
 
 func pendingToJSON(ps []journal.Pending, undone map[flagRef][]journal.UndoneHost) []pendingJSON {
@@ -50,16 +64,12 @@ func pendingToJSON(ps []journal.Pending, undone map[flagRef][]journal.UndoneHost
 	for _, p := range ps {
 		pj := pendingJSON{Prefix: p.Prefix, Project: p.Project, Environment: p.Environment, Flag: p.Flag, BaseOn: p.BaseOn,
 			BaseVersion: p.BaseVersion, Desired: p.Desired, NoNetEffect: p.NoNetEffect(), Last: p.Last, Changes: []changeJSON{},
-			Undone: []undoneJSON{}}
+			Undone: []undoneJSON{}, Disagreement: p.Disagreement}
 		for _, u := range undone[flagRef{p.Prefix, p.Flag}] {
 			pj.Undone = append(pj.Undone, undoneJSON(u))
 		}
 		for _, e := range p.Entries {
-			hosts := e.Outcomes
-			if hosts == nil {
-				hosts = []journal.HostOutcome{}
-			}
-			pj.Changes = append(pj.Changes, changeJSON{Change: e.Change, OutcomeKnown: e.OutcomeKnown, Hosts: hosts})
+			pj.Changes = append(pj.Changes, entryToJSON(e))
 		}
 		out = append(out, pj)
 	}
@@ -91,6 +101,12 @@ type queueJSON struct {
 	// UndoneChecked is false when Redis could not be asked (no hosts configured, none
 	// answered): the pending changes' "undone" then says nothing.
 	UndoneChecked bool `json:"undoneChecked"`
+	// Settled are the interrupted changes this run read back from Redis (journal.Settle), as
+	// recorded; SettleError why some could not be (naming the hosts); Settling "skipped" in
+	// read-only mode or without Redis hosts (settling records outcomes), else "done".
+	Settled     []changeJSON `json:"settled"`
+	SettleError string       `json:"settleError,omitempty"`
+	Settling    string       `json:"settling"`
 }
 
 // runQueue lists the pending changes, after settling interrupted ones from Redis.
@@ -104,18 +120,22 @@ func runQueue(ctx context.Context, opts *queueOptions) error {
 	if err != nil {
 		return err
 	}
-	if settled := a.reconcile(ctx, j, ps); settled > 0 {
-		if ps, err = j.Pending(); err != nil {
-			return err
-		}
+	st := a.settle(ctx, j, ps)
+	if st.ran {
+		ps = st.pending
 	}
 	undone, checked := a.undone(ctx, ps)
 	if opts.json {
-		return writeJSON(a.sys.Stdout, queueJSON{j.Dir(), pendingToJSON(ps, undone), checked})
+		qj := queueJSON{Journal: j.Dir(), Pending: pendingToJSON(ps, undone), UndoneChecked: checked, Settled: []changeJSON{},
+			SettleError: errString(st.err), Settling: st.settling}
+		for _, e := range st.settled {
+			qj.Settled = append(qj.Settled, entryToJSON(e))
+		}
+		return writeJSON(a.sys.Stdout, qj)
 	}
 	out := a.sys.Stdout
 	if len(ps) == 0 {
-		fmt.Fprintf(out, "Nothing pending in the journal %s.\n", j.Dir())
+		tprintf(out, "Nothing pending in the journal %s.\n", j.Dir())
 		return nil
 	}
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
@@ -126,7 +146,7 @@ func runQueue(ctx context.Context, opts *queueOptions) error {
 			where = p.Project + "/" + p.Environment
 		}
 		last := p.Entries[len(p.Entries)-1]
-		change := fmt.Sprintf("%s -> %s", flags.OnOff(p.BaseOn), flags.OnOff(p.Desired))
+		change := tsprintf("%s -> %s", flags.OnOff(p.BaseOn), flags.OnOff(p.Desired))
 		var notes []string
 		if hs := undone[flagRef{p.Prefix, p.Flag}]; len(hs) > 0 {
 			notes = append(notes, undoneNote(hs))
@@ -137,55 +157,75 @@ func runQueue(ctx context.Context, opts *queueOptions) error {
 		if p.BaseVersion == nil {
 			notes = append(notes, "base version unknown (imported)")
 		} else {
-			change += fmt.Sprintf(" (from v%d)", *p.BaseVersion)
+			change += tsprintf(" (from v%d)", *p.BaseVersion)
 		}
 		if p.Project == "" {
 			notes = append(notes, "unmapped prefix: add it under prefixes: to replay")
 		}
+		if p.Disagreement != "" {
+			notes = append(notes, termsafe.Escape(p.Disagreement)+"; not replayed: set it again or discard it")
+		}
 		for _, e := range p.Entries {
-			if !e.OutcomeKnown {
-				notes = append(notes, "outcome unknown for "+e.ID+": read back from Redis once every host answers and a minute has passed")
+			if e.Unsettled() {
+				why := waitingNote(e, st.settling == "done")
+				if st.settling != "done" {
+					why += " (not read back: " + st.settling + ")"
+				}
+				notes = append(notes, "change "+e.ID+" "+why)
 			}
 			for _, o := range e.Outcomes {
 				if o.Outcome == string(flags.Failed) {
-					notes = append(notes, "failed on "+o.Host)
+					notes = append(notes, "failed on "+termsafe.Escape(o.Host))
 				}
 			}
 		}
 		if p.Last != nil {
 			notes = append(notes, "last replay: "+string(p.Last.Kind)+lastDetail(p.Last))
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", where, p.Flag, change, len(p.Entries), last.Operator,
+		tprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", where, p.Flag, change, len(p.Entries), last.Operator,
 			last.Time.Local().Format("2006-01-02 15:04"), strings.Join(notes, "; "))
 	}
 	w.Flush()
-	fmt.Fprintf(out, "\n%d pending in %s. Replay them with: relaycommander replay --dry-run, then relaycommander replay\n", len(ps), j.Dir())
+	tprintf(out, "\n%d pending in %s. Replay them with: relaycommander replay --dry-run, then relaycommander replay\n", len(ps), j.Dir())
 	return nil
 }
 
-// reconcile settles, from what Redis holds now, the changes whose writer died between the
-// intent and the outcome, and says so on stderr. Read-only mode and a configuration without
-// hosts leave them as they are.
-func (a *app) reconcile(ctx context.Context, j *journal.Journal, ps []journal.Pending) int {
+// settled is what queue's settling did.
+type settled struct {
+	ran      bool              // Settle ran and returned the pending changes
+	pending  []journal.Pending // after settling
+	settled  []journal.Entry
+	err      error
+	settling string // "done", or why it was skipped
+}
+
+// settle decides, from what Redis holds now, the interrupted changes (journal.Settle) and says
+// on stderr what it found and what it could not read. Read-only mode (settling records
+// outcomes) and a configuration without hosts leave them as they are.
+func (a *app) settle(ctx context.Context, j *journal.Journal, ps []journal.Pending) settled {
 	cfg, err := a.config()
-	if err != nil || cfg.ReadOnly || len(cfg.Hosts) == 0 {
-		return 0
-	}
-	if !slices.ContainsFunc(ps, journal.Pending.Interrupted) {
-		return 0
+	switch {
+	case err != nil || len(cfg.Hosts) == 0:
+		return settled{settling: "no Redis hosts configured"}
+	case cfg.ReadOnly:
+		return settled{settling: "read-only, from " + readOnlySource(cfg)}
+	case !slices.ContainsFunc(ps, journal.Pending.Interrupted):
+		return settled{settling: "done"}
 	}
 	st, err := a.openStore()
 	if err != nil {
-		return 0
+		tprintf(a.sys.Stderr, "relaycommander: interrupted changes not read back from Redis: %s\n", termsafe.Escape(err.Error()))
+		return settled{err: err, settling: "Redis could not be opened"}
 	}
-	settled, err := j.Reconcile(ctx, st, time.Minute)
+	s, err := j.Settle(ctx, st)
 	if err != nil {
-		fmt.Fprintf(a.sys.Stderr, "relaycommander: reading interrupted changes back from Redis: %v\n", err)
+		tprintf(a.sys.Stderr, "relaycommander: reading interrupted changes back from Redis: %s\n", termsafe.Escape(err.Error()))
 	}
-	for _, e := range settled {
-		fmt.Fprintf(a.sys.Stderr, "relaycommander: change %s (%s %s) was interrupted before its outcome was recorded; read back from Redis\n", e.ID, e.Prefix, e.Flag)
+	for _, e := range s.Settled {
+		tprintf(a.sys.Stderr, "relaycommander: %s\n", settledLine(e))
 	}
-	return len(settled)
+	// Settle returns no pending list only when it could not read the journal.
+	return settled{ran: err == nil || s.Pending != nil, pending: s.Pending, settled: s.Settled, err: err, settling: "done"}
 }
 
 // undone reads back from Redis which pending changes were undone there (by Relay's re-sync
@@ -201,12 +241,12 @@ func (a *app) undone(ctx context.Context, ps []journal.Pending) (undone map[flag
 	}
 	st, err := a.openStore()
 	if err != nil {
-		fmt.Fprintf(a.sys.Stderr, "relaycommander: not checked whether Redis still holds the pending changes: %v\n", err)
+		tprintf(a.sys.Stderr, "relaycommander: not checked whether Redis still holds the pending changes: %v\n", err)
 		return nil, false
 	}
 	us, err := journal.Drift(ctx, st, ps)
 	if err != nil {
-		fmt.Fprintf(a.sys.Stderr, "relaycommander: not checked whether Redis still holds the pending changes: %v\n", err)
+		tprintf(a.sys.Stderr, "relaycommander: not checked whether Redis still holds the pending changes: %v\n", err)
 		return nil, false
 	}
 	undone = map[flagRef][]journal.UndoneHost{}
@@ -220,7 +260,7 @@ func (a *app) undone(ctx context.Context, ps []journal.Pending) (undone map[flag
 func undoneNote(hs []journal.UndoneHost) string {
 	where := make([]string, len(hs))
 	for i, h := range hs {
-		where[i] = fmt.Sprintf("%s (%s v%d)", h.Host, flags.OnOff(h.On), h.Version)
+		where[i] = tsprintf("%s (%s v%d)", h.Host, flags.OnOff(h.On), h.Version)
 	}
 	return "UNDONE on " + strings.Join(where, ", ") + ": Relay re-synced from LaunchDarkly; replay to make it stick"
 }
@@ -231,7 +271,7 @@ func lastDetail(e *journal.ReplayEvent) string {
 	case e.Error != "":
 		return " (" + e.Error + ")"
 	case e.Kind == journal.ReplayConflict:
-		return fmt.Sprintf(" (LaunchDarkly at v%d)", e.LDVersion)
+		return tsprintf(" (LaunchDarkly at v%d)", e.LDVersion)
 	}
 	return ""
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,9 @@ type queueOut struct {
 	Journal       string        `json:"journal"`
 	Pending       []pendingJSON `json:"pending"`
 	UndoneChecked bool          `json:"undoneChecked"`
+	Settled       []changeJSON  `json:"settled"`
+	SettleError   string        `json:"settleError"`
+	Settling      string        `json:"settling"`
 }
 
 func TestQueueReadsInterruptedChangesBackFromRedis(t *testing.T) {
@@ -34,12 +38,12 @@ func TestQueueReadsInterruptedChangesBackFromRedis(t *testing.T) {
 	j.Close()
 
 	g := h.ok("queue", "--json")
-	if !strings.Contains(g.stderr, "read back from Redis") {
+	if !strings.Contains(g.stderr, "settled from Redis: web-store/staging/beta-dashboard") || !strings.Contains(g.stderr, "not on 127.0.0.1:") {
 		t.Errorf("stderr does not say the change was read back:\n%s", g.stderr)
 	}
 	// Redis was never written: nothing to replay, and the history says why.
 	if q := decode[queueOut](t, g.stdout); len(q.Pending) != 0 {
-		t.Fatalf("a change that wrote nothing is still pending: %+v", q.Pending)
+		t.Fatalf("a change that wrote nothing is still pending: %+v\n%s", q.Pending, g.stderr)
 	}
 	j, err = journal.Open(h.journal)
 	if err != nil {
@@ -138,3 +142,85 @@ func TestQueueShowsChangesUndoneByARelayResync(t *testing.T) {
 }
 
 func onOffWord(b bool) string { return strings.ToUpper(onOffArg(b)) }
+
+// queue settles with journal.Settle and shows what is still unknown and why: a writer that may
+// still be writing (named by pid and host), a host that did not answer, hosts that disagree;
+// in read-only mode it does not settle (that records outcomes) and says so (issue 11).
+func TestQueueShowsWhatSettlingLeavesUnknown(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	const prefix = "ld:web-store:staging"
+	const key = "beta-dashboard" // the live writer's change
+	on, v := stored(t, a, prefix, key)
+	j, err := journal.Open(h.journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	c, err := j.Begin(journal.Change{Operator: "ann", Prefix: prefix, Project: "web-store", Environment: "staging",
+		Flag: key, Before: on, After: !on, BaseVersion: &v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Hosts that disagree: each took a different change of another flag.
+	const key2 = "kill-switch-checkout"
+	on2, v2 := stored(t, a, prefix, key2)
+	c1, _ := j.Begin(journal.Change{Operator: "ann", Prefix: prefix, Project: "web-store", Environment: "staging", Flag: key2, Before: on2, After: !on2, BaseVersion: &v2})
+	j.Complete(c1.ID, []journal.HostOutcome{{Host: a.Addr, Outcome: "written", OldOn: on2, OldVersion: v2, NewVersion: v2 + 1},
+		{Host: b.Addr, Outcome: "failed", OldOn: on2, OldVersion: v2, NewVersion: v2, Error: "down"}})
+	c2, _ := j.Begin(journal.Change{Operator: "bob", Prefix: prefix, Project: "web-store", Environment: "staging", Flag: key2, Before: !on2, After: on2, BaseVersion: &v2})
+	j.Complete(c2.ID, []journal.HostOutcome{{Host: a.Addr, Outcome: "failed", OldOn: !on2, OldVersion: v2 + 1, NewVersion: v2 + 1, Error: "down"},
+		{Host: b.Addr, Outcome: "written", OldOn: on2, OldVersion: v2 + 5, NewVersion: v2 + 6}})
+
+	hostname, _ := os.Hostname()
+	waiting := fmt.Sprintf("change %s outcome unknown: waiting for the writer pid %d on %s, or until every host answers", c.ID, os.Getpid(), hostname)
+	g := h.ok("queue")
+	if !strings.Contains(g.stdout, waiting) || !strings.Contains(g.stdout, "hosts disagree about which change landed last") || !strings.Contains(g.stdout, "set it again or discard it") {
+		t.Errorf("queue:\n%s", g.stdout)
+	}
+	q := decode[queueOut](t, h.ok("queue", "--json").stdout)
+	if len(q.Pending) != 2 || q.Settling != "done" {
+		t.Fatalf("queue --json: %+v", q)
+	}
+	for _, p := range q.Pending {
+		switch p.Flag {
+		case key:
+			if !p.Changes[0].Unsettled || p.Changes[0].OutcomeKnown || p.Disagreement != "" {
+				t.Errorf("%s: %+v", key, p)
+			}
+		case key2:
+			if p.Disagreement == "" || p.Changes[0].Unsettled {
+				t.Errorf("%s: %+v", key2, p)
+			}
+		}
+	}
+
+	// Read-only: not settled, and said why.
+	h.env["RC_UI_READ_ONLY"] = "true"
+	g = h.ok("queue")
+	if !strings.Contains(g.stdout, "(not read back: read-only, from environment RC_UI_READ_ONLY)") {
+		t.Errorf("read-only queue:\n%s", g.stdout)
+	}
+	if q := decode[queueOut](t, h.ok("queue", "--json").stdout); q.Settling != "read-only, from environment RC_UI_READ_ONLY" {
+		t.Errorf("read-only queue --json settling %q", q.Settling)
+	}
+	delete(h.env, "RC_UI_READ_ONLY")
+
+	// The writer has ended; one host does not answer: settled where it can be, "unknown" on
+	// the other, named.
+	j.Complete(c.ID, []journal.HostOutcome{{Host: a.Addr, Outcome: "unknown", OldOn: on, OldVersion: v, NewVersion: v + 1, Error: "i/o timeout"},
+		{Host: b.Addr, Outcome: "unknown", OldOn: on, OldVersion: v, NewVersion: v + 1, Error: "i/o timeout"}})
+	b.Stop()
+	g = h.ok("queue")
+	if !strings.Contains(g.stdout, "change "+c.ID+" outcome unknown on ") || !strings.Contains(g.stdout, "outcome unknown on "+b.Addr+": it settles once every host answers") {
+		t.Errorf("queue with a host down:\n%s\n%s", g.stdout, g.stderr)
+	}
+	q = decode[queueOut](t, h.ok("queue", "--json").stdout)
+	for _, p := range q.Pending {
+		if p.Flag == key {
+			if !p.Changes[0].Unsettled || len(p.Changes[0].Hosts) != 2 || p.Changes[0].Hosts[1].Outcome != "unknown" {
+				t.Errorf("%s with a host down: %+v", key, p.Changes[0])
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"relaycommander/flags"
 	"relaycommander/journal"
 	"relaycommander/ldsync"
+	"relaycommander/tui/termsafe"
 )
 
 // itemJSON is one plan item in replay --json, with its result once applied.
@@ -42,6 +44,14 @@ type replayJSON struct {
 	Items     []itemJSON     `json:"items"`
 	Counts    *ldsync.Counts `json:"counts,omitempty"`
 	Undecided int            `json:"undecidedConflicts"`
+	// Unsettled counts the items not replayable because their outcome in Redis is unknown or
+	// their hosts disagree. Settled are the interrupted changes read back from Redis before
+	// planning, SettleError why some could not be; Settling is "done", or why it was skipped
+	// (a dry run and read-only record nothing, not even what Redis holds).
+	Unsettled   int          `json:"unsettled"`
+	Settled     []changeJSON `json:"settled"`
+	SettleError string       `json:"settleError,omitempty"`
+	Settling    string       `json:"settling"`
 }
 
 // replayOptions are the replay command's flags.
@@ -109,16 +119,17 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 		return err
 	}
 	out := a.planOut(asJSON)
-	result := replayJSON{Journal: j.Dir(), DryRun: dryRun, Items: []itemJSON{}}
+	result := replayJSON{Journal: j.Dir(), DryRun: dryRun, Items: []itemJSON{}, Settled: []changeJSON{}, Settling: "done"}
 	if len(pending) == 0 {
-		fmt.Fprintf(out, "Nothing pending in the journal %s: nothing to replay.\n", j.Dir())
+		tprintf(out, "Nothing pending in the journal %s: nothing to replay.\n", j.Dir())
 		if asJSON {
 			return writeJSON(a.sys.Stdout, result)
 		}
 		return nil
 	}
 	r := &ldsync.Replayer{Client: client, Journal: j, Operator: cfg.Operator}
-	plan, err := r.Plan(ctx, pending)
+	plan, settling, err := a.planReplay(ctx, r, pending, dryRun)
+	result.Settling = settling
 	if err != nil {
 		return fmt.Errorf("planning the replay against %s: %w; nothing was sent, the %d change(s) stay pending in %s. %s",
 			cfg.LDBaseURL, err, len(pending), j.Dir(), ldHint(err))
@@ -126,9 +137,18 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 	if err := markForced(&plan, force); err != nil {
 		return err
 	}
-	printPlan(out, plan)
+	for _, e := range plan.Settled {
+		fmt.Fprintln(out, settledLine(e))
+		result.Settled = append(result.Settled, entryToJSON(e))
+	}
+	if plan.SettleErr != nil {
+		result.SettleError = plan.SettleErr.Error()
+		tprintf(out, "Not read back from Redis: %s\n  Those changes stay pending and are not sent; run relaycommander replay again once every host answers.\n",
+			termsafe.Escape(plan.SettleErr.Error()))
+	}
+	printPlan(out, plan, settling == "done")
 	tally := plan.Tally()
-	result.Undecided = tally.Undecided
+	result.Undecided, result.Unsettled = tally.Undecided, tally.Unsettled
 	for _, it := range plan.Items {
 		result.Items = append(result.Items, itemToJSON(it))
 	}
@@ -145,15 +165,26 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 		}
 		switch {
 		case failed > 0:
-			return &exitErr{code: ExitPartial, msg: fmt.Sprintf("%d change(s) failed or cannot be replayed: see the reasons above; they stay pending in %s", failed, j.Dir())}
+			unsettled := ""
+			if tally.Unsettled > 0 {
+				unsettled = tsprintf(" (%d of them unsettled: outcome unknown in Redis, or hosts that disagree)", tally.Unsettled)
+			}
+			return &exitErr{code: ExitPartial, msg: tsprintf("%d change(s) failed or cannot be replayed%s: see the reasons above; they stay pending in %s", failed, unsettled, j.Dir())}
 		case result.Undecided > 0:
-			return &exitErr{code: ExitConflicts, msg: fmt.Sprintf("%d conflict(s) await a decision: someone changed these flags in LaunchDarkly during the outage. "+
+			return &exitErr{code: ExitConflicts, msg: tsprintf("%d conflict(s) await a decision: someone changed these flags in LaunchDarkly during the outage. "+
 				"Check them in LaunchDarkly, then overwrite with relaycommander replay --force FLAG, or discard them with relaycommander discard -p PROJECT -e ENVIRONMENT -f FLAG (or in the UI)", result.Undecided)}
 		}
 		return nil
 	}
 	if dryRun {
-		fmt.Fprintf(out, "Dry run: nothing sent. %d change(s) would be sent.\n", tally.ToSend)
+		tprintf(out, "Dry run: nothing sent. %d change(s) would be sent", tally.ToSend)
+		if tally.NotReplayable > 0 {
+			tprintf(out, "; %d not replayable, %d of them unsettled (outcome unknown in Redis, or hosts that disagree)", tally.NotReplayable, tally.Unsettled)
+		}
+		fmt.Fprintln(out, ".")
+		if settling != "done" && slices.ContainsFunc(pending, journal.Pending.Interrupted) {
+			tprintf(out, "Interrupted changes were not read back from Redis (%s): run relaycommander replay without --dry-run (or relaycommander queue) to settle them.\n", settling)
+		}
 		return finish(nil)
 	}
 	switch {
@@ -162,9 +193,9 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 		return finish(nil)
 	case tally.ToSend == 0:
 		// In-sync changes are closed only by Apply recording them; it sends nothing for them.
-		fmt.Fprintf(out, "Nothing to send; recording %d change(s) as already in sync.\n", tally.Process)
+		tprintf(out, "Nothing to send; recording %d change(s) as already in sync.\n", tally.Process)
 	default:
-		if err := a.confirm(fmt.Sprintf("Send %d change(s) to LaunchDarkly at %s?", tally.ToSend, cfg.LDBaseURL), "", yes); err != nil {
+		if err := a.confirm(tsprintf("Send %d change(s) to LaunchDarkly at %s?", tally.ToSend, cfg.LDBaseURL), "", yes); err != nil {
 			return err
 		}
 	}
@@ -183,12 +214,59 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 		}
 		return fmt.Errorf("replay stopped: %w; what was sent is recorded in %s. %s", err, j.Dir(), ldHint(err))
 	}
-	fmt.Fprintf(out, "Applied %d, already in sync %d, verified %d, mismatched %d, failed %d, conflicts %d, skipped %d.\n",
+	tprintf(out, "Applied %d, already in sync %d, verified %d, mismatched %d, failed %d, conflicts %d, skipped %d.\n",
 		counts.Applied, counts.InSync, counts.Verified, counts.Mismatched, counts.Failed, counts.Conflicts, counts.Skipped)
 	if counts.Conflicts > result.Undecided {
 		result.Undecided = counts.Conflicts // found only while applying: changed since the plan
 	}
 	return finish(&counts)
+}
+
+// planReplay plans the pending changes. Outside a dry run it settles interrupted changes
+// first (PlanAll reads Redis back and records what it finds), so a change that no host holds
+// is never sent. A dry run records nothing, not even that (and read-only allows only a dry
+// run): it plans without settling, and the interrupted changes are planned not replayable.
+// settling is "done", or why settling was skipped.
+func (a *app) planReplay(ctx context.Context, r *ldsync.Replayer, pending []journal.Pending, dryRun bool) (ldsync.Plan, string, error) {
+	if dryRun {
+		plan, err := r.Plan(ctx, pending)
+		return plan, "a dry run records nothing", err
+	}
+	st, err := a.openStore()
+	if err != nil {
+		plan, perr := r.Plan(ctx, pending)
+		plan.SettleErr = fmt.Errorf("Redis could not be opened: %w", err)
+		return plan, "Redis could not be opened", perr
+	}
+	r.Store = st
+	plan, err := r.PlanAll(ctx)
+	return plan, "done", err
+}
+
+// notReplayableWhy is the plan's reason for an unsettled item, naming hosts: what is unknown
+// where, or what each host holds.
+func notReplayableWhy(it ldsync.Item, settledNow bool) string {
+	p := it.Pending
+	if it.Status != ldsync.NotReplayable {
+		return ""
+	}
+	if p.Interrupted() {
+		var why []string
+		for _, e := range p.Entries {
+			if e.Unsettled() {
+				why = append(why, waitingNote(e, settledNow))
+			}
+		}
+		return "not replayable: " + strings.Join(why, "; ") + "; it is not sent until Redis is read back"
+	}
+	if p.Disagreement != "" {
+		hosts := make([]string, len(p.Hosts))
+		for i, h := range p.Hosts {
+			hosts[i] = tsprintf("%s %s v%d", termsafe.Escape(h.Host), flags.OnOff(h.On), h.Version)
+		}
+		return "hosts disagree: " + strings.Join(hosts, ", ") + "; set it again or discard it"
+	}
+	return ""
 }
 
 // markForced marks the conflicts each --force name designates; a name that designates no
@@ -224,7 +302,7 @@ func ldHint(err error) string {
 }
 
 // printPlan is the plan as a table.
-func printPlan(out io.Writer, plan ldsync.Plan) {
+func printPlan(out io.Writer, plan ldsync.Plan, settledNow bool) {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "PROJECT/ENVIRONMENT\tFLAG\tWANTED\tLAUNCHDARKLY\tPLAN\tWHY")
 	for _, it := range plan.Items {
@@ -235,17 +313,20 @@ func printPlan(out io.Writer, plan ldsync.Plan) {
 		}
 		ld := "-"
 		if it.LD.Version != 0 {
-			ld = fmt.Sprintf("%s v%d", flags.OnOff(it.LD.On), it.LD.Version)
+			ld = tsprintf("%s v%d", flags.OnOff(it.LD.On), it.LD.Version)
 		}
 		status := string(it.Status)
 		if it.Force {
 			status += " (forced)"
 		}
-		reason := it.Reason
+		reason := termsafe.Escape(it.Reason)
+		if why := notReplayableWhy(it, settledNow); why != "" {
+			reason = why
+		}
 		if it.Status == ldsync.Conflict && !it.LD.LastModified.IsZero() {
 			reason = strings.TrimSpace(reason + " changed in LaunchDarkly " + it.LD.LastModified.Local().Format("2006-01-02 15:04"))
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", where, p.Flag, flags.OnOff(p.Desired), ld, status, reason)
+		tprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", termsafe.Escape(where), termsafe.Escape(p.Flag), flags.OnOff(p.Desired), ld, status, reason)
 	}
 	w.Flush()
 }
@@ -276,26 +357,26 @@ func (a *app) showProgress(out io.Writer, ch <-chan ldsync.Progress, items []ite
 		switch {
 		case p.Done && (p.Result == string(journal.ReplayVerified) || p.Result == string(journal.ReplayMismatch)):
 			clear()
-			line := fmt.Sprintf("%s: %s", p.Result, name)
+			line := tsprintf("%s: %s", p.Result, name)
 			if p.Err != nil {
 				line += ": " + p.Err.Error()
 			}
-			fmt.Fprintln(out, line)
+			tprintf(out, "%s\n", line)
 		case p.Done && planned == string(ldsync.Conflict) && !forced:
 			// A conflict the plan found and nobody forced: recorded, not sent.
 			clear()
-			fmt.Fprintf(out, "conflict, left pending: %s\n", name)
+			tprintf(out, "conflict, left pending: %s\n", name)
 		case p.Done && !finished[p.Index]:
 			finished[p.Index] = true
 			clear()
-			line := fmt.Sprintf("%d/%d %s: %s", len(finished), p.Total, name, p.Result)
+			line := tsprintf("%d/%d %s: %s", len(finished), p.Total, name, p.Result)
 			if p.Err != nil {
 				line += ": " + p.Err.Error()
 			}
-			fmt.Fprintln(out, line)
+			tprintf(out, "%s\n", line)
 		case !p.WaitingUntil.IsZero() && !bar && !p.WaitingUntil.Equal(lastWait):
 			lastWait = p.WaitingUntil
-			fmt.Fprintf(out, "waiting until %s: %s\n", p.WaitingUntil.Local().Format("15:04:05"), p.WaitReason)
+			tprintf(out, "waiting until %s: %s\n", p.WaitingUntil.Local().Format("15:04:05"), p.WaitReason)
 		}
 		if bar && len(finished) < p.Total {
 			// The bar is redrawn on its own line under the finished items.
@@ -303,11 +384,11 @@ func (a *app) showProgress(out io.Writer, ch <-chan ldsync.Progress, items []ite
 			filled := width * len(finished) / p.Total
 			status := "sending " + name
 			if !p.WaitingUntil.IsZero() {
-				status = fmt.Sprintf("waiting %s: %s", time.Until(p.WaitingUntil).Round(time.Second), p.WaitReason)
+				status = tsprintf("waiting %s: %s", time.Until(p.WaitingUntil).Round(time.Second), p.WaitReason)
 			} else if p.Attempt > 1 {
-				status += fmt.Sprintf(" (attempt %d)", p.Attempt)
+				status += tsprintf(" (attempt %d)", p.Attempt)
 			}
-			fmt.Fprintf(out, "\r\x1b[K[%s%s] %d/%d %s", strings.Repeat("#", filled), strings.Repeat(".", width-filled), len(finished), p.Total, status)
+			tprintf(out, "\r\x1b[K[%s%s] %d/%d %s", strings.Repeat("#", filled), strings.Repeat(".", width-filled), len(finished), p.Total, status)
 		}
 	}
 	clear()

@@ -1,19 +1,26 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"relaycommander/flags/redistest"
+	"relaycommander/journal"
 	"relaycommander/ldsync/ldfake"
 )
 
 type replayOut struct {
-	Journal   string      `json:"journal"`
-	DryRun    bool        `json:"dryRun"`
-	Items     []itemJSON  `json:"items"`
-	Counts    *countsJSON `json:"counts"`
-	Undecided int         `json:"undecidedConflicts"`
+	Journal     string       `json:"journal"`
+	DryRun      bool         `json:"dryRun"`
+	Items       []itemJSON   `json:"items"`
+	Counts      *countsJSON  `json:"counts"`
+	Undecided   int          `json:"undecidedConflicts"`
+	Unsettled   int          `json:"unsettled"`
+	Settled     []changeJSON `json:"settled"`
+	SettleError string       `json:"settleError"`
+	Settling    string       `json:"settling"`
 }
 
 type countsJSON struct {
@@ -247,5 +254,99 @@ func TestReplayClosesChangesAlreadyInSync(t *testing.T) {
 	}
 	if fake.PatchCount() != 0 {
 		t.Errorf("%d patches sent for a change LaunchDarkly already had", fake.PatchCount())
+	}
+}
+
+// replay settles interrupted changes by reading Redis back before planning: a change that no
+// host holds is never sent, one that the hosts hold is. A dry run records nothing, so it does
+// not settle: it plans them not replayable and says how to settle (issue 11, item 3).
+func TestReplaySettlesInterruptedChangesFirst(t *testing.T) {
+	h := newHarness(t)
+	a, b := redistest.StartWithFixture(t), redistest.StartWithFixture(t)
+	pa, pb := redistest.StartProxy(t, a.Addr, 0), redistest.StartProxy(t, b.Addr, 0)
+	h.write("relaycommander.yaml", "redis:\n  hosts:\n    - name: relay-a\n      addr: "+pa.Addr+"\n    - name: relay-b\n      addr: "+pb.Addr+
+		"\n  command_timeout: 200ms\n", 0o600)
+	fake := withLaunchDarkly(t, h)
+
+	// kill-switch-checkout: written on relay-a; relay-b lost the reply and the read-back.
+	pb.HoldReply("exec", 500*time.Millisecond)
+	pb.HoldReply("hgetall", 500*time.Millisecond)
+	wantCode(t, h.run("", false, "update", "-p", "web-store", "-e", "production", "-f", "kill-switch-checkout", "-s", "off", "--yes"), ExitPartial, "outcome unknown on relay-b")
+	pb.HoldReply("exec", 0)
+	pb.HoldReply("hgetall", 0)
+	// beta-dashboard: an update killed right after its intent; no host was written.
+	const prefix, key = "ld:web-store:staging", "beta-dashboard"
+	on, v := stored(t, a, prefix, key)
+	j, err := journal.Open(h.journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed, err := j.Begin(journal.Change{Operator: "ann", Prefix: prefix, Project: "web-store", Environment: "staging", Flag: key, Before: on, After: !on, BaseVersion: &v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Close() // the writer is gone
+
+	// Dry run: nothing recorded, both unsettled, said so.
+	g := h.run("", false, "replay", "--dry-run")
+	wantCode(t, g, ExitPartial, "2 of them unsettled")
+	for _, want := range []string{"not replayable: outcome unknown on relay-b", "not replayable: outcome unknown: its writer (pid",
+		"2 not replayable, 2 of them unsettled", "run relaycommander replay without --dry-run (or relaycommander queue) to settle them"} {
+		if !strings.Contains(g.stdout, want) {
+			t.Errorf("dry run lacks %q:\n%s", want, g.stdout)
+		}
+	}
+	if strings.Contains(g.stdout, "settled from Redis") || fake.PatchCount() != 0 {
+		t.Fatalf("a dry run settled or sent:\n%s", g.stdout)
+	}
+
+	// The replay settles first: the kill is sent, the change no host holds is not.
+	g = h.run("", false, "replay", "--yes", "--json")
+	wantCode(t, g, ExitOK)
+	for _, want := range []string{"settled from Redis: web-store/production/kill-switch-checkout", "set OFF): written on relay-a, relay-b\n",
+		"settled from Redis: web-store/staging/beta-dashboard (change " + killed.ID + ", set OFF): not on relay-a, relay-b"} {
+		if !strings.Contains(g.stderr, want) {
+			t.Errorf("replay lacks %q:\n%s", want, g.stderr)
+		}
+	}
+	res := decode[replayOut](t, g.stdout)
+	if len(res.Items) != 1 || res.Items[0].Flag != "kill-switch-checkout" || res.Items[0].Result != "verified" || len(res.Settled) != 2 || res.Settling != "done" {
+		t.Errorf("replay --json: %+v", res)
+	}
+	if fake.PatchCount() != 1 {
+		t.Errorf("%d patches sent, want 1 (the change no host holds is never sent)", fake.PatchCount())
+	}
+}
+
+// A flag whose Redis hosts hold different changes' states is not sent; the plan says what
+// each host holds and what to do.
+func TestReplayDoesNotSendWhatTheHostsDisagreeOn(t *testing.T) {
+	h := newHarness(t)
+	a, b := redistest.StartWithFixture(t), redistest.StartWithFixture(t)
+	h.write("relaycommander.yaml", "redis:\n  hosts:\n    - name: relay-a\n      addr: "+a.Addr+"\n    - name: relay-b\n      addr: "+b.Addr+"\n", 0o600)
+	fake := withLaunchDarkly(t, h)
+	const prefix, key = "ld:web-store:staging", "kill-switch-checkout"
+	on, v := stored(t, a, prefix, key)
+	j, err := journal.Open(h.journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, _ := j.Begin(journal.Change{Operator: "ann", Prefix: prefix, Project: "web-store", Environment: "staging", Flag: key, Before: on, After: !on, BaseVersion: &v})
+	j.Complete(c1.ID, []journal.HostOutcome{{Host: "relay-a", Outcome: "written", OldOn: on, OldVersion: v, NewVersion: v + 1},
+		{Host: "relay-b", Outcome: "failed", OldOn: on, OldVersion: v, NewVersion: v, Error: "down"}})
+	c2, _ := j.Begin(journal.Change{Operator: "bob", Prefix: prefix, Project: "web-store", Environment: "staging", Flag: key, Before: !on, After: on, BaseVersion: &v})
+	j.Complete(c2.ID, []journal.HostOutcome{{Host: "relay-a", Outcome: "failed", OldOn: !on, OldVersion: v + 1, NewVersion: v + 1, Error: "down"},
+		{Host: "relay-b", Outcome: "written", OldOn: !on, OldVersion: v, NewVersion: v + 1}})
+	j.Close()
+	want := fmt.Sprintf("hosts disagree: relay-a %s v%d, relay-b %s v%d; set it again or discard it", onOffWord(!on), v+1, onOffWord(on), v+1)
+	for _, args := range [][]string{{"replay", "--dry-run"}, {"replay", "--yes"}} {
+		g := h.run("", false, args...)
+		wantCode(t, g, ExitPartial, "1 of them unsettled")
+		if !strings.Contains(g.stdout, want) {
+			t.Errorf("%v lacks %q:\n%s", args, want, g.stdout)
+		}
+	}
+	if fake.PatchCount() != 0 {
+		t.Errorf("%d patches sent for a flag the hosts disagree on", fake.PatchCount())
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"relaycommander/tui"
 	"relaycommander/tui/cli/config"
+	"relaycommander/tui/termsafe"
 )
 
 // Exit codes, documented in the README.
@@ -82,7 +83,8 @@ func Run(ctx context.Context, s *System, args []string) int {
 		code = ExitUsage
 	}
 	if msg := err.Error(); msg != "" {
-		fmt.Fprintf(s.Stderr, "relaycommander: %s\n", msg)
+		// Error texts echo data (flag keys, hosts' replies, journal lines): escaped line by line.
+		fmt.Fprintf(s.Stderr, "relaycommander: %s\n", strings.Join(termsafe.Lines(msg), "\n"))
 	}
 	if code == ExitUsage && cmd != nil {
 		fmt.Fprintf(s.Stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
@@ -162,7 +164,7 @@ func (a *app) confirm(question, want string, yes bool) error {
 	if want == "" {
 		fmt.Fprintf(a.sys.Stderr, "%s [y/N] ", question)
 	} else {
-		fmt.Fprintf(a.sys.Stderr, "%s\nType %s to confirm: ", question, want)
+		fmt.Fprintf(a.sys.Stderr, "%s\nType %s to confirm: ", question, termsafe.Escape(want)) // a flag key, from Redis
 	}
 	line, err := bufio.NewReader(a.sys.Stdin).ReadString('\n')
 	if err != nil && line == "" {

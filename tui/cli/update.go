@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -18,8 +19,11 @@ type updateJSON struct {
 	NothingToDo bool             `json:"nothingToDo,omitempty"`
 	Hosts       []hostResultJSON `json:"hosts"`
 	FailedHosts []string         `json:"failedHosts"`
-	Journal     string           `json:"journal"`
-	Served      *servedJSON      `json:"served,omitempty"` // with --wait-served
+	// UnknownHosts lost the reply to the write and reading them back did not settle it:
+	// neither failed nor written yet (queue settles them).
+	UnknownHosts []string    `json:"unknownHosts"`
+	Journal      string      `json:"journal"`
+	Served       *servedJSON `json:"served,omitempty"` // with --wait-served
 }
 
 // updateOptions are the update command's flags.
@@ -115,10 +119,17 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	out := a.planOut(asJSON)
 	f, err := st.Flag(ctx, prefix, key)
 	if err != nil {
+		if errors.Is(err, flags.ErrWrongType) {
+			return fmt.Errorf("%w; nothing was changed: %s:features is not a Relay store on those hosts; check the prefix (relaycommander flags lists the Relay's store prefixes)", err, prefix)
+		}
 		return fmt.Errorf("%w; nothing was changed (see the flags with: relaycommander flags --prefix %s)", err, prefix)
 	}
 	cur, ok := f.Primary()
 	if !ok {
+		if uerr := f.Unreadable(); uerr != nil {
+			return fmt.Errorf("prefix %s: %w; nothing was changed. Relay rewrites the flag on its next sync from LaunchDarkly; "+
+				"until then change it in LaunchDarkly, or repair the JSON on those hosts by hand", prefix, uerr)
+		}
 		return fmt.Errorf("flag %s in prefix %s: no host has a readable copy; nothing was changed", key, prefix)
 	}
 	if cur.Deleted {
@@ -132,31 +143,31 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 		}
 	}
 	if already {
-		fmt.Fprintf(out, "Flag %s in %s is already %s on every host (version %d); nothing to do.\n", key, where, flags.OnOff(on), cur.Version)
+		tprintf(out, "Flag %s in %s is already %s on every host (version %d); nothing to do.\n", key, where, flags.OnOff(on), cur.Version)
 		if asJSON {
 			return writeJSON(a.sys.Stdout, updateJSON{NothingToDo: true, Hosts: []hostResultJSON{}, FailedHosts: []string{}, Journal: j.Dir()})
 		}
 		return nil
 	}
-	fmt.Fprintf(out, "Flag %s in %s: %s -> %s\n", key, where, flags.OnOff(cur.On), flags.OnOff(on))
+	tprintf(out, "Flag %s in %s: %s -> %s\n", key, where, flags.OnOff(cur.On), flags.OnOff(on))
 	printHostStates(out, f)
 	if ag := f.Agreement(); !ag.Same() {
-		fmt.Fprintf(out, "  The hosts differ (%s); every host will be set %s.\n", ag.Difference, flags.OnOff(on))
+		tprintf(out, "  The hosts differ (%s); every host will be set %s.\n", ag.Difference, flags.OnOff(on))
 	}
 	if !mapped {
-		fmt.Fprintf(out, "  Prefix %s is unmapped: replaying this change later needs a prefixes: mapping for it.\n", prefix)
+		tprintf(out, "  Prefix %s is unmapped: replaying this change later needs a prefixes: mapping for it.\n", prefix)
 	}
 	if len(f.Dependants) > 0 && !on {
-		fmt.Fprintf(out, "  These flags have %s as a prerequisite and serve their off variation while it is off: %s\n",
+		tprintf(out, "  These flags have %s as a prerequisite and serve their off variation while it is off: %s\n",
 			key, strings.Join(f.Dependants, ", "))
 	}
 	if len(cur.Prerequisites) > 0 && on {
-		fmt.Fprintf(out, "  %s serves its off variation unless its prerequisites are met too: %s\n", key, strings.Join(cur.Prerequisites, ", "))
+		tprintf(out, "  %s serves its off variation unless its prerequisites are met too: %s\n", key, strings.Join(cur.Prerequisites, ", "))
 	}
 	if !on && cur.OffVariation == nil {
-		fmt.Fprintf(out, "  This flag has no off variation: when off, applications serve their own default value.\n")
+		tprintf(out, "  This flag has no off variation: when off, applications serve their own default value.\n")
 	}
-	question := fmt.Sprintf("Set %s %s on all %d Redis hosts of %s?", key, flags.OnOff(on), len(f.Hosts), where)
+	question := tsprintf("Set %s %s on all %d Redis hosts of %s?", key, flags.OnOff(on), len(f.Hosts), where)
 	if err := a.confirmWrite(question, key, t, mapped, yes); err != nil {
 		return err
 	}
@@ -170,11 +181,26 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 		return err // the journal refused the intent: Redis was not touched
 	}
 	recordErr := err // Redis was written but the outcome is not recorded: show what happened, then fail
-	printHostResults(out, res)
-	fmt.Fprintf(out, "Recorded as change %s in the journal %s.\n", c.ID, j.Dir())
+	var rb readBack
+	if len(res.UnknownHosts()) > 0 {
+		// The journal reads such hosts back when its Toggler can read; whatever wrote, read
+		// them back here when it did not settle them (a reply lost after the write was sent).
+		if rb = readBackOf(j, prefix, key, c.ID); len(rb.stillUnknown(res)) > 0 {
+			_, _ = j.Settle(ctx, st) // what it cannot decide yet stays unknown, for queue
+			rb = readBackOf(j, prefix, key, c.ID)
+		}
+	}
+	printHostResults(out, res, rb)
+	tprintf(out, "Recorded as change %s in the journal %s.\n", c.ID, j.Dir())
 	fmt.Fprint(out, a.reachNote())
 	uj := updateJSON{Change: &c, Journal: j.Dir()}
 	uj.Hosts, uj.FailedHosts = hostResultsJSON(res)
+	uj.UnknownHosts = append([]string{}, rb.stillUnknown(res)...)
+	for i := range uj.Hosts {
+		if o, ok := rb[uj.Hosts[i].Host]; ok && uj.Hosts[i].Outcome == string(flags.Unknown) && o.Outcome != string(flags.Unknown) {
+			uj.Hosts[i].ReadBack = o.Outcome
+		}
+	}
 	var servedErr error
 	if opts.waitServed {
 		uj.Served, servedErr = a.waitServed(ctx, out, servedCheck{prefix: prefix, flag: key, on: on, res: res, written: written, timeout: opts.servedTimeout})
@@ -184,12 +210,16 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 			return err
 		}
 	}
-	fmt.Fprintln(out, "Next: once LaunchDarkly is back, run 'relaycommander replay'. When Relay reconnects it re-syncs from\n"+
-		"LaunchDarkly and undoes this edit until the change is replayed.")
+	if len(res.FailedHosts()) == len(res.Hosts) {
+		fmt.Fprintln(out, "Nothing was written on any host: the change is recorded as failed and will not be replayed.")
+	} else {
+		fmt.Fprintln(out, "Next: once LaunchDarkly is back, run 'relaycommander replay'. When Relay reconnects it re-syncs from\n"+
+			"LaunchDarkly and undoes this edit until the change is replayed.")
+	}
 	if recordErr != nil {
 		return fmt.Errorf("%w; the hosts' state is shown above, and relaycommander queue lists the change", recordErr)
 	}
-	if err := hostsFailedErr(res, "Run the same command again when they are back: the hosts already written report unchanged"); err != nil {
+	if err := hostsFailedErr(res, rb, "Run the same command again when they are back: the hosts already written report unchanged"); err != nil {
 		return err
 	}
 	return servedErr

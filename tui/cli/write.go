@@ -1,14 +1,17 @@
 package cli
 
 import (
-	"fmt"
+	"errors"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"relaycommander/flags"
+	"relaycommander/journal"
 	"relaycommander/relaycfg"
+	"relaycommander/tui/termsafe"
 )
 
 // This file is what the commands that write Redis (update, discard) share: the confirmation,
@@ -29,7 +32,7 @@ func describe(prefix string, t flags.Target) string {
 	if t.Project == "" {
 		return prefix
 	}
-	return fmt.Sprintf("%s/%s (prefix %s)", t.Project, t.Environment, prefix)
+	return tsprintf("%s/%s (prefix %s)", t.Project, t.Environment, prefix)
 }
 
 // hostResultJSON is one host's write result in --json.
@@ -41,6 +44,9 @@ type hostResultJSON struct {
 	NewVersion int     `json:"newVersion"`
 	LatencyMS  float64 `json:"latencyMs"`
 	Error      string  `json:"error,omitempty"`
+	// ReadBack is, for an "unknown" outcome, what reading the host back settled it as
+	// ("written", "failed"); absent while still unknown.
+	ReadBack string `json:"readBack,omitempty"`
 }
 
 // hostResultsJSON is a write's result per host for --json, and the hosts that failed (both
@@ -69,36 +75,144 @@ func (a *app) confirmWrite(question, key string, t flags.Target, mapped, yes boo
 func printHostStates(out io.Writer, f flags.Flag) {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	for _, h := range f.Hosts {
-		fmt.Fprintf(w, "  %s\tnow %s\n", h.Host, h.State())
+		tprintf(w, "  %s\tnow %s\n", h.Host, h.State())
 	}
 	w.Flush()
 }
 
-// printHostResults prints a write's result per host.
-func printHostResults(out io.Writer, res flags.ToggleResult) {
+// readBack is what the journal recorded, per host, of a write's outcome once the hosts whose
+// reply was lost were read back (journal.Toggle does it at once): nil when not known.
+type readBack map[string]journal.HostOutcome
+
+// readBackOf is the latest recorded outcome per host of change id.
+func readBackOf(j *journal.Journal, prefix, flag, id string) readBack {
+	entries, _, err := j.History(prefix, flag)
+	if err != nil {
+		return nil
+	}
+	rb := readBack{}
+	for _, e := range entries {
+		if e.ID == id {
+			for _, o := range e.Outcomes {
+				rb[o.Host] = o
+			}
+		}
+	}
+	return rb
+}
+
+// unknownNote says what reading a host back told of a write whose reply was lost.
+func (rb readBack) unknownNote(h flags.HostResult, on bool) string {
+	o, ok := rb[h.Host]
+	switch {
+	case ok && o.Outcome == string(flags.Written):
+		return tsprintf("it landed: the host holds %s v%d", flags.OnOff(on), o.NewVersion)
+	case ok && o.Outcome == string(flags.Failed):
+		return "it did not land" + errSuffix(o.Error)
+	}
+	return tsprintf("not confirmed yet (the write may still be on its way, or the host did not answer); "+
+		"relaycommander queue reads it back again and settles it once every host answers (v%d %s means it landed)", h.NewVersion, flags.OnOff(on))
+}
+
+func errSuffix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return ": " + s
+}
+
+// stillUnknown are the hosts whose reply was lost and that reading back did not settle.
+func (rb readBack) stillUnknown(res flags.ToggleResult) []string {
+	var out []string
+	for _, h := range res.UnknownHosts() {
+		if o, ok := rb[h]; !ok || o.Outcome == string(flags.Unknown) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// printHostResults prints a write's result per host; rb (may be nil) is what reading back the
+// hosts whose reply was lost found. A lost reply is "outcome unknown", never FAILED.
+func printHostResults(out io.Writer, res flags.ToggleResult, rb readBack) {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	for _, h := range res.Hosts {
+		host := termsafe.Escape(h.Host)
 		switch h.Outcome {
 		case flags.Written:
-			fmt.Fprintf(w, "  %s\twritten\tv%d -> v%d in %s\n", h.Host, h.OldVersion, h.NewVersion, h.Latency.Round(100*time.Microsecond))
+			tprintf(w, "  %s\twritten\tv%d -> v%d in %s\n", host, h.OldVersion, h.NewVersion, h.Latency.Round(100*time.Microsecond))
 		case flags.Unchanged:
-			fmt.Fprintf(w, "  %s\tunchanged\talready %s at v%d\n", h.Host, flags.OnOff(res.On), h.OldVersion)
+			tprintf(w, "  %s\tunchanged\talready %s at v%d\n", host, flags.OnOff(res.On), h.OldVersion)
+		case flags.Unknown:
+			tprintf(w, "  %s\toutcome unknown\t(the reply was lost after the write was sent; read back from Redis: %s)\n",
+				host, termsafe.Escape(rb.unknownNote(h, res.On)))
 		default:
-			fmt.Fprintf(w, "  %s\tFAILED\t%v\n", h.Host, h.Err)
+			tprintf(w, "  %s\tFAILED\t%s\n", host, termsafe.Escape(errString(h.Err)))
 		}
 	}
 	w.Flush()
 }
 
-// hostsFailedErr is exit 3 when some hosts failed the write, saying what to do next; nil when
-// none failed.
-func hostsFailedErr(res flags.ToggleResult, next string) error {
-	failed := res.FailedHosts()
-	if len(failed) == 0 {
+// failHint is what to do about a host's failed write, by its cause; "" when a retry helps.
+func failHint(err error) string {
+	switch {
+	case errors.Is(err, flags.ErrNotRelayFlag):
+		return "the value is not a flag as Relay stores it: this *:features hash may belong to another application, so it was left alone; " +
+			"check the prefix (relaycommander flags lists the Relay's store prefixes)"
+	case errors.Is(err, flags.ErrVersionRange):
+		return tsprintf("the flag's stored version cannot be raised by one within 1..%d (what a JSON number holds exactly): "+
+			"change this flag in LaunchDarkly, not in Redis", flags.MaxVersion)
+	case errors.Is(err, flags.ErrWrongType):
+		return "the key is not a hash as Relay stores its flags in: check the prefix (relaycommander flags lists the Relay's store prefixes)"
+	case errors.Is(err, flags.ErrUnreadable):
+		return "the flag's JSON there is unreadable: nothing was written; Relay rewrites it on its next sync from LaunchDarkly"
+	}
+	return ""
+}
+
+// hostsFailedErr is exit 3 when some hosts failed the write or its outcome is still unknown
+// after reading them back (rb), saying what to do next (next: for failures a retry mends);
+// nil when every host holds the write.
+func hostsFailedErr(res flags.ToggleResult, rb readBack, next string) error {
+	failed, unknown := res.FailedHosts(), rb.stillUnknown(res)
+	if len(failed) == 0 && len(unknown) == 0 {
 		return nil
 	}
-	return &exitErr{code: ExitPartial, msg: fmt.Sprintf("%d of %d hosts failed (%s): the hosts now disagree. %s",
-		len(failed), len(res.Hosts), strings.Join(failed, ", "), next)}
+	var parts []string
+	if len(failed) > 0 {
+		var hints, retry []string
+		for _, h := range res.Hosts {
+			if h.Outcome != flags.Failed {
+				continue
+			}
+			if hint := failHint(h.Err); hint != "" {
+				if !slices.Contains(hints, hint) {
+					hints = append(hints, hint)
+				}
+			} else {
+				retry = append(retry, h.Host)
+			}
+		}
+		msg := tsprintf("%d of %d hosts failed (%s)", len(failed), len(res.Hosts), strings.Join(failed, ", "))
+		if len(failed) < len(res.Hosts) {
+			msg += ": the hosts now disagree"
+		} else {
+			msg += ": nothing was written"
+		}
+		for _, h := range hints {
+			msg += ". " + strings.ToUpper(h[:1]) + h[1:]
+		}
+		if len(retry) > 0 {
+			msg += ". " + next
+		}
+		parts = append(parts, msg)
+	}
+	if len(unknown) > 0 {
+		parts = append(parts, tsprintf("outcome unknown on %s: the reply was lost after the write was sent, so it may have landed; "+
+			"it is not counted as failed (do not retry it): relaycommander queue reads it back from Redis and settles it once every host answers",
+			strings.Join(unknown, ", ")))
+	}
+	return &exitErr{code: ExitPartial, msg: strings.Join(parts, "; ")}
 }
 
 // reachNote says when the applications see a change made in Redis (relaycfg.Reach), and
@@ -109,6 +223,6 @@ func (a *app) reachNote() string {
 	for _, l := range relaycfg.ReachOf(a.cfg.LocalTTL).Lines() {
 		b.WriteString("  " + l + "\n")
 	}
-	fmt.Fprintf(&b, "  The Relays' localTtl is relay.local_ttl (%s, from %s).\n", a.cfg.LocalTTL, a.cfg.From("relay.local_ttl"))
+	tprintf(&b, "  The Relays' localTtl is relay.local_ttl (%s, from %s).\n", a.cfg.LocalTTL, a.cfg.From("relay.local_ttl"))
 	return b.String()
 }

@@ -28,6 +28,7 @@ type Config struct {
 	RelayConfigs   []string
 	Mapping        map[string]flags.Target // explicit prefixes over the Relay configs' ones
 	LDBaseURL      string
+	LDInsecureHTTP bool // launchdarkly.allow_insecure_http: plain http:// to another machine accepted
 	LDToken        string
 	LDTimeout      time.Duration
 	JournalDir     string
@@ -51,7 +52,7 @@ type Config struct {
 // relay.sdk_keys take name=value lists there).
 var Keys = []string{
 	"operator", "redis.hosts", "redis.dial_timeout", "redis.command_timeout", "prefixes",
-	"relay_configs", "launchdarkly.base_url", "launchdarkly.api_token", "launchdarkly.timeout",
+	"relay_configs", "launchdarkly.base_url", "launchdarkly.allow_insecure_http", "launchdarkly.api_token", "launchdarkly.timeout",
 	"journal_dir", "protected_environments", "ui.refresh", "ui.read_only", "ui.alt_screen",
 	"ui.log_file", "relay.local_ttl", "relays", "relay.sdk_keys",
 }

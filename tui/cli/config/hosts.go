@@ -84,7 +84,7 @@ func (l *loader) hosts() ([]flags.HostConfig, error) {
 	for i, h := range out {
 		where := fmt.Sprintf("%s[%d]", key, i)
 		if err := checkAddr(h.Addr); err != nil {
-			return nil, l.fail(where, "%s: %v", h.Addr, err)
+			return nil, l.fail(where, "%s: %v", flags.RedactURL(h.Addr), err)
 		}
 		if seen[h.Name] {
 			return nil, l.fail(where, "two hosts are named %q; give each a distinct name", h.Name)
@@ -94,12 +94,13 @@ func (l *loader) hosts() ([]flags.HostConfig, error) {
 	return out, nil
 }
 
-// HostName is a host's display name: its address without credentials.
+// HostName is a host's display name: its address without credentials (a URL that does not
+// parse keeps its shape, its password redacted).
 func HostName(addr string) string {
 	if u, err := url.Parse(addr); err == nil && u.Host != "" && strings.Contains(addr, "://") {
 		return u.Host
 	}
-	return addr
+	return flags.RedactURL(addr)
 }
 
 // checkAddr accepts host:port, [ipv6]:port and redis:// or rediss:// URLs.
@@ -114,6 +115,11 @@ func checkAddr(addr string) error {
 		}
 		if u.Host == "" {
 			return fmt.Errorf("the URL names no host")
+		}
+		if db := strings.TrimPrefix(u.Path, "/"); db != "" {
+			if n, err := strconv.Atoi(db); err != nil || n < 0 {
+				return fmt.Errorf("database %q is not a number: write redis://host:port/0 (or leave the path out)", db)
+			}
 		}
 		return nil
 	}

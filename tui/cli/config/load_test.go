@@ -103,3 +103,29 @@ func listener(t *testing.T) (string, *atomic.Int32) {
 	}()
 	return l.Addr().String(), &n
 }
+
+// A password inside a redis:// URL never reaches an error, whether the URL does not parse or
+// names a database that is not a number (issue 11, item 8).
+func TestRedisPasswordNotInConfigurationErrors(t *testing.T) {
+	for _, addr := range []string{"redis://:hunter2@[::1", "redis://:hunter2@127.0.0.1:6379/notadb", "rediss://u:hunter2@h:6379/-1"} {
+		for _, file := range []string{"", "redis:\n  hosts:\n    - addr: \"" + addr + "\"\n"} {
+			dir := t.TempDir()
+			env := map[string]string{"RC_JOURNAL_DIR": filepath.Join(dir, "journal")}
+			if file == "" {
+				env["RC_REDIS_HOSTS"] = addr
+			} else if err := os.WriteFile(filepath.Join(dir, "relaycommander.yaml"), []byte(file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := Load(Input{Env: env, Dir: dir, Operator: func() string { return "os-user" }})
+			if err == nil {
+				t.Fatalf("%s: no error", addr)
+			}
+			if strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "xxxxx") || !strings.Contains(err.Error(), "redis.hosts[0]") {
+				t.Errorf("%s: the error shows the password or does not name the host redacted: %v", addr, err)
+			}
+		}
+	}
+	if got := HostName("redis://:hunter2@[::1"); strings.Contains(got, "hunter2") {
+		t.Errorf("HostName of a malformed URL shows the password: %s", got)
+	}
+}

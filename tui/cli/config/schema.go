@@ -22,7 +22,7 @@ var schema = map[string]any{
 	"prefixes":      "prefixes",
 	"relay_configs": nil,
 	"launchdarkly": map[string]any{
-		"base_url": nil, "api_token": nil, "timeout": nil,
+		"base_url": nil, "allow_insecure_http": nil, "api_token": nil, "timeout": nil,
 	},
 	"journal_dir":            nil,
 	"protected_environments": nil,

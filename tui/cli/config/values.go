@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -117,6 +118,15 @@ func (l *loader) list(key string) ([]string, error) {
 }
 
 // baseURL names LaunchDarkly's instances; anything else must be an http(s) URL.
+// loopback reports a host name that stays on this machine.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 func baseURL(s string) (string, error) {
 	switch strings.ToLower(s) {
 	case "", "commercial":
@@ -162,6 +172,14 @@ func (l *loader) decode(dir, file string, fm fileMaps) (*Config, error) {
 	}
 	if c.LDBaseURL, err = baseURL(base); err != nil {
 		return nil, l.fail("launchdarkly.base_url", "%v", err)
+	}
+	if c.LDInsecureHTTP, err = l.boolean("launchdarkly.allow_insecure_http"); err != nil {
+		return nil, err
+	}
+	if u, _ := url.Parse(c.LDBaseURL); u.Scheme == "http" && !c.LDInsecureHTTP && !loopback(u.Hostname()) {
+		return nil, l.fail("launchdarkly.base_url", "%s is plain http:// to %s, another machine: the API token would cross the network in clear. "+
+			"Use https://, or accept it explicitly with launchdarkly.allow_insecure_http: true (%s=true)",
+			c.LDBaseURL, u.Hostname(), EnvName("launchdarkly.allow_insecure_http"))
 	}
 	if c.LDToken, err = l.str("launchdarkly.api_token"); err != nil {
 		return nil, err
