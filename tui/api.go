@@ -9,7 +9,8 @@
 // and flagsview.go, results.go, queue.go, sync.go and syncview.go. The dialogs (confirm.go,
 // discard.go, quit.go) own the keyboard while open and end with a result message (msgs.go)
 // that the root turns into the write. frame.go draws the header, banner, status and keys
-// around the screens; cmds.go has the background reads.
+// around the screens; cmds.go has the background reads. relays.go asks the Relay Proxies
+// about themselves: the Relays view, the serving check after a write, the re-sync trigger.
 package tui
 
 import (

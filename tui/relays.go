@@ -220,7 +220,7 @@ func (re relayEnv) detail(now time.Time) string {
 	case re.err != nil:
 		return safe(re.err.Error())
 	case !re.found:
-		return "has no environment stored under this prefix"
+		return "" // the word says it
 	}
 	var out string
 	if c := re.env.Conn; !c.Since.IsZero() {
