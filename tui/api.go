@@ -9,7 +9,8 @@
 // and flagsview.go, results.go, queue.go, sync.go and syncview.go. The dialogs (confirm.go,
 // discard.go, quit.go) own the keyboard while open and end with a result message (msgs.go)
 // that the root turns into the write. frame.go draws the header, banner, status and keys
-// around the screens; cmds.go has the background reads.
+// around the screens; cmds.go has the background reads. relays.go asks the Relay Proxies
+// about themselves: the Relays view, the serving check after a write, the re-sync trigger.
 package tui
 
 import (
@@ -26,6 +27,7 @@ import (
 	"relaycommander/flags"
 	"relaycommander/journal"
 	"relaycommander/ldsync"
+	"relaycommander/relaycfg/relayapi"
 )
 
 // Demo lets the demo's screens play the outage: bring the embedded LaunchDarkly back and make
@@ -53,6 +55,10 @@ type Config struct {
 	Demo      Demo
 	LogPath   string           // where the UI logs; never the terminal
 	Now       func() time.Time // clock; nil = time.Now (tests fix it)
+	// Relays are the Relay Proxies to ask about themselves (relays.go); none: no Relays view.
+	Relays []relayapi.Relay
+	// SDKKeys are the environments' SDK keys by store prefix, for the serving check.
+	SDKKeys map[string]relayapi.SDKKey
 }
 
 // frameRate caps how often Bubble Tea writes a frame. Its renderer writes only on a ticker of

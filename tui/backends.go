@@ -6,6 +6,7 @@ import (
 	"relaycommander/flags"
 	"relaycommander/journal"
 	"relaycommander/ldsync"
+	"relaycommander/relaycfg/relayapi"
 )
 
 // The UI's view of its collaborators: what it calls, nothing more. *flags.Store,
@@ -50,8 +51,10 @@ type replayer interface {
 type Backends struct {
 	Store    flagStore
 	Journal  changeJournal
-	LD       ldChecker // nil when no LaunchDarkly token is configured
-	Replayer replayer  // nil without LD
+	LD       ldChecker  // nil when no LaunchDarkly token is configured
+	Replayer replayer   // nil without LD
+	Relays   relayAsker // nil when no Relays are configured
+	LDWriter ldWriter   // nil without LD: the confirmation's "in LaunchDarkly" needs it
 }
 
 // backends are the configuration's concrete collaborators behind the UI's interfaces. A nil
@@ -75,6 +78,10 @@ func (c Config) backends() Backends {
 			r.Store = c.Store // PlanAll reads interrupted changes back from Redis
 		}
 		b.Replayer = r
+		b.LDWriter = c.LD
+	}
+	if len(c.Relays) > 0 {
+		b.Relays = relayClient{}
 	}
 	return b
 }
@@ -84,4 +91,29 @@ var (
 	_ changeJournal = (*journal.Journal)(nil)
 	_ ldChecker     = (*ldsync.Client)(nil)
 	_ replayer      = (*ldsync.Replayer)(nil)
+	_ ldWriter      = (*ldsync.Client)(nil)
+	_ relayAsker    = relayClient{}
 )
+
+// relayAsker asks the Relays about themselves (relayapi); every Relay has its own time-out.
+type relayAsker interface {
+	Statuses(ctx context.Context, relays []relayapi.Relay) []relayapi.StatusResult
+	WaitServed(ctx context.Context, c relayapi.ServeCheck, progress func(relayapi.Served)) []relayapi.Served
+}
+
+// ldWriter sets a flag in LaunchDarkly itself: the confirmation's "in LaunchDarkly" instead
+// of the Redis edit.
+type ldWriter interface {
+	SetOn(ctx context.Context, project, flag, env string, on bool, comment string) (ldsync.FlagState, error)
+}
+
+// relayClient is relayapi's functions behind relayAsker.
+type relayClient struct{}
+
+func (relayClient) Statuses(ctx context.Context, relays []relayapi.Relay) []relayapi.StatusResult {
+	return relayapi.Statuses(ctx, relays)
+}
+
+func (relayClient) WaitServed(ctx context.Context, c relayapi.ServeCheck, progress func(relayapi.Served)) []relayapi.Served {
+	return relayapi.WaitServed(ctx, c, progress)
+}

@@ -36,7 +36,16 @@ type confirmState struct {
 	field                      int  // focused field: see fields()
 	yes                        bool // the selected button; No is the default
 	problem                    string
+	// connected are the Relays connected to LaunchDarkly for this environment, as last
+	// polled: their next update overwrites an edit in Redis.
+	connected []string
+	canLD     bool // a LaunchDarkly token and a mapped prefix: the change can be made there
+	inLD      bool // the "in LaunchDarkly" button is selected (yes is false then)
 }
+
+// offerLD says the dialog offers to make the change in LaunchDarkly instead of Redis: some
+// Relay is connected, and LaunchDarkly can be written.
+func (c *confirmState) offerLD() bool { return len(c.connected) > 0 && c.canLD }
 
 const (
 	fieldReason = iota
@@ -68,20 +77,27 @@ func (c *confirmDialog) Update(msg tea.KeyPressMsg) (tea.Msg, bool) {
 	}
 	if c.field == fieldButtons {
 		switch {
+		case key.Matches(msg, k.Left, k.Right) && c.offerLD():
+			c.cycleButtons(key.Matches(msg, k.Right))
 		case key.Matches(msg, k.Left, k.Right):
 			c.yes = !c.yes
 		case key.Matches(msg, k.Yes):
-			c.yes = true
+			c.yes, c.inLD = true, false
 		case key.Matches(msg, k.No):
-			c.yes = false
+			c.yes, c.inLD = false, false
+		case key.Matches(msg, k.InLD) && c.offerLD():
+			c.yes, c.inLD = false, true
 		case key.Matches(msg, k.Confirm):
-			if !c.yes {
+			if !c.yes && !c.inLD {
 				return toggleCancelledMsg{flag: c.flag}, true
 			}
 			if c.protected && c.typed.value() != c.flag {
 				c.problem = "type the flag key exactly to confirm"
 				c.field = fieldTyped
 				return nil, false
+			}
+			if c.inLD {
+				return ldChangeMsg{c: *c.confirmState}, true
 			}
 			return confirmedToggleMsg{c: *c.confirmState}, true
 		}
@@ -103,6 +119,35 @@ func (c *confirmDialog) Update(msg tea.KeyPressMsg) (tea.Msg, bool) {
 	return nil, false
 }
 
+// connectedWarning says which Relays will overwrite a Redis edit.
+func (c *confirmState) connectedWarning() string {
+	names := make([]string, len(c.connected))
+	for i, n := range c.connected {
+		names[i] = safe(n)
+	}
+	if len(names) == 1 {
+		return names[0] + " is connected to LaunchDarkly for this environment: its next update will overwrite this edit. Make the change in LaunchDarkly instead?"
+	}
+	return strings.Join(names, ", ") + " are connected to LaunchDarkly for this environment: their next update will overwrite this edit. Make the change in LaunchDarkly instead?"
+}
+
+// cycleButtons moves the selection among No, Yes (Redis) and In LaunchDarkly.
+func (c *confirmState) cycleButtons(right bool) {
+	i := 0
+	switch {
+	case c.yes:
+		i = 1
+	case c.inLD:
+		i = 2
+	}
+	if right {
+		i = (i + 1) % 3
+	} else {
+		i = (i + 2) % 3
+	}
+	c.yes, c.inLD = i == 1, i == 2
+}
+
 // paste adds pasted text to the reason. The flag key of a protected environment must be
 // typed: a paste there is ignored.
 func (c *confirmDialog) paste(text string) {
@@ -115,6 +160,9 @@ func (c *confirmDialog) paste(text string) {
 func (c *confirmDialog) Keys() helpKeys {
 	k := c.keys
 	ks := enabled(k.NextField, k.PrevField, k.Left, k.Yes, k.No, k.Confirm, k.Cancel)
+	if c.offerLD() {
+		ks = enabled(k.NextField, k.PrevField, k.Left, k.Yes, k.No, k.InLD, k.Confirm, k.Cancel)
+	}
 	return helpKeys{short: ks, full: [][]key.Binding{ks}}
 }
 
@@ -154,8 +202,20 @@ func (c *confirmDialog) View(w, h int) []string {
 		"  " + cell("now", 13) + now,
 		"  " + cell("after", 13) + st.bold.Render(sprintf("%s, v%d", flags.OnOff(c.after), c.version+1)),
 		"  " + cell("hosts", 13) + strings.Join(c.hosts, ", "),
-		field(fieldReason, "reason", c.reason),
 	}
+	if len(c.connected) > 0 {
+		lines = append(lines, "")
+		for _, l := range wrapText("! "+c.connectedWarning(), max(20, min(w, 76)-6)) {
+			lines = append(lines, "  "+st.warn.Render(l))
+		}
+		if !c.canLD {
+			lines = append(lines, "  "+st.dim.Render("(no LaunchDarkly token here: make it in LaunchDarkly's own UI)"))
+		}
+		if h > 20 { // 80x24 with the Relays line: the protected dialog needs that row
+			lines = append(lines, "")
+		}
+	}
+	lines = append(lines, field(fieldReason, "reason", c.reason))
 	if c.protected {
 		lines = append(lines, field(fieldTyped, "type the key", c.typed))
 		if c.problem != "" {
@@ -174,7 +234,20 @@ func (c *confirmDialog) View(w, h int) []string {
 	if c.field == fieldButtons {
 		cur = ">"
 	}
-	lines = append(lines, "", cur+" "+strings.Repeat(" ", 13)+no+"   "+yes)
-	lines = append(lines, st.dim.Render("  tab next field · ←/→ or y/n choose · enter activates · esc cancels"))
+	buttons := no + "   " + yes
+	if c.offerLD() {
+		yes = strings.Replace(yes, "Yes", "Yes, in Redis", 1)
+		inLD := st.button.Render("  In LaunchDarkly  ")
+		if c.inLD {
+			inLD = st.buttonOn.Render("[ In LaunchDarkly ]")
+		}
+		buttons = no + "   " + yes + "   " + inLD
+	}
+	lines = append(lines, "", cur+" "+strings.Repeat(" ", 13)+buttons)
+	if c.offerLD() {
+		lines = append(lines, st.dim.Render("  tab next field · ←/→ or y/n/l choose · enter activates · esc cancels"))
+	} else {
+		lines = append(lines, st.dim.Render("  tab next field · ←/→ or y/n choose · enter activates · esc cancels"))
+	}
 	return dialogBox(title, lines, w, h, st)
 }

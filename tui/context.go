@@ -39,6 +39,8 @@ type common struct {
 	jr    changeJournal
 	ld    ldChecker
 	rep   replayer
+	ra    relayAsker // nil: no Relays configured
+	ldw   ldWriter   // nil: no LaunchDarkly token
 
 	width, height int
 	active        screenID // the screen on show; a screen may hand over to another
@@ -63,6 +65,8 @@ type common struct {
 
 	// refresh starts a refresh of everything the screens show (the root's)
 	refresh func() tea.Cmd
+
+	relays relaysState // what the Relays say about themselves (relays.go)
 
 	writes atomic.Int32 // Redis or journal writes running in commands; Run lets them finish
 }
@@ -103,6 +107,9 @@ func (c *common) bodyHeight() int {
 	h := c.height - 2 - 2
 	if len(c.drift) > 0 {
 		h--
+	}
+	if len(c.cfg.Relays) > 0 {
+		h-- // the Relays line of the header
 	}
 	return h
 }

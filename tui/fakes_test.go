@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"relaycommander/flags"
 	"relaycommander/journal"
 	"relaycommander/ldsync"
+	"relaycommander/relaycfg/relayapi"
 )
 
 // Stand-ins for unit tests of Update and View only; the whole-program flows in
@@ -272,4 +274,81 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// ---- Relays (relays.go) ----
+
+// fakeRelays serves canned Relay statuses and serving-check answers.
+type fakeRelays struct {
+	mu      sync.Mutex
+	results []relayapi.StatusResult
+	served  []relayapi.Served
+	checks  []relayapi.ServeCheck
+}
+
+func (f *fakeRelays) Statuses(context.Context, []relayapi.Relay) []relayapi.StatusResult {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.results)
+}
+
+func (f *fakeRelays) WaitServed(_ context.Context, c relayapi.ServeCheck, progress func(relayapi.Served)) []relayapi.Served {
+	f.mu.Lock()
+	f.checks = append(f.checks, c)
+	served := slices.Clone(f.served)
+	f.mu.Unlock()
+	for _, s := range served {
+		progress(s)
+	}
+	return served
+}
+
+func (f *fakeRelays) set(results []relayapi.StatusResult) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.results = results
+}
+
+// testRelays are three Relays: relay-east connected to LaunchDarkly, relay-west cut off,
+// relay-dr unreachable.
+var testRelays = []relayapi.Relay{
+	{Name: "relay-east", URL: "http://relay-east:8030"},
+	{Name: "relay-west", URL: "http://relay-west:8030"},
+	{Name: "relay-dr", URL: "http://relay-dr:8030"},
+}
+
+// relayStatus is a Relay's status with every test prefix in one connection state.
+func relayStatus(r relayapi.Relay, state relayapi.ConnState, since time.Time) relayapi.Status {
+	st := relayapi.Status{Relay: r, Healthy: state == relayapi.Valid, Version: "8.10.0"}
+	for _, p := range testData().disc.Prefixes {
+		env := relayapi.Environment{Name: p.Prefix, Connected: true,
+			Conn:  relayapi.Connection{State: state, Since: since},
+			Store: relayapi.Store{State: "VALID", Since: testNow.Add(-time.Hour), Database: "redis", Prefix: p.Prefix}}
+		if state != relayapi.Valid {
+			env.Conn.LastError = &relayapi.ConnError{Kind: "NETWORK_ERROR", Time: since}
+		}
+		st.Environments = append(st.Environments, env)
+	}
+	return st
+}
+
+func testRelayResults() []relayapi.StatusResult {
+	return []relayapi.StatusResult{
+		{Relay: testRelays[0], Status: relayStatus(testRelays[0], relayapi.Valid, testNow.Add(-10*time.Minute))},
+		{Relay: testRelays[1], Status: relayStatus(testRelays[1], relayapi.Interrupted, testNow.Add(-42*time.Second))},
+		{Relay: testRelays[2], Err: errors.New("relay-dr (http://relay-dr:8030): GET /status: dial tcp 10.0.9.1:8030: connect: connection refused")},
+	}
+}
+
+// fakeLDWriter records the changes made in LaunchDarkly instead of Redis.
+type fakeLDWriter struct {
+	mu       sync.Mutex
+	comments []string
+}
+
+func (w *fakeLDWriter) SetOn(_ context.Context, project, flag, env string, on bool, comment string) (ldsync.FlagState, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.comments = append(w.comments, project+"/"+env+"/"+flag+": "+comment)
+	return ldsync.FlagState{On: on, Version: 47}, nil
 }

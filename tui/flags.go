@@ -240,6 +240,7 @@ func (s *flagsScreen) flagRows() int {
 	if s.filtering || s.filter.value() != "" {
 		h--
 	}
+	h -= len(s.cfg.Relays) // the Relays' lines (relays.go)
 	return max(1, h)
 }
 
@@ -503,6 +504,8 @@ func (s *flagsScreen) openConfirm() dialog {
 		}
 	}
 	c.protected = flags.Protection(s.cfg.Protected).NeedsTypedKey(s.set.Target, c.mapped)
+	c.connected = s.connectedRelays(c.prefix)
+	c.canLD = s.ldw != nil && c.mapped
 	var down []string
 	for _, h := range c.hosts {
 		if s.downHosts()[h] {

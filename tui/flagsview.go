@@ -120,6 +120,7 @@ func (s *flagsScreen) flagLines(h, w int) []string {
 	if len(env.warnings) > 0 {
 		out = append(out, s.st.warn.Render(cell(env.marks+" "+strings.Join(env.warnings, "; "), w)))
 	}
+	out = append(out, s.relayPaneLines(w)...)
 	if s.filtering || s.filter.value() != "" {
 		in := s.filter.view(s.filtering)
 		out = append(out, s.st.key.Render("filter /")+in+s.st.dim.Render(sprintf("   %d of %d match", len(s.filtered), len(s.set.Flags))))

@@ -21,6 +21,9 @@ func (m *Model) render() string {
 	}
 	var top []string
 	top = append(top, m.headerLines()...)
+	if len(m.cfg.Relays) > 0 {
+		top = append(top, m.relaysLine())
+	}
 	if b := m.bannerLine(); b != "" {
 		top = append(top, b)
 	}
@@ -225,6 +228,14 @@ func (m *Model) helpBody(h int) []string {
 			" 2/3 agree  reachable hosts hold the same state and version",
 			" DIFFER     hosts hold different states or versions: see NOTE or the details",
 			" MISSING    a reachable host lacks the flag")
+		if len(m.cfg.Relays) > 0 {
+			lines = append(lines, "", " "+m.st.bold.Render("Relays (header and the environment's pane), asked every few seconds"),
+				" connected      streaming from LaunchDarkly: its next update overwrites a Redis edit;",
+				"                the confirmation offers l In LaunchDarkly instead (Redis untouched,",
+				"                nothing journaled: LaunchDarkly's audit log has it, with the reason)",
+				" CUT OFF (...)  not connected: a Redis edit holds until it reconnects and re-syncs",
+				" unreachable    did not answer GET /status within its time-out")
+		}
 	}
 	if m.cfg.Demo != nil {
 		lines = append(lines, "", " "+m.st.bold.Render("Demo keys"))

@@ -26,6 +26,9 @@ type keyMap struct {
 	// write results
 	Retry key.Binding
 
+	// the confirmation's "make the change in LaunchDarkly instead" (relays.go)
+	InLD key.Binding
+
 	// queue
 	History, Discard, RestoreOpt key.Binding
 
@@ -76,6 +79,7 @@ func defaultKeyMap(readOnly bool) keyMap {
 		QuitStay:  b("n/esc", "stay", "n", "N", "esc", "enter", "q"),
 
 		Retry: b("t", "retry failed hosts", "t"),
+		InLD:  b("l", "in LaunchDarkly instead", "l"),
 
 		History:    b("enter", "history", "enter"),
 		Discard:    b("d", "discard", "d"),

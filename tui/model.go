@@ -67,6 +67,8 @@ func New(cfg Config, be Backends) *Model {
 		jr:           be.Journal,
 		ld:           be.LD,
 		rep:          be.Replayer,
+		ra:           be.Relays,
+		ldw:          be.LDWriter,
 		pendingByKey: map[string]int{},
 		width:        minWidth,
 		height:       minHeight,
@@ -99,7 +101,7 @@ func (m *Model) withContext(ctx context.Context) *Model { m.ctx = ctx; return m 
 
 // Init starts the first refresh, the LaunchDarkly check and the refresh timer.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.refreshCmd(), m.ldCheckCmd(), m.refreshTick(), m.ldTick())
+	return tea.Batch(m.refreshCmd(), m.ldCheckCmd(), m.refreshTick(), m.ldTick(), m.relayPollCmd(), m.relayTick())
 }
 
 // screen is the screen on show.
@@ -204,6 +206,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 // handleData routes every message that is not a key press to whoever owns it.
 func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
+	case relayTickMsg, relaysMsg, servedMsg, servedDoneMsg, ldChangeMsg, ldSetDoneMsg:
+		return m.handleRelays(msg)
 	case refreshTickMsg:
 		var cmd tea.Cmd
 		if !m.refreshing { // a slow refresh is not abandoned by the next tick
@@ -252,7 +256,7 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 		return nil
 	case flagsMsg:
 		m.flagsScreen.applyFlags(msg)
-		return nil
+		return m.relaysEnvChanged()
 	case pendingMsg:
 		if msg.seq == m.pendSeq {
 			m.applyPending(msg.pending, msg.err)

@@ -91,6 +91,8 @@ type toggleDoneMsg struct {
 	err     error
 	retry   bool
 	elapsed time.Duration
+	// finished is when the write returned (wall clock), for the Relays' serving check
+	finished time.Time
 }
 
 type discardDoneMsg struct {

@@ -12,6 +12,7 @@ import (
 
 	"relaycommander/flags"
 	"relaycommander/journal"
+	"relaycommander/ldsync"
 	"relaycommander/relaycfg"
 )
 
@@ -19,6 +20,7 @@ import (
 type resultsScreen struct {
 	*common
 	results *resultsState // nil before the first write
+	served  servedCheck   // the Relays' serving check of the last write (relays.go)
 }
 
 // busy says a write is still running.
@@ -42,7 +44,9 @@ type resultsState struct {
 	err     error
 	running bool
 	done    bool
-	took    time.Duration // the whole write, as the operator waited for it
+	took    time.Duration    // the whole write, as the operator waited for it
+	inLD    bool             // made in LaunchDarkly instead of Redis (relays.go)
+	ldState ldsync.FlagState // LaunchDarkly's answer, when inLD
 }
 
 func (r *resultsState) failedHosts() []string {
@@ -102,6 +106,9 @@ func (s *resultsScreen) applyToggleDone(msg toggleDoneMsg) tea.Cmd {
 		s.setStatus(sprintf("%s is %s on %d of %d hosts; recorded in the journal", r.change.Flag, flags.OnOff(r.change.After), written, len(r.result.Hosts)), false)
 	}
 	s.log.Info("toggle", "prefix", r.change.Prefix, "flag", r.change.Flag, "on", r.change.After, "id", r.change.ID, "failed", failed, "err", msg.err)
+	if v, ok := writtenVersion(r.result); ok {
+		return tea.Batch(s.startServed(r.change.Prefix, r.change.Flag, r.change.After, v, msg.finished), s.refresh())
+	}
 	return s.refresh()
 }
 
@@ -123,6 +130,9 @@ func (s *resultsScreen) View(width, h int) []string {
 	r := s.results
 	if r == nil {
 		return []string{" no write yet"}
+	}
+	if r.inLD {
+		return s.ldView(h)
 	}
 	st := s.st
 	c := r.change
@@ -199,7 +209,11 @@ func (s *resultsScreen) View(width, h int) []string {
 		lines = append(lines, wrapText("error: "+r.err.Error(), s.width-4)...)
 	}
 	lines = append(lines, "")
-	lines = append(lines, wrapText(relaycfg.ReachOf(s.cfg.RelayTTL).Sentence(), s.width-4)...)
+	if sl := s.servedLines(c.Flag, c.After); len(sl) > 0 {
+		lines = append(lines, sl...)
+	} else {
+		lines = append(lines, wrapText(relaycfg.ReachOf(s.cfg.RelayTTL).Sentence(), s.width-4)...)
+	}
 	lines = append(lines, "")
 	for _, l := range wrapText("Recorded in the journal: replay it to LaunchDarkly from the sync screen (3) when it is back.", s.width-4) {
 		lines = append(lines, st.dim.Render(l))
@@ -210,11 +224,51 @@ func (s *resultsScreen) View(width, h int) []string {
 	return box("Write results", lines, s.width, h, true, st)
 }
 
+// writtenVersion is the version the hosts now hold of the flag (the highest written), for
+// the serving check; false when no host has it.
+func writtenVersion(res flags.ToggleResult) (int, bool) {
+	v, ok := 0, false
+	for _, h := range res.Hosts {
+		switch h.Outcome {
+		case flags.Written:
+			v, ok = max(v, h.NewVersion), true
+		case flags.Unchanged:
+			v, ok = max(v, h.OldVersion), true
+		}
+	}
+	return v, ok
+}
+
 func reasonSuffix(r string) string {
 	if r == "" {
 		return ""
 	}
 	return ": " + r
+}
+
+// ldView is the outcome of a change made in LaunchDarkly instead of Redis.
+func (s *resultsScreen) ldView(h int) []string {
+	r, st := s.results, s.st
+	c := r.change
+	head := sprintf("%s -> %s in LaunchDarkly", st.bold.Render(safe(c.Flag)), st.bold.Render(flags.OnOff(c.After)))
+	switch {
+	case r.running:
+		head += "   sending…"
+	case r.err != nil:
+		head += "   " + st.bad.Render("FAILED")
+	default:
+		head += sprintf("   done: LaunchDarkly has it %s, v%d", flags.OnOff(r.ldState.On), r.ldState.Version)
+	}
+	lines := []string{head, st.dim.Render(ansi.Truncate(safe(c.Project+" / "+c.Environment+"  "+c.Prefix+"   by "+c.Operator+reasonSuffix(c.Reason)), s.width-2, "…")), ""}
+	if r.err != nil {
+		lines = append(lines, wrapText("error: "+r.err.Error(), s.width-4)...)
+		lines = append(lines, "", "Nothing was written to Redis. esc back; the Redis edit is still possible from the flags.")
+		return box("LaunchDarkly change", lines, s.width, h, true, st)
+	}
+	lines = append(lines, wrapText("Redis was not edited and the journal records no change (it records the edits made in Redis): LaunchDarkly's audit log has this one, with the reason as its comment. A Relay connected to LaunchDarkly streams it into Redis.", s.width-4)...)
+	lines = append(lines, "")
+	lines = append(lines, s.servedLines(c.Flag, c.After)...)
+	return box("LaunchDarkly change", lines, s.width, h, true, st)
 }
 
 // start writes a confirmed toggle to every host, recording it in the journal, and shows
@@ -224,11 +278,26 @@ func (s *resultsScreen) start(c confirmState) tea.Cmd {
 		s.setStatus("no journal or store configured: nothing written", true)
 		return nil
 	}
+	ch := journalChange(c, s.now(), s.cfg.Operator, strings.TrimSpace(c.reason.value()))
+	s.served = servedCheck{seq: s.served.seq + 1}
+	s.results = &resultsState{change: ch, running: true, hosts: c.hosts}
+	s.active = screenResults
+	s.setStatus(sprintf("writing %s %s to %d hosts…", c.flag, flags.OnOff(c.after), len(c.hosts)), false)
+	jr, store, ctx, hosts, now := s.jr, s.store, s.ctx, slices.Clone(c.hosts), s.now
+	return s.writing(func() tea.Msg {
+		start := now()
+		rec, res, err := jr.Toggle(ctx, store, ch, hosts...)
+		return toggleDoneMsg{change: rec, result: res, err: err, elapsed: now().Sub(start), finished: time.Now()}
+	})
+}
+
+// journalChange is the change a confirmation describes.
+func journalChange(c confirmState, at time.Time, operator, reason string) journal.Change {
 	base := c.version
-	ch := journal.Change{
-		Time:        s.now(),
-		Operator:    s.cfg.Operator,
-		Reason:      strings.TrimSpace(c.reason.value()),
+	return journal.Change{
+		Time:        at,
+		Operator:    operator,
+		Reason:      reason,
 		Prefix:      c.prefix,
 		Project:     c.project,
 		Environment: c.env,
@@ -237,15 +306,6 @@ func (s *resultsScreen) start(c confirmState) tea.Cmd {
 		After:       c.after,
 		BaseVersion: &base,
 	}
-	s.results = &resultsState{change: ch, running: true, hosts: c.hosts}
-	s.active = screenResults
-	s.setStatus(sprintf("writing %s %s to %d hosts…", c.flag, flags.OnOff(c.after), len(c.hosts)), false)
-	jr, store, ctx, hosts, now := s.jr, s.store, s.ctx, slices.Clone(c.hosts), s.now
-	return s.writing(func() tea.Msg {
-		start := now()
-		rec, res, err := jr.Toggle(ctx, store, ch, hosts...)
-		return toggleDoneMsg{change: rec, result: res, err: err, elapsed: now().Sub(start)}
-	})
 }
 
 func (s *resultsScreen) retryCmd() tea.Cmd {
@@ -266,6 +326,6 @@ func (s *resultsScreen) retryCmd() tea.Cmd {
 		if rec.ID == "" {
 			rec = ch
 		}
-		return toggleDoneMsg{change: rec, result: res, err: err, retry: true, elapsed: now().Sub(start)}
+		return toggleDoneMsg{change: rec, result: res, err: err, retry: true, elapsed: now().Sub(start), finished: time.Now()}
 	})
 }

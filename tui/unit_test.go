@@ -302,6 +302,41 @@ func TestGolden(t *testing.T) {
 			u.refresh() // Redis holds ON on relay-a and relay-b: the write was undone
 		}},
 		{"help", nil, func(u *unit) { u.key("?") }},
+		// the Relays view: relay-east connected, relay-west cut off, relay-dr unreachable
+		{"relays-flags", nil, func(u *unit) { u.withRelays() }},
+		{"relays-help", nil, func(u *unit) { u.withRelays(); u.key("?") }},
+		{"relays-confirm", nil, func(u *unit) {
+			u.withRelays()
+			u.gotoEnv("ld:web-store:staging")
+			u.gotoFlag("checkout-flow")
+			u.key("t")
+			u.typeText("cdn down")
+			u.key("tab", "l")
+		}},
+		{"relays-confirm-protected", nil, func(u *unit) {
+			u.withRelays()
+			u.gotoFlag("kill-switch-checkout")
+			u.key("space")
+			u.key("tab", "tab", "y", "enter") // no key typed: the dialog says so
+		}},
+		{"relays-results", nil, func(u *unit) {
+			fr, _ := u.withRelays()
+			fr.served = servedAnswers("ld:web-store:staging", "checkout-flow", false)
+			u.gotoEnv("ld:web-store:staging")
+			u.gotoFlag("checkout-flow")
+			u.key("t", "tab", "y")
+			u.follow(u.key("enter"))
+		}},
+		{"relays-in-launchdarkly", nil, func(u *unit) {
+			fr, _ := u.withRelays()
+			fr.served = servedAnswers("ld:web-store:staging", "checkout-flow", false)
+			u.gotoEnv("ld:web-store:staging")
+			u.gotoFlag("checkout-flow")
+			u.key("t")
+			u.typeText("cdn down")
+			u.key("tab", "l")
+			u.follow(u.key("enter"))
+		}},
 		{"quit-ask", nil, func(u *unit) {
 			u.withLD(samplePlan())
 			u.apply(u.key("3"))

@@ -36,5 +36,6 @@ func uiConfig(cfg *config.Config) tui.Config {
 	return tui.Config{
 		Operator: cfg.Operator, Protected: cfg.Protected, ReadOnly: cfg.ReadOnly,
 		Refresh: cfg.Refresh, AltScreen: cfg.AltScreen, RelayTTL: cfg.LocalTTL,
+		Relays: cfg.Relays, SDKKeys: cfg.SDKKeys,
 	}
 }
