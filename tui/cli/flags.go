@@ -300,7 +300,7 @@ func listFlags(ctx context.Context, opts *flagsOptions, st *flags.Store, at loca
 	fs, err := st.Flags(ctx, prefix)
 	if err != nil {
 		if errors.Is(err, flags.ErrUnknownPrefix) {
-			return fmt.Errorf("%w; list the prefixes the hosts hold with: relaycommander flags", err)
+			return fmt.Errorf("%w; %s", err, a.prefixHint(st, presentPrefixes(st.Discover(ctx)), opts.project, opts.env, opts.prefix))
 		}
 		return err
 	}

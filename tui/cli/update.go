@@ -125,6 +125,9 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 		if errors.Is(err, flags.ErrWrongType) {
 			return fmt.Errorf("%w; nothing was changed: %s:features is not a Relay store on those hosts; check the prefix (relaycommander flags lists the Relay's store prefixes)", err, prefix)
 		}
+		if errors.Is(err, flags.ErrUnknownFlag) || errors.Is(err, flags.ErrUnknownPrefix) {
+			return a.notFound(ctx, st, opts.project, opts.env, opts.prefix, prefix, key)
+		}
 		return fmt.Errorf("%w; nothing was changed (see the flags with: relaycommander flags --prefix %s)", err, prefix)
 	}
 	cur, ok := f.Primary()
