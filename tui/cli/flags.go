@@ -30,8 +30,12 @@ func hostsJSON(hs []flags.HostStatus) []hostJSON {
 	return out
 }
 
-// downHosts reports unreachable hosts on stderr and returns the partial-failure error.
+// downHosts reports unreachable hosts on stderr and returns the partial-failure error; when
+// none answered, noHostAnswered.
 func (a *app) downHosts(hs []flags.HostStatus) error {
+	if !anyUp(hs) {
+		return noHostAnswered(hs)
+	}
 	var down []string
 	for _, h := range hs {
 		if !h.Up {
@@ -42,8 +46,34 @@ func (a *app) downHosts(hs []flags.HostStatus) error {
 	if len(down) == 0 {
 		return nil
 	}
-	return &exitErr{code: ExitPartial, msg: tsprintf("%d of %d Redis hosts unreachable (%s): what is shown comes from the others; check the hosts and the redis.hosts configuration",
-		len(down), len(hs), strings.Join(down, ", "))}
+	return &exitErr{code: ExitPartial, msg: tsprintf("%d of %s unreachable (%s): what is shown comes from the others; check the hosts and the redis.hosts configuration",
+		len(down), count(len(hs), "Redis host", "Redis hosts"), strings.Join(down, ", "))}
+}
+
+func anyUp(hs []flags.HostStatus) bool {
+	for _, h := range hs {
+		if h.Up {
+			return true
+		}
+	}
+	return len(hs) == 0
+}
+
+// noHostAnswered is the error when no Redis host answered: nothing could be shown. It lists
+// each host's error and what to check.
+func noHostAnswered(hs []flags.HostStatus) error {
+	var b strings.Builder
+	b.WriteString("no Redis host answered, so there is nothing to show:\n")
+	for _, h := range hs {
+		if msg := errString(h.Err); strings.Contains(msg, h.Host) {
+			b.WriteString(tsprintf("  %s\n", msg)) // the error names its host
+		} else {
+			b.WriteString(tsprintf("  %s: %s\n", h.Host, msg))
+		}
+	}
+	b.WriteString("Check that the hosts are up and reachable from here (redis-cli -h HOST -p PORT ping), that redis.hosts " +
+		"names them (relaycommander config shows the hosts and where they come from), and any password or TLS they need.")
+	return &exitErr{code: ExitError, msg: b.String()}
 }
 
 // flagsOptions are the flags command's flags.
@@ -192,6 +222,9 @@ func listPrefixes(ctx context.Context, opts *flagsOptions, st *flags.Store) erro
 			tprintf(w, "%s\t%s\t%s\n", h.Host, state, h.Latency.Round(100*time.Microsecond))
 		}
 		w.Flush()
+		if !anyUp(d.Hosts) {
+			return a.downHosts(d.Hosts) // no prefix table: nothing was read
+		}
 		fmt.Fprintln(a.sys.Stdout)
 		w = tabwriter.NewWriter(a.sys.Stdout, 0, 4, 2, ' ', 0)
 		up := map[string]bool{}
@@ -301,6 +334,9 @@ func listFlags(ctx context.Context, opts *flagsOptions, st *flags.Store, at loca
 	if err != nil {
 		if errors.Is(err, flags.ErrUnknownPrefix) {
 			return fmt.Errorf("%w; %s", err, a.prefixHint(st, presentPrefixes(st.Discover(ctx)), opts.project, opts.env, opts.prefix))
+		}
+		if !anyUp(fs.Hosts) && !errors.Is(err, flags.ErrWrongType) {
+			return noHostAnswered(fs.Hosts)
 		}
 		return err
 	}
