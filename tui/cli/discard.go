@@ -129,8 +129,8 @@ func discard(ctx context.Context, opts *discardOptions, j *journal.Journal, st *
 	t, mapped := p.Target()
 	where := describe(p.Prefix, t)
 	last := p.Entries[len(p.Entries)-1]
-	tprintf(out, "Pending change of %s in %s: %s -> %s, %d toggle(s) (%s), last by %s at %s.\n", p.Flag, where,
-		flags.OnOff(p.BaseOn), flags.OnOff(p.Desired), len(p.Entries), strings.Join(p.ChangeIDs(), ", "),
+	tprintf(out, "Pending change of %s in %s: %s -> %s, %s (%s), last by %s at %s.\n", p.Flag, where,
+		flags.OnOff(p.BaseOn), flags.OnOff(p.Desired), count(len(p.Entries), "toggle", "toggles"), strings.Join(p.ChangeIDs(), ", "),
 		last.Operator, last.Time.Local().Format("2006-01-02 15:04"))
 	if err := opts.confirm(ctx, st, p, where, t, mapped); err != nil {
 		return err
@@ -184,7 +184,7 @@ func (opts *discardOptions) confirm(ctx context.Context, st *flags.Store, p jour
 	} else {
 		tprintf(out, "  (the hosts' state could not be read: %v)\n", err)
 	}
-	question := tsprintf("Discard it and set %s %s again on all %d Redis hosts of %s?", p.Flag, base, len(st.HostNames()), where)
+	question := tsprintf("Discard it and set %s %s again on %s of %s?", p.Flag, base, allHosts(len(st.HostNames())), where)
 	return a.confirmWrite(question, p.Flag, t, mapped, opts.yes)
 }
 

@@ -367,7 +367,7 @@ func listFlags(ctx context.Context, opts *flagsOptions, st *flags.Store, at loca
 	} else {
 		where += " (unmapped: replaying its changes needs a prefixes: mapping)"
 	}
-	tprintf(a.sys.Stdout, "%s, %d flags\n\n", where, len(fs.Flags))
+	tprintf(a.sys.Stdout, "%s, %s\n\n", where, count(len(fs.Flags), "flag", "flags"))
 	w := tabwriter.NewWriter(a.sys.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprint(w, "FLAG")
 	for _, h := range st.HostNames() {

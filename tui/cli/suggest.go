@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -12,16 +11,6 @@ import (
 // Suggestions for a mistyped environment, project, prefix or flag key. They are computed only
 // on the error path (a Discover, or the prefix's flags, read then): a command that finds what
 // it was given never pays for them.
-
-// count is n with the noun that agrees with it: count(1, "host", "hosts") is "1 host",
-// count(2, "change was", "changes were") is "2 changes were". Every count in the text output
-// goes through it.
-func count(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
 
 // levenshtein is the edit distance between a and b (insertions, deletions, substitutions).
 func levenshtein(a, b string) int {

@@ -177,7 +177,7 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	if !on && cur.OffVariation == nil {
 		tprintf(out, "  This flag has no off variation: when off, applications serve their own default value.\n")
 	}
-	question := tsprintf("Set %s %s on all %d Redis hosts of %s?", key, flags.OnOff(on), len(f.Hosts), where)
+	question := tsprintf("Set %s %s on %s of %s?", key, flags.OnOff(on), allHosts(len(f.Hosts)), where)
 	if err := a.confirmWrite(question, key, t, mapped, yes); err != nil {
 		return err
 	}
