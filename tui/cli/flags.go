@@ -242,7 +242,18 @@ func listPrefixes(ctx context.Context, opts *flagsOptions, st *flags.Store) erro
 		w.Flush()
 		switch {
 		case len(ps) == 0 && project != "":
-			tprintf(a.sys.Stdout, "\nNo prefix of project %s on the reachable hosts. Without a filter: relaycommander flags\n", project)
+			tprintf(a.sys.Stdout, "\nNo prefix of project %s on the reachable hosts", project)
+			var projects []string
+			for _, p := range presentPrefixes(d) {
+				if p.Mapped && p.Target.Project != "" {
+					projects = append(projects, p.Target.Project)
+				}
+			}
+			if n, ok := nearest(project, projects); ok {
+				tprintf(a.sys.Stdout, "; did you mean -p %s? relaycommander flags -p %s\n", n, n)
+			} else {
+				fmt.Fprintln(a.sys.Stdout, ". Without a filter: relaycommander flags")
+			}
 		case len(ps) == 0:
 			fmt.Fprintln(a.sys.Stdout, "\nNo store prefix (no *:features hash) on the reachable hosts: is this the Relay's Redis?")
 		default:

@@ -96,3 +96,22 @@ func TestSuggestions(t *testing.T) {
 		t.Errorf("the error path did not scan: the check above proves nothing")
 	}
 }
+
+// The project listing and discard suggest too, from what they read anyway.
+func TestSuggestionsListAndDiscard(t *testing.T) {
+	h := newHarness(t)
+	twoHosts(t, h)
+	g := h.ok("flags", "-p", "web-stor")
+	if !strings.Contains(g.stdout, "No prefix of project web-stor on the reachable hosts; did you mean -p web-store? relaycommander flags -p web-store") {
+		t.Errorf("flags -p web-stor:\n%s", g.stdout)
+	}
+	if g := h.ok("flags", "-p", "zzz"); !strings.Contains(g.stdout, "Without a filter: relaycommander flags") {
+		t.Errorf("flags -p zzz:\n%s", g.stdout)
+	}
+
+	h.ok("update", "-p", "web-store", "-e", "staging", "-f", "kill-switch-checkout", "-s", "on", "--yes")
+	wantCode(t, h.run("", false, "discard", "-p", "web-store", "-e", "staging", "-f", "kil-switch-checkout"), ExitError,
+		"nothing pending for flag kil-switch-checkout in web-store/staging: nothing to discard; did you mean kill-switch-checkout?")
+	wantCode(t, h.run("", false, "discard", "-p", "web-store", "-e", "production", "-f", "kill-switch-checkout"), ExitError,
+		"did you mean kill-switch-checkout, pending in web-store/staging (prefix ld:web-store:staging)?")
+}
