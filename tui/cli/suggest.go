@@ -106,10 +106,11 @@ func presentPrefixes(d flags.Discovery) []flags.PrefixInfo {
 	return out
 }
 
-// prefixHint says, for a prefix no answering host holds, which existing one was likely meant:
-// the nearest environment of the nearest project when -p/-e named it, the nearest prefix when
-// --prefix did (ps: the prefixes the hosts hold, presentPrefixes), with a flags command that lists it (one checked to resolve to a prefix the
-// hosts hold, so the hint never fails the same way). Without a near one it lists what there is.
+// prefixHint says, for a prefix no answering host holds, which existing one was likely meant
+// (ps: the prefixes the hosts hold, from presentPrefixes): the nearest environment of the
+// nearest project when -p/-e named it, the nearest prefix when --prefix did, with a flags
+// command that lists it, checked to resolve to a prefix the hosts hold, so that the hint
+// never fails the same way. Without a near one it lists what there is.
 func (a *app) prefixHint(st *flags.Store, ps []flags.PrefixInfo, project, env, prefix string) string {
 	if len(ps) == 0 {
 		return "no answering host holds any store prefix (no *:features hash): is this the Relay's Redis? Check redis.hosts (relaycommander config)"
