@@ -94,6 +94,28 @@ func runDiscard(ctx context.Context, opts *discardOptions) error {
 	return discard(ctx, opts, j, st, p)
 }
 
+// pendingHint suggests the pending flag most likely meant when none matched: in the place the
+// options name, else anywhere (then saying where); "" when none is near.
+func (opts *discardOptions) pendingHint(ps []journal.Pending) string {
+	var here, all []string
+	whereOf := map[string]string{}
+	for _, p := range ps {
+		if (opts.prefix == "" || p.Prefix == opts.prefix) && (opts.project == "" || p.Project == opts.project && p.Environment == opts.env) {
+			here = append(here, p.Flag)
+		}
+		all = append(all, p.Flag)
+		t, _ := p.Target()
+		whereOf[p.Flag] = describe(p.Prefix, t)
+	}
+	if n, ok := nearest(opts.flag, here); ok {
+		return tsprintf("; did you mean %s?", n)
+	}
+	if n, ok := nearest(opts.flag, all); ok {
+		return tsprintf("; did you mean %s, pending in %s?", n, whereOf[n])
+	}
+	return ""
+}
+
 // pendingOf finds, among the pending changes, the one of the flag the options name.
 func (opts *discardOptions) pendingOf(ps []journal.Pending) (journal.Pending, error) {
 	var found []journal.Pending
@@ -111,7 +133,8 @@ func (opts *discardOptions) pendingOf(ps []journal.Pending) (journal.Pending, er
 		if opts.project != "" {
 			where = opts.project + "/" + opts.env
 		}
-		return journal.Pending{}, fmt.Errorf("nothing pending for flag %s in %s: nothing to discard; relaycommander queue lists the pending changes", opts.flag, where)
+		return journal.Pending{}, fmt.Errorf("nothing pending for flag %s in %s: nothing to discard%s; relaycommander queue lists the pending changes",
+			opts.flag, where, opts.pendingHint(ps))
 	}
 	prefixes := make([]string, len(found))
 	for i, p := range found {
@@ -129,8 +152,8 @@ func discard(ctx context.Context, opts *discardOptions, j *journal.Journal, st *
 	t, mapped := p.Target()
 	where := describe(p.Prefix, t)
 	last := p.Entries[len(p.Entries)-1]
-	tprintf(out, "Pending change of %s in %s: %s -> %s, %d toggle(s) (%s), last by %s at %s.\n", p.Flag, where,
-		flags.OnOff(p.BaseOn), flags.OnOff(p.Desired), len(p.Entries), strings.Join(p.ChangeIDs(), ", "),
+	tprintf(out, "Pending change of %s in %s: %s -> %s, %s (%s), last by %s at %s.\n", p.Flag, where,
+		flags.OnOff(p.BaseOn), flags.OnOff(p.Desired), count(len(p.Entries), "toggle", "toggles"), strings.Join(p.ChangeIDs(), ", "),
 		last.Operator, last.Time.Local().Format("2006-01-02 15:04"))
 	if err := opts.confirm(ctx, st, p, where, t, mapped); err != nil {
 		return err
@@ -184,7 +207,7 @@ func (opts *discardOptions) confirm(ctx context.Context, st *flags.Store, p jour
 	} else {
 		tprintf(out, "  (the hosts' state could not be read: %v)\n", err)
 	}
-	question := tsprintf("Discard it and set %s %s again on all %d Redis hosts of %s?", p.Flag, base, len(st.HostNames()), where)
+	question := tsprintf("Discard it and set %s %s again on %s of %s?", p.Flag, base, allHosts(len(st.HostNames())), where)
 	return a.confirmWrite(question, p.Flag, t, mapped, opts.yes)
 }
 

@@ -30,8 +30,12 @@ func hostsJSON(hs []flags.HostStatus) []hostJSON {
 	return out
 }
 
-// downHosts reports unreachable hosts on stderr and returns the partial-failure error.
+// downHosts reports unreachable hosts on stderr and returns the partial-failure error; when
+// none answered, noHostAnswered.
 func (a *app) downHosts(hs []flags.HostStatus) error {
+	if !anyUp(hs) {
+		return noHostAnswered(hs)
+	}
 	var down []string
 	for _, h := range hs {
 		if !h.Up {
@@ -42,8 +46,34 @@ func (a *app) downHosts(hs []flags.HostStatus) error {
 	if len(down) == 0 {
 		return nil
 	}
-	return &exitErr{code: ExitPartial, msg: tsprintf("%d of %d Redis hosts unreachable (%s): what is shown comes from the others; check the hosts and the redis.hosts configuration",
-		len(down), len(hs), strings.Join(down, ", "))}
+	return &exitErr{code: ExitPartial, msg: tsprintf("%d of %s unreachable (%s): what is shown comes from the others; check the hosts and the redis.hosts configuration",
+		len(down), count(len(hs), "Redis host", "Redis hosts"), strings.Join(down, ", "))}
+}
+
+func anyUp(hs []flags.HostStatus) bool {
+	for _, h := range hs {
+		if h.Up {
+			return true
+		}
+	}
+	return len(hs) == 0
+}
+
+// noHostAnswered is the error when no Redis host answered: nothing could be shown. It lists
+// each host's error and what to check.
+func noHostAnswered(hs []flags.HostStatus) error {
+	var b strings.Builder
+	b.WriteString("no Redis host answered, so there is nothing to show:\n")
+	for _, h := range hs {
+		if msg := errString(h.Err); strings.Contains(msg, h.Host) {
+			b.WriteString(tsprintf("  %s\n", msg)) // the error names its host
+		} else {
+			b.WriteString(tsprintf("  %s: %s\n", h.Host, msg))
+		}
+	}
+	b.WriteString("Check that the hosts are up and reachable from here (redis-cli -h HOST -p PORT ping), that redis.hosts " +
+		"names them (relaycommander config shows the hosts and where they come from), and any password or TLS they need.")
+	return &exitErr{code: ExitError, msg: b.String()}
 }
 
 // flagsOptions are the flags command's flags.
@@ -192,6 +222,9 @@ func listPrefixes(ctx context.Context, opts *flagsOptions, st *flags.Store) erro
 			tprintf(w, "%s\t%s\t%s\n", h.Host, state, h.Latency.Round(100*time.Microsecond))
 		}
 		w.Flush()
+		if !anyUp(d.Hosts) {
+			return a.downHosts(d.Hosts) // no prefix table: nothing was read
+		}
 		fmt.Fprintln(a.sys.Stdout)
 		w = tabwriter.NewWriter(a.sys.Stdout, 0, 4, 2, ' ', 0)
 		up := map[string]bool{}
@@ -209,7 +242,18 @@ func listPrefixes(ctx context.Context, opts *flagsOptions, st *flags.Store) erro
 		w.Flush()
 		switch {
 		case len(ps) == 0 && project != "":
-			tprintf(a.sys.Stdout, "\nNo prefix of project %s on the reachable hosts. Without a filter: relaycommander flags\n", project)
+			tprintf(a.sys.Stdout, "\nNo prefix of project %s on the reachable hosts", project)
+			var projects []string
+			for _, p := range presentPrefixes(d) {
+				if p.Mapped && p.Target.Project != "" {
+					projects = append(projects, p.Target.Project)
+				}
+			}
+			if n, ok := nearest(project, projects); ok {
+				tprintf(a.sys.Stdout, "; did you mean -p %s? relaycommander flags -p %s\n", n, n)
+			} else {
+				fmt.Fprintln(a.sys.Stdout, ". Without a filter: relaycommander flags")
+			}
 		case len(ps) == 0:
 			fmt.Fprintln(a.sys.Stdout, "\nNo store prefix (no *:features hash) on the reachable hosts: is this the Relay's Redis?")
 		default:
@@ -300,7 +344,10 @@ func listFlags(ctx context.Context, opts *flagsOptions, st *flags.Store, at loca
 	fs, err := st.Flags(ctx, prefix)
 	if err != nil {
 		if errors.Is(err, flags.ErrUnknownPrefix) {
-			return fmt.Errorf("%w; list the prefixes the hosts hold with: relaycommander flags", err)
+			return fmt.Errorf("%w; %s", err, a.prefixHint(st, presentPrefixes(st.Discover(ctx)), opts.project, opts.env, opts.prefix))
+		}
+		if !anyUp(fs.Hosts) && !errors.Is(err, flags.ErrWrongType) {
+			return noHostAnswered(fs.Hosts)
 		}
 		return err
 	}
@@ -331,7 +378,7 @@ func listFlags(ctx context.Context, opts *flagsOptions, st *flags.Store, at loca
 	} else {
 		where += " (unmapped: replaying its changes needs a prefixes: mapping)"
 	}
-	tprintf(a.sys.Stdout, "%s, %d flags\n\n", where, len(fs.Flags))
+	tprintf(a.sys.Stdout, "%s, %s\n\n", where, count(len(fs.Flags), "flag", "flags"))
 	w := tabwriter.NewWriter(a.sys.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprint(w, "FLAG")
 	for _, h := range st.HostNames() {

@@ -87,3 +87,22 @@ func TestFlags(t *testing.T) {
 		t.Errorf("one host down: %+v", one.Hosts)
 	}
 }
+
+// With no host answering, flags says so, with each host's error and what to check, and never
+// that what is shown comes from the others.
+func TestFlagsNoHostAnswers(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	h.env["RC_REDIS_DIAL_TIMEOUT"] = "300ms"
+	h.env["RC_REDIS_COMMAND_TIMEOUT"] = "300ms"
+	a.Stop()
+	b.Stop()
+	for _, args := range [][]string{{"flags"}, {"flags", "--json"}, {"flags", "-p", "web-store", "-e", "production"}} {
+		g := h.run("", false, args...)
+		wantCode(t, g, ExitError, "no Redis host answered", "  host "+a.Addr+": ", "  host "+b.Addr+": ", "connection refused",
+			"redis-cli -h HOST -p PORT ping", "relaycommander config")
+		if strings.Contains(g.stderr, "comes from the others") || strings.Contains(g.stdout, "No store prefix") {
+			t.Errorf("%v with no host answering:\nstdout:\n%s\nstderr:\n%s", args, g.stdout, g.stderr)
+		}
+	}
+}

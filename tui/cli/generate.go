@@ -93,7 +93,7 @@ func runGenerate(ctx context.Context, opts *generateOptions) error {
 	for _, p := range envs {
 		n += len(p.Environments)
 	}
-	fmt.Fprintf(a.sys.Stderr, "Wrote %s (mode 0600: it contains SDK keys) for %d environment(s) of %s.\n", path, n, strings.Join(opts.projects, ", "))
+	fmt.Fprintf(a.sys.Stderr, "Wrote %s (mode 0600: it contains SDK keys) for %s of %s.\n", path, count(n, "environment", "environments"), strings.Join(opts.projects, ", "))
 	return nil
 }
 

@@ -98,9 +98,9 @@ func runImport(opts *importOptions) error {
 			tprintf(out, "imported %s/%s %s -> %s (change %s)\n", c.Project, c.Environment, c.Flag, flags.OnOff(c.After), c.ID)
 		}
 		if already := len(changes) - len(recorded); already > 0 {
-			tprintf(out, "%d change(s) were imported before and are not recorded again.\n", already)
+			tprintf(out, "%s imported before and not recorded again.\n", count(already, "change was", "changes were"))
 		}
-		tprintf(out, "Imported %d change(s) from %s into the journal %s.\n", len(recorded), dir, j.Dir())
+		tprintf(out, "Imported %s from %s into the journal %s.\n", count(len(recorded), "change", "changes"), dir, j.Dir())
 		if len(recorded) > 0 {
 			fmt.Fprintln(out, "Their base version is unknown, so replay cannot detect conflicts for them: check with relaycommander replay --dry-run.")
 		}
@@ -109,8 +109,8 @@ func runImport(opts *importOptions) error {
 		tprintf(a.sys.Stderr, "skipped %s: %s (%q)\n", p.File, p.Reason, p.Line)
 	}
 	if len(problems) > 0 {
-		return &exitErr{code: ExitPartial, msg: tsprintf("%d queue file(s) skipped, listed above; nothing in them was executed. "+
-			"Redo them by hand with relaycommander update if they matter", len(problems))}
+		return &exitErr{code: ExitPartial, msg: tsprintf("%s skipped, listed above; nothing in them was executed. "+
+			"Redo them by hand with relaycommander update if they matter", count(len(problems), "queue file", "queue files"))}
 	}
 	return nil
 }

@@ -49,7 +49,7 @@ func TestImportRelayCommanderQueue(t *testing.T) {
 	// Importing again records nothing new; the parent directory is accepted too.
 	os.Remove(filepath.Join(todo, "bad.txt"))
 	g = h.ok("import-relaycommander", h.dir)
-	if !strings.Contains(g.stdout, "Imported 0 change(s)") {
+	if !strings.Contains(g.stdout, "Imported 0 changes") {
 		t.Errorf("second import:\n%s", g.stdout)
 	}
 	if q := decode[queueOut](t, h.ok("queue", "--json").stdout); len(q.Pending) != 2 || len(q.Pending[0].Changes) != 1 {

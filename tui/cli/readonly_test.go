@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -61,4 +62,21 @@ func TestReadOnlyRefusesEveryWrite(t *testing.T) {
 	}
 	// A dry run plans without writing: allowed.
 	h.ok("replay", "--dry-run", "--read-only")
+}
+
+// --read-only's help says it covers every command, not the UI alone (issue 13, item 13).
+func TestReadOnlyHelp(t *testing.T) {
+	h := newHarness(t)
+	for _, args := range [][]string{{"--help"}, {"update", "--help"}, {"replay", "--help"}} {
+		g := h.ok(args...)
+		var line string
+		for _, l := range strings.Split(g.stdout, "\n") {
+			if strings.Contains(l, "--read-only") {
+				line = l
+			}
+		}
+		if !strings.Contains(line, "no command or screen writes anything") || strings.Contains(line, "UI:") {
+			t.Errorf("relaycommander %s: --read-only reads %q", strings.Join(args, " "), line)
+		}
+	}
 }

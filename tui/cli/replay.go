@@ -131,8 +131,8 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 	plan, settling, err := a.planReplay(ctx, r, pending, dryRun)
 	result.Settling = settling
 	if err != nil {
-		return fmt.Errorf("planning the replay against %s: %w; nothing was sent, the %d change(s) stay pending in %s. %s",
-			cfg.LDBaseURL, err, len(pending), j.Dir(), ldHint(err))
+		return fmt.Errorf("planning the replay against %s: %w; nothing was sent, the %s pending in %s. %s",
+			cfg.LDBaseURL, err, count(len(pending), "change stays", "changes stay"), j.Dir(), ldHint(err))
 	}
 	if err := markForced(&plan, force); err != nil {
 		return err
@@ -169,15 +169,15 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 			if tally.Unsettled > 0 {
 				unsettled = tsprintf(" (%d of them unsettled: outcome unknown in Redis, or hosts that disagree)", tally.Unsettled)
 			}
-			return &exitErr{code: ExitPartial, msg: tsprintf("%d change(s) failed or cannot be replayed%s: see the reasons above; they stay pending in %s", failed, unsettled, j.Dir())}
+			return &exitErr{code: ExitPartial, msg: tsprintf("%s failed or cannot be replayed%s: see the reasons above; they stay pending in %s", count(failed, "change", "changes"), unsettled, j.Dir())}
 		case result.Undecided > 0:
-			return &exitErr{code: ExitConflicts, msg: tsprintf("%d conflict(s) await a decision: someone changed these flags in LaunchDarkly during the outage. "+
-				"Check them in LaunchDarkly, then overwrite with relaycommander replay --force FLAG, or discard them with relaycommander discard -p PROJECT -e ENVIRONMENT -f FLAG (or in the UI)", result.Undecided)}
+			return &exitErr{code: ExitConflicts, msg: tsprintf("%s a decision: someone changed these flags in LaunchDarkly during the outage. "+
+				"Check them in LaunchDarkly, then overwrite with relaycommander replay --force FLAG, or discard them with relaycommander discard -p PROJECT -e ENVIRONMENT -f FLAG (or in the UI)", count(result.Undecided, "conflict awaits", "conflicts await"))}
 		}
 		return nil
 	}
 	if dryRun {
-		tprintf(out, "Dry run: nothing sent. %d change(s) would be sent", tally.ToSend)
+		tprintf(out, "Dry run: nothing sent. %s would be sent", count(tally.ToSend, "change", "changes"))
 		if tally.NotReplayable > 0 {
 			tprintf(out, "; %d not replayable, %d of them unsettled (outcome unknown in Redis, or hosts that disagree)", tally.NotReplayable, tally.Unsettled)
 		}
@@ -193,9 +193,9 @@ func runReplay(ctx context.Context, opts *replayOptions) error {
 		return finish(nil)
 	case tally.ToSend == 0:
 		// In-sync changes are closed only by Apply recording them; it sends nothing for them.
-		tprintf(out, "Nothing to send; recording %d change(s) as already in sync.\n", tally.Process)
+		tprintf(out, "Nothing to send; recording %s as already in sync.\n", count(tally.Process, "change", "changes"))
 	default:
-		if err := a.confirm(tsprintf("Send %d change(s) to LaunchDarkly at %s?", tally.ToSend, cfg.LDBaseURL), "", yes); err != nil {
+		if err := a.confirm(tsprintf("Send %s to LaunchDarkly at %s?", count(tally.ToSend, "change", "changes"), cfg.LDBaseURL), "", yes); err != nil {
 			return err
 		}
 	}

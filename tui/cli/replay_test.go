@@ -153,7 +153,7 @@ func TestReplayConfirmationOnATerminal(t *testing.T) {
 		t.Fatalf("sent after no")
 	}
 	g := h.run("y\n", true, "replay")
-	wantCode(t, g, ExitOK, "Send 1 change(s)")
+	wantCode(t, g, ExitOK, "Send 1 change to")
 	if fake.PatchCount() != 1 || !strings.Contains(g.stdout, "verified") {
 		t.Errorf("after yes: %d patches\n%s", fake.PatchCount(), g.stdout)
 	}

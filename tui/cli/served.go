@@ -80,8 +80,12 @@ func (a *app) waitServed(ctx context.Context, out io.Writer, c servedCheck) (*se
 		}
 	}
 	if len(sj.Stale) > 0 {
-		return sj, &exitErr{code: ExitPartial, msg: fmt.Sprintf("%d of %d Relays do not serve %s %s yet (%s): restart them, or run relaycommander status",
-			len(sj.Stale), len(results), termsafe.Escape(c.flag), flags.OnOff(c.on), termsafe.Escape(strings.Join(sj.Stale, ", ")))}
+		verb := "do not serve"
+		if len(results) == 1 {
+			verb = "does not serve"
+		}
+		return sj, &exitErr{code: ExitPartial, msg: fmt.Sprintf("%d of %s %s %s %s yet (%s): restart them, or run relaycommander status",
+			len(sj.Stale), count(len(results), "Relay", "Relays"), verb, termsafe.Escape(c.flag), flags.OnOff(c.on), termsafe.Escape(strings.Join(sj.Stale, ", ")))}
 	}
 	return sj, nil
 }

@@ -125,6 +125,9 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 		if errors.Is(err, flags.ErrWrongType) {
 			return fmt.Errorf("%w; nothing was changed: %s:features is not a Relay store on those hosts; check the prefix (relaycommander flags lists the Relay's store prefixes)", err, prefix)
 		}
+		if errors.Is(err, flags.ErrUnknownFlag) || errors.Is(err, flags.ErrUnknownPrefix) {
+			return a.notFound(ctx, st, opts.project, opts.env, opts.prefix, prefix, key)
+		}
 		return fmt.Errorf("%w; nothing was changed (see the flags with: relaycommander flags --prefix %s)", err, prefix)
 	}
 	cur, ok := f.Primary()
@@ -174,7 +177,7 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	if !on && cur.OffVariation == nil {
 		tprintf(out, "  This flag has no off variation: when off, applications serve their own default value.\n")
 	}
-	question := tsprintf("Set %s %s on all %d Redis hosts of %s?", key, flags.OnOff(on), len(f.Hosts), where)
+	question := tsprintf("Set %s %s on %s of %s?", key, flags.OnOff(on), allHosts(len(f.Hosts)), where)
 	if err := a.confirmWrite(question, key, t, mapped, yes); err != nil {
 		return err
 	}

@@ -193,7 +193,7 @@ func hostsFailedErr(res flags.ToggleResult, rb readBack, next string) error {
 				retry = append(retry, h.Host)
 			}
 		}
-		msg := tsprintf("%d of %d hosts failed (%s)", len(failed), len(res.Hosts), strings.Join(failed, ", "))
+		msg := tsprintf("%d of %s failed (%s)", len(failed), count(len(res.Hosts), "host", "hosts"), strings.Join(failed, ", "))
 		if len(failed) < len(res.Hosts) {
 			msg += ": the hosts now disagree"
 		} else {
