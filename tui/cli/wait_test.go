@@ -150,6 +150,9 @@ func TestReplayWaitTimeoutAndCtrlCSendNothing(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	result := h.startWait(ctx, "replay", "--wait", "--yes")
 	h.waitArmed(10 * time.Second)
+	if st := h.run("", false, "status"); !strings.Contains(st.stdout, "replay armed: pid ") || !strings.Contains(st.stdout, "1 change(s) armed") {
+		t.Errorf("status while armed:\n%s", st.stdout)
+	}
 	cancel()
 	g = result(5 * time.Second)
 	wantCode(t, g, ExitError, "stopped waiting: nothing was sent")
