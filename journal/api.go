@@ -35,6 +35,9 @@ type HostOutcome struct {
 	// Reconciled marks an outcome read back afterwards from what the host holds (Settle),
 	// not reported by the write itself.
 	Reconciled bool `json:"reconciled,omitempty"`
+	// Reasserted marks a write of the same change again on a host where it had been undone
+	// (a Relay full sync wrote LaunchDarkly's state back): see Journal.Reassert.
+	Reasserted bool `json:"reasserted,omitempty"`
 
 	seq int // position of its record in the file: what was recorded before an intent
 }

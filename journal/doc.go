@@ -10,7 +10,9 @@
 //
 //	journal.jsonl      the records, one JSON object per line, oldest first (mode 0600)
 //	journal.lock       flock'd exclusive around every append, shared around every read
-//	replay.lock        flock'd exclusive for a whole replay; says who holds it
+//	replay.lock        flock'd exclusive for a whole replay; says who holds it (ReplayHolder)
+//	armed.lock         flock'd exclusive while a guard holds the replay armed (Arm); says
+//	                   who, since when and how many changes (ArmedBy)
 //	writers/*.lock     one per process that recorded an intent, flock'd while it runs
 //	                   (removed on close; a killed writer's by the next writer)
 //	torn-*.txt         a last line cut short by a crash, saved aside before the next append
@@ -54,6 +56,15 @@
 // read on that host. A change may have several outcome records: a retry of failed hosts, or
 // settling; for each host the latest record counts. "reconciled":true marks an outcome read
 // back from Redis afterwards instead of reported by the write.
+//
+// "reasserted":true marks a re-assertion (Reassert): the same change written again on a host
+// where a Relay full sync had written LaunchDarkly's old state back, with LaunchDarkly still at
+// the change's baseVersion. It is recorded only where it landed ("written"), so it never
+// replaces a host's written outcome with a failure; it produces the same version as the
+// original write (the version before it, +1), so the net state and settling read it like the
+// original, and the replay still sends the change once. Its write-ahead record is the change's
+// own intent, still pending: a crash before the outcome leaves Redis holding what the journal
+// already says. Only the latest, settled change of a flag whose hosts agree is re-asserted.
 //
 // A replay record is one step of replaying changes to LaunchDarkly:
 //

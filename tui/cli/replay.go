@@ -63,8 +63,9 @@ type replayOptions struct {
 
 func newReplayCmd(a *app) *cobra.Command {
 	opts := &replayOptions{app: a}
+	wait := &waitOptions{}
 	cmd := &cobra.Command{
-		Use:     "replay [--dry-run] [--yes] [--force FLAG...] [--json]",
+		Use:     "replay [--dry-run] [--yes] [--force FLAG...] [--json] | replay --wait [--yes] [--poll DURATION] [--timeout DURATION]",
 		Aliases: []string{"playback"},
 		Short:   "Send the pending changes to LaunchDarkly: plan, confirm, apply, verify",
 		Long: `Reads LaunchDarkly's current state for every pending change and classifies it (in sync, ready,
@@ -75,13 +76,19 @@ A conflict means someone changed the flag in LaunchDarkly during the outage: it 
 overwritten unless named with --force (a flag key, or PROJECT/ENVIRONMENT/FLAG).
 Exit codes: 0 done, 3 some changes failed or are not replayable, 4 conflicts await a decision.`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runReplay(cmd.Context(), opts) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if wait.on {
+				return runReplayWait(cmd.Context(), opts, wait)
+			}
+			return runReplay(cmd.Context(), opts)
+		},
 	}
 	f := cmd.Flags()
 	f.BoolVar(&opts.dryRun, "dry-run", false, "print the plan and send nothing")
 	f.BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation")
 	f.StringSliceVar(&opts.force, "force", nil, "overwrite LaunchDarkly's state for this conflicting flag (FLAG or PROJECT/ENVIRONMENT/FLAG; repeatable)")
 	f.BoolVar(&opts.json, "json", false, "print the plan and the results as JSON")
+	wait.register(f)
 	return cmd
 }
 

@@ -98,6 +98,7 @@ type journalStatusJSON struct {
 	Undone        int    `json:"undone"`        // pending changes a re-sync undid on some host
 	UndoneChecked bool   `json:"undoneChecked"` // false: Redis could not be asked
 	ReplayHolder  string `json:"replayHolder,omitempty"`
+	ArmedBy       string `json:"armedBy,omitempty"` // a guard holding the replay armed (replay --wait, A in the UI)
 	Error         string `json:"error,omitempty"`
 }
 
@@ -225,6 +226,7 @@ func journalStatus(ctx context.Context, cfg *config.Config, j *journal.Journal, 
 	}
 	out.Dir = j.Dir()
 	out.ReplayHolder = replayHolder(j.Dir())
+	out.ArmedBy = journal.ArmedBy(j.Dir())
 	ps, err := j.Pending()
 	if err != nil {
 		out.Error = err.Error()
@@ -392,6 +394,9 @@ func printJournalStatus(out io.Writer, js journalStatusJSON) {
 		printWrapped(out, "  ", "replay running: "+esc(js.ReplayHolder))
 	} else {
 		fmt.Fprintln(out, "  no replay running")
+	}
+	if js.ArmedBy != "" {
+		printWrapped(out, "  ", "replay armed: "+esc(js.ArmedBy))
 	}
 }
 

@@ -1,0 +1,80 @@
+package journal
+
+import (
+	"context"
+	"fmt"
+
+	"relaycommander/flags"
+)
+
+// Reassert writes pending change id's state again on hosts where it was undone, and records
+// the hosts where the write landed as outcomes of that same change marked Reasserted: the
+// change is still replayed once, and its history shows the re-assertion.
+//
+// Its write-ahead record is the change's own intent, durable and still pending: the write
+// produces what the change's outcome already says the host holds (the version before it, +1,
+// with the requested state), so a crash between the write and its record loses nothing.
+// Only landed writes are recorded: a failed or unknown re-assertion must not replace the
+// host's written outcome (a change failed on every host is no longer pending); the caller
+// looks at Redis again and retries.
+//
+// It refuses (writing nothing) unless id is the latest change of its pending flag, whose net
+// state is known (settled, hosts agreeing): that is the state the replay will send.
+func (j *Journal) Reassert(ctx context.Context, store Toggler, id string, hosts []string) (flags.ToggleResult, error) {
+	if len(hosts) == 0 {
+		return flags.ToggleResult{}, fmt.Errorf("journal %s: re-assert change %s: no host named", j.dir, id)
+	}
+	var c Change
+	var why string
+	if err := j.read(func(s *state) { c, why = reassertable(s.pending(), id) }); err != nil {
+		return flags.ToggleResult{}, err
+	}
+	if why != "" {
+		return flags.ToggleResult{}, fmt.Errorf("journal %s: not re-asserting change %s: %s", j.dir, id, why)
+	}
+	res := store.Toggle(ctx, c.Prefix, c.Flag, c.After, hosts...)
+	var landed []HostOutcome
+	for _, o := range outcomesOf(res) {
+		if o.Outcome == string(flags.Written) {
+			o.Reasserted = true
+			landed = append(landed, o)
+		}
+	}
+	if len(landed) == 0 {
+		return res, nil
+	}
+	if err := j.appendRecords(func(s *state) ([]record, error) {
+		if _, ok := s.byID[id]; !ok {
+			return nil, fmt.Errorf("journal %s: no change %s", j.path, id)
+		}
+		return []record{{Type: typeOutcome, ID: id, Outcomes: landed}}, nil
+	}); err != nil {
+		return res, fmt.Errorf("%s %s was re-asserted in Redis but that is not recorded (Redis holds what the journal already says): %w",
+			c.Prefix, c.Flag, err)
+	}
+	return res, nil
+}
+
+// reassertable finds change id among the pending flags and says why it may not be
+// re-asserted, or "".
+func reassertable(pending []Pending, id string) (Change, string) {
+	for _, p := range pending {
+		for i, e := range p.Entries {
+			if e.ID != id {
+				continue
+			}
+			switch {
+			case i != len(p.Entries)-1:
+				return e.Change, "a later change of the flag is pending"
+			case p.Interrupted():
+				return e.Change, "the flag's outcome in Redis is not settled"
+			case p.Disagreement != "":
+				return e.Change, p.Disagreement
+			case e.After != p.Desired:
+				return e.Change, "it is not the state the replay will send"
+			}
+			return e.Change, ""
+		}
+	}
+	return Change{}, "it is not pending (replayed, discarded, or failed everywhere)"
+}
