@@ -71,7 +71,7 @@ func runReplayWait(ctx context.Context, opts *replayOptions, w *waitOptions) err
 		fmt.Fprintf(out, "Nothing pending in the journal %s: nothing to arm.\n", j.Dir())
 		return nil
 	}
-	printPlan(out, armedPlan(pending))
+	printPlan(out, armedPlan(pending), false)
 	if err := a.confirm(fmt.Sprintf("Arm the replay? It holds these %d change(s) in Redis and sends them to LaunchDarkly at %s the moment it answers.",
 		len(pending), cfg.LDBaseURL), "", opts.yes); err != nil {
 		return err
@@ -176,7 +176,7 @@ func (v *guardView) show(events <-chan ldsync.GuardEvent) {
 		case ldsync.GuardPlanned:
 			v.clear()
 			v.plan = ev.Plan
-			printPlan(v.out, *ev.Plan)
+			printPlan(v.out, *ev.Plan, true)
 			items := make([]itemJSON, len(ev.Plan.Items))
 			for i, it := range ev.Plan.Items {
 				items[i] = itemToJSON(it)
