@@ -39,8 +39,9 @@ type common struct {
 	jr    changeJournal
 	ld    ldChecker
 	rep   replayer
-	ra    relayAsker // nil: no Relays configured
-	ldw   ldWriter   // nil: no LaunchDarkly token
+	ra    relayAsker  // nil: no Relays configured
+	ldw   ldWriter    // nil: no LaunchDarkly token
+	guard guardRunner // nil: A does not exist (no token, journal or store; read-only)
 
 	width, height int
 	active        screenID // the screen on show; a screen may hand over to another
@@ -67,6 +68,8 @@ type common struct {
 	refresh func() tea.Cmd
 
 	relays relaysState // what the Relays say about themselves (relays.go)
+
+	arm armState // the replay held armed by the guard (arm.go), for as long as this process runs
 
 	writes atomic.Int32 // Redis or journal writes running in commands; Run lets them finish
 }
@@ -105,7 +108,7 @@ func (c *common) waitWrites(limit time.Duration) {
 // bodyHeight is the rows between the header (and banner) and the status and key lines.
 func (c *common) bodyHeight() int {
 	h := c.height - 2 - 2
-	if len(c.drift) > 0 {
+	if c.bannerShown() {
 		h--
 	}
 	if len(c.cfg.Relays) > 0 {
@@ -113,6 +116,9 @@ func (c *common) bodyHeight() int {
 	}
 	return h
 }
+
+// bannerShown says the recovery banner is drawn: a Relay re-sync undid pending changes.
+func (c *common) bannerShown() bool { return len(c.drift) > 0 }
 
 // downNames are the hosts that did not answer the last refresh, for flags.Flag.Agreement.
 func (c *common) downNames() []string {

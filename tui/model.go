@@ -69,6 +69,7 @@ func New(cfg Config, be Backends) *Model {
 		rep:          be.Replayer,
 		ra:           be.Relays,
 		ldw:          be.LDWriter,
+		guard:        be.Guard,
 		pendingByKey: map[string]int{},
 		width:        minWidth,
 		height:       minHeight,
@@ -191,8 +192,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.pendingCmd()
 	case key.Matches(msg, m.keys.ScreenSync):
 		return m.syncScreen.enterSync(false)
-	case key.Matches(msg, m.keys.ReplayNow) && len(m.drift) > 0:
+	case key.Matches(msg, m.keys.ReplayNow) && m.bannerShown():
 		return m.syncScreen.enterSync(true)
+	case key.Matches(msg, m.keys.Arm) && m.canArm() && (m.arm.on || m.active == screenQueue || m.active == screenSync || m.bannerShown()):
+		return m.toggleArm()
 	case key.Matches(msg, m.keys.Refresh):
 		return m.refreshCmd()
 	case m.cfg.Demo != nil && key.Matches(msg, m.keys.DemoLD):
@@ -288,7 +291,12 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 		return m.applyDiscardDone(msg)
 	case quitConfirmedMsg:
 		m.syncScreen.cancelReplay()
+		m.cancelArm()
 		return tea.Quit
+	case guardEventMsg:
+		return m.applyGuardEvent(msg)
+	case armDoneMsg:
+		return m.applyArmDone(msg)
 	case planMsg:
 		return m.syncScreen.applyPlan(msg)
 	case progressMsg:
@@ -334,10 +342,10 @@ func (m *Model) screenUpdate(sc screen, msg tea.KeyPressMsg) tea.Cmd {
 	return cmd
 }
 
-// quit ends the program, or asks first while a replay runs.
+// quit ends the program, or asks first while a replay runs or the replay is armed.
 func (m *Model) quit() tea.Cmd {
-	if m.syncScreen.sync.running {
-		m.dialog = &quitDialog{keys: m.keys, st: m.st, under: m.dialog}
+	if m.syncScreen.sync.running || m.arm.on {
+		m.dialog = &quitDialog{keys: m.keys, st: m.st, under: m.dialog, armed: m.arm.on && !m.arm.replaying, changes: m.arm.changes}
 		return nil
 	}
 	return tea.Quit

@@ -27,7 +27,13 @@ func (sc *syncScreen) View(width, h int) []string {
 		return box("Sync to LaunchDarkly", lines, sc.width, h, true, st)
 	}
 	var lines []string
+	if sc.arm.on && !s.running {
+		lines = append(lines, sc.armedLines(w)...)
+		lines = append(lines, "")
+	}
 	switch {
+	case sc.arm.on && !s.running && s.plan == nil:
+		// waiting for LaunchDarkly: the armed lines say so
 	case s.planning && !s.checked:
 		lines = append(lines, st.dim.Render("checking LaunchDarkly and reading the plan…"))
 	case s.checkErr != nil:
