@@ -77,7 +77,7 @@ func (m *Model) toggleArm() tea.Cmd {
 	s := &m.syncScreen.sync
 	s.seq++ // a plan asked for before is stale: the guard plans when LaunchDarkly answers
 	s.auto, s.planning, s.plan, s.results, s.finished = false, false, nil, nil, false
-	m.setStatus(sprintf("armed: holding %d %s in Redis; replays the moment LaunchDarkly answers (A disarms)", a.changes, changesWord(a.changes)), false)
+	m.setStatus(sprintf("armed: holding %d %s; replays when LaunchDarkly answers (A disarms)", a.changes, changesWord(a.changes)), false)
 	m.log.Info("armed", "changes", a.changes)
 	g, events, done, stopped := m.guard, a.events, a.done, a.stopped
 	start := func() tea.Msg {
@@ -221,7 +221,9 @@ func (sc *syncScreen) armedLines(w int) []string {
 	a := &sc.arm
 	st := sc.st
 	lines := []string{st.readOnly.Render(sprintf(" ARMED: %d %s ", a.changes, changesWord(a.changes))) +
-		" held in Redis since " + a.since.In(sc.now().Location()).Format("15:04:05") + "; replayed the moment LaunchDarkly answers"}
+		" held in Redis since " + a.since.In(sc.now().Location()).Format("15:04:05"),
+	}
+	lines = append(lines, wrapText("sent to LaunchDarkly the moment it answers; what a Relay re-sync undoes is written back at once", w-2)...)
 	check := "waiting for LaunchDarkly: first check…"
 	if !a.lastCheck.Time.IsZero() && a.lastCheck.Err != nil {
 		check = "waiting for LaunchDarkly: last check " + a.lastCheck.Time.In(sc.now().Location()).Format("15:04:05") + ": " + a.lastCheck.Err.Error()

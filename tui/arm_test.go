@@ -43,6 +43,7 @@ func (u *unit) arm() {
 	if cmd == nil || !u.m.arm.on {
 		u.t.Fatalf("A did not arm on screen %d: %s", u.m.active, u.m.status)
 	}
+	u.t.Cleanup(u.m.cancelArm) // a guard that holds ends with the test
 	u.m.Update(cmd())
 }
 
@@ -199,6 +200,9 @@ func TestArmDoesNotExistReadOnly(t *testing.T) {
 	}
 	u.key("?")
 	u.mustNotSee("Arming the replay")
+	u.key("esc")
+	u.apply(u.m.ldCheckCmd())
+	u.mustSee("LaunchDarkly is back: Relay will undo 2 changes when it reconnects. Replay from a writable session")
 	if (Config{ReadOnly: true}).backends().Guard != nil {
 		t.Fatal("a read-only configuration has a guard")
 	}
@@ -210,4 +214,39 @@ func TestHelpSaysArmedLastsOnlyAsLongAsTheProcess(t *testing.T) {
 	u.key("?")
 	u.mustSee("Armed lasts only as long as this process:")
 	u.mustSee("quitting disarms. relaycommander replay --wait arms it from a spare terminal.")
+}
+
+func TestBannerSaysLaunchDarklyIsBackBeforeTheResync(t *testing.T) {
+	for _, size := range [][2]int{{120, 40}, {80, 24}} {
+		u := newUnit(t, size[0], size[1], nil)
+		u.armPending()
+		g := &fakeGuard{script: armedEvents()[:1], hold: true}
+		u.withGuard(fakeLD{err: errLDDown}, g)
+		u.apply(u.m.ldCheckCmd())
+		u.mustNotSee("LaunchDarkly is back")
+		// the periodic check finds LaunchDarkly answering: nothing is undone yet
+		u.withGuard(fakeLD{}, g)
+		u.apply(u.m.ldCheckCmd())
+		if len(u.m.drift) != 0 {
+			t.Fatalf("drift %+v", u.m.drift)
+		}
+		want := "LaunchDarkly is back: Relay will undo 2 changes when it reconnects. R replay now, A arm"
+		if size[0] == 80 {
+			want = "LaunchDarkly is back: Relay will undo 2 changes. R replay now, A arm"
+		}
+		u.mustSee(want)
+		lines := strings.Split(u.view(), "\n")
+		if len(lines) != size[1] {
+			t.Fatalf("%d lines", len(lines))
+		}
+		// A arms from the banner, on any screen; the banner goes while armed
+		u.key("1")
+		u.mustSee("A arm")
+		u.arm()
+		u.mustNotSee("LaunchDarkly is back")
+		u.mustSee("ARMED: 2 changes")
+		u.key("A")
+		u.guardUntilDone()
+		u.mustSee("LaunchDarkly is back")
+	}
 }

@@ -22,7 +22,13 @@ func (m *Model) ldTick() tea.Cmd {
 	if m.ld == nil {
 		return nil
 	}
-	return tea.Tick(ldCheckInterval, func(time.Time) tea.Msg { return ldTickMsg{} })
+	every := ldCheckInterval
+	if len(m.pending) > 0 && m.ldErr != nil && !m.arm.on {
+		// changes wait for LaunchDarkly: see it back before Relay's re-sync undoes them (the
+		// banner says so); armed, the guard checks every second itself
+		every = ldBackCheckInterval
+	}
+	return tea.Tick(every, func(time.Time) tea.Msg { return ldTickMsg{} })
 }
 
 // refreshCmd reads everything the screens show, in the background.

@@ -117,8 +117,15 @@ func (c *common) bodyHeight() int {
 	return h
 }
 
-// bannerShown says the recovery banner is drawn: a Relay re-sync undid pending changes.
-func (c *common) bannerShown() bool { return len(c.drift) > 0 }
+// bannerShown says the recovery banner is drawn: a Relay re-sync undid pending changes, or
+// LaunchDarkly answers while changes are pending and nothing is armed (before Relay's re-sync).
+func (c *common) bannerShown() bool { return len(c.drift) > 0 || c.ldBack() }
+
+// ldBack says LaunchDarkly answered the last check while changes are pending, none undone yet,
+// and nothing is armed: Relay's re-sync will undo them when it reconnects.
+func (c *common) ldBack() bool {
+	return c.ld != nil && !c.ldChecked.IsZero() && c.ldErr == nil && len(c.pending) > 0 && len(c.drift) == 0 && !c.arm.on
+}
 
 // downNames are the hosts that did not answer the last refresh, for flags.Flag.Agreement.
 func (c *common) downNames() []string {

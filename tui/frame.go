@@ -169,6 +169,9 @@ func (m *Model) ldSummary() string {
 }
 
 func (m *Model) bannerLine() string {
+	if m.ldBack() {
+		return m.backBannerLine()
+	}
 	if len(m.drift) == 0 {
 		return ""
 	}
@@ -190,6 +193,24 @@ func (m *Model) bannerLine() string {
 	list := ansi.Truncate(strings.Join(names, ", "), max(room, 3), "…")
 	text := cell(lead+list+action, m.width)
 	return m.st.banner.Render(text)
+}
+
+// backBannerLine says, the moment LaunchDarkly answers while changes are pending and nothing
+// is armed, that Relay's re-sync is about to undo them, before it does.
+func (m *Model) backBannerLine() string {
+	n := len(m.pending)
+	action := " R replay now"
+	switch {
+	case m.cfg.ReadOnly:
+		action = " Replay from a writable session"
+	case m.canArm():
+		action = " R replay now, A arm"
+	}
+	text := sprintf(" ! LaunchDarkly is back: Relay will undo %d %s when it reconnects.", n, changesWord(n)) + action + " "
+	if ansi.StringWidth(text) > m.width {
+		text = sprintf(" ! LaunchDarkly is back: Relay will undo %d %s.", n, changesWord(n)) + action + " "
+	}
+	return m.st.banner.Render(cell(text, m.width))
 }
 
 func (m *Model) statusLine() string {

@@ -22,6 +22,10 @@ const (
 
 const ldCheckInterval = 15 * time.Second
 
+// ldBackCheckInterval is how often LaunchDarkly is checked while it is unreachable and changes
+// are pending: Relay reconnects within seconds of it answering, and re-syncs.
+const ldBackCheckInterval = 2 * time.Second
+
 // Model is the root of the UI: it owns the shared context, the four screens and the open
 // dialog, and routes every message once. Update and View never do I/O: every Redis, journal
 // and LaunchDarkly call runs in a tea.Cmd and comes back as a typed message (msgs.go).
