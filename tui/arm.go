@@ -76,7 +76,7 @@ func (m *Model) toggleArm() tea.Cmd {
 		events: make(chan ldsync.GuardEvent, 16), done: make(chan armDoneMsg, 1), stopped: make(chan struct{})}
 	s := &m.syncScreen.sync
 	s.seq++ // a plan asked for before is stale: the guard plans when LaunchDarkly answers
-	s.auto, s.planning, s.plan, s.results, s.finished = false, false, nil, nil, false
+	s.auto, s.asking, s.planning, s.plan, s.results, s.finished = false, false, false, nil, nil, false
 	m.setStatus(sprintf("armed: holding %d %s; replays when LaunchDarkly answers (A disarms)", a.changes, changesWord(a.changes)), false)
 	m.log.Info("armed", "changes", a.changes)
 	g, events, done, stopped := m.guard, a.events, a.done, a.stopped

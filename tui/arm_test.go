@@ -248,5 +248,12 @@ func TestBannerSaysLaunchDarklyIsBackBeforeTheResync(t *testing.T) {
 		u.key("A")
 		u.guardUntilDone()
 		u.mustSee("LaunchDarkly is back")
+		// R opens the plan and asks; nothing is sent
+		cmd := u.key("R")
+		u.apply(cmd)
+		if u.m.active != screenSync || u.m.syncScreen.sync.running {
+			t.Fatal("R did not open the plan, or sent at once")
+		}
+		u.mustSee("enter replays, A arms instead, esc back")
 	}
 }

@@ -268,7 +268,8 @@ func (m *Model) helpBody(h int) []string {
 			" A   holds the pending changes in Redis (writes back what a Relay re-sync undid, unless",
 			"     LaunchDarkly has a newer version: a conflict, left alone) and replays them the moment",
 			"     LaunchDarkly answers; A again disarms. Armed lasts only as long as this process:",
-			"     quitting disarms. relaycommander replay --wait arms it from a spare terminal.")
+			"     quitting disarms. relaycommander replay --wait arms it from a spare terminal.",
+			" R   opens the plan on the sync screen; enter there replays")
 	}
 	if m.cfg.Demo != nil {
 		lines = append(lines, "", " "+m.st.bold.Render("Demo keys"))

@@ -197,7 +197,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.ScreenSync):
 		return m.syncScreen.enterSync(false)
 	case key.Matches(msg, m.keys.ReplayNow) && m.bannerShown():
-		return m.syncScreen.enterSync(true)
+		// R sits next to r: it opens the plan and asks there (enter), as the command line asks
+		return m.syncScreen.enterConfirm()
 	case key.Matches(msg, m.keys.Arm) && m.canArm() && (m.arm.on || m.active == screenQueue || m.active == screenSync || m.bannerShown()):
 		return m.toggleArm()
 	case key.Matches(msg, m.keys.Refresh):

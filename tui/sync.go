@@ -28,7 +28,8 @@ type syncState struct {
 	planErr   error
 	plannedAt time.Time
 	cursor    int
-	auto      bool // R: replay as soon as the plan is in
+	auto      bool // replay as soon as the plan is in (enter on a finished replay)
+	asking    bool // R: the plan is shown with a question; enter replays
 
 	running    bool
 	cancelling bool
@@ -56,6 +57,17 @@ func (sc *syncScreen) enterSync(auto bool) tea.Cmd {
 	}
 	sc.sync.auto = auto && !sc.cfg.ReadOnly
 	return sc.planCmd()
+}
+
+// enterConfirm is R: the sync screen with the plan, asking for enter before anything is sent.
+func (sc *syncScreen) enterConfirm() tea.Cmd {
+	cmd := sc.enterSync(false)
+	sc.sync.asking = sc.ld != nil && !sc.sync.running && !sc.cfg.ReadOnly
+	if sc.sync.asking && sc.sync.finished {
+		sc.sync.finished = false // the old plan is spent: the new one is asked about
+		sc.sync.results = nil
+	}
+	return cmd
 }
 
 // planCmd checks LaunchDarkly and the token, then classifies every pending change.
@@ -132,6 +144,7 @@ func (sc *syncScreen) startReplay() tea.Cmd {
 		sc.setStatus("armed: the replay goes the moment LaunchDarkly answers; A disarms first to replay from here", false)
 		return nil
 	}
+	s.asking = false
 	// Apply takes up every item that Sends: those it patches and the in-sync ones it closes.
 	tally := s.plan.Tally()
 	n := tally.Process
@@ -338,6 +351,7 @@ func (sc *syncScreen) updateSync(msg tea.KeyPressMsg) tea.Cmd {
 			sc.setStatus(it.Pending.Flag+": left pending for later", false)
 		}
 	case key.Matches(msg, k.Back):
+		s.asking = false
 		sc.active = screenFlags
 	}
 	return nil

@@ -50,6 +50,9 @@ func (sc *syncScreen) View(width, h int) []string {
 		if s.running || s.finished {
 			lines = append(lines, sc.progressLines(w)...)
 		}
+		if s.asking && !s.running && !s.finished && !sc.arm.on {
+			lines = append(lines, "", sc.askLine())
+		}
 		lines = append(lines, "")
 		lines = append(lines, sc.planLines(w, h-2-len(lines)-2)...)
 		if s.finished {
@@ -66,6 +69,19 @@ func (sc *syncScreen) View(width, h int) []string {
 		}
 	}
 	return box("Sync to LaunchDarkly", lines, sc.width, h, true, st)
+}
+
+// askLine is R's question: what enter sends, and the other ways out.
+func (sc *syncScreen) askLine() string {
+	n := sc.sync.plan.Tally().Process
+	q := sprintf("Replay %d %s to LaunchDarkly now? enter replays", n, changesWord(n))
+	if n == 0 {
+		q = "Nothing can be replayed yet: see the plan"
+	}
+	if sc.canArm() {
+		q += ", A arms instead"
+	}
+	return sc.st.bold.Render(q + ", esc back")
 }
 
 func (sc *syncScreen) syncSummary() []string {
