@@ -22,8 +22,8 @@ const (
 
 const ldCheckInterval = 15 * time.Second
 
-// ldBackCheckInterval is how often LaunchDarkly is checked while it is unreachable and changes
-// are pending: Relay reconnects within seconds of it answering, and re-syncs.
+// ldBackCheckInterval is how often LaunchDarkly is checked while changes are pending and
+// nothing is armed: Relay reconnects within seconds of it answering, and re-syncs.
 const ldBackCheckInterval = 2 * time.Second
 
 // Model is the root of the UI: it owns the shared context, the four screens and the open
@@ -224,7 +224,7 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 		return tea.Batch(cmd, m.refreshTick())
 	case ldTickMsg:
 		var cmd tea.Cmd
-		if !m.ldPending {
+		if !m.ldPending && m.ldCheckDue() {
 			cmd = m.ldCheckCmd()
 		}
 		return tea.Batch(cmd, m.ldTick())
