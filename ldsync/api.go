@@ -6,7 +6,9 @@
 // by reading Redis back (journal.Settle): a change whose outcome is unknown, or whose Redis
 // hosts disagree, is never sent. api.go holds the types the other packages exchange with it;
 // Client is in client.go, PlanAll in settled.go, Plan and Apply in replay.go, and what an item
-// sends and closes in item.go.
+// sends and closes in item.go. Guard (guard.go, guard_hold.go) arms a replay: it holds the
+// pending changes in Redis against Relay's re-sync and replays the moment LaunchDarkly answers
+// (WaitReachable, reach.go).
 package ldsync
 
 import (

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"relaycommander/flags/fixture"
 	"relaycommander/journal"
 	"relaycommander/ldsync/ldfake"
 	"relaycommander/relaycfg/relaytest"
@@ -397,5 +398,33 @@ func TestGuardCancelTimeoutNothingPending(t *testing.T) {
 	}
 	if pending, _ := u.j.Pending(); len(pending) != 1 {
 		t.Errorf("pending after a cancelled wait: %d", len(pending))
+	}
+}
+
+// A re-sync while the replay is under way (paced by LaunchDarkly's rate limit) is written back
+// too: the guard holds the change until the replay has landed it.
+func TestGuardHoldsDuringTheReplay(t *testing.T) {
+	u := startOutage(t, relaytest.Options{Backoff: relaytest.Backoff{Initial: 20 * time.Second, Max: 20 * time.Second, NoJitter: true}})
+	u.change(killed, false)
+	u.ld.SetGlobalLimit(2, 3*time.Second) // the check and the plan's read use a window up: Apply waits for the next
+	run := runGuard(t, u.guard())
+	run.waitEvent("a failed check", 5*time.Second, waitingChecks)
+	u.ld.SetUnreachable(false)
+	planned := run.waitEvent("the plan", 5*time.Second, func(ev GuardEvent) bool { return ev.Kind == GuardPlanned })
+	site := u.o.Sites[0]
+	if err := site.Redis.Client().HSet(context.Background(), u.o.Env.Prefix+":features", killed,
+		fixture.Load()[u.o.Env.Prefix].Features[killed]).Err(); err != nil { // what a re-sync writes
+		t.Fatal(err)
+	}
+	run.waitEvent("the kill re-asserted during the replay", 2*time.Second, func(ev GuardEvent) bool {
+		return ev.Kind == GuardReasserted && ev.Time.After(planned.Time) && len(ev.Hosts) == 1
+	})
+	run.wait(20 * time.Second)
+	if run.err != nil || run.counts.Applied != 1 || u.ld.PatchCount() != 1 {
+		_, evs, _ := u.j.History(u.o.Env.Prefix, killed)
+		t.Fatalf("Run = %+v, %v, %d patches; want one applied; events %+v", run.counts, run.err, u.ld.PatchCount(), evs)
+	}
+	if on, _ := u.o.InRedis(t, killed); on {
+		t.Errorf("%s on in Redis after the replay", killed)
 	}
 }
