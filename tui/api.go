@@ -11,6 +11,7 @@
 // that the root turns into the write. frame.go draws the header, banner, status and keys
 // around the screens; cmds.go has the background reads. relays.go asks the Relay Proxies
 // about themselves: the Relays view, the serving check after a write, the re-sync trigger.
+// arm.go arms the replay (A): ldsync.Guard in the background, for as long as the process runs.
 package tui
 
 import (
@@ -80,7 +81,9 @@ func Run(ctx context.Context, cfg Config) error {
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(frameRate))
 	_, err = p.Run()
 	m.syncScreen.cancelReplay()
+	m.cancelArm()
 	m.syncScreen.waitReplay(30 * time.Second)
+	m.waitArm(30 * time.Second)
 	m.waitWrites(10 * time.Second)
 	if err != nil && ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled) {
 		return nil // the caller cancelled: a normal end

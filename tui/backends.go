@@ -34,6 +34,12 @@ type changeJournal interface {
 	Warnings() []string
 }
 
+// guardRunner holds the replay armed (ldsync.Guard.Run): it holds the pending changes in
+// Redis and replays them the moment LaunchDarkly answers, reporting on events, which it closes.
+type guardRunner interface {
+	Run(ctx context.Context, events chan<- ldsync.GuardEvent) (ldsync.Counts, error)
+}
+
 type ldChecker interface {
 	Check(ctx context.Context) error
 }
@@ -51,10 +57,11 @@ type replayer interface {
 type Backends struct {
 	Store    flagStore
 	Journal  changeJournal
-	LD       ldChecker  // nil when no LaunchDarkly token is configured
-	Replayer replayer   // nil without LD
-	Relays   relayAsker // nil when no Relays are configured
-	LDWriter ldWriter   // nil without LD: the confirmation's "in LaunchDarkly" needs it
+	LD       ldChecker   // nil when no LaunchDarkly token is configured
+	Replayer replayer    // nil without LD
+	Relays   relayAsker  // nil when no Relays are configured
+	LDWriter ldWriter    // nil without LD: the confirmation's "in LaunchDarkly" needs it
+	Guard    guardRunner // nil without LD, a journal or a store, and in read-only: A does not exist
 }
 
 // backends are the configuration's concrete collaborators behind the UI's interfaces. A nil
@@ -79,6 +86,9 @@ func (c Config) backends() Backends {
 		}
 		b.Replayer = r
 		b.LDWriter = c.LD
+		if c.Store != nil && c.Journal != nil && !c.ReadOnly {
+			b.Guard = &ldsync.Guard{Client: c.LD, Journal: c.Journal, Store: c.Store, Operator: c.Operator}
+		}
 	}
 	if len(c.Relays) > 0 {
 		b.Relays = relayClient{}
@@ -93,6 +103,7 @@ var (
 	_ replayer      = (*ldsync.Replayer)(nil)
 	_ ldWriter      = (*ldsync.Client)(nil)
 	_ relayAsker    = relayClient{}
+	_ guardRunner   = (*ldsync.Guard)(nil)
 )
 
 // relayAsker asks the Relays about themselves (relayapi); every Relay has its own time-out.

@@ -22,7 +22,18 @@ func (m *Model) ldTick() tea.Cmd {
 	if m.ld == nil {
 		return nil
 	}
-	return tea.Tick(ldCheckInterval, func(time.Time) tea.Msg { return ldTickMsg{} })
+	return tea.Tick(ldBackCheckInterval, func(time.Time) tea.Msg { return ldTickMsg{} })
+}
+
+// ldCheckDue says the periodic LaunchDarkly check is due: every ldCheckInterval, and every
+// ldBackCheckInterval while changes wait and nothing is armed (the guard checks every second
+// itself), so that the banner sees LaunchDarkly back before Relay's re-sync undoes them.
+func (m *Model) ldCheckDue() bool {
+	every := ldCheckInterval
+	if len(m.pending) > 0 && !m.arm.on {
+		every = ldBackCheckInterval
+	}
+	return m.ldChecked.IsZero() || m.now().Sub(m.ldChecked) >= every-ldBackCheckInterval/4
 }
 
 // refreshCmd reads everything the screens show, in the background.

@@ -39,8 +39,9 @@ type common struct {
 	jr    changeJournal
 	ld    ldChecker
 	rep   replayer
-	ra    relayAsker // nil: no Relays configured
-	ldw   ldWriter   // nil: no LaunchDarkly token
+	ra    relayAsker  // nil: no Relays configured
+	ldw   ldWriter    // nil: no LaunchDarkly token
+	guard guardRunner // nil: A does not exist (no token, journal or store; read-only)
 
 	width, height int
 	active        screenID // the screen on show; a screen may hand over to another
@@ -67,6 +68,8 @@ type common struct {
 	refresh func() tea.Cmd
 
 	relays relaysState // what the Relays say about themselves (relays.go)
+
+	arm armState // the replay held armed by the guard (arm.go), for as long as this process runs
 
 	writes atomic.Int32 // Redis or journal writes running in commands; Run lets them finish
 }
@@ -105,13 +108,23 @@ func (c *common) waitWrites(limit time.Duration) {
 // bodyHeight is the rows between the header (and banner) and the status and key lines.
 func (c *common) bodyHeight() int {
 	h := c.height - 2 - 2
-	if len(c.drift) > 0 {
+	if c.bannerShown() {
 		h--
 	}
 	if len(c.cfg.Relays) > 0 {
 		h-- // the Relays line of the header
 	}
 	return h
+}
+
+// bannerShown says the recovery banner is drawn: a Relay re-sync undid pending changes, or
+// LaunchDarkly answers while changes are pending and nothing is armed (before Relay's re-sync).
+func (c *common) bannerShown() bool { return len(c.drift) > 0 || c.ldBack() }
+
+// ldBack says LaunchDarkly answered the last check while changes are pending, none undone yet,
+// and nothing is armed: Relay's re-sync will undo them when it reconnects.
+func (c *common) ldBack() bool {
+	return c.ld != nil && !c.ldChecked.IsZero() && c.ldErr == nil && len(c.pending) > 0 && len(c.drift) == 0 && !c.arm.on
 }
 
 // downNames are the hosts that did not answer the last refresh, for flags.Flag.Agreement.

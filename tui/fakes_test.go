@@ -352,3 +352,51 @@ func (w *fakeLDWriter) SetOn(_ context.Context, project, flag, env string, on bo
 	w.comments = append(w.comments, project+"/"+env+"/"+flag+": "+comment)
 	return ldsync.FlagState{On: on, Version: 47}, nil
 }
+
+// ---- the guard (arm.go) ----
+
+// fakeGuard runs a script of guard events, then returns its counts, or with hold waits until
+// it is disarmed (its context ends). It sends nothing anywhere.
+type fakeGuard struct {
+	mu        sync.Mutex
+	script    []ldsync.GuardEvent
+	hold      bool // after the script, wait for the context
+	counts    ldsync.Counts
+	err       error
+	runs      int
+	cancelled bool // the context ended the run
+}
+
+func (g *fakeGuard) Run(ctx context.Context, events chan<- ldsync.GuardEvent) (ldsync.Counts, error) {
+	defer close(events)
+	g.mu.Lock()
+	g.runs++
+	script, hold, counts, err := slices.Clone(g.script), g.hold, g.counts, g.err
+	g.mu.Unlock()
+	for _, ev := range script {
+		select {
+		case events <- ev:
+		case <-ctx.Done():
+			g.setCancelled()
+			return ldsync.Counts{}, ctx.Err()
+		}
+	}
+	if hold {
+		<-ctx.Done()
+		g.setCancelled()
+		return ldsync.Counts{}, ctx.Err()
+	}
+	return counts, err
+}
+
+func (g *fakeGuard) setCancelled() {
+	g.mu.Lock()
+	g.cancelled = true
+	g.mu.Unlock()
+}
+
+func (g *fakeGuard) state() (runs int, cancelled bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.runs, g.cancelled
+}

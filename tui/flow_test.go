@@ -438,6 +438,11 @@ func TestFlowRecoveryAlertAndReplay(t *testing.T) {
 	f.see("R replay now") // on every screen
 	f.keys("R")
 	f.see("Sync to LaunchDarkly")
+	f.see("enter replays") // R asks first
+	if n := f.ld.PatchCount(); n != 0 {
+		t.Fatalf("R sent %d patch(es) before enter", n)
+	}
+	f.keys("enter")
 	f.see("VERIFIED")
 	f.see("verification: 1 verified, 0 mismatched")
 	on, _, ok := f.ld.FlagState("web-store", "production", "kill-switch-checkout")

@@ -94,6 +94,10 @@ func (m *Model) headerLines() []string {
 	line1 := " " + s.title.Render("Relay Commander") + "  " +
 		tab("1", "Flags", screenFlags) + " " + tab("2", queueName, screenQueue) + " " + tab("3", "Sync", screenSync)
 	right := sprintf("%d pending", len(m.pending))
+	if m.arm.on {
+		// in words, not colour alone
+		right = s.readOnly.Render(sprintf(" ARMED: %d %s ", m.arm.changes, changesWord(m.arm.changes)))
+	}
 	if m.cfg.ReadOnly {
 		right += "  " + s.readOnly.Render(" READ-ONLY ")
 	}
@@ -165,6 +169,9 @@ func (m *Model) ldSummary() string {
 }
 
 func (m *Model) bannerLine() string {
+	if m.ldBack() {
+		return m.backBannerLine()
+	}
 	if len(m.drift) == 0 {
 		return ""
 	}
@@ -172,19 +179,38 @@ func (m *Model) bannerLine() string {
 	for _, d := range m.drift {
 		names = append(names, termsafe.Escape(d.Flag))
 	}
-	what := "change"
-	if len(m.drift) > 1 {
-		what = "changes"
-	}
 	action := "  R replay now "
-	if m.cfg.ReadOnly {
+	switch {
+	case m.cfg.ReadOnly:
 		action = "  read-only: replay from a writable session "
+	case m.arm.on:
+		action = "  ARMED: written back at once "
+	case m.canArm():
+		action = "  R replay now, A arm "
 	}
-	lead := sprintf(" ! Relay re-sync undid %d %s: ", len(m.drift), what)
+	lead := sprintf(" ! Relay re-sync undid %d %s: ", len(m.drift), changesWord(len(m.drift)))
 	room := m.width - ansi.StringWidth(lead) - ansi.StringWidth(action)
 	list := ansi.Truncate(strings.Join(names, ", "), max(room, 3), "…")
 	text := cell(lead+list+action, m.width)
 	return m.st.banner.Render(text)
+}
+
+// backBannerLine says, the moment LaunchDarkly answers while changes are pending and nothing
+// is armed, that Relay's re-sync is about to undo them, before it does.
+func (m *Model) backBannerLine() string {
+	n := len(m.pending)
+	action := " R replay now"
+	switch {
+	case m.cfg.ReadOnly:
+		action = " Replay from a writable session"
+	case m.canArm():
+		action = " R replay now, A arm"
+	}
+	text := sprintf(" ! LaunchDarkly is back: Relay will undo %d %s when it reconnects.", n, changesWord(n)) + action + " "
+	if ansi.StringWidth(text) > m.width {
+		text = sprintf(" ! LaunchDarkly is back: Relay will undo %d %s.", n, changesWord(n)) + action + " "
+	}
+	return m.st.banner.Render(cell(text, m.width))
 }
 
 func (m *Model) statusLine() string {
@@ -237,6 +263,14 @@ func (m *Model) helpBody(h int) []string {
 				" unreachable    did not answer GET /status within its time-out")
 		}
 	}
+	if m.canArm() {
+		lines = append(lines, "", " "+m.st.bold.Render("Arming the replay (A, on the queue and sync screens)"),
+			" A   holds the pending changes in Redis (writes back what a Relay re-sync undid, unless",
+			"     LaunchDarkly has a newer version: a conflict, left alone) and replays them the moment",
+			"     LaunchDarkly answers; A again disarms. Armed lasts only as long as this process:",
+			"     quitting disarms. relaycommander replay --wait arms it from a spare terminal.",
+			" R   opens the plan on the sync screen; enter there replays")
+	}
 	if m.cfg.Demo != nil {
 		lines = append(lines, "", " "+m.st.bold.Render("Demo keys"))
 		for _, b := range []key.Binding{m.keys.DemoLD, m.keys.DemoResync} {
@@ -260,8 +294,30 @@ func (m *Model) screenKeys() helpKeys {
 	}
 	k := m.keys
 	global := enabled(k.Help, k.Quit, k.ScreenFlags, k.ScreenQueue, k.ScreenSync, k.Refresh)
-	if len(m.drift) > 0 {
+	if m.bannerShown() {
 		global = append(enabled(k.ReplayNow), global...)
+		if m.canArm() && m.active != screenQueue && m.active != screenSync && !m.arm.on {
+			global = append(enabled(k.ReplayNow, k.Arm), global[1:]...)
+		}
+	}
+	if m.arm.on && m.active != screenQueue && m.active != screenSync {
+		global = append([]key.Binding{m.disarmKey()}, global...)
 	}
 	return helpKeys{short: append(ks.short, global...), full: append(ks.full, global)}
+}
+
+// disarmKey is A while armed.
+func (m *Model) disarmKey() key.Binding {
+	return key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "disarm"))
+}
+
+// armKey is A as the queue and sync screens show it: arm, or disarm while armed.
+func (c *common) armKey() []key.Binding {
+	if !c.canArm() {
+		return nil
+	}
+	if c.arm.on {
+		return []key.Binding{key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "disarm"))}
+	}
+	return []key.Binding{c.keys.Arm}
 }

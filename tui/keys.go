@@ -8,8 +8,8 @@ import (
 // so they neither work nor show in help.
 type keyMap struct {
 	// global
-	Quit, Help, ScreenFlags, ScreenQueue, ScreenSync, Refresh, ReplayNow key.Binding
-	DemoLD, DemoResync                                                   key.Binding
+	Quit, Help, ScreenFlags, ScreenQueue, ScreenSync, Refresh, ReplayNow, Arm key.Binding
+	DemoLD, DemoResync                                                        key.Binding
 
 	// lists
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
@@ -48,6 +48,7 @@ func defaultKeyMap(readOnly bool) keyMap {
 		ScreenSync:  b("3", "sync", "3"),
 		Refresh:     b("r", "refresh", "r"),
 		ReplayNow:   b("R", "replay now", "R"),
+		Arm:         b("A", "arm replay", "A"),
 		DemoLD:      b("L", "demo: LaunchDarkly up/down", "L"),
 		DemoResync:  b("X", "demo: Relay re-sync", "X"),
 
@@ -93,7 +94,7 @@ func defaultKeyMap(readOnly bool) keyMap {
 	}
 	if readOnly {
 		// Nothing that writes exists: not bound, not in help.
-		for _, kb := range []*key.Binding{&k.Toggle, &k.Retry, &k.Discard, &k.RestoreOpt, &k.Replay, &k.Skip, &k.Force, &k.ReplayNow} {
+		for _, kb := range []*key.Binding{&k.Toggle, &k.Retry, &k.Discard, &k.RestoreOpt, &k.Replay, &k.Skip, &k.Force, &k.ReplayNow, &k.Arm} {
 			kb.Unbind()
 		}
 	}

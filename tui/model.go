@@ -22,6 +22,10 @@ const (
 
 const ldCheckInterval = 15 * time.Second
 
+// ldBackCheckInterval is how often LaunchDarkly is checked while changes are pending and
+// nothing is armed: Relay reconnects within seconds of it answering, and re-syncs.
+const ldBackCheckInterval = 2 * time.Second
+
 // Model is the root of the UI: it owns the shared context, the four screens and the open
 // dialog, and routes every message once. Update and View never do I/O: every Redis, journal
 // and LaunchDarkly call runs in a tea.Cmd and comes back as a typed message (msgs.go).
@@ -69,6 +73,7 @@ func New(cfg Config, be Backends) *Model {
 		rep:          be.Replayer,
 		ra:           be.Relays,
 		ldw:          be.LDWriter,
+		guard:        be.Guard,
 		pendingByKey: map[string]int{},
 		width:        minWidth,
 		height:       minHeight,
@@ -191,8 +196,11 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.pendingCmd()
 	case key.Matches(msg, m.keys.ScreenSync):
 		return m.syncScreen.enterSync(false)
-	case key.Matches(msg, m.keys.ReplayNow) && len(m.drift) > 0:
-		return m.syncScreen.enterSync(true)
+	case key.Matches(msg, m.keys.ReplayNow) && m.bannerShown():
+		// R sits next to r: it opens the plan and asks there (enter), as the command line asks
+		return m.syncScreen.enterConfirm()
+	case key.Matches(msg, m.keys.Arm) && m.canArm() && (m.arm.on || m.active == screenQueue || m.active == screenSync || m.bannerShown()):
+		return m.toggleArm()
 	case key.Matches(msg, m.keys.Refresh):
 		return m.refreshCmd()
 	case m.cfg.Demo != nil && key.Matches(msg, m.keys.DemoLD):
@@ -216,7 +224,7 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 		return tea.Batch(cmd, m.refreshTick())
 	case ldTickMsg:
 		var cmd tea.Cmd
-		if !m.ldPending {
+		if !m.ldPending && m.ldCheckDue() {
 			cmd = m.ldCheckCmd()
 		}
 		return tea.Batch(cmd, m.ldTick())
@@ -288,7 +296,12 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 		return m.applyDiscardDone(msg)
 	case quitConfirmedMsg:
 		m.syncScreen.cancelReplay()
+		m.cancelArm()
 		return tea.Quit
+	case guardEventMsg:
+		return m.applyGuardEvent(msg)
+	case armDoneMsg:
+		return m.applyArmDone(msg)
 	case planMsg:
 		return m.syncScreen.applyPlan(msg)
 	case progressMsg:
@@ -334,10 +347,10 @@ func (m *Model) screenUpdate(sc screen, msg tea.KeyPressMsg) tea.Cmd {
 	return cmd
 }
 
-// quit ends the program, or asks first while a replay runs.
+// quit ends the program, or asks first while a replay runs or the replay is armed.
 func (m *Model) quit() tea.Cmd {
-	if m.syncScreen.sync.running {
-		m.dialog = &quitDialog{keys: m.keys, st: m.st, under: m.dialog}
+	if m.syncScreen.sync.running || m.arm.on {
+		m.dialog = &quitDialog{keys: m.keys, st: m.st, under: m.dialog, armed: m.arm.on && !m.arm.replaying, changes: m.arm.changes}
 		return nil
 	}
 	return tea.Quit

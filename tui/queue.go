@@ -22,8 +22,9 @@ type queueScreen struct {
 // Keys are the screen's keys: the list's, or the history's.
 func (q *queueScreen) Keys() helpKeys {
 	k := q.keys
-	ks := enabled(k.History, k.Discard, k.Up, k.Down, k.Top, k.Bottom, k.Back)
-	short := enabled(k.History, k.Discard)
+	ks := append(enabled(k.History, k.Discard), q.armKey()...)
+	ks = append(ks, enabled(k.Up, k.Down, k.Top, k.Bottom, k.Back)...)
+	short := append(enabled(k.History, k.Discard), q.armKey()...)
 	if q.history != nil {
 		ks = enabled(k.Up, k.Down, k.Back)
 		short = enabled(k.Back)

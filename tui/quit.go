@@ -11,6 +11,9 @@ type quitDialog struct {
 	keys  keyMap
 	st    styles
 	under dialog // the dialog open when the question came, shown again to stay
+	// armed: the replay is armed and waiting (no replay running yet), holding changes
+	armed   bool
+	changes int
 }
 
 // Update handles a key: y quits; n, esc, enter or q stay.
@@ -33,8 +36,14 @@ func (d *quitDialog) Keys() helpKeys {
 
 // View draws the question; it only reads.
 func (d *quitDialog) View(w, h int) []string {
-	lines := []string{"", "  " + d.st.bold.Render("A replay to LaunchDarkly is running. Quit?")}
-	for _, l := range wrapText("Quitting cancels it after the change in flight; what was sent is recorded in the journal and the rest stays pending.", w-4) {
+	title := "A replay to LaunchDarkly is running. Quit?"
+	why := "Quitting cancels it after the change in flight; what was sent is recorded in the journal and the rest stays pending."
+	if d.armed {
+		title = sprintf("The replay is ARMED, holding %d %s. Quit?", d.changes, changesWord(d.changes))
+		why = "Quitting disarms it: nothing is sent, the changes stay pending in the journal, and nothing holds them in Redis against a Relay re-sync any more (relaycommander replay --wait arms it from a terminal)."
+	}
+	lines := []string{"", "  " + d.st.bold.Render(title)}
+	for _, l := range wrapText(why, w-4) {
 		lines = append(lines, "  "+l)
 	}
 	lines = append(lines, "", "  "+d.st.buttonOn.Render("[ No ]")+"   "+d.st.button.Render("  Yes  ")+"     y quit  n/esc stay")

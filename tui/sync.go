@@ -28,7 +28,8 @@ type syncState struct {
 	planErr   error
 	plannedAt time.Time
 	cursor    int
-	auto      bool // R: replay as soon as the plan is in
+	auto      bool // replay as soon as the plan is in (enter on a finished replay)
+	asking    bool // R: the plan is shown with a question; enter replays
 
 	running    bool
 	cancelling bool
@@ -51,11 +52,22 @@ type itemResult struct {
 
 func (sc *syncScreen) enterSync(auto bool) tea.Cmd {
 	sc.active = screenSync
-	if sc.ld == nil || sc.sync.running {
-		return nil
+	if sc.ld == nil || sc.sync.running || sc.arm.on {
+		return nil // armed: the guard plans the moment LaunchDarkly answers
 	}
 	sc.sync.auto = auto && !sc.cfg.ReadOnly
 	return sc.planCmd()
+}
+
+// enterConfirm is R: the sync screen with the plan, asking for enter before anything is sent.
+func (sc *syncScreen) enterConfirm() tea.Cmd {
+	cmd := sc.enterSync(false)
+	sc.sync.asking = sc.ld != nil && !sc.sync.running && !sc.cfg.ReadOnly
+	if sc.sync.asking && sc.sync.finished {
+		sc.sync.finished = false // the old plan is spent: the new one is asked about
+		sc.sync.results = nil
+	}
+	return cmd
 }
 
 // planCmd checks LaunchDarkly and the token, then classifies every pending change.
@@ -128,6 +140,11 @@ func (sc *syncScreen) startReplay() tea.Cmd {
 	if sc.cfg.ReadOnly || s.running || s.plan == nil || sc.rep == nil {
 		return nil
 	}
+	if sc.arm.on {
+		sc.setStatus("armed: the replay goes the moment LaunchDarkly answers; A disarms first to replay from here", false)
+		return nil
+	}
+	s.asking = false
 	// Apply takes up every item that Sends: those it patches and the in-sync ones it closes.
 	tally := s.plan.Tally()
 	n := tally.Process
@@ -189,14 +206,19 @@ func (sc *syncScreen) applyProgress(msg progressMsg) tea.Cmd {
 	if !s.running {
 		return nil
 	}
-	p := msg.p
+	sc.takeProgress(msg.p)
+	return nextProgress(s.ch, s.done)
+}
+
+// takeProgress shows one event of a replay, started here or by the armed guard.
+func (sc *syncScreen) takeProgress(p ldsync.Progress) {
+	s := &sc.sync
 	s.last = p
 	s.counts = p.Counts
 	if p.Done {
 		s.results[p.Index] = itemResult{kind: p.Result, err: p.Err}
 		sc.log.Info("replay item", "index", p.Index, "flag", p.Item.Pending.Flag, "result", p.Result, "err", p.Err)
 	}
-	return nextProgress(s.ch, s.done)
 }
 
 func (sc *syncScreen) applyReplayDone(msg replayDoneMsg) tea.Cmd {
@@ -257,10 +279,16 @@ func (sc *syncScreen) syncKeys() []key.Binding {
 	if sc.ld == nil {
 		return enabled(k.Back)
 	}
+	if s.running && sc.arm.on {
+		return append(enabled(k.CancelReplay), sc.armKey()...)
+	}
 	if s.running {
 		return enabled(k.CancelReplay)
 	}
-	ks := enabled(k.Replay, k.Plan)
+	if sc.arm.on {
+		return append(sc.armKey(), enabled(k.Up, k.Down, k.Back)...)
+	}
+	ks := append(enabled(k.Replay, k.Plan), sc.armKey()...)
 	if it, ok := sc.syncSelected(); ok && it.Status == ldsync.Conflict {
 		ks = append(ks, enabled(k.Skip, k.Force)...)
 	}
@@ -297,7 +325,7 @@ func (sc *syncScreen) updateSync(msg tea.KeyPressMsg) tea.Cmd {
 		if s.plan != nil {
 			s.cursor = min(len(s.plan.Items)-1, s.cursor+1)
 		}
-	case key.Matches(msg, k.Plan):
+	case key.Matches(msg, k.Plan) && !sc.arm.on:
 		return sc.planCmd()
 	case key.Matches(msg, k.Replay):
 		if s.finished && !sc.cfg.ReadOnly {
@@ -323,6 +351,7 @@ func (sc *syncScreen) updateSync(msg tea.KeyPressMsg) tea.Cmd {
 			sc.setStatus(it.Pending.Flag+": left pending for later", false)
 		}
 	case key.Matches(msg, k.Back):
+		s.asking = false
 		sc.active = screenFlags
 	}
 	return nil

@@ -27,7 +27,13 @@ func (sc *syncScreen) View(width, h int) []string {
 		return box("Sync to LaunchDarkly", lines, sc.width, h, true, st)
 	}
 	var lines []string
+	if sc.arm.on && !s.running {
+		lines = append(lines, sc.armedLines(w)...)
+		lines = append(lines, "")
+	}
 	switch {
+	case sc.arm.on && !s.running && s.plan == nil:
+		// waiting for LaunchDarkly: the armed lines say so
 	case s.planning && !s.checked:
 		lines = append(lines, st.dim.Render("checking LaunchDarkly and reading the plan…"))
 	case s.checkErr != nil:
@@ -43,6 +49,9 @@ func (sc *syncScreen) View(width, h int) []string {
 	if s.plan != nil && s.checkErr == nil {
 		if s.running || s.finished {
 			lines = append(lines, sc.progressLines(w)...)
+		}
+		if s.asking && !s.running && !s.finished && !sc.arm.on {
+			lines = append(lines, "", sc.askLine())
 		}
 		lines = append(lines, "")
 		lines = append(lines, sc.planLines(w, h-2-len(lines)-2)...)
@@ -60,6 +69,19 @@ func (sc *syncScreen) View(width, h int) []string {
 		}
 	}
 	return box("Sync to LaunchDarkly", lines, sc.width, h, true, st)
+}
+
+// askLine is R's question: what enter sends, and the other ways out.
+func (sc *syncScreen) askLine() string {
+	n := sc.sync.plan.Tally().Process
+	q := sprintf("Replay %d %s to LaunchDarkly now? enter replays", n, changesWord(n))
+	if n == 0 {
+		q = "Nothing can be replayed yet: see the plan"
+	}
+	if sc.canArm() {
+		q += ", A arms instead"
+	}
+	return sc.st.bold.Render(q + ", esc back")
 }
 
 func (sc *syncScreen) syncSummary() []string {

@@ -302,6 +302,26 @@ func TestGolden(t *testing.T) {
 			u.refresh() // Redis holds ON on relay-a and relay-b: the write was undone
 		}},
 		{"help", nil, func(u *unit) { u.key("?") }},
+		// arming (arm.go): LaunchDarkly back before the re-sync, then the replay armed
+		{"banner-ld-back", nil, func(u *unit) {
+			u.armPending()
+			u.withGuard(fakeLD{}, &fakeGuard{})
+			u.apply(u.m.ldCheckCmd())
+		}},
+		{"queue-armed", nil, func(u *unit) {
+			u.armPending()
+			u.withGuard(fakeLD{err: errLDDown}, &fakeGuard{script: armedEvents(), hold: true})
+			u.key("2")
+			u.arm()
+			u.guardStep()
+		}},
+		{"sync-armed", nil, func(u *unit) {
+			u.armPending()
+			u.withGuard(fakeLD{err: errLDDown}, &fakeGuard{script: armedEvents(), hold: true})
+			u.key("3")
+			u.arm()
+			u.guardStep()
+		}},
 		// the Relays view: relay-east connected, relay-west cut off, relay-dr unreachable
 		{"relays-flags", nil, func(u *unit) { u.withRelays() }},
 		{"relays-help", nil, func(u *unit) { u.withRelays(); u.key("?") }},

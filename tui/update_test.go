@@ -594,9 +594,22 @@ func TestRecoveryBannerAndReplayKey(t *testing.T) {
 	}
 	u.withLD(samplePlan())
 	cmd := u.key("R")
-	if u.m.active != screenSync || !u.m.syncScreen.sync.auto || cmd == nil {
-		t.Fatal("R did not open the sync screen to replay")
+	// R sits next to r: it opens the plan and asks, it never sends at once
+	if u.m.active != screenSync || u.m.syncScreen.sync.auto || !u.m.syncScreen.sync.asking || cmd == nil {
+		t.Fatal("R did not open the sync screen with the plan to confirm")
 	}
+	u.apply(cmd)
+	if u.m.syncScreen.sync.running {
+		t.Fatal("R started the replay without asking")
+	}
+	u.mustSee("Replay 2 changes to LaunchDarkly now? enter replays, esc back")
+	u.key("esc")
+	u.mustNotSee("enter replays")
+	u.apply(u.key("R"))
+	if cmd := u.key("enter"); cmd == nil || !u.m.syncScreen.sync.running {
+		t.Fatal("enter after R did not start the replay")
+	}
+	u.m.Update(replayDoneMsg{err: errors.New("stopped")})
 	// Redis holds the desired state again: the banner goes
 	set := u.fs.sets["ld:web-store:production"]
 	for i := range 2 {
