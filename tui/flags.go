@@ -311,6 +311,10 @@ func (s *flagsScreen) updateFlags(msg tea.KeyPressMsg) (tea.Cmd, dialog) {
 			s.focus = paneFlags
 			return nil, nil
 		}
+		if !s.setReady() {
+			s.setStatus(s.loadingNote(), false)
+			return nil, nil
+		}
 		if _, ok := s.cursorFlag(); ok {
 			s.details = true
 			s.detail.GotoTop()
@@ -459,12 +463,30 @@ func (s *flagsScreen) loadFlagsCmd(prefix string) tea.Cmd {
 	}
 }
 
+// setReady says the flag set on screen is loaded and is the selected prefix's: only then
+// may a toggle or the details act on it (a set still loading leaves the last one in s.set).
+func (s *flagsScreen) setReady() bool {
+	return s.setLoaded && s.set.Prefix == s.selPrefix
+}
+
+// loadingNote is what the toggle keys say while the selected prefix's set loads.
+func (s *flagsScreen) loadingNote() string {
+	if s.setErr != nil {
+		return "flags of " + safe(s.selPrefix) + " not read: " + s.setErr.Error() + "; r tries again"
+	}
+	return "loading " + safe(s.selPrefix) + "…"
+}
+
 func (s *flagsScreen) openConfirm() dialog {
 	if s.cfg.ReadOnly {
 		return nil
 	}
 	if s.results.busy() {
 		s.setStatus("a write is still in progress: wait for its results", true)
+		return nil
+	}
+	if !s.setReady() {
+		s.setStatus(s.loadingNote(), false)
 		return nil
 	}
 	f, ok := s.cursorFlag()

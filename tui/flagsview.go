@@ -71,6 +71,13 @@ func (s *flagsScreen) flagsTitle() string {
 	if !ok {
 		return "Flags"
 	}
+	if !s.setReady() {
+		// the set on screen is another prefix's: name only the selected one
+		if s.setErr != nil {
+			return safe(env.prefix) + "  flags not read"
+		}
+		return safe(env.prefix) + "  loading…"
+	}
 	t := s.set.Target
 	name := safe(env.prefix)
 	if s.set.Mapped && t.Project != "" {
