@@ -300,6 +300,11 @@ func (s *flagsScreen) updateFlags(msg tea.KeyPressMsg) (tea.Cmd, dialog) {
 			s.refilterKeep()
 		}
 		return nil, nil
+	case key.Matches(msg, k.LastWrite):
+		s.showLastWrite()
+		return nil, nil
+	case key.Matches(msg, k.Retry):
+		return s.retryFailed(), nil
 	case key.Matches(msg, k.Toggle):
 		if s.focus != paneFlags {
 			s.setStatus("choose a flag first: tab moves to the flags", false)
@@ -463,6 +468,50 @@ func (s *flagsScreen) loadFlagsCmd(prefix string) tea.Cmd {
 	}
 }
 
+// failedWrite is the flag's latest write's failed hosts, when that write is the last one
+// and some of its hosts failed.
+func (s *flagsScreen) failedWrite(prefix, flag string) []string {
+	r := s.results.results
+	if r == nil || r.running || r.inLD || r.change.Prefix != prefix || r.change.Flag != flag {
+		return nil
+	}
+	return r.failedHosts()
+}
+
+// cursorFailed is the failed hosts of the cursor flag's latest write, if any.
+func (s *flagsScreen) cursorFailed() []string {
+	f, ok := s.cursorFlag()
+	if !ok || !s.setReady() {
+		return nil
+	}
+	return s.failedWrite(s.set.Prefix, f.Key)
+}
+
+// retryFailed retries the cursor flag's failed hosts and shows the results.
+func (s *flagsScreen) retryFailed() tea.Cmd {
+	if len(s.cursorFailed()) == 0 {
+		if s.results.results != nil && len(s.results.results.failedHosts()) > 0 {
+			c := s.results.results.change
+			s.setStatus("T retries the last write's failed hosts on its flag ("+safe(c.Flag)+"); w shows its results", false)
+		}
+		return nil
+	}
+	cmd := s.results.retryCmd()
+	if cmd != nil {
+		s.active = screenResults
+	}
+	return cmd
+}
+
+// showLastWrite reopens the last write's results.
+func (s *flagsScreen) showLastWrite() {
+	if s.results.results == nil {
+		s.setStatus("no write yet", false)
+		return
+	}
+	s.active = screenResults
+}
+
 // setReady says the flag set on screen is loaded and is the selected prefix's: only then
 // may a toggle or the details act on it (a set still loading leaves the last one in s.set).
 func (s *flagsScreen) setReady() bool {
@@ -571,5 +620,16 @@ func (s *flagsScreen) Keys() helpKeys {
 	nav := enabled(k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom)
 	act := enabled(k.Toggle, k.Details, k.Filter, k.FilterClear, k.Pane)
 	short := enabled(k.Toggle, k.Details, k.Filter, k.Pane)
+	var write []key.Binding
+	if len(s.cursorFailed()) > 0 {
+		write = append(write, enabled(k.Retry)...)
+	}
+	if s.results.results != nil {
+		write = append(write, enabled(k.LastWrite)...)
+	}
+	if len(write) > 0 {
+		short = append(slices.Clone(write), short...)
+		act = append(act, write...)
+	}
 	return helpKeys{short: short, full: [][]key.Binding{act, nav}}
 }

@@ -204,6 +204,9 @@ func (s *flagsScreen) flagNote(f flags.Flag, hostDetail string) string {
 		}
 		notes = append(notes, n)
 	}
+	if failed := s.failedWrite(s.set.Prefix, f.Key); len(failed) > 0 {
+		notes = append(notes, "write failed on "+strings.Join(failed, ", ")+": T retries")
+	}
 	if hostDetail != "" {
 		notes = append(notes, hostDetail)
 	}

@@ -330,7 +330,7 @@ func TestFlowOneHostDownAndRetry(t *testing.T) {
 	f.filterTo("checkout-flow")
 	f.toggleUnprotected("")
 	fr := f.see("2 of 3 hosts have it")
-	if !strings.Contains(fr, "FAILED") || !strings.Contains(fr, "t retry the failed hosts (relay-c)") {
+	if !strings.Contains(fr, "FAILED") || !strings.Contains(fr, "T retry the failed hosts (relay-c)") {
 		t.Fatalf("results:\n%s", fr)
 	}
 	on, _ := f.redisFlag(0, "ld:web-store:staging", "checkout-flow")
@@ -340,7 +340,7 @@ func TestFlowOneHostDownAndRetry(t *testing.T) {
 	// the host comes back (empty, as Relay would refill it) and the retry writes it
 	f.servers[2].Restart()
 	f.servers[2].LoadFixture()
-	f.keys("t")
+	f.keys("T")
 	f.see("3 of 3 hosts have it")
 	if on, _ := f.redisFlag(2, "ld:web-store:staging", "checkout-flow"); on {
 		t.Fatal("retry did not write relay-c")

@@ -24,7 +24,7 @@ type keyMap struct {
 	QuitYes, QuitStay key.Binding
 
 	// write results
-	Retry key.Binding
+	Retry, LastWrite key.Binding
 
 	// the confirmation's "make the change in LaunchDarkly instead" (relays.go)
 	InLD key.Binding
@@ -79,8 +79,10 @@ func defaultKeyMap(readOnly bool) keyMap {
 		QuitYes:   b("y", "quit", "y", "Y"),
 		QuitStay:  b("n/esc", "stay", "n", "N", "esc", "enter", "q"),
 
-		Retry: b("t", "retry failed hosts", "t"),
-		InLD:  b("l", "in LaunchDarkly instead", "l"),
+		// T, not t: t toggles on the flags screen, and a retry must never be mistaken for one
+		Retry:     b("T", "retry failed hosts", "T"),
+		LastWrite: b("w", "last write results", "w"),
+		InLD:      b("l", "in LaunchDarkly instead", "l"),
 
 		History:    b("enter", "history", "enter"),
 		Discard:    b("d", "discard", "d"),

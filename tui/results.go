@@ -101,7 +101,7 @@ func (s *resultsScreen) applyToggleDone(msg toggleDoneMsg) tea.Cmd {
 	case len(r.result.UnknownHosts()) > 0 && failed == 0:
 		s.setStatus(sprintf("%s: outcome unknown on %s; reading it back from Redis", r.change.Flag, strings.Join(r.result.UnknownHosts(), ", ")), true)
 	case failed > 0:
-		s.setStatus(sprintf("%s: %d of %d hosts failed; t retries them", r.change.Flag, failed, len(r.result.Hosts)), true)
+		s.setStatus(sprintf("%s: %d of %d hosts failed; T retries, w reopens this", r.change.Flag, failed, len(r.result.Hosts)), true)
 	default:
 		s.setStatus(sprintf("%s is %s on %d of %d hosts; recorded in the journal", r.change.Flag, flags.OnOff(r.change.After), written, len(r.result.Hosts)), false)
 	}
@@ -219,7 +219,7 @@ func (s *resultsScreen) View(width, h int) []string {
 		lines = append(lines, st.dim.Render(l))
 	}
 	if len(r.failedHosts()) > 0 && !s.cfg.ReadOnly {
-		lines = append(lines, "", st.key.Render("t")+" retry the failed hosts ("+strings.Join(r.failedHosts(), ", ")+")   "+st.key.Render("esc")+" back to the flags")
+		lines = append(lines, "", st.key.Render("T")+" retry the failed hosts ("+strings.Join(r.failedHosts(), ", ")+")   "+st.key.Render("esc")+" back to the flags")
 	}
 	return box("Write results", lines, s.width, h, true, st)
 }

@@ -90,7 +90,7 @@ func TestFlowLostExecReplyIsUnknownNotFailed(t *testing.T) {
 	proxies[1].HoldReply("exec", 900*time.Millisecond)
 	f.toggleUnprotected("drill")
 	fr := f.see("outcome unknown (read back: written v")
-	if strings.Contains(fr, "FAILED") || strings.Contains(fr, "t retry") {
+	if strings.Contains(fr, "FAILED") || strings.Contains(fr, "T retry") {
 		t.Fatalf("a lost EXEC reply shown as failed or offered for retry:\n%s", fr)
 	}
 	proxies[1].HoldReply("exec", 0)

@@ -1,8 +1,11 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"charm.land/bubbles/v2/key"
 )
 
 // Issue 13 item 1: moving to another environment and pressing tab and space before its flag
@@ -47,4 +50,70 @@ func TestToggleWhileSetLoadsDoesNothing(t *testing.T) {
 	if !strings.Contains(u.view(), "ld:web-store:staging") {
 		t.Fatalf("the dialog does not name staging's prefix:\n%s", u.view())
 	}
+}
+
+// Issue 13 item 3: a failed write's retry has its own key, T, on the results screen and on
+// the flag's row; t on the results screen retries nothing; w reopens the last write's results.
+func TestRetryHasItsOwnKey(t *testing.T) {
+	u := newUnit(t, 120, 40, func(c *Config) { c.Protected = []string{"none"} })
+	u.gotoFlag("beta-dashboard")
+	u.key("space", "tab", "y")
+	u.apply(u.key("enter")) // relay-c is down: its write fails
+	u.mustSee("Write results")
+	u.mustSee("T retry the failed hosts (relay-c)")
+	if !shows(u, "T", "retry failed hosts") {
+		t.Fatalf("the results footer does not offer T:\n%s", u.view())
+	}
+	if cmd := u.key("t"); cmd != nil || len(u.fj.retries) != 0 {
+		t.Fatal("t retried on the results screen")
+	}
+
+	u.key("esc")
+	u.mustSee("write failed on relay-c: T retries")
+	if !shows(u, "T", "retry failed hosts") || !shows(u, "w", "last write results") {
+		t.Fatalf("the flags footer does not offer T and w:\n%s", u.view())
+	}
+	u.key("w")
+	u.mustSee("Write results")
+	u.key("esc")
+
+	// on another flag, T retries nothing and says which flag it is for
+	u.gotoFlag("legacy-export")
+	if shows(u, "T", "retry failed hosts") {
+		t.Fatal("T offered on a flag with no failed write")
+	}
+	if cmd := u.key("T"); cmd != nil {
+		t.Fatal("T retried on a flag with no failed write")
+	}
+	u.mustSee("T retries the last write's failed hosts on its flag (beta-dashboard)")
+
+	u.gotoFlag("beta-dashboard")
+	u.fs.disc.Hosts[2].Up = true // relay-c is back
+	cmd := u.key("T")
+	if u.confirm() != nil {
+		t.Fatal("T opened a toggle confirmation")
+	}
+	if cmd == nil {
+		t.Fatal("T on the flag's row did not retry")
+	}
+	u.mustSee("Write results")
+	u.apply(cmd)
+	if len(u.fj.retries) != 1 || !slices.Equal(u.fj.retries[0], []string{"relay-c"}) {
+		t.Fatalf("retries %v", u.fj.retries)
+	}
+	u.key("esc")
+	u.mustNotSee("write failed on")
+	if shows(u, "T", "retry failed hosts") {
+		t.Fatal("T still offered with nothing failed")
+	}
+}
+
+// shows says the screen's footer or help holds this key with this description.
+func shows(u *unit, k, desc string) bool {
+	h := u.m.screenKeys()
+	all := h.ShortHelp()
+	for _, g := range h.FullHelp() {
+		all = append(all, g...)
+	}
+	return slices.ContainsFunc(all, func(b key.Binding) bool { return b.Help().Key == k && b.Help().Desc == desc })
 }

@@ -249,11 +249,11 @@ func TestRetryFailedHosts(t *testing.T) {
 	u.mustSee("Write results")
 	u.mustSee("FAILED")
 	u.mustSee("connection refused")
-	u.mustSee("t retry")
+	u.mustSee("T retry")
 	u.fs.disc.Hosts[2].Up = true // relay-c is back
-	cmd := u.key("t")
+	cmd := u.key("T")
 	if cmd == nil {
-		t.Fatal("t did not retry")
+		t.Fatal("T did not retry")
 	}
 	u.apply(cmd)
 	if len(u.fj.retries) != 1 || !slices.Equal(u.fj.retries[0], []string{"relay-c"}) {
