@@ -313,8 +313,8 @@ func (m *Model) disarmKey() key.Binding {
 
 // armKey is A as the queue and sync screens show it: arm, or disarm while armed.
 func (c *common) armKey() []key.Binding {
-	if !c.canArm() {
-		return nil
+	if !c.canArm() || (!c.arm.on && len(c.pending) == 0) {
+		return nil // nothing to arm: the footer offers no key that does nothing
 	}
 	if c.arm.on {
 		return []key.Binding{key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "disarm"))}

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"slices"
+
 	"charm.land/bubbles/v2/viewport"
 	"strings"
 	"time"
@@ -22,9 +24,13 @@ type queueScreen struct {
 // Keys are the screen's keys: the list's, or the history's.
 func (q *queueScreen) Keys() helpKeys {
 	k := q.keys
-	ks := append(enabled(k.History, k.Discard), q.armKey()...)
+	var acts []key.Binding
+	if len(q.pending) > 0 { // an empty queue has nothing to open or discard
+		acts = enabled(k.History, k.Discard)
+	}
+	ks := append(slices.Clone(acts), q.armKey()...)
 	ks = append(ks, enabled(k.Up, k.Down, k.Top, k.Bottom, k.Back)...)
-	short := append(enabled(k.History, k.Discard), q.armKey()...)
+	short := append(slices.Clone(acts), q.armKey()...)
 	if q.history != nil {
 		ks = enabled(k.Up, k.Down, k.Back)
 		short = enabled(k.Back)

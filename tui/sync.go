@@ -288,7 +288,11 @@ func (sc *syncScreen) syncKeys() []key.Binding {
 	if sc.arm.on {
 		return append(sc.armKey(), enabled(k.Up, k.Down, k.Back)...)
 	}
-	ks := append(enabled(k.Replay, k.Plan), sc.armKey()...)
+	ks := enabled(k.Plan)
+	if s.plan != nil && s.plan.Tally().Process > 0 {
+		ks = append(enabled(k.Replay), ks...) // offered only when enter would send or close something
+	}
+	ks = append(ks, sc.armKey()...)
 	if it, ok := sc.syncSelected(); ok && it.Status == ldsync.Conflict {
 		ks = append(ks, enabled(k.Skip, k.Force)...)
 	}

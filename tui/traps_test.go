@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"charm.land/bubbles/v2/key"
+
+	"relaycommander/ldsync"
 )
 
 // Issue 13 item 1: moving to another environment and pressing tab and space before its flag
@@ -116,4 +118,29 @@ func shows(u *unit, k, desc string) bool {
 		all = append(all, g...)
 	}
 	return slices.ContainsFunc(all, func(b key.Binding) bool { return b.Help().Key == k && b.Help().Desc == desc })
+}
+
+// Issue 13 item 6, in part: the footer offers no key that does nothing in the current state.
+func TestFooterOffersOnlyKeysThatAct(t *testing.T) {
+	footer := func(u *unit) string {
+		lines := strings.Split(u.view(), "\n")
+		return lines[len(lines)-1]
+	}
+	u := newUnit(t, 120, 40, nil)
+	u.withLD(ldsync.Plan{})
+	u.key("2")
+	if f := footer(u); strings.Contains(f, "discard") || strings.Contains(f, "history") {
+		t.Errorf("empty queue's footer offers discard or history: %q", f)
+	}
+	u.apply(u.key("3"))
+	if f := footer(u); strings.Contains(f, "replay ready") {
+		t.Errorf("sync footer with nothing to replay offers enter: %q", f)
+	}
+
+	w := newUnit(t, 120, 40, nil)
+	w.withLD(samplePlan())
+	w.apply(w.key("3"))
+	if f := footer(w); !strings.Contains(f, "replay ready") {
+		t.Errorf("sync footer with changes ready lacks enter: %q", f)
+	}
 }
