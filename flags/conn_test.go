@@ -10,30 +10,6 @@ import (
 	"relaycommander/flags/redistest"
 )
 
-// commandCounts is what INFO commandstats says each command was called, by lower-case name
-// (subcommands as "client|setinfo").
-func commandCounts(t *testing.T, c *redis.Client) map[string]int {
-	t.Helper()
-	info, err := c.Info(context.Background(), "commandstats").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]int{}
-	for _, line := range strings.Split(info, "\n") {
-		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if !ok || !strings.HasPrefix(name, "cmdstat_") {
-			continue
-		}
-		calls, _, _ := strings.Cut(strings.TrimPrefix(rest, "calls="), ",")
-		n := 0
-		for _, c := range calls {
-			n = n*10 + int(c-'0')
-		}
-		out[strings.TrimPrefix(name, "cmdstat_")] = n
-	}
-	return out
-}
-
 // TestConnectionSetupCommands proves what a fresh Store sends to toggle one flag: WATCH+HGET,
 // MULTI/HSET/EXEC and nothing else (no HELLO, no CLIENT SETINFO, no PING); AUTH only with a
 // password, SELECT only with a db.
@@ -83,9 +59,7 @@ func TestConnectionSetupCommands(t *testing.T) {
 			if res.Hosts[0].Outcome != Written {
 				t.Fatalf("toggle: %+v", res.Hosts[0])
 			}
-			got := commandCounts(t, counter)
-			delete(got, "info") // the counter's own
-			delete(got, "config|resetstat")
+			got := redistest.CommandCalls(t, counter)
 			want := map[string]int{"watch": 1, "hget": 1, "multi": 1, "hset": 1, "exec": 1}
 			for k, v := range tc.extra {
 				want[k] = v

@@ -2,28 +2,12 @@ package flags
 
 import (
 	"context"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"relaycommander/flags/redistest"
 )
-
-// commandCalls is how many times the server ran each command since the last CONFIG RESETSTAT.
-func commandCalls(t *testing.T, srv *redistest.Server) map[string]int {
-	t.Helper()
-	info, err := srv.Client().Info(context.Background(), "commandstats").Result()
-	if err != nil {
-		t.Fatalf("INFO commandstats: %v", err)
-	}
-	out := map[string]int{}
-	for _, m := range regexp.MustCompile(`cmdstat_([a-z|]+):calls=(\d+)`).FindAllStringSubmatch(info, -1) {
-		out[m[1]], _ = strconv.Atoi(m[2])
-	}
-	return out
-}
 
 func TestReadFieldsTwoHosts(t *testing.T) {
 	if testing.Short() {
@@ -57,7 +41,7 @@ func TestReadFieldsTwoHosts(t *testing.T) {
 	}
 	// One HMGET per prefix per host, nothing else: never the whole prefix.
 	for _, srv := range []*redistest.Server{a, b} {
-		calls := commandCalls(t, srv)
+		calls := redistest.CommandCalls(t, srv.Client())
 		if calls["hmget"] != 3 || calls["hgetall"] != 0 || calls["hget"] != 0 || calls["hscan"] != 0 {
 			t.Errorf("%s ran %v; want exactly 3 hmget", srv.Addr, calls)
 		}

@@ -2,9 +2,7 @@ package journal
 
 import (
 	"context"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -30,23 +28,6 @@ func resync(t *testing.T, srv *redistest.Server, prefix, flag string) {
 	if err := srv.Client().HSet(context.Background(), prefix+":features", flag, fixture.Load()[prefix].Features[flag]).Err(); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func hmgetCalls(t *testing.T, srv *redistest.Server) (hmget, hgetall int) {
-	t.Helper()
-	info, err := srv.Client().Info(context.Background(), "commandstats").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	count := func(cmd string) int {
-		m := regexp.MustCompile(`cmdstat_` + cmd + `:calls=(\d+)`).FindStringSubmatch(info)
-		if m == nil {
-			return 0
-		}
-		n, _ := strconv.Atoi(m[1])
-		return n
-	}
-	return count("hmget"), count("hgetall")
 }
 
 func TestDrift(t *testing.T) {
@@ -86,8 +67,8 @@ func TestDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, srv := range []*redistest.Server{a, b} {
-		if hmget, hgetall := hmgetCalls(t, srv); hmget != 2 || hgetall != 0 {
-			t.Errorf("%s: %d HMGET, %d HGETALL; want one HMGET per prefix and no whole-prefix read", srv.Addr, hmget, hgetall)
+		if calls := redistest.CommandCalls(t, srv.Client()); calls["hmget"] != 2 || calls["hgetall"] != 0 {
+			t.Errorf("%s: %d HMGET, %d HGETALL; want one HMGET per prefix and no whole-prefix read", srv.Addr, calls["hmget"], calls["hgetall"])
 		}
 	}
 	if len(undone) != 2 {

@@ -11,30 +11,6 @@ import (
 	"relaycommander/flags/redistest"
 )
 
-// serverCommands counts, with INFO commandstats, what a server was sent since reset (the
-// counting client's own commands left out).
-func serverCommands(t *testing.T, c *redis.Client) map[string]int {
-	t.Helper()
-	info, err := c.Info(context.Background(), "commandstats").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]int{}
-	for _, line := range strings.Split(info, "\n") {
-		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if !ok || !strings.HasPrefix(name, "cmdstat_") || name == "cmdstat_info" || name == "cmdstat_config|resetstat" {
-			continue
-		}
-		calls, _, _ := strings.Cut(strings.TrimPrefix(rest, "calls="), ",")
-		n := 0
-		for _, d := range calls {
-			n = n*10 + int(d-'0')
-		}
-		out[strings.TrimPrefix(name, "cmdstat_")] = n
-	}
-	return out
-}
-
 // update --yes reads nothing but the toggle's own WATCH+HGET: on each host exactly WATCH,
 // HGET, MULTI, HSET, EXEC (2 round trips), whatever the prefix's size; no HELLO, no HGETALL.
 func TestUpdateYesSendsOnlyTheToggle(t *testing.T) {
@@ -57,7 +33,7 @@ func TestUpdateYesSendsOnlyTheToggle(t *testing.T) {
 	}
 	want := map[string]int{"watch": 1, "hget": 1, "multi": 1, "hset": 1, "exec": 1}
 	for i, c := range counters {
-		got := serverCommands(t, c)
+		got := redistest.CommandCalls(t, c)
 		if len(got) != len(want) {
 			t.Errorf("host %d was sent %v, want %v", i, got, want)
 			continue
