@@ -163,3 +163,16 @@ func (c *common) journalDir() string {
 	}
 	return c.journalPath
 }
+
+// protectedWord marks a protected environment in words on every screen (with st.protected;
+// never colour alone). protectedShort is its form where a column is narrow.
+const (
+	protectedWord  = "PROTECTED"
+	protectedShort = "PROT"
+)
+
+// isProtected says a write to the prefix's environment needs the flag key typed
+// (flags.Protection.NeedsTypedKey): every screen marks it, every write to Redis asks for it.
+func (c *common) isProtected(t flags.Target, mapped bool) bool {
+	return flags.Protection(c.cfg.Protected).NeedsTypedKey(t, mapped)
+}

@@ -29,30 +29,34 @@ type styles struct {
 	errText  lipgloss.Style
 	button   lipgloss.Style
 	buttonOn lipgloss.Style
+	// protected marks a protected environment (production) on every screen, always beside
+	// the word protectedWord: bold magenta, unlike any pane border or state colour
+	protected lipgloss.Style
 }
 
 func defaultStyles() styles {
 	c := lipgloss.Color
 	return styles{
-		title:    lipgloss.NewStyle().Bold(true).Foreground(c("81")),
-		tabOn:    lipgloss.NewStyle().Reverse(true).Bold(true),
-		tabOff:   lipgloss.NewStyle().Foreground(c("245")),
-		readOnly: lipgloss.NewStyle().Bold(true).Reverse(true).Foreground(c("214")),
-		ok:       lipgloss.NewStyle().Foreground(c("42")),
-		bad:      lipgloss.NewStyle().Bold(true).Foreground(c("203")),
-		warn:     lipgloss.NewStyle().Foreground(c("214")),
-		dim:      lipgloss.NewStyle().Foreground(c("245")),
-		bold:     lipgloss.NewStyle().Bold(true),
-		cursor:   lipgloss.NewStyle().Reverse(true),
-		banner:   lipgloss.NewStyle().Bold(true).Reverse(true).Foreground(c("203")),
-		border:   lipgloss.NewStyle().Foreground(c("240")),
-		borderOn: lipgloss.NewStyle().Foreground(c("81")).Bold(true),
-		on:       lipgloss.NewStyle().Foreground(c("42")).Bold(true),
-		off:      lipgloss.NewStyle().Foreground(c("203")).Bold(true),
-		key:      lipgloss.NewStyle().Bold(true).Foreground(c("81")),
-		status:   lipgloss.NewStyle().Foreground(c("250")),
-		errText:  lipgloss.NewStyle().Foreground(c("203")),
-		button:   lipgloss.NewStyle().Foreground(c("250")),
-		buttonOn: lipgloss.NewStyle().Reverse(true).Bold(true),
+		title:     lipgloss.NewStyle().Bold(true).Foreground(c("81")),
+		tabOn:     lipgloss.NewStyle().Reverse(true).Bold(true),
+		tabOff:    lipgloss.NewStyle().Foreground(c("245")),
+		readOnly:  lipgloss.NewStyle().Bold(true).Reverse(true).Foreground(c("214")),
+		ok:        lipgloss.NewStyle().Foreground(c("42")),
+		bad:       lipgloss.NewStyle().Bold(true).Foreground(c("203")),
+		warn:      lipgloss.NewStyle().Foreground(c("214")),
+		dim:       lipgloss.NewStyle().Foreground(c("245")),
+		bold:      lipgloss.NewStyle().Bold(true),
+		cursor:    lipgloss.NewStyle().Reverse(true),
+		banner:    lipgloss.NewStyle().Bold(true).Reverse(true).Foreground(c("203")),
+		border:    lipgloss.NewStyle().Foreground(c("240")),
+		borderOn:  lipgloss.NewStyle().Foreground(c("81")).Bold(true),
+		on:        lipgloss.NewStyle().Foreground(c("42")).Bold(true),
+		off:       lipgloss.NewStyle().Foreground(c("203")).Bold(true),
+		key:       lipgloss.NewStyle().Bold(true).Foreground(c("81")),
+		status:    lipgloss.NewStyle().Foreground(c("250")),
+		errText:   lipgloss.NewStyle().Foreground(c("203")),
+		button:    lipgloss.NewStyle().Foreground(c("250")),
+		buttonOn:  lipgloss.NewStyle().Reverse(true).Bold(true),
+		protected: lipgloss.NewStyle().Bold(true).Foreground(c("205")),
 	}
 }
