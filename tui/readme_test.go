@@ -1,6 +1,9 @@
 package tui
 
 import (
+	"reflect"
+
+	"charm.land/bubbles/v2/key"
 	"flag"
 	"os"
 	"regexp"
@@ -60,5 +63,41 @@ func TestReadmeScreensAreTheGoldens(t *testing.T) {
 	}
 	if len(problems) > 0 {
 		t.Fatalf("%s\nrun: go test ./tui/ -run 'TestGolden|TestReadmeScreens' -update", strings.Join(problems, "\n"))
+	}
+}
+
+// TestReadmeKeyTableHasEveryKey checks that README's "Keys of the UI" names every key the
+// footer and ? can show, so that the table a responder reads beforehand matches the screen.
+func TestReadmeKeyTableHasEveryKey(t *testing.T) {
+	raw, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatalf("read %s: %v", readmePath, err)
+	}
+	section := string(raw)
+	start := strings.Index(section, "## Keys of the UI")
+	if start < 0 {
+		t.Fatal(`README has no "## Keys of the UI" section`)
+	}
+	section = section[start+1:]
+	if end := strings.Index(section, "\n## "); end >= 0 {
+		section = section[:end]
+	}
+	km := defaultKeyMap(false)
+	v := reflect.ValueOf(km)
+	for i := range v.NumField() {
+		b, ok := v.Field(i).Interface().(key.Binding)
+		if !ok {
+			continue
+		}
+		h := b.Help()
+		keys := strings.Split(h.Key, "/") // "space/t": either key
+		if h.Key == "/" {
+			keys = []string{"/"}
+		}
+		for _, k := range keys {
+			if !strings.Contains(section, "`"+k+"`") {
+				t.Errorf("README's key table lacks `%s` (%s: %s)", k, v.Type().Field(i).Name, h.Desc)
+			}
+		}
 	}
 }
