@@ -675,3 +675,13 @@ func Comment(p journal.Pending, replayedBy string) string {
 	}
 	return b.String()
 }
+
+// DirectComment is the audit comment of a change made in LaunchDarkly itself instead of in
+// Redis (while LaunchDarkly answers): who made it, and why.
+func DirectComment(operator, reason string) string {
+	c := "Relay Commander, by " + operator
+	if r := strings.TrimSpace(reason); r != "" {
+		c += ": " + r
+	}
+	return c
+}

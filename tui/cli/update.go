@@ -24,6 +24,8 @@ type updateJSON struct {
 	UnknownHosts []string    `json:"unknownHosts"`
 	Journal      string      `json:"journal"`
 	Served       *servedJSON `json:"served,omitempty"` // with --wait-served
+	// LDAnswers: LaunchDarkly answered while the edit was made; a connected Relay undoes it
+	LDAnswers bool `json:"launchDarklyAnswers,omitempty"`
 }
 
 // updateOptions are the update command's flags.
@@ -35,6 +37,7 @@ type updateOptions struct {
 	on                                bool // the state, parsed
 	waitServed                        bool
 	servedTimeout                     time.Duration
+	inLD                              bool // in LaunchDarkly itself, not Redis
 }
 
 func newUpdateCmd(a *app) *cobra.Command {
@@ -69,6 +72,7 @@ and says per Relay when it serves the new state, until all do or --served-timeou
 	f.BoolVar(&opts.json, "json", false, "print the result as JSON")
 	f.BoolVar(&opts.waitServed, "wait-served", false, "after the write, ask each Relay (relays:) until it serves the new state")
 	f.DurationVar(&opts.servedTimeout, "served-timeout", 0, "how long --wait-served asks (default twice relay.local_ttl)")
+	f.BoolVar(&opts.inLD, "in-launchdarkly", false, "make the change in LaunchDarkly itself (while it answers) instead of in Redis; nothing is journaled")
 	return cmd
 }
 
@@ -80,6 +84,9 @@ func runUpdate(ctx context.Context, opts *updateOptions) error {
 	}
 	if opts.project == "" && opts.prefix == "" {
 		return usageErr("update needs -p PROJECT -e ENVIRONMENT, or --prefix PREFIX")
+	}
+	if opts.inLD && opts.waitServed {
+		return usageErr("--wait-served follows a Redis edit; with --in-launchdarkly, relaycommander status shows when the Relays have it")
 	}
 	if opts.servedTimeout < 0 || (opts.servedTimeout > 0 && !opts.waitServed) {
 		return usageErr("--served-timeout %s: give a positive duration, with --wait-served", opts.servedTimeout)
@@ -101,11 +108,14 @@ func runUpdate(ctx context.Context, opts *updateOptions) error {
 	if err != nil {
 		return err
 	}
-	j, err := a.openJournal()
+	at, err := a.resolve(st, opts.project, opts.env, opts.prefix)
 	if err != nil {
 		return err
 	}
-	at, err := a.resolve(st, opts.project, opts.env, opts.prefix)
+	if opts.inLD {
+		return updateInLD(ctx, opts, at)
+	}
+	j, err := a.openJournal()
 	if err != nil {
 		return err
 	}
@@ -117,6 +127,7 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	a, prefix, t, mapped := opts.app, at.prefix, at.Target, at.mapped
 	key, on, reason, yes, asJSON := opts.flag, opts.on, opts.reason, opts.yes, opts.json
 	out := a.planOut(asJSON)
+	ldUp := a.ldAnswers(ctx) // while the hosts are read
 	f, toggler, dependantsKnown, err := readForUpdate(ctx, a, st, prefix, key, on, yes)
 	if p, ok := toggler.(*flags.PreparedToggle); ok {
 		defer p.Abort() // nothing written unless the journal's Toggle ran
@@ -177,6 +188,11 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	if !on && cur.OffVariation == nil {
 		tprintf(out, "  This flag has no off variation: when off, applications serve their own default value.\n")
 	}
+	warnedLD := false
+	if !yes && answered(ldUp, ldCheckWait) {
+		fmt.Fprint(out, ldReachableWarning(opts, at))
+		warnedLD = true
+	}
 	question := tsprintf("Set %s %s on %s of %s?", key, flags.OnOff(on), allHosts(len(f.Hosts)), where)
 	if err := a.confirmWrite(question, key, t, mapped, yes); err != nil {
 		return err
@@ -203,7 +219,11 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	printHostResults(out, res, rb)
 	tprintf(out, "Recorded as change %s in the journal %s.\n", c.ID, j.Dir())
 	fmt.Fprint(out, a.reachNote())
-	uj := updateJSON{Change: &c, Journal: j.Dir()}
+	uj := updateJSON{Change: &c, Journal: j.Dir(), LDAnswers: warnedLD}
+	if !warnedLD && answered(ldUp, ldCheckWait/2) {
+		fmt.Fprint(out, ldReachableWarning(opts, at))
+		uj.LDAnswers = true
+	}
 	uj.Hosts, uj.FailedHosts = hostResultsJSON(res)
 	uj.UnknownHosts = append([]string{}, rb.stillUnknown(res)...)
 	for i := range uj.Hosts {

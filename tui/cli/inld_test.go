@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+// Issue 13, item 8: with LaunchDarkly answering, a Redis edit is undone by a connected
+// Relay's next update: update says so, before asking, and names the command that makes the
+// change in LaunchDarkly instead.
+func TestUpdateWarnsWhenLaunchDarklyAnswers(t *testing.T) {
+	h := newHarness(t)
+	a, _ := twoHosts(t, h)
+	ld := newLD(t)
+	useLD(h, ld)
+	const prefix, key = "ld:web-store:staging", "beta-dashboard"
+
+	g := h.run("n\n", true, "update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "off")
+	wantCode(t, g, 1)
+	plan := g.stdout // the plan is printed before the question (on standard error)
+	for _, s := range []string{"LaunchDarkly answers", "undoes this Redis edit",
+		"relaycommander update -p web-store -e staging -f beta-dashboard -s off --in-launchdarkly"} {
+		if !strings.Contains(plan, s) {
+			t.Errorf("update with LaunchDarkly up lacks %q:\n%s", s, plan)
+		}
+	}
+	if on, _ := stored(t, a, prefix, key); !on {
+		t.Error("refused, yet Redis was written")
+	}
+
+	// From a script (--yes) it is said after the write, and in the JSON.
+	g = h.ok("update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "off", "--yes", "--json")
+	if !strings.Contains(g.stderr, "--in-launchdarkly") || !strings.Contains(g.stdout, `"launchDarklyAnswers":true`) {
+		t.Errorf("update --yes with LaunchDarkly up:\nstdout:\n%s\nstderr:\n%s", g.stdout, g.stderr)
+	}
+
+	// LaunchDarkly down: no such warning.
+	ld.SetUnreachable(true)
+	g = h.ok("update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "on", "--yes")
+	if strings.Contains(g.stdout+g.stderr, "LaunchDarkly answers") {
+		t.Errorf("warned with LaunchDarkly unreachable:\n%s", g.stderr)
+	}
+}
+
+// update --in-launchdarkly patches LaunchDarkly with the operator and reason as the comment,
+// and touches neither Redis nor the journal.
+func TestUpdateInLaunchDarkly(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	ld := newLD(t)
+	useLD(h, ld)
+	const key = "beta-dashboard"
+	on0, v0 := stored(t, a, "ld:web-store:staging", key)
+	ldOn0, _, ok := ld.FlagState("web-store", "staging", key)
+	if !ok || !on0 || !ldOn0 {
+		t.Fatalf("fixture changed: %s on in Redis %v, in LaunchDarkly %v (%v)", key, on0, ldOn0, ok)
+	}
+
+	g := h.ok("update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "off", "--reason", "cdn down", "--yes", "--in-launchdarkly", "--json")
+	if on, _, _ := ld.FlagState("web-store", "staging", key); on {
+		t.Error("LaunchDarkly still has the flag on")
+	}
+	ps := ld.Patches()
+	if len(ps) != 1 || !strings.Contains(ps[0].Comment, "os-user") || !strings.Contains(ps[0].Comment, "cdn down") {
+		t.Errorf("patches: %+v", ps)
+	}
+	for _, s := range []string{`"inLaunchDarkly":true`, `"on":false`} {
+		if !strings.Contains(g.stdout, s) {
+			t.Errorf("JSON lacks %s: %s", s, g.stdout)
+		}
+	}
+	if !strings.Contains(g.stderr, "Redis was not edited") {
+		t.Errorf("output:\n%s", g.stderr)
+	}
+	if on, v := stored(t, b, "ld:web-store:staging", key); !on || v != v0 {
+		t.Errorf("Redis was edited on %s: on=%v v%d", b.Addr, on, v)
+	}
+	if on, v := stored(t, a, "ld:web-store:staging", key); !on || v != v0 {
+		t.Errorf("Redis was edited: on=%v v%d", on, v)
+	}
+	q := h.ok("queue", "--json")
+	if strings.Contains(q.stdout, key) {
+		t.Errorf("the journal recorded a change made in LaunchDarkly: %s", q.stdout)
+	}
+
+	// In production it asks for the typed key, as a Redis edit does.
+	g = h.run("y\n", true, "update", "-p", "web-store", "-e", "production", "-f", key, "-s", "off", "--in-launchdarkly")
+	wantCode(t, g, 1, "Type beta-dashboard to confirm")
+	if len(ld.Patches()) != 1 {
+		t.Error("a protected environment was changed without the typed key")
+	}
+
+	// No token: refused, naming the variable.
+	delete(h.env, "RC_LAUNCHDARKLY_API_TOKEN")
+	g = h.run("", false, "update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "on", "--yes", "--in-launchdarkly")
+	wantCode(t, g, 1, "RC_LAUNCHDARKLY_API_TOKEN", "nothing was changed")
+}
