@@ -157,12 +157,12 @@ func (q *queueScreen) View(width, h int) []string {
 		lines = append(lines, q.listRow(q.pending[i], cols, i == q.cursor, w))
 	}
 	if p, ok := q.queueSelected(); ok {
-		head, prefix := st.bold.Render(safe(p.Flag))+" "+q.whereMarked(p), "prefix "+safe(p.Prefix)
-		if ansi.StringWidth(head)+2+ansi.StringWidth(prefix) <= w {
-			lines = append(lines, "", head+"  "+prefix)
-		} else {
-			lines = append(lines, "", head, "  "+prefix)
+		lines = append(lines, "")
+		head := []string{st.bold.Render(safe(p.Flag)) + " " + q.whereMarked(p)}
+		if ansi.StringWidth(head[0]) > w {
+			head = []string{st.bold.Render(safe(p.Flag)), q.whereMarked(p)}
 		}
+		lines = append(lines, fillLine(append(head, "prefix "+safe(p.Prefix)), w)...)
 		lines = append(lines, disagreementLines(p, q.cfg.ReadOnly, w)...)
 		for _, e := range p.Entries {
 			lines = append(lines, q.entryLines(e, w)...)
@@ -177,6 +177,25 @@ func (q *queueScreen) View(width, h int) []string {
 	}
 	title := sprintf("Queue: %d pending %s, coalesced per flag   %d of %d", n, changesWord(n), q.cursor+1, n)
 	return box(title, lines, q.width, h, true, st)
+}
+
+// fillLine puts parts side by side, two spaces apart, starting a new line (indented) where
+// the next part would not fit: no part is cut.
+func fillLine(parts []string, w int) []string {
+	var out []string
+	cur := ""
+	for _, p := range parts {
+		switch {
+		case cur == "":
+			cur = p
+		case ansi.StringWidth(cur)+2+ansi.StringWidth(p) <= w:
+			cur += "  " + p
+		default:
+			out = append(out, cur)
+			cur = "  " + p
+		}
+	}
+	return append(out, cur)
 }
 
 // wrapIndented wraps text (made safe) into w columns: the first line indented by first
@@ -655,6 +674,11 @@ func (q *queueScreen) historyLines(hs *historyState) []string {
 		lines = append(lines, q.st.errText.Render(safe(hs.err.Error())))
 	default:
 		n, ne := len(hs.entries), len(hs.events)
+		if n > 0 {
+			// where the changes were made, marked when a write there is protected
+			c := hs.entries[0].Change
+			lines = append(lines, q.whereMarked(journal.Pending{Prefix: c.Prefix, Project: c.Project, Environment: c.Environment}), "")
+		}
 		lines = append(lines, q.st.bold.Render(sprintf("%d %s", n, changesWord(n))))
 		for _, e := range hs.entries {
 			lines = append(lines, q.entryLines(e, q.width-2)...)

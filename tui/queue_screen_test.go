@@ -189,6 +189,7 @@ func TestQueueWordsAndWrapping(t *testing.T) {
 	u.mustNotSee("(s)")
 	u.key("esc")
 	u.apply(u.key("enter"))
+	u.mustSee("web-store / production " + protectedWord) // the history marks it too
 	u.mustSee("1 change")
 	u.mustSee("0 replay events")
 	u.mustNotSee("(s)")
@@ -263,4 +264,26 @@ func TestQueueGolden(t *testing.T) {
 			})
 		}
 	}
+}
+
+// At 80 columns a long project and a long flag key give way before the environment does.
+func TestQueueWhereKeepsEnvironmentLongNames(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	long := pendingKill(false)
+	long.Project, long.Prefix = "internal-tools-platform", "ld:internal-tools-platform:production"
+	long.Flag = "enable-very-long-experimental-checkout-flow-v2"
+	unmapped := pendingSearch()
+	unmapped.Project, unmapped.Environment, unmapped.Prefix = "", "", "launchdarkly"
+	u.fj.pending = []journal.Pending{long, unmapped}
+	u.refresh()
+	u.key("2")
+	v := u.view()
+	checkFrame(t, v, 80, 24)
+	if !strings.Contains(v, "/production "+protectedShort) {
+		t.Errorf("the environment or its mark gave way:\n%s", v)
+	}
+	if !strings.Contains(v, "launchdarkly "+protectedShort) {
+		t.Errorf("an unmapped prefix is protected and not marked so:\n%s", v)
+	}
+	u.mustSee("internal-tools-platform / production " + protectedWord) // the details wrap, not cut
 }
