@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"fmt"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -22,18 +23,25 @@ func (q *queueScreen) retryCmd() tea.Cmd {
 		return nil
 	}
 	e := p.Entries[len(p.Entries)-1]
-	msg := queueRetryMsg{change: e.Change, recorded: recordedResult(e)}
+	u, _ := q.undoneOf(p)
+	msg := queueRetryMsg{change: e.Change, recorded: recordedResult(e, u)}
 	return func() tea.Msg { return msg }
 }
 
 // recordedResult is a journal entry's host outcomes as a write's result, for the results
-// screen to show beside the hosts the retry writes again.
-func recordedResult(e journal.Entry) flags.ToggleResult {
+// screen to show beside the hosts the retry writes again. A host a re-sync undid since says
+// so: the retry writes only the failed hosts, never over a re-sync (the replay does).
+func recordedResult(e journal.Entry, undone journal.Undone) flags.ToggleResult {
 	res := flags.ToggleResult{Prefix: e.Prefix, Flag: e.Flag, On: e.After}
 	for _, o := range e.Outcomes {
 		h := flags.HostResult{Host: o.Host, Outcome: flags.Outcome(o.Outcome), OldOn: o.OldOn, OldVersion: o.OldVersion, NewVersion: o.NewVersion}
 		if o.Error != "" {
 			h.Err = errors.New(o.Error)
+		}
+		for _, uh := range undone.Hosts {
+			if uh.Host == o.Host {
+				h.Err = fmt.Errorf("undone since by a Relay re-sync: holds %s v%d now", flags.OnOff(uh.On), uh.Version)
+			}
 		}
 		res.Hosts = append(res.Hosts, h)
 	}

@@ -58,6 +58,7 @@ func TestQueueRetryFailedHosts(t *testing.T) {
 		t.Fatalf("the retry did not open the write results:\n%s", u.view())
 	}
 	u.mustSee("3 of 3 hosts have it")
+	u.mustSee("undone since by a Relay re-sync: holds ON v9 now") // relay-a and relay-b: not rewritten by T
 	if id := u.m.resultsScreen.results.change.ID; id != "c1" {
 		t.Fatalf("results of change %q, want c1", id)
 	}
