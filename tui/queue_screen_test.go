@@ -288,3 +288,23 @@ func TestQueueWhereKeepsEnvironmentLongNames(t *testing.T) {
 	}
 	u.mustSee("internal-tools-platform / production " + protectedWord) // the details wrap, not cut
 }
+
+// T on the queue while a write is still running starts nothing and says why.
+func TestQueueRetryWaitsForRunningWrite(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	u.fj.pending = []journal.Pending{pendingKill(false)}
+	u.refresh()
+	u.m.resultsScreen.results = &resultsState{running: true}
+	u.key("2")
+	cmd := u.key("T")
+	if cmd == nil {
+		t.Fatal("T offered nothing on a row whose change failed on relay-c")
+	}
+	if _, write := u.m.Update(cmd()); write != nil {
+		t.Fatal("a retry started while a write runs")
+	}
+	u.mustSee("a write is still running; T again once its results are in")
+	if len(u.fj.retries) != 0 {
+		t.Fatalf("retries %v", u.fj.retries)
+	}
+}
