@@ -153,14 +153,18 @@ func (d *discardDialog) View(w, h int) []string {
 	if d.restore {
 		box = "[x]"
 	}
+	whereLine := where(p.Project, p.Environment, p.Prefix)
+	if d.protected {
+		whereLine += "  " + st.protected.Render(protectedWord)
+	}
 	no, yes := st.buttonOn.Render("[ No ]"), st.button.Render("  Yes  ")
 	if d.yes {
 		no, yes = st.button.Render("  No  "), st.buttonOn.Render("[ Yes ]")
 	}
 	lines := []string{
 		"  " + cell("flag", 12) + st.bold.Render(safe(p.Flag)),
-		"  " + cell("where", 12) + where(p.Project, p.Environment, p.Prefix),
-		"  " + cell("pending", 12) + sprintf("%s -> %s, %d change(s)", flags.OnOff(p.BaseOn), flags.OnOff(p.Desired), len(p.Entries)),
+		"  " + cell("where", 12) + whereLine,
+		"  " + cell("pending", 12) + sprintf("%s -> %s, %d %s", flags.OnOff(p.BaseOn), flags.OnOff(p.Desired), len(p.Entries), changesWord(len(p.Entries))),
 		"  It will not be replayed to LaunchDarkly. The journal keeps the record.",
 		"",
 		cur(0) + " " + cell("reason", 12) + reason,
@@ -178,7 +182,14 @@ func (d *discardDialog) View(w, h int) []string {
 		cur(discardButtons)+" "+strings.Repeat(" ", 12)+no+"   "+yes,
 		st.dim.Render("  tab next field · space ticks · y/n choose · enter activates · esc cancels"),
 	)
-	return dialogBox("Discard the pending change of "+p.Flag+"?", lines, w, h, st)
+	title := "Discard the pending change of " + p.Flag + "?"
+	if d.needsTyped() {
+		// the restore writes a protected environment: its border and title say so, as the
+		// toggle confirmation's do
+		title = protectedWord + ": discard " + p.Flag + " and write " + flags.OnOff(p.BaseOn) + " back to Redis?"
+		st.borderOn = st.protected
+	}
+	return dialogBox(title, lines, w, h, st)
 }
 
 func where(project, env, prefix string) string {

@@ -387,7 +387,7 @@ func TestFlowQueueReviewAndDiscard(t *testing.T) {
 	f.toggleUnprotected("export is broken")
 	f.see("2 of 2 hosts have it")
 	f.keys("2")
-	fr := f.see("Queue: 2 pending change(s)")
+	fr := f.see("Queue: 2 pending changes")
 	if !strings.Contains(fr, "> maintenance-banner") || !strings.Contains(fr, "  legacy-export") || !strings.Contains(fr, "maintenance-banner web-store / staging") {
 		t.Fatalf("queue:\n%s", fr)
 	}

@@ -287,6 +287,8 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 		return nil
 	case toggleDoneMsg:
 		return m.resultsScreen.applyToggleDone(msg)
+	case queueRetryMsg:
+		return m.resultsScreen.retryFromQueue(msg)
 	case historyMsg:
 		m.queueScreen.applyHistory(msg)
 		return nil

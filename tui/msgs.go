@@ -127,3 +127,10 @@ type demoDoneMsg struct {
 	what string
 	err  error
 }
+
+// queueRetryMsg is T on a queue row: retry the failed hosts of its latest recorded change,
+// shown with the outcomes the journal recorded for it.
+type queueRetryMsg struct {
+	change   journal.Change
+	recorded flags.ToggleResult
+}

@@ -2,13 +2,13 @@ package tui
 
 import (
 	"slices"
-
-	"charm.land/bubbles/v2/viewport"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"relaycommander/flags"
 	"relaycommander/journal"
@@ -18,6 +18,7 @@ import (
 type queueScreen struct {
 	*common
 	cursor  int
+	top     int           // the list's first row shown (listTop)
 	history *historyState // open while a flag's history is shown
 }
 
@@ -27,6 +28,9 @@ func (q *queueScreen) Keys() helpKeys {
 	var acts []key.Binding
 	if len(q.pending) > 0 { // an empty queue has nothing to open or discard
 		acts = enabled(k.History, k.Discard)
+	}
+	if p, ok := q.queueSelected(); ok && len(q.failedHosts(p)) > 0 && q.canRetry() {
+		acts = append(enabled(k.Retry), acts...)
 	}
 	ks := append(slices.Clone(acts), q.armKey()...)
 	ks = append(ks, enabled(k.Up, k.Down, k.Top, k.Bottom, k.Back)...)
@@ -43,6 +47,7 @@ func (q *queueScreen) clampCursor() {
 	if q.cursor >= len(q.pending) {
 		q.cursor = max(0, len(q.pending)-1)
 	}
+	q.scrollToCursor()
 }
 
 // historyState is every recorded change and replay event of one flag.
@@ -86,10 +91,13 @@ func (q *queueScreen) Update(msg tea.KeyPressMsg) (tea.Cmd, dialog) {
 		if p, ok := q.queueSelected(); ok && !q.cfg.ReadOnly {
 			return nil, newDiscardDialog(q.common, p)
 		}
+	case key.Matches(msg, k.Retry):
+		return q.retryCmd(), nil
 	case key.Matches(msg, k.Back):
 		q.active = screenFlags
 	}
 	q.cursor = max(0, q.cursor)
+	q.scrollToCursor()
 	return nil, nil
 }
 
@@ -132,65 +140,327 @@ func (q *queueScreen) View(width, h int) []string {
 	w := q.width - 2
 	var lines []string
 	if q.pendErr != nil {
-		lines = append(lines, st.errText.Render(safe("journal: "+q.pendErr.Error())))
+		for _, l := range wrapText("journal: "+q.pendErr.Error(), w) {
+			lines = append(lines, st.errText.Render(l))
+		}
 	}
-	if len(q.pending) == 0 {
-		lines = append(lines, "Nothing waits to be replayed: every change in the journal reached LaunchDarkly or was discarded.")
-		return box("Queue: pending changes", lines, q.width, h, true, st)
+	n := len(q.pending)
+	if n == 0 {
+		lines = append(lines, wrapText("Nothing waits to be replayed: every change in the journal reached LaunchDarkly or was discarded.", w)...)
+		return box("Queue: no pending changes", lines, q.width, h, true, st)
 	}
-	keyW := 12
-	for _, p := range q.pending {
-		keyW = max(keyW, len(safe(p.Flag)))
-	}
-	keyW = min(keyW, 32)
-	const changeW, baseW, countW, hostsW = 11, 8, 6, 16
-	whereW := max(8, w-2-keyW-1-changeW-baseW-countW-hostsW-1)
-	row := func(cur, flag, where, change, base, count, hosts string) string {
-		return cur + cell(flag, keyW) + " " + cell(where, whereW) + " " + cell(change, changeW) + cell(base, baseW) + cell(count, countW) + cell(hosts, hostsW)
-	}
-	lines = append(lines, st.dim.Render(row("  ", "FLAG", "WHERE", "CHANGE", "BASE", "COUNT", "HOSTS")))
-	listH := max(3, (h-2)/2)
-	top := max(0, q.cursor-listH+2)
-	for i := top; i < len(q.pending) && i < top+listH-1; i++ {
-		p := q.pending[i]
-		cur := "  "
-		if i == q.cursor {
-			cur = "> "
-		}
-		base := "unknown"
-		if p.BaseVersion != nil {
-			base = sprintf("v%d", *p.BaseVersion)
-		}
-		change := flags.OnOff(p.BaseOn) + " -> " + flags.OnOff(p.Desired)
-		if p.NoNetEffect() {
-			change = flags.OnOff(p.Desired) + " (none)"
-		}
-		whereS := p.Prefix
-		if p.Project != "" {
-			whereS = p.Project + "/" + p.Environment
-		}
-		line := row(cur, safe(p.Flag), safe(whereS), change, base, sprintf("%dx", len(p.Entries)), hostsOutcome(p))
-		if i == q.cursor {
-			line = st.cursor.Render(cell(line, w))
-		}
-		lines = append(lines, line)
+	cols := q.columns(w)
+	lines = append(lines, st.dim.Render(cols.row("  ", "FLAG", "WHERE", cols.tail("CHANGE", "BASE", "COUNT", "HOSTS"))))
+	rows := queueListRows(h)
+	top := listTop(q.top, q.cursor, rows, n)
+	for i := top; i < n && i < top+rows; i++ {
+		lines = append(lines, q.listRow(q.pending[i], cols, i == q.cursor, w))
 	}
 	if p, ok := q.queueSelected(); ok {
-		lines = append(lines, "", st.bold.Render(safe(p.Flag))+" "+where(p.Project, p.Environment, p.Prefix)+"  prefix "+safe(p.Prefix))
+		lines = append(lines, "")
+		head := []string{st.bold.Render(safe(p.Flag)) + " " + q.whereMarked(p)}
+		if ansi.StringWidth(head[0]) > w {
+			head = []string{st.bold.Render(safe(p.Flag)), q.whereMarked(p)}
+		}
+		lines = append(lines, fillLine(append(head, "prefix "+safe(p.Prefix)), w)...)
 		lines = append(lines, disagreementLines(p, q.cfg.ReadOnly, w)...)
 		for _, e := range p.Entries {
 			lines = append(lines, q.entryLines(e, w)...)
 		}
+		lines = append(lines, q.undoneLines(p, w)...)
+		if failed := q.failedHosts(p); len(failed) > 0 && q.canRetry() {
+			lines = append(lines, "  "+st.key.Render("T")+" retries "+safe(strings.Join(failed, ", "))+" (the same change; the write results show each host)")
+		}
 		if p.Last != nil {
-			lines = append(lines, "  last replay: "+q.replayLine(*p.Last))
+			lines = append(lines, wrapIndented("last replay: "+q.replayLine(*p.Last), w, 2, 4)...)
 		}
 	}
-	return box(sprintf("Queue: %d pending change(s), coalesced per flag", len(q.pending)), lines, q.width, h, true, st)
+	title := sprintf("Queue: %d pending %s, coalesced per flag   %d of %d", n, changesWord(n), q.cursor+1, n)
+	return box(title, lines, q.width, h, true, st)
+}
+
+// fillLine puts parts side by side, two spaces apart, starting a new line (indented) where
+// the next part would not fit: no part is cut.
+func fillLine(parts []string, w int) []string {
+	var out []string
+	cur := ""
+	for _, p := range parts {
+		switch {
+		case cur == "":
+			cur = p
+		case ansi.StringWidth(cur)+2+ansi.StringWidth(p) <= w:
+			cur += "  " + p
+		default:
+			out = append(out, cur)
+			cur = "  " + p
+		}
+	}
+	return append(out, cur)
+}
+
+// wrapIndented wraps text (made safe) into w columns: the first line indented by first
+// spaces, the lines after it by rest.
+func wrapIndented(s string, w, first, rest int) []string {
+	var out []string
+	for i, l := range wrapText(s, w-max(first, rest)) {
+		n := rest
+		if i == 0 {
+			n = first
+		}
+		out = append(out, strings.Repeat(" ", n)+l)
+	}
+	return out
+}
+
+// queueListRows is how many pending changes the list shows in a body h rows high: about
+// half of it, the selected change's entries below.
+func queueListRows(h int) int { return max(3, (h-2)/2) - 1 }
+
+// listTop is the first row shown: top moved only as far as it takes to show the cursor.
+func listTop(top, cursor, rows, n int) int {
+	top = min(top, cursor)
+	top = max(top, cursor-rows+1)
+	return max(0, min(top, n-rows))
+}
+
+// scrollToCursor keeps the list's window around the cursor after it moved.
+func (q *queueScreen) scrollToCursor() {
+	q.top = listTop(q.top, q.cursor, queueListRows(q.bodyHeight()), len(q.pending))
+}
+
+// Fixed columns of the queue's list, each with the space after it.
+const (
+	queueChangeW = 11 // "OFF (none) "
+	queueBaseW   = 8  // "unknown "
+	queueCountW  = 6  // "COUNT "
+)
+
+// queueColumns is the list's layout at one width. When it is narrow, the project is
+// shortened first, then COUNT and BASE go, then the HOSTS column's long form, then the flag
+// key shortens: the environment and its protected mark are the last to give way.
+type queueColumns struct {
+	key, where, hosts int
+	base, count       bool
+	longHosts         bool // "undone on relay-a, relay-b" rather than "undone by re-sync"
+	mark              string
+}
+
+func (q *queueScreen) columns(w int) queueColumns {
+	c := queueColumns{key: 12, hosts: 16, base: true, count: true, longHosts: true, mark: protectedWord}
+	whereFull, whereEnv, shortHosts := 8, 8, 16
+	for _, p := range q.pending {
+		c.key = max(c.key, ansi.StringWidth(safe(p.Flag)))
+		c.hosts = max(c.hosts, ansi.StringWidth(q.hostsOutcome(p, true)))
+		shortHosts = max(shortHosts, ansi.StringWidth(q.hostsOutcome(p, false)))
+		project, env := q.whereText(p)
+		// at least "web-st…/": a project cut shorter says nothing
+		full, least := ansi.StringWidth(project+env), ansi.StringWidth(env)+min(ansi.StringWidth(project), 8)
+		if q.protectedPending(p) {
+			full += 1 + len(protectedWord)
+			least += 1 + len(protectedShort)
+		}
+		whereFull, whereEnv = max(whereFull, full), max(whereEnv, least)
+	}
+	c.key = min(c.key, 32)
+	c.hosts = min(c.hosts, 32)
+	fits := func() bool { c.where = w - c.fixed(); return c.where >= whereEnv }
+	switch {
+	case fits():
+	case func() bool { c.count = false; return fits() }():
+	case func() bool { c.base = false; return fits() }():
+	case func() bool { c.longHosts, c.hosts = false, shortHosts; return fits() }():
+	default:
+		c.key = max(12, c.key-(whereEnv-c.where))
+		fits()
+	}
+	if c.where < whereFull {
+		c.mark = protectedShort
+	}
+	c.where = max(c.where, 4)
+	return c
+}
+
+// fixed is every column's width but WHERE's.
+func (c queueColumns) fixed() int {
+	n := 2 + c.key + 1 + 1 + queueChangeW + c.hosts
+	if c.base {
+		n += queueBaseW
+	}
+	if c.count {
+		n += queueCountW
+	}
+	return n
+}
+
+// row lays out one line of the list: tail is the columns after WHERE.
+func (c queueColumns) row(cur, flag, where, tail string) string {
+	return cur + cell(flag, c.key) + " " + cell(where, c.where) + " " + tail
+}
+
+// tail is the columns after WHERE.
+func (c queueColumns) tail(change, base, count, hosts string) string {
+	s := cell(change, queueChangeW)
+	if c.base {
+		s += cell(base, queueBaseW)
+	}
+	if c.count {
+		s += cell(count, queueCountW)
+	}
+	return s + cell(hosts, c.hosts)
+}
+
+// listRow is one pending change in the list: the cursor's row in reverse video, and the
+// protected mark in its own style on every row.
+func (q *queueScreen) listRow(p journal.Pending, c queueColumns, atCursor bool, w int) string {
+	st := q.st
+	cur := "  "
+	if atCursor {
+		cur = "> "
+	}
+	base := "unknown"
+	if p.BaseVersion != nil {
+		base = sprintf("v%d", *p.BaseVersion)
+	}
+	change := flags.OnOff(p.BaseOn) + " -> " + flags.OnOff(p.Desired)
+	if p.NoNetEffect() {
+		change = flags.OnOff(p.Desired) + " (none)"
+	}
+	mark := ""
+	if q.protectedPending(p) {
+		mark = c.mark
+	}
+	project, env := q.whereText(p)
+	where := whereCell(project, env, mark, c.where)
+	tail := c.tail(change, base, sprintf("%dx", len(p.Entries)), q.hostsOutcome(p, c.longHosts))
+	paint, markStyle := func(s string) string { return s }, st.protected
+	if atCursor {
+		paint, markStyle = func(s string) string { return st.cursor.Render(s) }, st.protected.Reverse(true)
+	}
+	if mark == "" {
+		return paint(cell(c.row(cur, safe(p.Flag), where, tail), w))
+	}
+	left := cur + cell(safe(p.Flag), c.key) + " " + strings.TrimSuffix(where, mark)
+	right := strings.Repeat(" ", max(0, c.where-ansi.StringWidth(where))) + " " + tail
+	right = cell(right, max(0, w-ansi.StringWidth(left)-len(mark)))
+	return paint(left) + markStyle.Render(mark) + paint(right)
+}
+
+// whereText is the pending change's project (with its "/") and environment, made safe; an
+// unmapped prefix is all environment.
+func (q *queueScreen) whereText(p journal.Pending) (project, env string) {
+	if p.Project == "" {
+		return "", safe(p.Prefix)
+	}
+	return safe(p.Project) + "/", safe(p.Environment)
+}
+
+// whereCell fits project, environment and mark into w columns: the project shortens first,
+// the environment last.
+func whereCell(project, env, mark string, w int) string {
+	if mark != "" {
+		mark = " " + mark
+	}
+	room := w - ansi.StringWidth(env) - len(mark)
+	switch {
+	case room >= ansi.StringWidth(project):
+	case room >= 2:
+		project = ansi.Truncate(project, room-1, "…") + "/"
+	default:
+		project = ""
+		env = ansi.Truncate(env, max(1, w-len(mark)), "…")
+	}
+	return project + env + mark
+}
+
+// whereMarked is the pending change's environment in words, with PROTECTED beside a
+// protected one.
+func (q *queueScreen) whereMarked(p journal.Pending) string {
+	s := where(p.Project, p.Environment, p.Prefix)
+	if q.protectedPending(p) {
+		s += " " + q.st.protected.Render(protectedWord)
+	}
+	return s
+}
+
+// protectedPending says the change's environment is protected (a write there needs the key
+// typed).
+func (q *queueScreen) protectedPending(p journal.Pending) bool {
+	return q.isProtected(p.Target())
+}
+
+// undoneOf is what the last drift check found of the pending change: the hosts where Redis
+// no longer holds it.
+func (c *common) undoneOf(p journal.Pending) (journal.Undone, bool) {
+	for _, u := range c.drift {
+		if u.Prefix == p.Prefix && u.Flag == p.Flag && len(u.Hosts) > 0 {
+			return u, true
+		}
+	}
+	return journal.Undone{}, false
+}
+
+// undoneLines say where a re-sync undid the pending change, and what brings it back.
+func (q *queueScreen) undoneLines(p journal.Pending, w int) []string {
+	u, ok := q.undoneOf(p)
+	if !ok {
+		return nil
+	}
+	s := "undone on " + strings.Join(u.HostNames(), ", ") + " by a Relay re-sync (now " + undoneState(u) + ")"
+	if q.keys.ReplayNow.Enabled() {
+		s += ": R replays it to LaunchDarkly"
+		if q.canArm() {
+			s += ", A arms the replay"
+		}
+	}
+	var out []string
+	for _, l := range wrapIndented(s, w, 6, 8) {
+		out = append(out, q.st.warn.Render(l))
+	}
+	return out
+}
+
+// undoneState is what the hosts hold in place of an undone change: "ON v9", or per host
+// when they differ.
+func undoneState(u journal.Undone) string {
+	var each []string
+	same := true
+	for _, h := range u.Hosts {
+		each = append(each, sprintf("%s %s v%d", h.Host, flags.OnOff(h.On), h.Version))
+		same = same && h.On == u.Hosts[0].On && h.Version == u.Hosts[0].Version
+	}
+	if same {
+		return sprintf("%s v%d", flags.OnOff(u.Hosts[0].On), u.Hosts[0].Version)
+	}
+	return strings.Join(each, ", ")
+}
+
+// failedHosts are the hosts where the pending change's latest write failed, for T.
+func (q *queueScreen) failedHosts(p journal.Pending) []string {
+	if len(p.Entries) == 0 {
+		return nil
+	}
+	e := p.Entries[len(p.Entries)-1]
+	if !e.OutcomeKnown || e.ID == "" {
+		return nil
+	}
+	var hs []string
+	for _, o := range e.Outcomes {
+		if o.Outcome == string(flags.Failed) {
+			hs = append(hs, o.Host)
+		}
+	}
+	return hs
+}
+
+// canRetry says T can write: a key bound (not read-only), a journal and a store.
+func (q *queueScreen) canRetry() bool {
+	return q.keys.Retry.Enabled() && q.jr != nil && q.store != nil
 }
 
 // hostsOutcome summarises the latest change's per-host outcome; an unknown outcome is never
-// counted as failed, and hosts that disagree say so.
-func hostsOutcome(p journal.Pending) string {
+// counted as failed, hosts that disagree say so, and a change a re-sync undid says where
+// (long) or that it was (short).
+func (q *queueScreen) hostsOutcome(p journal.Pending, long bool) string {
 	if len(p.Entries) == 0 {
 		return ""
 	}
@@ -217,7 +487,14 @@ func hostsOutcome(p journal.Pending) string {
 		return sprintf("%d/%d, %d unknown", ok, len(e.Outcomes), unknown)
 	case p.Interrupted():
 		return "outcome unknown" // an earlier change's: the net state waits for it
-	case failed > 0:
+	}
+	if u, undone := q.undoneOf(p); undone {
+		if long {
+			return "undone on " + strings.Join(u.HostNames(), ", ")
+		}
+		return "undone by re-sync"
+	}
+	if failed > 0 {
 		return sprintf("%d/%d, %d FAILED", ok, len(e.Outcomes), failed)
 	}
 	return sprintf("%d/%d written", ok, len(e.Outcomes))
@@ -233,7 +510,7 @@ func (q *queueScreen) entryLines(e journal.Entry, w int) []string {
 	if e.Reason != "" {
 		s += ": \"" + e.Reason + "\""
 	}
-	out := []string{"  " + safe(s)} // operator and reason come from the journal
+	out := wrapIndented(s, w, 2, 6) // wrapped, not cut, and made safe: operator and reason come from the journal
 	if !e.OutcomeKnown {
 		why := "outcome unknown: the tool stopped between the intent and the write's result; waiting for the writer, then read back from Redis"
 		if q.cfg.ReadOnly {
@@ -331,6 +608,13 @@ func (c *common) readBackNote(ch journal.Change, host string) string {
 	return "not settled yet, the next refresh reads it back from Redis once every host answers"
 }
 
+func eventsWord(n int) string {
+	if n == 1 {
+		return "replay event"
+	}
+	return "replay events"
+}
+
 func fmtAgoShort(d time.Duration) string {
 	s := int(d.Seconds())
 	switch {
@@ -389,13 +673,22 @@ func (q *queueScreen) historyLines(hs *historyState) []string {
 	case hs.err != nil:
 		lines = append(lines, q.st.errText.Render(safe(hs.err.Error())))
 	default:
-		lines = append(lines, q.st.bold.Render(sprintf("%d change(s)", len(hs.entries))))
+		n, ne := len(hs.entries), len(hs.events)
+		if n > 0 {
+			// where the changes were made, marked when a write there is protected
+			c := hs.entries[0].Change
+			lines = append(lines, q.whereMarked(journal.Pending{Prefix: c.Prefix, Project: c.Project, Environment: c.Environment}), "")
+		}
+		lines = append(lines, q.st.bold.Render(sprintf("%d %s", n, changesWord(n))))
 		for _, e := range hs.entries {
 			lines = append(lines, q.entryLines(e, q.width-2)...)
 		}
-		lines = append(lines, "", q.st.bold.Render(sprintf("%d replay event(s)", len(hs.events))))
+		if p, ok := q.pendingFor(hs.prefix, hs.flag); ok {
+			lines = append(lines, q.undoneLines(p, q.width-2)...)
+		}
+		lines = append(lines, "", q.st.bold.Render(sprintf("%d %s", ne, eventsWord(ne))))
 		for _, e := range hs.events {
-			lines = append(lines, "  "+q.replayLine(e))
+			lines = append(lines, wrapIndented(q.replayLine(e), q.width-2, 2, 4)...)
 		}
 	}
 	return lines

@@ -329,7 +329,7 @@ func TestQueueHistoryAndDiscard(t *testing.T) {
 	u.key("up")
 	u.apply(u.key("enter"))
 	u.mustSee("History of kill-switch-checkout")
-	u.mustSee("1 change(s)")
+	u.mustSee("1 change")
 	u.key("esc")
 	if u.m.queueScreen.history != nil {
 		t.Fatal("esc did not leave the history")
