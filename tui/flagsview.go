@@ -663,7 +663,7 @@ func (s *flagsScreen) detailLines(f flags.Flag) []string {
 			state = "unreadable"
 			off = hf.Unreadable
 		}
-		lines = append(lines, sprintf("%-14s %-10s %5s  %-12s %s", cell(hf.Host, 14), state, ver, safe(off), safeJoin(hf.Prerequisites, ", ")))
+		lines = append(lines, sprintf("%-14s %s %5s  %-12s %s", cell(hf.Host, 14), s.hostStateCell(state, 10), ver, safe(off), safeJoin(hf.Prerequisites, ", ")))
 	}
 	lines = append(lines, "")
 	if len(f.Dependants) > 0 {
@@ -686,6 +686,24 @@ func (s *flagsScreen) detailLines(f flags.Flag) []string {
 		}
 	}
 	return lines
+}
+
+// hostStateCell is a host's state in the details, w wide, in its colour.
+func (s *flagsScreen) hostStateCell(state string, w int) string {
+	text := cell(state, w)
+	switch state {
+	case "ON":
+		return s.st.on.Render(text)
+	case "OFF":
+		return s.st.off.Render(text)
+	case "host DOWN", "unreadable":
+		return s.st.bad.Render(text)
+	case "absent":
+		return s.st.warn.Render(text)
+	case "deleted":
+		return s.st.dim.Render(text)
+	}
+	return text
 }
 
 func (s *flagsScreen) flagsTitleShort() string {

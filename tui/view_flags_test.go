@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"relaycommander/flags"
+	"relaycommander/journal"
 )
 
 // The flags screen's drawing (flagsview.go): protected marks, colours, and what gives way
@@ -247,8 +248,75 @@ func TestViewLongKeyStaysWhole(t *testing.T) {
 
 func TestViewDetailsPlurals(t *testing.T) {
 	u := newUnit(t, 120, 40, nil)
+	u.fj.pending = []journal.Pending{pendingKill(false)}
+	u.refresh()
+	u.gotoEnv("ld:web-store:production")
 	u.gotoFlag("kill-switch-checkout")
+	u.mustSee("pending OFF (was ON v9)")
 	u.key("enter")
 	u.mustSee("dependants (flags that require this one): checkout-flow")
+	u.mustSee("pending: ON -> OFF, 1 change, not yet in LaunchDarkly")
 	u.mustNotSee("(s)")
+}
+
+// TestViewPendingAt80: the pending note keeps its short form at 80 columns.
+func TestViewPendingAt80(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	u.fj.pending = []journal.Pending{pendingKill(false)}
+	u.refresh()
+	u.gotoEnv("ld:web-store:production")
+	row := flagRowText(t, u, "kill-switch-checkout")
+	if !strings.Contains(row, "pending") || strings.Contains(row, "…") {
+		t.Errorf("pending row at 80 columns: %q", row)
+	}
+}
+
+func TestViewFitNotes(t *testing.T) {
+	requires := note{"requires kill-switch-checkout", "needs 1"}
+	usedBy := note{"required by checkout-flow", "used by 1"}
+	differ := note{"relay-b: ON v4", "v5/v4"}
+	none := note{"on no reachable host", ""}
+	cases := []struct {
+		notes []note
+		w     int
+		want  string
+	}{
+		{[]note{requires, usedBy}, 60, "requires kill-switch-checkout; required by checkout-flow"},
+		{[]note{requires, usedBy}, 40, "requires kill-switch-checkout; used by 1"},
+		{[]note{requires, usedBy}, 20, "needs 1; used by 1"},
+		{[]note{requires, usedBy}, 11, "needs 1 +1"},
+		{[]note{requires, usedBy}, 9, "needs 1"},
+		{[]note{differ}, 9, "v5/v4"},
+		{[]note{none}, 9, ""}, // HOSTS says NONE
+		{[]note{requires}, 3, "+1"},
+		{[]note{requires}, 0, ""},
+	}
+	for _, c := range cases {
+		if got := fitNotes(c.notes, c.w); got != c.want {
+			t.Errorf("fitNotes(%v, %d) = %q, want %q", c.notes, c.w, got, c.want)
+		}
+		if got := fitNotes(c.notes, c.w); ansi.StringWidth(got) > c.w {
+			t.Errorf("fitNotes(%v, %d) = %q: wider than its column", c.notes, c.w, got)
+		}
+	}
+}
+
+func TestViewDetailsStatesColoured(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	withSplit(u)
+	u.gotoFlag("split-brain")
+	u.key("enter")
+	st := u.m.flagsScreen.st
+	if raw := rawRow(t, u, "relay-a        ON"); !painted(raw, st.on, "ON") {
+		t.Errorf("relay-a's ON is not green: %q", raw)
+	}
+	if raw := rawRow(t, u, "relay-b        OFF"); !painted(raw, st.off, "OFF") {
+		t.Errorf("relay-b's OFF is not red: %q", raw)
+	}
+	if raw := rawRow(t, u, "relay-c        host DOWN"); !painted(raw, st.bad, "host DOWN") {
+		t.Errorf("relay-c's DOWN is not in the alarm colour: %q", raw)
+	}
+	if row := plainRow(t, u, "hosts DIFFER"); !strings.Contains(row, "relay-b: OFF v8") {
+		t.Errorf("details head: %q", row)
+	}
 }
