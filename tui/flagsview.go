@@ -353,7 +353,9 @@ func (s *flagsScreen) flagLines(h, w int) []string {
 		}
 	}
 	cols := s.flagColumns(w, rows)
-	out = append(out, s.st.dim.Render(cols.heading()))
+	if len(rows) > 0 { // without rows a heading sized to none says nothing
+		out = append(out, s.st.dim.Render(cols.heading()))
+	}
 	if s.discovered && len(s.envRows) == 0 {
 		return append(out, s.noPrefixLines(w, true)...)
 	}
@@ -542,19 +544,22 @@ type flagColumns struct{ key, state, ver, hosts, note int }
 // noteMin is the narrowest NOTE column worth its place: the short forms fit it.
 const noteMin = 9
 
-// flagColumns sizes the table to the visible rows. When the pane is narrow (56 columns at
+// flagColumns sizes the table to the visible rows (one long key elsewhere in the set does not
+// take every row's notes). When the pane is narrow (56 columns at
 // 80) what gives way, in order: the notes (to their short forms, then to a count), the VER
 // column, and only then the flag key, which otherwise gets all it needs.
 func (s *flagsScreen) flagColumns(w int, rows []flagCells) flagColumns {
 	c := flagColumns{state: 7, ver: 4, hosts: 9} // "deleted", " VER", "3/3 agree"
+	keyW := 4                                    // "FLAG"
 	hasNotes := false
 	for _, r := range rows {
+		keyW = max(keyW, ansi.StringWidth(r.key))
 		c.ver = max(c.ver, len(r.ver)+1)
 		c.hosts = max(c.hosts, ansi.StringWidth(r.hosts.text))
 		hasNotes = hasNotes || len(r.notes) > 0
 	}
 	base := 2 + 1 + c.state + 1 + c.hosts // cursor, gap, STATE, gap, HOSTS
-	c.key = min(max(s.keyW, 4), max(w-base-c.ver, 8))
+	c.key = min(keyW, max(w-base-c.ver, 8))
 	left := w - base - c.key
 	switch {
 	case left >= c.ver+1+noteMin || !hasNotes:
