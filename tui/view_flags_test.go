@@ -320,3 +320,25 @@ func TestViewDetailsStatesColoured(t *testing.T) {
 		t.Errorf("details head: %q", row)
 	}
 }
+
+// TestViewLongEnvironmentName: a name too long for the pane at 80 columns is what gets cut,
+// never the protected mark.
+func TestViewLongEnvironmentName(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	long := "relay-store-production-eu-west"
+	u.fs.disc.Prefixes = append(u.fs.disc.Prefixes, flags.PrefixInfo{Prefix: long, Hosts: []flags.PrefixOnHost{{Host: "relay-a", Present: true, Inited: true, Flags: 10}}})
+	u.fs.sets[long] = flagSet(long, flags.Target{}, false)
+	u.refresh()
+	var row string
+	for _, r := range envPane(u) {
+		if strings.Contains(r, "relay-store") {
+			row = r
+		}
+	}
+	if !strings.HasSuffix(row, " "+protectedShort) || !strings.Contains(row, "…") {
+		t.Errorf("long unmapped prefix at 80 columns: %q", row)
+	}
+	if row := plainRow(t, u, "launchdarkly"); !strings.Contains(row, "launchdarkly ") || !strings.Contains(row, protectedShort) {
+		t.Errorf("a name that fits is not cut: %q", row)
+	}
+}
