@@ -799,13 +799,13 @@ func TestDetailsScrollStopsAtTheEnd(t *testing.T) {
 	u.refresh()
 	u.gotoFlag("beta-dashboard")
 	u.key("enter")
-	u.mustSee("hosts 2/3 agree")
+	u.mustSee("hosts 2 agree, 1 down")
 	u.mustNotSee(`"field39": 39`)
 	for range 100 {
 		u.key("down")
 	}
 	u.mustSee(`"field39": 39`)
-	u.mustNotSee("hosts 2/3 agree")
+	u.mustNotSee("hosts 2 agree, 1 down")
 	bottom := u.view()
 	u.key("up")
 	if u.view() == bottom {
@@ -815,7 +815,7 @@ func TestDetailsScrollStopsAtTheEnd(t *testing.T) {
 	for range 100 {
 		u.key("up")
 	}
-	u.mustSee("hosts 2/3 agree")
+	u.mustSee("hosts 2 agree, 1 down")
 }
 
 func TestDiscardOfAMovedPendingChangeSaysSo(t *testing.T) {
