@@ -1,9 +1,13 @@
 package tui
 
 import (
-	"charm.land/bubbles/v2/viewport"
+	"context"
+	"errors"
 	"slices"
 	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/viewport"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -35,6 +39,19 @@ type flagsScreen struct {
 	details    bool
 	detail     viewport.Model // the details' scroll
 	flagsSeq   int
+
+	// A read host by host (progressiveStore): the prefix it reads ("" when none runs), the
+	// hosts it still waits for, and the status note it put up about them.
+	inFlight string
+	reading  []string
+	readNote string
+}
+
+// progressiveStore is a store that delivers a prefix's flags as each host answers
+// (*flags.Store): a hung host then holds up neither the others' flags nor the header.
+// Other stores are read whole.
+type progressiveStore interface {
+	FlagsProgressive(ctx context.Context, prefix string, deliver func(flags.FlagsRead))
 }
 
 type pane int
@@ -65,10 +82,123 @@ func (s *flagsScreen) applyRefresh(msg refreshMsg) tea.Cmd {
 	s.applyDiscovery(msg.disc)
 	if msg.prefix != "" && msg.prefix == s.selPrefix {
 		s.applySet(msg.set, msg.setErr)
-	} else if s.selPrefix != "" && (!s.setLoaded || s.set.Prefix != s.selPrefix) {
+	} else if s.selPrefix != "" && (!s.setLoaded || s.set.Prefix != s.selPrefix) && s.inFlight != s.selPrefix {
 		return s.loadFlagsCmd(s.selPrefix)
 	}
 	return nil
+}
+
+// refreshFlagsCmd reads the selected prefix again for a refresh, unless a read of it still
+// runs: its steps arrive on their own.
+func (s *flagsScreen) refreshFlagsCmd() tea.Cmd {
+	if s.selPrefix == "" || s.inFlight == s.selPrefix {
+		return nil
+	}
+	return s.loadFlagsCmd(s.selPrefix)
+}
+
+// applyFlagsRead takes one step of a read host by host: the hosts that answered update the
+// header at once (one that failed or timed out is DOWN on the next frame), and the flags
+// the answering hosts hold are shown while the others are still read.
+func (s *flagsScreen) applyFlagsRead(msg flagsReadMsg) tea.Cmd {
+	if msg.seq != s.flagsSeq {
+		return nil // a newer read took over: the rest of this one is dropped
+	}
+	r := msg.read
+	wasDown := s.downHosts()
+	if msg.prefix == s.selPrefix && (r.Err == nil || r.Done()) {
+		s.applySet(r.Set, r.Err)
+	} else {
+		// no answering host holds the prefix yet: keep "loading" until the others say
+		s.mergeHosts(r.Set.Hosts)
+	}
+	first := len(s.reading) == len(s.hostNames)
+	s.reading = r.Reading
+	s.noteRead(r, wasDown)
+	if r.Done() {
+		s.inFlight = ""
+		return nil
+	}
+	next := nextFlagsRead(msg.seq, msg.prefix, msg.next)
+	if first {
+		// Healthy hosts answer within milliseconds of each other: only a host still not
+		// answering a moment later is worth a word.
+		seq := msg.seq
+		return tea.Batch(next, tea.Tick(slowReadAfter, func(time.Time) tea.Msg { return slowReadMsg{seq: seq} }))
+	}
+	return next
+}
+
+// slowReadAfter is how long a host may take to answer a read before the status says that
+// it is still being read.
+const slowReadAfter = 250 * time.Millisecond
+
+// applySlowRead says which hosts the read still waits for, when it is still the current read
+// and they are not already known to be down (then it is no news).
+func (s *flagsScreen) applySlowRead(msg slowReadMsg) {
+	if msg.seq != s.flagsSeq || s.inFlight == "" {
+		return
+	}
+	down := s.downHosts()
+	var slow []string
+	for _, h := range s.reading {
+		if !down[h] {
+			slow = append(slow, h)
+		}
+	}
+	if len(slow) == 0 {
+		return
+	}
+	s.setStatus(s.inFlight+": reading "+strings.Join(slow, ", ")+"…; the other hosts' flags are on screen", false)
+	s.readNote = s.status
+}
+
+// noteRead says why a host that was up is now DOWN; once the read ends it clears its own
+// "reading" note, never another message.
+func (s *flagsScreen) noteRead(r flags.FlagsRead, wasDown map[string]bool) {
+	var answered, failed []string
+	for _, h := range r.Set.Hosts {
+		switch {
+		case errors.Is(h.Err, flags.ErrStillReading):
+		case h.Up:
+			answered = append(answered, h.Host)
+		case !wasDown[h.Host]:
+			failed = append(failed, h.Host+" did not answer ("+h.Err.Error()+")")
+		}
+	}
+	mine := s.readNote != "" && s.status == s.readNote
+	switch {
+	case len(failed) > 0:
+		s.setStatus(strings.Join(failed, "; ")+": DOWN; flags shown from "+orNone(answered)+"; r reads again", true)
+		s.readNote = ""
+	case r.Done() && mine:
+		s.status, s.readNote = "", "" // the slow host answered after all
+	}
+}
+
+func orNone(hosts []string) string {
+	if len(hosts) == 0 {
+		return "no host"
+	}
+	return strings.Join(hosts, ", ")
+}
+
+// mergeHosts takes the hosts' states from a read: a host still being read keeps the state
+// it had (up or down), one that answered or failed gets the read's.
+func (s *flagsScreen) mergeHosts(read []flags.HostStatus) {
+	if len(read) == 0 {
+		return
+	}
+	merged := make([]flags.HostStatus, 0, len(read))
+	for _, h := range read {
+		if errors.Is(h.Err, flags.ErrStillReading) {
+			if i := slices.IndexFunc(s.hosts, func(o flags.HostStatus) bool { return o.Host == h.Host }); i >= 0 {
+				h = s.hosts[i]
+			}
+		}
+		merged = append(merged, h)
+	}
+	s.hosts = merged
 }
 
 // applyFlags takes the flags of a prefix loaded when the selection changed.
@@ -173,6 +303,7 @@ func (s *flagsScreen) selectedEnv() (envRow, bool) {
 
 // applySet installs a prefix's flags, keeping the cursor on the same flag and the filter.
 func (s *flagsScreen) applySet(set flags.FlagSet, err error) {
+	s.mergeHosts(set.Hosts)
 	if err != nil {
 		s.setErr = err
 		s.setStatus(err.Error(), true)
@@ -190,9 +321,6 @@ func (s *flagsScreen) applySet(set flags.FlagSet, err error) {
 	}
 	s.set = set
 	s.setLoaded = true
-	if len(set.Hosts) > 0 {
-		s.hosts = set.Hosts
-	}
 	s.lower = make([]string, len(set.Flags))
 	s.keyW = 0
 	for i, f := range set.Flags {
@@ -462,9 +590,27 @@ func (s *flagsScreen) loadFlagsCmd(prefix string) tea.Cmd {
 	}
 	s.flagsSeq++
 	seq, store, ctx := s.flagsSeq, s.store, s.ctx
+	ps, ok := store.(progressiveStore)
+	if !ok {
+		return func() tea.Msg {
+			set, err := store.Flags(ctx, prefix)
+			return flagsMsg{seq: seq, prefix: prefix, set: set, err: err}
+		}
+	}
+	s.inFlight = prefix
+	s.reading = slices.Clone(s.hostNames)
+	steps := len(store.HostNames()) // one per host: the channel never blocks the read
 	return func() tea.Msg {
-		set, err := store.Flags(ctx, prefix)
-		return flagsMsg{seq: seq, prefix: prefix, set: set, err: err}
+		reads := make(chan flags.FlagsRead, steps)
+		go ps.FlagsProgressive(ctx, prefix, func(r flags.FlagsRead) { reads <- r })
+		return nextFlagsRead(seq, prefix, reads)()
+	}
+}
+
+// nextFlagsRead waits for the next step of a read host by host.
+func nextFlagsRead(seq int, prefix string, reads <-chan flags.FlagsRead) tea.Cmd {
+	return func() tea.Msg {
+		return flagsReadMsg{seq: seq, prefix: prefix, read: <-reads, next: reads}
 	}
 }
 
@@ -514,6 +660,9 @@ func (s *flagsScreen) showLastWrite() {
 
 // setReady says the flag set on screen is loaded and is the selected prefix's: only then
 // may a toggle or the details act on it (a set still loading leaves the last one in s.set).
+// A set read from some hosts while others are still read is ready: the toggle reads every
+// host again itself before it writes (WATCH), and the confirmation names the hosts still
+// being read.
 func (s *flagsScreen) setReady() bool {
 	return s.setLoaded && s.set.Prefix == s.selPrefix
 }
@@ -523,7 +672,19 @@ func (s *flagsScreen) loadingNote() string {
 	if s.setErr != nil {
 		return "flags of " + safe(s.selPrefix) + " not read: " + s.setErr.Error() + "; r tries again"
 	}
+	if note := s.readingNote(); note != "" {
+		return "loading " + safe(s.selPrefix) + ": " + note
+	}
 	return "loading " + safe(s.selPrefix) + "…"
+}
+
+// readingNote names the hosts the selected prefix's read still waits for, e.g.
+// "reading relay-b…"; "" when none. Their flags show as HostDown meanwhile (state unknown).
+func (s *flagsScreen) readingNote() string {
+	if s.inFlight == "" || s.inFlight != s.selPrefix || len(s.reading) == 0 {
+		return ""
+	}
+	return "reading " + strings.Join(s.reading, ", ") + "…"
 }
 
 func (s *flagsScreen) openConfirm() dialog {
@@ -586,6 +747,9 @@ func (s *flagsScreen) openConfirm() dialog {
 	c.hostsNote = sprintf("on all %d hosts", len(c.hosts))
 	if len(down) > 0 {
 		c.hostsNote = sprintf("on %d hosts; DOWN: %s (will fail)", len(c.hosts)-len(down), strings.Join(down, ", "))
+	}
+	if note := s.readingNote(); note != "" {
+		c.hostsNote += "; still " + strings.TrimSuffix(note, "…") + " (may fail)"
 	}
 	return &confirmDialog{confirmState: c, keys: s.keys, st: s.st}
 }

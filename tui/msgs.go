@@ -127,3 +127,16 @@ type demoDoneMsg struct {
 	what string
 	err  error
 }
+
+// flagsReadMsg is one step of a prefix's flags read host by host (flags.FlagsProgressive):
+// next brings the following step, until every host answered or gave up.
+type flagsReadMsg struct {
+	seq    int
+	prefix string
+	read   flags.FlagsRead
+	next   <-chan flags.FlagsRead
+}
+
+// slowReadMsg is a moment after a read host by host began: a host still not answering is
+// named in the status line.
+type slowReadMsg struct{ seq int }
