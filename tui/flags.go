@@ -32,13 +32,17 @@ type flagsScreen struct {
 	keyW       int      // longest flag key of the set
 	filter     textField
 	filtering  bool
-	filtered   []int // indexes into set.Flags
-	flagCursor int   // index into filtered
-	flagTop    int   // first visible row
-	focus      pane
-	details    bool
-	detail     viewport.Model // the details' scroll
-	flagsSeq   int
+	filtered   []int // indexes into set.Flags, best match first
+	// the filter's working lists, kept between keys so that typing allocates nothing
+	containsBuf []int
+	fuzzyBuf    []fuzzyHit
+	windowBuf   []int
+	flagCursor  int // index into filtered
+	flagTop     int // first visible row
+	focus       pane
+	details     bool
+	detail      viewport.Model // the details' scroll
+	flagsSeq    int
 
 	// A read host by host (progressiveStore): the prefix it reads ("" when none runs), the
 	// hosts it still waits for, and the status note it put up about them.
@@ -335,10 +339,12 @@ func (s *flagsScreen) applySet(set flags.FlagSet, err error) {
 func (s *flagsScreen) refilter(keep string) {
 	q := strings.ToLower(s.filter.value())
 	s.filtered = s.filtered[:0]
-	for i, k := range s.lower {
-		if q == "" || strings.Contains(k, q) {
+	if q == "" {
+		for i := range s.lower {
 			s.filtered = append(s.filtered, i)
 		}
+	} else {
+		s.match(q)
 	}
 	if keep != "" {
 		for i, fi := range s.filtered {
@@ -350,6 +356,79 @@ func (s *flagsScreen) refilter(keep string) {
 		}
 	}
 	s.clampFlagWindow()
+}
+
+// match lists the flags whose key matches q, best first, as fzf and k9s users expect: the
+// key itself, then keys that start with q, keys that contain it, and last the keys that hold
+// its characters in order (a fuzzy match), the tightest first; key order within each.
+// One pass, no allocation once the buffers have grown: it runs on every key typed.
+func (s *flagsScreen) match(q string) {
+	exact := 0
+	contains := s.containsBuf[:0]
+	fuzzy := s.fuzzyBuf[:0]
+	for i, k := range s.lower {
+		switch at := strings.Index(k, q); {
+		case at == 0 && len(k) == len(q):
+			s.filtered = slices.Insert(s.filtered, exact, i)
+			exact++
+		case at == 0:
+			s.filtered = append(s.filtered, i)
+		case at > 0:
+			contains = append(contains, i)
+		default:
+			if w := fuzzyWindow(k, q); w > 0 {
+				fuzzy = append(fuzzy, fuzzyHit{flag: i, window: w})
+			}
+		}
+	}
+	s.filtered = append(s.filtered, contains...)
+	// The fuzzy hits, tightest first and in key order within a window: a counting sort, as
+	// windows are short and sorting 20,000 hits would cost a good part of a frame.
+	widest := 0
+	for _, h := range fuzzy {
+		widest = max(widest, h.window)
+	}
+	starts := slices.Grow(s.windowBuf[:0], widest+2)[:widest+2]
+	clear(starts)
+	for _, h := range fuzzy {
+		starts[h.window+1]++
+	}
+	for w := 1; w < len(starts); w++ {
+		starts[w] += starts[w-1]
+	}
+	base := len(s.filtered)
+	s.filtered = slices.Grow(s.filtered, len(fuzzy))[:base+len(fuzzy)]
+	for _, h := range fuzzy {
+		s.filtered[base+starts[h.window]] = h.flag
+		starts[h.window]++
+	}
+	s.containsBuf, s.fuzzyBuf, s.windowBuf = contains, fuzzy, starts
+}
+
+// fuzzyHit is a flag whose key holds the filter's characters in order, within window bytes.
+type fuzzyHit struct{ flag, window int }
+
+// fuzzyWindow is the length of the shortest stretch of k, from the first place where it
+// holds all of q's characters in order, that still holds them (fzf's first algorithm:
+// forward to the end of the first match, then back to its latest start); 0 when k does not
+// hold them. Keys and filter are compared byte by byte: flag keys are ASCII.
+func fuzzyWindow(k, q string) int {
+	end := -1
+	for qi := range len(q) {
+		at := strings.IndexByte(k[end+1:], q[qi])
+		if at < 0 {
+			return 0
+		}
+		end += at + 1
+	}
+	qi := len(q) - 1
+	for i := end; ; i-- {
+		if k[i] == q[qi] {
+			if qi--; qi < 0 {
+				return end - i + 1
+			}
+		}
+	}
 }
 
 func (s *flagsScreen) cursorFlag() (flags.Flag, bool) {
@@ -418,6 +497,12 @@ func (s *flagsScreen) updateFlags(msg tea.KeyPressMsg) (tea.Cmd, dialog) {
 			s.focus = paneEnvs
 		}
 		return nil, nil
+	case key.Matches(msg, k.PaneLeft):
+		s.focus = paneEnvs
+		return nil, nil
+	case key.Matches(msg, k.PaneRight):
+		s.focus = paneFlags
+		return nil, nil
 	case key.Matches(msg, k.Filter):
 		s.filtering = true
 		s.focus = paneFlags
@@ -435,7 +520,7 @@ func (s *flagsScreen) updateFlags(msg tea.KeyPressMsg) (tea.Cmd, dialog) {
 		return s.retryFailed(), nil
 	case key.Matches(msg, k.Toggle):
 		if s.focus != paneFlags {
-			s.setStatus("choose a flag first: tab moves to the flags", false)
+			s.setStatus("choose a flag first: tab or l moves to the flags", false)
 			return nil, nil
 		}
 		return nil, s.openConfirm()
@@ -774,7 +859,8 @@ func (s *flagsScreen) paste(text string) {
 func (s *flagsScreen) Keys() helpKeys {
 	k := s.keys
 	if s.filtering {
-		ks := []key.Binding{k.FilterKeep, k.FilterClear, k.Up, k.Down}
+		// every other key types into the filter: k and j too
+		ks := []key.Binding{k.FilterMove, k.FilterKeep, k.FilterClear}
 		return helpKeys{short: ks, full: [][]key.Binding{ks}}
 	}
 	if s.details {
@@ -782,7 +868,7 @@ func (s *flagsScreen) Keys() helpKeys {
 		return helpKeys{short: ks, full: [][]key.Binding{ks}}
 	}
 	nav := enabled(k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom)
-	act := enabled(k.Toggle, k.Details, k.Filter, k.FilterClear, k.Pane)
+	act := enabled(k.Toggle, k.Details, k.Filter, k.FilterClear, k.Pane, k.PaneLeft, k.PaneRight)
 	short := enabled(k.Toggle, k.Details, k.Filter, k.Pane)
 	var write []key.Binding
 	if len(s.cursorFailed()) > 0 {
