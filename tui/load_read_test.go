@@ -168,3 +168,31 @@ func TestLoadReplacedReadIsDropped(t *testing.T) {
 		t.Fatalf("set %s, selected %s, newest read %s", s.set.Prefix, s.selPrefix, newer.prefix)
 	}
 }
+
+// The refresh reads the flags beside the discovery, not after it: with a hung host the live
+// host's flags arrive while the discovery still waits for the hung host's PING to time out.
+func TestLoadRefreshShowsTheLiveHostsFlagsBeforeItsDiscoveryEnds(t *testing.T) {
+	m, servers := readModel(t)
+	servers[1].Pause()
+	defer servers[1].Resume()
+	batch, ok := m.refreshCmd()().(tea.BatchMsg)
+	if !ok || len(batch) != 2 {
+		t.Fatalf("the refresh should be its discovery and a flags read: %#v", batch)
+	}
+	arrived := make(chan tea.Msg, len(batch))
+	for _, c := range batch {
+		go func() { arrived <- c() }()
+	}
+	first := <-arrived
+	r, ok := first.(flagsReadMsg)
+	if !ok {
+		t.Fatalf("the refresh's %T arrived before the live host's flags", first)
+	}
+	m.Update(r)
+	if !reflect.DeepEqual(r.read.Reading, []string{"relay-b"}) || !m.flagsScreen.setReady() || len(m.flagsScreen.set.Flags) == 0 {
+		t.Fatalf("first step: reading %v, ready %v", r.read.Reading, m.flagsScreen.setReady())
+	}
+	if d, ok := (<-arrived).(refreshMsg); !ok || d.disc.Hosts[1].Up {
+		t.Fatalf("the discovery should find relay-b down: %#v", d)
+	}
+}
