@@ -55,17 +55,15 @@ func (m *Model) refreshCmd() tea.Cmd {
 		flagsCmd = m.flagsScreen.refreshFlagsCmd()
 	}
 	discover := func() tea.Msg {
-		msg := refreshMsg{seq: seq, pendSeq: pseq, prefix: prefix}
+		msg := refreshMsg{seq: seq, pendSeq: pseq}
 		if store != nil {
 			msg.disc = store.Discover(ctx)
-			if progressive {
-				msg.prefix = ""
-			} else {
+			if !progressive { // read whole, after the discovery
 				if prefix == "" {
 					prefix = firstPrefix(msg.disc)
-					msg.prefix = prefix
 				}
 				if prefix != "" {
+					msg.prefix = prefix
 					msg.set, msg.setErr = store.Flags(ctx, prefix)
 				}
 			}
