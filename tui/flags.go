@@ -7,9 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/viewport"
-
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
 	"relaycommander/flags"
@@ -116,7 +115,7 @@ func (s *flagsScreen) applyFlagsRead(msg flagsReadMsg) tea.Cmd {
 		// no answering host holds the prefix yet: keep "loading" until the others say
 		s.mergeHosts(r.Set.Hosts)
 	}
-	first := len(s.reading) == len(s.hostNames)
+	first := len(r.Reading) == len(r.Set.Hosts)-1
 	s.reading = r.Reading
 	s.noteRead(r, wasDown)
 	if r.Done() {
@@ -153,7 +152,11 @@ func (s *flagsScreen) applySlowRead(msg slowReadMsg) {
 	if len(slow) == 0 {
 		return
 	}
-	s.setStatus(s.inFlight+": reading "+strings.Join(slow, ", ")+"…; the other hosts' flags are on screen", false)
+	note := s.inFlight + ": reading " + strings.Join(slow, ", ") + "…"
+	if s.setReady() {
+		note += "; the other hosts' flags are on screen"
+	}
+	s.setStatus(note, false)
 	s.readNote = s.status
 }
 
@@ -167,24 +170,25 @@ func (s *flagsScreen) noteRead(r flags.FlagsRead, wasDown map[string]bool) {
 		case h.Up:
 			answered = append(answered, h.Host)
 		case !wasDown[h.Host]:
-			failed = append(failed, h.Host+" did not answer ("+h.Err.Error()+")")
+			why := h.Err
+			if inner := errors.Unwrap(why); inner != nil {
+				why = inner // the error names the host and its address first: said already
+			}
+			failed = append(failed, h.Host+" did not answer ("+why.Error()+")")
 		}
 	}
 	mine := s.readNote != "" && s.status == s.readNote
 	switch {
 	case len(failed) > 0:
-		s.setStatus(strings.Join(failed, "; ")+": DOWN; flags shown from "+orNone(answered)+"; r reads again", true)
+		note := strings.Join(failed, "; ") + ": DOWN"
+		if s.setReady() && len(answered) > 0 {
+			note += "; flags shown from " + strings.Join(answered, ", ")
+		}
+		s.setStatus(note+"; r reads again", true)
 		s.readNote = ""
 	case r.Done() && mine:
 		s.status, s.readNote = "", "" // the slow host answered after all
 	}
-}
-
-func orNone(hosts []string) string {
-	if len(hosts) == 0 {
-		return "no host"
-	}
-	return strings.Join(hosts, ", ")
 }
 
 // mergeHosts takes the hosts' states from a read: a host still being read keeps the state
