@@ -46,16 +46,26 @@ func (m *Model) refreshCmd() tea.Cmd {
 	m.refreshing = true
 	seq, pseq, prefix, store, jr, ctx := m.refreshSeq, m.pendSeq, m.flagsScreen.selPrefix, m.store, m.jr, m.ctx
 	settle := store != nil && jr != nil && !m.cfg.ReadOnly // read-only records nothing
-	return func() tea.Msg {
-		msg := refreshMsg{seq: seq, pendSeq: pseq, prefix: prefix}
+	// A store read host by host reads the flags beside the discovery, not after it: a hung
+	// host then holds up neither, and the others' flags show at once. On the first refresh
+	// no prefix is chosen yet: the discovery's answer starts the read (applyRefresh).
+	var flagsCmd tea.Cmd
+	_, progressive := store.(progressiveStore)
+	if progressive {
+		flagsCmd = m.flagsScreen.refreshFlagsCmd()
+	}
+	discover := func() tea.Msg {
+		msg := refreshMsg{seq: seq, pendSeq: pseq}
 		if store != nil {
 			msg.disc = store.Discover(ctx)
-			if prefix == "" {
-				prefix = firstPrefix(msg.disc)
-				msg.prefix = prefix
-			}
-			if prefix != "" {
-				msg.set, msg.setErr = store.Flags(ctx, prefix)
+			if !progressive { // read whole, after the discovery
+				if prefix == "" {
+					prefix = firstPrefix(msg.disc)
+				}
+				if prefix != "" {
+					msg.prefix = prefix
+					msg.set, msg.setErr = store.Flags(ctx, prefix)
+				}
 			}
 		}
 		if jr != nil {
@@ -71,6 +81,10 @@ func (m *Model) refreshCmd() tea.Cmd {
 		}
 		return msg
 	}
+	if flagsCmd == nil {
+		return discover
+	}
+	return tea.Batch(discover, flagsCmd)
 }
 
 func firstPrefix(d flags.Discovery) string {

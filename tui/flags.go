@@ -1,11 +1,14 @@
 package tui
 
 import (
-	"charm.land/bubbles/v2/viewport"
+	"context"
+	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
 	"relaycommander/flags"
@@ -28,13 +31,30 @@ type flagsScreen struct {
 	keyW       int      // longest flag key of the set
 	filter     textField
 	filtering  bool
-	filtered   []int // indexes into set.Flags
-	flagCursor int   // index into filtered
-	flagTop    int   // first visible row
-	focus      pane
-	details    bool
-	detail     viewport.Model // the details' scroll
-	flagsSeq   int
+	filtered   []int // indexes into set.Flags, best match first
+	// the filter's working lists, kept between keys so that typing allocates nothing
+	containsBuf []int
+	fuzzyBuf    []fuzzyHit
+	windowBuf   []int
+	flagCursor  int // index into filtered
+	flagTop     int // first visible row
+	focus       pane
+	details     bool
+	detail      viewport.Model // the details' scroll
+	flagsSeq    int
+
+	// A read host by host (progressiveStore): the prefix it reads ("" when none runs), the
+	// hosts it still waits for, and the status note it put up about them.
+	inFlight string
+	reading  []string
+	readNote string
+}
+
+// progressiveStore is a store that delivers a prefix's flags as each host answers
+// (*flags.Store): a hung host then holds up neither the others' flags nor the header.
+// Other stores are read whole.
+type progressiveStore interface {
+	FlagsProgressive(ctx context.Context, prefix string, deliver func(flags.FlagsRead))
 }
 
 type pane int
@@ -65,10 +85,128 @@ func (s *flagsScreen) applyRefresh(msg refreshMsg) tea.Cmd {
 	s.applyDiscovery(msg.disc)
 	if msg.prefix != "" && msg.prefix == s.selPrefix {
 		s.applySet(msg.set, msg.setErr)
-	} else if s.selPrefix != "" && (!s.setLoaded || s.set.Prefix != s.selPrefix) {
+	} else if s.selPrefix != "" && (!s.setLoaded || s.set.Prefix != s.selPrefix) && s.inFlight != s.selPrefix {
 		return s.loadFlagsCmd(s.selPrefix)
 	}
 	return nil
+}
+
+// refreshFlagsCmd reads the selected prefix again for a refresh, unless a read of it still
+// runs: its steps arrive on their own.
+func (s *flagsScreen) refreshFlagsCmd() tea.Cmd {
+	if s.selPrefix == "" || s.inFlight == s.selPrefix {
+		return nil
+	}
+	return s.loadFlagsCmd(s.selPrefix)
+}
+
+// applyFlagsRead takes one step of a read host by host: the hosts that answered update the
+// header at once (one that failed or timed out is DOWN on the next frame), and the flags
+// the answering hosts hold are shown while the others are still read.
+func (s *flagsScreen) applyFlagsRead(msg flagsReadMsg) tea.Cmd {
+	if msg.seq != s.flagsSeq {
+		return nil // a newer read took over: the rest of this one is dropped
+	}
+	r := msg.read
+	wasDown := s.downHosts()
+	if msg.prefix == s.selPrefix && (r.Err == nil || r.Done()) {
+		s.applySet(r.Set, r.Err)
+	} else {
+		// no answering host holds the prefix yet: keep "loading" until the others say
+		s.mergeHosts(r.Set.Hosts)
+	}
+	first := len(r.Reading) == len(r.Set.Hosts)-1
+	s.reading = r.Reading
+	s.noteRead(r, wasDown)
+	if r.Done() {
+		s.inFlight = ""
+		return nil
+	}
+	next := nextFlagsRead(msg.seq, msg.prefix, msg.next)
+	if first {
+		// Healthy hosts answer within milliseconds of each other: only a host still not
+		// answering a moment later is worth a word.
+		seq := msg.seq
+		return tea.Batch(next, tea.Tick(slowReadAfter, func(time.Time) tea.Msg { return slowReadMsg{seq: seq} }))
+	}
+	return next
+}
+
+// slowReadAfter is how long a host may take to answer a read before the status says that
+// it is still being read.
+const slowReadAfter = 250 * time.Millisecond
+
+// applySlowRead says which hosts the read still waits for, when it is still the current read
+// and they are not already known to be down (then it is no news).
+func (s *flagsScreen) applySlowRead(msg slowReadMsg) {
+	if msg.seq != s.flagsSeq || s.inFlight == "" {
+		return
+	}
+	down := s.downHosts()
+	var slow []string
+	for _, h := range s.reading {
+		if !down[h] {
+			slow = append(slow, h)
+		}
+	}
+	if len(slow) == 0 {
+		return
+	}
+	note := s.inFlight + ": reading " + strings.Join(slow, ", ") + "…"
+	if s.setReady() {
+		note += "; the other hosts' flags are on screen"
+	}
+	s.setStatus(note, false)
+	s.readNote = s.status
+}
+
+// noteRead says why a host that was up is now DOWN; once the read ends it clears its own
+// "reading" note, never another message.
+func (s *flagsScreen) noteRead(r flags.FlagsRead, wasDown map[string]bool) {
+	var answered, failed []string
+	for _, h := range r.Set.Hosts {
+		switch {
+		case errors.Is(h.Err, flags.ErrStillReading):
+		case h.Up:
+			answered = append(answered, h.Host)
+		case !wasDown[h.Host]:
+			why := h.Err
+			if inner := errors.Unwrap(why); inner != nil {
+				why = inner // the error names the host and its address first: said already
+			}
+			failed = append(failed, h.Host+" did not answer ("+why.Error()+")")
+		}
+	}
+	mine := s.readNote != "" && s.status == s.readNote
+	switch {
+	case len(failed) > 0:
+		note := strings.Join(failed, "; ") + ": DOWN"
+		if s.setReady() && len(answered) > 0 {
+			note += "; flags shown from " + strings.Join(answered, ", ")
+		}
+		s.setStatus(note+"; r reads again", true)
+		s.readNote = ""
+	case r.Done() && mine:
+		s.status, s.readNote = "", "" // the slow host answered after all
+	}
+}
+
+// mergeHosts takes the hosts' states from a read: a host still being read keeps the state
+// it had (up or down), one that answered or failed gets the read's.
+func (s *flagsScreen) mergeHosts(read []flags.HostStatus) {
+	if len(read) == 0 {
+		return
+	}
+	merged := make([]flags.HostStatus, 0, len(read))
+	for _, h := range read {
+		if errors.Is(h.Err, flags.ErrStillReading) {
+			if i := slices.IndexFunc(s.hosts, func(o flags.HostStatus) bool { return o.Host == h.Host }); i >= 0 {
+				h = s.hosts[i]
+			}
+		}
+		merged = append(merged, h)
+	}
+	s.hosts = merged
 }
 
 // applyFlags takes the flags of a prefix loaded when the selection changed.
@@ -173,6 +311,7 @@ func (s *flagsScreen) selectedEnv() (envRow, bool) {
 
 // applySet installs a prefix's flags, keeping the cursor on the same flag and the filter.
 func (s *flagsScreen) applySet(set flags.FlagSet, err error) {
+	s.mergeHosts(set.Hosts)
 	if err != nil {
 		s.setErr = err
 		s.setStatus(err.Error(), true)
@@ -190,9 +329,6 @@ func (s *flagsScreen) applySet(set flags.FlagSet, err error) {
 	}
 	s.set = set
 	s.setLoaded = true
-	if len(set.Hosts) > 0 {
-		s.hosts = set.Hosts
-	}
 	s.lower = make([]string, len(set.Flags))
 	s.keyW = 0
 	for i, f := range set.Flags {
@@ -207,10 +343,12 @@ func (s *flagsScreen) applySet(set flags.FlagSet, err error) {
 func (s *flagsScreen) refilter(keep string) {
 	q := strings.ToLower(s.filter.value())
 	s.filtered = s.filtered[:0]
-	for i, k := range s.lower {
-		if q == "" || strings.Contains(k, q) {
+	if q == "" {
+		for i := range s.lower {
 			s.filtered = append(s.filtered, i)
 		}
+	} else {
+		s.match(q)
 	}
 	if keep != "" {
 		for i, fi := range s.filtered {
@@ -222,6 +360,79 @@ func (s *flagsScreen) refilter(keep string) {
 		}
 	}
 	s.clampFlagWindow()
+}
+
+// match lists the flags whose key matches q, best first, as fzf and k9s users expect: the
+// key itself, then keys that start with q, keys that contain it, and last the keys that hold
+// its characters in order (a fuzzy match), the tightest first; key order within each.
+// One pass, no allocation once the buffers have grown: it runs on every key typed.
+func (s *flagsScreen) match(q string) {
+	exact := 0
+	contains := s.containsBuf[:0]
+	fuzzy := s.fuzzyBuf[:0]
+	for i, k := range s.lower {
+		switch at := strings.Index(k, q); {
+		case at == 0 && len(k) == len(q):
+			s.filtered = slices.Insert(s.filtered, exact, i)
+			exact++
+		case at == 0:
+			s.filtered = append(s.filtered, i)
+		case at > 0:
+			contains = append(contains, i)
+		default:
+			if w := fuzzyWindow(k, q); w > 0 {
+				fuzzy = append(fuzzy, fuzzyHit{flag: i, window: w})
+			}
+		}
+	}
+	s.filtered = append(s.filtered, contains...)
+	// The fuzzy hits, tightest first and in key order within a window: a counting sort, as
+	// windows are short and sorting 20,000 hits would cost a good part of a frame.
+	widest := 0
+	for _, h := range fuzzy {
+		widest = max(widest, h.window)
+	}
+	starts := slices.Grow(s.windowBuf[:0], widest+2)[:widest+2]
+	clear(starts)
+	for _, h := range fuzzy {
+		starts[h.window+1]++
+	}
+	for w := 1; w < len(starts); w++ {
+		starts[w] += starts[w-1]
+	}
+	base := len(s.filtered)
+	s.filtered = slices.Grow(s.filtered, len(fuzzy))[:base+len(fuzzy)]
+	for _, h := range fuzzy {
+		s.filtered[base+starts[h.window]] = h.flag
+		starts[h.window]++
+	}
+	s.containsBuf, s.fuzzyBuf, s.windowBuf = contains, fuzzy, starts
+}
+
+// fuzzyHit is a flag whose key holds the filter's characters in order, within window bytes.
+type fuzzyHit struct{ flag, window int }
+
+// fuzzyWindow is the length of the shortest stretch of k, from the first place where it
+// holds all of q's characters in order, that still holds them (fzf's first algorithm:
+// forward to the end of the first match, then back to its latest start); 0 when k does not
+// hold them. Keys and filter are compared byte by byte: flag keys are ASCII.
+func fuzzyWindow(k, q string) int {
+	end := -1
+	for qi := range len(q) {
+		at := strings.IndexByte(k[end+1:], q[qi])
+		if at < 0 {
+			return 0
+		}
+		end += at + 1
+	}
+	qi := len(q) - 1
+	for i := end; ; i-- {
+		if k[i] == q[qi] {
+			if qi--; qi < 0 {
+				return end - i + 1
+			}
+		}
+	}
 }
 
 func (s *flagsScreen) cursorFlag() (flags.Flag, bool) {
@@ -290,6 +501,12 @@ func (s *flagsScreen) updateFlags(msg tea.KeyPressMsg) (tea.Cmd, dialog) {
 			s.focus = paneEnvs
 		}
 		return nil, nil
+	case key.Matches(msg, k.PaneLeft):
+		s.focus = paneEnvs
+		return nil, nil
+	case key.Matches(msg, k.PaneRight):
+		s.focus = paneFlags
+		return nil, nil
 	case key.Matches(msg, k.Filter):
 		s.filtering = true
 		s.focus = paneFlags
@@ -307,7 +524,7 @@ func (s *flagsScreen) updateFlags(msg tea.KeyPressMsg) (tea.Cmd, dialog) {
 		return s.retryFailed(), nil
 	case key.Matches(msg, k.Toggle):
 		if s.focus != paneFlags {
-			s.setStatus("choose a flag first: tab moves to the flags", false)
+			s.setStatus("choose a flag first: tab or l moves to the flags", false)
 			return nil, nil
 		}
 		return nil, s.openConfirm()
@@ -462,9 +679,27 @@ func (s *flagsScreen) loadFlagsCmd(prefix string) tea.Cmd {
 	}
 	s.flagsSeq++
 	seq, store, ctx := s.flagsSeq, s.store, s.ctx
+	ps, ok := store.(progressiveStore)
+	if !ok {
+		return func() tea.Msg {
+			set, err := store.Flags(ctx, prefix)
+			return flagsMsg{seq: seq, prefix: prefix, set: set, err: err}
+		}
+	}
+	s.inFlight = prefix
+	s.reading = slices.Clone(s.hostNames)
+	steps := len(store.HostNames()) // one per host: the channel never blocks the read
 	return func() tea.Msg {
-		set, err := store.Flags(ctx, prefix)
-		return flagsMsg{seq: seq, prefix: prefix, set: set, err: err}
+		reads := make(chan flags.FlagsRead, steps)
+		go ps.FlagsProgressive(ctx, prefix, func(r flags.FlagsRead) { reads <- r })
+		return nextFlagsRead(seq, prefix, reads)()
+	}
+}
+
+// nextFlagsRead waits for the next step of a read host by host.
+func nextFlagsRead(seq int, prefix string, reads <-chan flags.FlagsRead) tea.Cmd {
+	return func() tea.Msg {
+		return flagsReadMsg{seq: seq, prefix: prefix, read: <-reads, next: reads}
 	}
 }
 
@@ -514,6 +749,9 @@ func (s *flagsScreen) showLastWrite() {
 
 // setReady says the flag set on screen is loaded and is the selected prefix's: only then
 // may a toggle or the details act on it (a set still loading leaves the last one in s.set).
+// A set read from some hosts while others are still read is ready: the toggle reads every
+// host again itself before it writes (WATCH), and the confirmation names the hosts still
+// being read.
 func (s *flagsScreen) setReady() bool {
 	return s.setLoaded && s.set.Prefix == s.selPrefix
 }
@@ -523,7 +761,19 @@ func (s *flagsScreen) loadingNote() string {
 	if s.setErr != nil {
 		return "flags of " + safe(s.selPrefix) + " not read: " + s.setErr.Error() + "; r tries again"
 	}
+	if note := s.readingNote(); note != "" {
+		return "loading " + safe(s.selPrefix) + ": " + note
+	}
 	return "loading " + safe(s.selPrefix) + "…"
+}
+
+// readingNote names the hosts the selected prefix's read still waits for, e.g.
+// "reading relay-b…"; "" when none. Their flags show as HostDown meanwhile (state unknown).
+func (s *flagsScreen) readingNote() string {
+	if s.inFlight == "" || s.inFlight != s.selPrefix || len(s.reading) == 0 {
+		return ""
+	}
+	return "reading " + strings.Join(s.reading, ", ") + "…"
 }
 
 func (s *flagsScreen) openConfirm() dialog {
@@ -587,6 +837,9 @@ func (s *flagsScreen) openConfirm() dialog {
 	if len(down) > 0 {
 		c.hostsNote = sprintf("on %d hosts; DOWN: %s (will fail)", len(c.hosts)-len(down), strings.Join(down, ", "))
 	}
+	if note := s.readingNote(); note != "" {
+		c.hostsNote += "; still " + strings.TrimSuffix(note, "…") + " (may fail)"
+	}
 	return &confirmDialog{confirmState: c, keys: s.keys, st: s.st}
 }
 
@@ -610,7 +863,8 @@ func (s *flagsScreen) paste(text string) {
 func (s *flagsScreen) Keys() helpKeys {
 	k := s.keys
 	if s.filtering {
-		ks := []key.Binding{k.FilterKeep, k.FilterClear, k.Up, k.Down}
+		// every other key types into the filter: k and j too
+		ks := []key.Binding{k.FilterMove, k.FilterKeep, k.FilterClear}
 		return helpKeys{short: ks, full: [][]key.Binding{ks}}
 	}
 	if s.details {
@@ -618,7 +872,7 @@ func (s *flagsScreen) Keys() helpKeys {
 		return helpKeys{short: ks, full: [][]key.Binding{ks}}
 	}
 	nav := enabled(k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom)
-	act := enabled(k.Toggle, k.Details, k.Filter, k.FilterClear, k.Pane)
+	act := enabled(k.Toggle, k.Details, k.Filter, k.FilterClear, k.Pane, k.PaneLeft, k.PaneRight)
 	short := enabled(k.Toggle, k.Details, k.Filter, k.Pane)
 	var write []key.Binding
 	if len(s.cursorFailed()) > 0 {

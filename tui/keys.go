@@ -34,6 +34,9 @@ type keyMap struct {
 
 	// sync
 	Replay, Skip, Force, Plan, CancelReplay key.Binding
+
+	// flags: h/l and the arrows switch the panes; while the filter is typed only the arrows move
+	PaneLeft, PaneRight, FilterMove key.Binding
 }
 
 func defaultKeyMap(readOnly bool) keyMap {
@@ -93,6 +96,10 @@ func defaultKeyMap(readOnly bool) keyMap {
 		Force:        b("f", "force conflict", "f"),
 		Plan:         b("p", "plan again", "p"),
 		CancelReplay: b("esc", "cancel after item in flight", "esc"),
+
+		PaneLeft:   b("h/←", "environments pane", "h", "left"),
+		PaneRight:  b("l/→", "flags pane", "l", "right"),
+		FilterMove: b("↑/↓", "move", "up", "down"),
 	}
 	if readOnly {
 		// Nothing that writes exists: not bound, not in help.

@@ -265,6 +265,11 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 	case flagsMsg:
 		m.flagsScreen.applyFlags(msg)
 		return m.relaysEnvChanged()
+	case flagsReadMsg:
+		return tea.Batch(m.flagsScreen.applyFlagsRead(msg), m.relaysEnvChanged())
+	case slowReadMsg:
+		m.flagsScreen.applySlowRead(msg)
+		return nil
 	case pendingMsg:
 		if msg.seq == m.pendSeq {
 			m.applyPending(msg.pending, msg.err)

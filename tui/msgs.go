@@ -134,3 +134,16 @@ type queueRetryMsg struct {
 	change   journal.Change
 	recorded flags.ToggleResult
 }
+
+// flagsReadMsg is one step of a prefix's flags read host by host (flags.FlagsProgressive):
+// next brings the following step, until every host answered or gave up.
+type flagsReadMsg struct {
+	seq    int
+	prefix string
+	read   flags.FlagsRead
+	next   <-chan flags.FlagsRead
+}
+
+// slowReadMsg is a moment after a read host by host began: a host still not answering is
+// named in the status line.
+type slowReadMsg struct{ seq int }
