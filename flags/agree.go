@@ -96,11 +96,16 @@ func (a Agreement) Short() string {
 }
 
 // ShortDown is Short, except that while hosts are down and the others agree it says so
-// instead of looking like a disagreement ("1/2 agree"): "1 agree, 1 down". It fits the flags
-// table's HOSTS column at 80 columns, where "1 up agree, 1 down" did not.
+// instead of looking like a disagreement ("2/3 agree"): "2 agree, 1 down", or "1 up, 1 down"
+// when a single host answered (it agrees with nobody). It fits the flags table's HOSTS
+// column at 80 columns, where "1 up agree, 1 down" did not.
 func (a Agreement) ShortDown() string {
 	if len(a.Down) > 0 && a.Agree() {
-		return strconv.Itoa(len(a.Present)) + " agree, " + strconv.Itoa(len(a.Down)) + " down"
+		down := ", " + strconv.Itoa(len(a.Down)) + " down"
+		if len(a.Present) == 1 {
+			return "1 up" + down
+		}
+		return strconv.Itoa(len(a.Present)) + " agree" + down
 	}
 	return a.Short()
 }

@@ -139,7 +139,7 @@ func TestReadFieldsHostDown(t *testing.T) {
 	if !f.Hosts[0].Present || !f.Hosts[1].HostDown || f.Hosts[1].Present || f.Hosts[1].Host != "relay-b" {
 		t.Errorf("flag with relay-b down: %+v", f.Hosts)
 	}
-	if got := f.Agreement().ShortDown(); got != "1 agree, 1 down" {
+	if got := f.Agreement().ShortDown(); got != "1 up, 1 down" {
 		t.Errorf("agreement with relay-b down: %q", got)
 	}
 

@@ -47,7 +47,7 @@ func TestFlagsProgressiveDeliversTheLiveHostFirst(t *testing.T) {
 		if !f.Hosts[0].Present || !f.Hosts[1].HostDown {
 			t.Fatalf("first step %s: %+v", f.Key, f.Hosts)
 		}
-		if got := f.Agreement().ShortDown(); got != "1 up agree, 1 down" {
+		if got := f.Agreement().ShortDown(); got != "1 up, 1 down" {
 			t.Fatalf("first step %s agreement %q", f.Key, got)
 		}
 	}

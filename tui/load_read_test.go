@@ -104,7 +104,7 @@ func TestLoadHungHostIsReadingThenDown(t *testing.T) {
 		t.Fatalf("readingNote %q", got)
 	}
 	f, _ := s.cursorFlag()
-	if got := f.Agreement(m.downNames()...).ShortDown(); got != "1 up agree, 1 down" {
+	if got := f.Agreement(m.downNames()...).ShortDown(); got != "1 up, 1 down" {
 		t.Fatalf("%s while relay-b is read: %q", f.Key, got)
 	}
 	// a moment later the status names it
@@ -141,7 +141,7 @@ func TestLoadHungHostIsReadingThenDown(t *testing.T) {
 	}
 	for _, f := range s.set.Flags {
 		if f.Key == "beta-dashboard" {
-			if got := f.Agreement(m.downNames()...).ShortDown(); got != "1 up agree, 1 down" {
+			if got := f.Agreement(m.downNames()...).ShortDown(); got != "1 up, 1 down" {
 				t.Fatalf("%s after the timeout: %q", f.Key, got)
 			}
 		}
