@@ -2,6 +2,8 @@ package tui
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"slices"
 	"time"
 
@@ -150,7 +152,11 @@ func (sc *syncScreen) startReplay() tea.Cmd {
 	n := tally.Process
 	switch {
 	case n == 0 && tally.Undecided > 0:
-		sc.setStatus(sprintf("nothing to replay yet: decide the %d conflict(s) with s or f", tally.Undecided), false)
+		what := "the conflict"
+		if tally.Undecided > 1 {
+			what = sprintf("the %d conflicts", tally.Undecided)
+		}
+		sc.setStatus("nothing to replay yet: decide "+what+" with s or f", false)
 		return nil
 	case n == 0:
 		sc.setStatus("nothing to replay: no pending change can be replayed from here", false)
@@ -159,7 +165,7 @@ func (sc *syncScreen) startReplay() tea.Cmd {
 	plan := ldsync.Plan{Items: append([]ldsync.Item(nil), s.plan.Items...)}
 	ctx, cancel := context.WithCancel(sc.ctx)
 	s.begin(cancel, n)
-	sc.setStatus(sprintf("replaying %d change(s) to LaunchDarkly…", n), false)
+	sc.setStatus(sprintf("replaying %d %s to LaunchDarkly…", n, changesWord(n)), false)
 	sc.log.Info("replay start", "items", n)
 	rep, ch, done, stopped := sc.rep, s.ch, s.done, s.stopped
 	start := func() tea.Msg {
@@ -363,4 +369,59 @@ func (sc *syncScreen) updateSync(msg tea.KeyPressMsg) tea.Cmd {
 
 func newBar() progress.Model {
 	return progress.New(progress.WithFillCharacters('#', '.'), progress.WithoutPercentage())
+}
+
+// ldTrouble is a failed check of LaunchDarkly in words: what happened and the next steps.
+type ldTrouble struct {
+	what string   // "LaunchDarkly does not answer (connection reset by peer at host:port)"
+	next []string // one step a line
+	down bool     // not answering: waiting (arming) may mend it, unlike a refused token
+}
+
+// ldTroubleOf tells an outage from a refused token or a rate limit by LaunchDarkly's typed
+// error (its status), never by the error's text.
+func (c *common) ldTroubleOf(err error) ldTrouble {
+	waits := "The queue waits: every change is safe in " + c.journalDir() + "."
+	if len(c.pending) == 0 {
+		waits = "Nothing is pending, so nothing waits."
+	}
+	var ae *ldsync.APIError
+	if !errors.As(err, &ae) {
+		return ldTrouble{what: "LaunchDarkly did not pass the check", next: []string{waits, "p checks again."}}
+	}
+	switch {
+	case ae.Status == 0 || ae.Status >= 500:
+		how := sprintf("HTTP %d", ae.Status)
+		if ae.Status == 0 {
+			how = ae.Cause
+			if how == "" {
+				how = "no answer"
+			}
+			if ae.Addr != "" {
+				how += " at " + ae.Addr
+			}
+		}
+		next := []string{"It is still down or the network blocks it. " + waits}
+		if len(c.armKey()) > 0 {
+			next = append(next, "A arms the replay: it goes the moment LaunchDarkly answers. p checks again.")
+		} else {
+			next = append(next, "p checks again.")
+		}
+		return ldTrouble{what: "LaunchDarkly does not answer (" + how + ")", next: next, down: true}
+	case ae.Status == http.StatusUnauthorized, ae.Status == http.StatusForbidden:
+		what := "LaunchDarkly refused the API token (401)"
+		if ae.Status == http.StatusForbidden {
+			what = "LaunchDarkly refused the API token (403: it lacks the rights)"
+		}
+		return ldTrouble{what: what, next: []string{
+			"Set RC_LAUNCHDARKLY_API_TOKEN to a token with writer rights (or launchdarkly.api_token in the config file), then start relaycommander again.",
+			waits}}
+	case ae.Status == http.StatusTooManyRequests:
+		when := "in a minute"
+		if !ae.RetryAfter.IsZero() {
+			when = "after " + ae.RetryAfter.In(c.now().Location()).Format("15:04:05") + ", when the limit resets"
+		}
+		return ldTrouble{what: "LaunchDarkly is rate-limiting this token (429)", next: []string{"p checks again " + when + ".", waits}}
+	}
+	return ldTrouble{what: sprintf("LaunchDarkly answered the check with HTTP %d", ae.Status), next: []string{waits, "p checks again."}}
 }

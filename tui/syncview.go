@@ -37,9 +37,7 @@ func (sc *syncScreen) View(width, h int) []string {
 	case s.planning && !s.checked:
 		lines = append(lines, st.dim.Render("checking LaunchDarkly and reading the plan…"))
 	case s.checkErr != nil:
-		lines = append(lines, st.bad.Render("LaunchDarkly unreachable or token refused")+"  "+fmtAgo(sc.now().Sub(s.plannedAt)))
-		lines = append(lines, wrapText(s.checkErr.Error(), w-2)...)
-		lines = append(lines, "", "Changes stay in the journal. p checks again.")
+		lines = append(lines, sc.checkErrLines(s.checkErr, w)...)
 	case s.planErr != nil:
 		lines = append(lines, st.ok.Render("LaunchDarkly reachable, token accepted"))
 		lines = append(lines, st.errText.Render(safe("plan: "+s.planErr.Error())))
@@ -69,6 +67,25 @@ func (sc *syncScreen) View(width, h int) []string {
 		}
 	}
 	return box("Sync to LaunchDarkly", lines, sc.width, h, true, st)
+}
+
+// checkErrLines say which failure the check met, in words, and the next step; LaunchDarkly's
+// own error text only as a dim, escaped detail.
+func (sc *syncScreen) checkErrLines(err error, w int) []string {
+	st := sc.st
+	tr := sc.ldTroubleOf(err)
+	var lines []string
+	for _, l := range wrapText(tr.what+"; last check "+fmtAgo(sc.now().Sub(sc.sync.plannedAt)), w-2) {
+		lines = append(lines, st.bad.Render(l))
+	}
+	for _, step := range tr.next {
+		lines = append(lines, wrapText(safe(step), w-2)...)
+	}
+	lines = append(lines, "")
+	for _, l := range wrapText(safe("detail: "+err.Error()), w-2) {
+		lines = append(lines, st.dim.Render(l))
+	}
+	return lines
 }
 
 // askLine is R's question: what enter sends, and the other ways out.
@@ -108,7 +125,7 @@ func (sc *syncScreen) settleLines(n ldsync.PlanTally) []string {
 		for _, e := range p.Settled {
 			parts = append(parts, e.Flag+" ("+settledHosts(e)+")")
 		}
-		out = append(out, wrapText(safe(sprintf("read back from Redis first: %d interrupted change(s): %s", len(p.Settled), strings.Join(parts, ", "))), w)...)
+		out = append(out, wrapText(safe("read back from Redis first: "+countWords(len(p.Settled), "interrupted change", "interrupted changes")+": "+strings.Join(parts, ", ")), w)...)
 	}
 	if p.SettleErr != nil {
 		for _, l := range wrapText(safe(p.SettleErr.Error()+"; those changes stay not replayable until Redis answers (p plans again)"), w) {
@@ -127,7 +144,7 @@ func (sc *syncScreen) settleLines(n ldsync.PlanTally) []string {
 			}
 		}
 		if sc.cfg.ReadOnly && interrupted > 0 {
-			note := sprintf("read-only: %d interrupted change(s) not read back from Redis (a writable session settles them)", interrupted)
+			note := "read-only: " + countWords(interrupted, "interrupted change", "interrupted changes") + " not read back from Redis (a writable session settles them)"
 			for _, l := range wrapText(note, w) {
 				out = append(out, st.warn.Render(l))
 			}
