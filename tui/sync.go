@@ -11,6 +11,7 @@ import (
 	"charm.land/bubbles/v2/progress"
 	tea "charm.land/bubbletea/v2"
 
+	"relaycommander/journal"
 	"relaycommander/ldsync"
 )
 
@@ -47,9 +48,13 @@ type syncState struct {
 	bar        progress.Model
 }
 
+// itemResult is what the replay did with one item: its latest event (kind), and what became
+// of it before verification (outcome: applied, in sync, conflict or failed).
 type itemResult struct {
-	kind string
-	err  error
+	kind    string
+	outcome string
+	err     error
+	taken   bool // Apply took it up (it Sent when the replay began): it counts on the bar
 }
 
 func (sc *syncScreen) enterSync(auto bool) tea.Cmd {
@@ -126,6 +131,9 @@ func (sc *syncScreen) applyPlan(msg planMsg) tea.Cmd {
 		return nil
 	}
 	p := msg.plan
+	if s.auto && s.plan != nil {
+		keepDecisions(*s.plan, p) // enter after a replay: the conflicts decided since stay decided
+	}
 	s.plan = &p
 	s.results = nil
 	s.finished = false
@@ -221,8 +229,28 @@ func (sc *syncScreen) takeProgress(p ldsync.Progress) {
 	s := &sc.sync
 	s.last = p
 	s.counts = p.Counts
-	if p.Done {
-		s.results[p.Index] = itemResult{kind: p.Result, err: p.Err}
+	if p.Done && s.plan != nil && p.Index < len(s.plan.Items) {
+		r, seen := s.results[p.Index]
+		if !seen {
+			r.taken = s.plan.Items[p.Index].Sends()
+		}
+		r.kind, r.err = p.Result, p.Err
+		switch journal.ReplayKind(p.Result) {
+		case journal.ReplayVerified, journal.ReplayMismatch:
+			// verification: what became of the item stays
+		default:
+			r.outcome = p.Result
+		}
+		if journal.ReplayKind(p.Result) == journal.ReplayConflict {
+			// The conflict stands as the replay saw it, undecided: a force over another state
+			// is no decision on this one.
+			it := &s.plan.Items[p.Index]
+			it.Status, it.Force, it.Skip, it.LD = ldsync.Conflict, false, false, p.Item.LD
+			if p.Item.Reason != "" {
+				it.Reason = p.Item.Reason
+			}
+		}
+		s.results[p.Index] = r
 		sc.log.Info("replay item", "index", p.Index, "flag", p.Item.Pending.Flag, "result", p.Result, "err", p.Err)
 	}
 }
@@ -236,6 +264,15 @@ func (sc *syncScreen) applyReplayDone(msg replayDoneMsg) tea.Cmd {
 	s.finished = true
 	s.counts = msg.counts
 	s.finalErr = msg.err
+	if msg.err == nil && s.plan != nil {
+		// Apply returned: it finished every item it took up, even those whose event a busy
+		// screen never saw (its progress drops events rather than wait for the screen).
+		for i, it := range s.plan.Items {
+			if _, seen := s.results[i]; !seen && it.Sends() {
+				s.results[i] = itemResult{outcome: "done", taken: true}
+			}
+		}
+	}
 	c := msg.counts
 	switch {
 	case msg.err != nil && s.cancelling:
@@ -295,12 +332,20 @@ func (sc *syncScreen) syncKeys() []key.Binding {
 		return append(sc.armKey(), enabled(k.Up, k.Down, k.Back)...)
 	}
 	ks := enabled(k.Plan)
-	if s.plan != nil && s.plan.Tally().Process > 0 {
+	if s.replayable() > 0 {
 		ks = append(enabled(k.Replay), ks...) // offered only when enter would send or close something
 	}
-	ks = append(ks, sc.armKey()...)
-	if it, ok := sc.syncSelected(); ok && it.Status == ldsync.Conflict {
-		ks = append(ks, enabled(k.Skip, k.Force)...)
+	if s.checkErr == nil || sc.ldTroubleOf(s.checkErr).down {
+		ks = append(ks, sc.armKey()...) // arming waits out an outage, never a refused token
+	}
+	if it, ok := sc.syncSelected(); ok && s.openConflict(s.cursor) {
+		// each key offered changes something: a decision already taken is not offered again
+		if !it.Skip {
+			ks = append(ks, enabled(k.Skip)...)
+		}
+		if !it.Force {
+			ks = append(ks, enabled(k.Force)...)
+		}
 	}
 	return append(ks, enabled(k.Up, k.Down, k.Back)...)
 }
@@ -349,8 +394,8 @@ func (sc *syncScreen) updateSync(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		it := &s.plan.Items[s.cursor]
-		if it.Status != ldsync.Conflict {
-			sc.setStatus("only a conflict takes a decision", false)
+		if !s.openConflict(s.cursor) {
+			sc.setStatus("only a conflict not yet replayed takes a decision", false)
 			return nil
 		}
 		force := key.Matches(msg, k.Force)
@@ -365,6 +410,52 @@ func (sc *syncScreen) updateSync(msg tea.KeyPressMsg) tea.Cmd {
 		sc.active = screenFlags
 	}
 	return nil
+}
+
+// keepDecisions copies the operator's force or skip of a conflict to the new plan's same
+// conflict, when LaunchDarkly still holds the version the decision was made on.
+func keepDecisions(old, fresh ldsync.Plan) {
+	for i := range fresh.Items {
+		n := &fresh.Items[i]
+		if n.Status != ldsync.Conflict {
+			continue
+		}
+		for _, o := range old.Items {
+			if o.Status == ldsync.Conflict && (o.Force || o.Skip) && o.Pending.Prefix == n.Pending.Prefix &&
+				o.Pending.Flag == n.Pending.Flag && o.LD.Version == n.LD.Version {
+				n.Force, n.Skip = o.Force, o.Skip
+			}
+		}
+	}
+}
+
+// replayable is how many items enter would send or close now: the plan's, or after a replay,
+// those it did not finish (failed, not reached) and the conflicts decided since.
+func (s *syncState) replayable() int {
+	if s.plan == nil {
+		return 0
+	}
+	if !s.finished {
+		return s.plan.Tally().Process
+	}
+	n := 0
+	for i, it := range s.plan.Items {
+		r, ok := s.results[i]
+		if it.Sends() && (!ok || r.outcome == string(journal.ReplayFailed) || r.outcome == string(journal.ReplayConflict)) {
+			n++
+		}
+	}
+	return n
+}
+
+// openConflict says the item is a conflict that still takes a decision: not replayed yet, or
+// left by the replay.
+func (s *syncState) openConflict(i int) bool {
+	if s.plan == nil || i < 0 || i >= len(s.plan.Items) || s.plan.Items[i].Status != ldsync.Conflict {
+		return false
+	}
+	r, ok := s.results[i]
+	return !ok || r.outcome == string(journal.ReplayConflict)
 }
 
 func newBar() progress.Model {

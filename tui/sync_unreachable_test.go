@@ -53,6 +53,7 @@ func TestSyncTokenRefusedNamesTheSetting(t *testing.T) {
 	fake := ldfake.New()
 	t.Cleanup(fake.Close)
 	u := newUnit(t, 120, 40, nil)
+	u.fj.pending = []journal.Pending{pendingKill(false)} // something to arm, were arming of use
 	u.build(Backends{Store: u.fs, Journal: u.fj, LD: realChecker(t, fake, "api-not-the-token"),
 		Replayer: &fakeReplayer{plan: samplePlan()}, Guard: &fakeGuard{}})
 	u.apply(u.key("3"))
@@ -60,6 +61,9 @@ func TestSyncTokenRefusedNamesTheSetting(t *testing.T) {
 	u.mustSee("Set RC_LAUNCHDARKLY_API_TOKEN to a token with writer rights")
 	u.mustNotSee("does not answer")
 	u.mustNotSee("A arms") // waiting does not mend a token
+	if f := footerOf(u); strings.Contains(f, "arm") {
+		t.Fatalf("the token refused, the footer offers to arm: %q", f)
+	}
 }
 
 // A rate-limited check says when to check again.
