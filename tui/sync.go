@@ -383,6 +383,10 @@ func (sc *syncScreen) updateSync(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Plan) && !sc.arm.on:
 		return sc.planCmd()
 	case key.Matches(msg, k.Replay):
+		if s.finished && s.replayable() == 0 {
+			sc.setStatus("nothing left to replay from here; p plans again", false) // the results stay on screen
+			return nil
+		}
 		if s.finished && !sc.cfg.ReadOnly {
 			// the old plan is spent: plan again, then replay what is ready
 			s.auto = true

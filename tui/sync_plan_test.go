@@ -120,6 +120,11 @@ func TestSyncAfterForcedConflictAppliedCountsTheTruth(t *testing.T) {
 	if f := footerOf(u); strings.Contains(f, "replay ready") || strings.Contains(f, "skip") || strings.Contains(f, "force") {
 		t.Fatalf("everything replayed: footer %q", f)
 	}
+	if cmd := u.key("enter"); cmd != nil {
+		t.Fatal("enter with nothing left planned again, wiping the results off the screen")
+	}
+	u.mustSee("nothing left to replay from here; p plans again")
+	u.mustSee("VERIFIED")
 }
 
 // The bar ends full when the replay ended, though an in-sync item's event was lost on the way
