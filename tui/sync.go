@@ -277,6 +277,8 @@ func (sc *syncScreen) applyReplayDone(msg replayDoneMsg) tea.Cmd {
 	switch {
 	case msg.err != nil && s.cancelling:
 		sc.setStatus("replay cancelled after the change in flight; the rest stays pending", false)
+	case errors.As(msg.err, new(*ldsync.APIError)):
+		sc.setStatus("replay stopped: "+sc.ldTroubleOf(msg.err).what+"; the rest stays pending (see the sync screen)", true)
 	case msg.err != nil:
 		sc.setStatus("replay: "+msg.err.Error(), true)
 	default:

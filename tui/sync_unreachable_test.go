@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -112,4 +113,25 @@ func TestSyncArmedWaitSaysWhy(t *testing.T) {
 	u.mustSee("waiting for LaunchDarkly: last check 03:12:30: LaunchDarkly does not answer (connection reset by peer at")
 	u.mustNotSee("unreachable or token refused")
 	u.mustSee("detail: LaunchDarkly unreachable: list projects at")
+}
+
+// A replay that LaunchDarkly stopped answering says so in words, and what is left.
+func TestSyncReplayStoppedByAnOutageSaysSo(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	plan := ldsync.Plan{Items: []ldsync.Item{samplePlan().Items[0], samplePlan().Items[1]}}
+	u.withLD(plan)
+	u.apply(u.key("3"))
+	s := &u.m.syncScreen.sync
+	s.begin(func() {}, 2)
+	u.m.Update(progressMsg{p: ldsync.Progress{Index: 0, Total: 2, Done: true, Result: "applied", Item: plan.Items[0], Counts: ldsync.Counts{Applied: 1}}})
+	stopped := fmt.Errorf("%w: LaunchDarkly stopped answering; the remaining changes stay pending, replay again later: %w", ldsync.ErrAborted, errLDReset)
+	u.m.Update(replayDoneMsg{counts: ldsync.Counts{Applied: 1, Failed: 1}, err: stopped})
+	u.mustSee("stopped: LaunchDarkly does not answer (connection reset by peer at app.launchdarkly.com)")
+	u.mustSee("left: 1 not sent: enter replays it")
+	if st := u.m.status; !strings.Contains(st, "replay stopped: LaunchDarkly does not answer (connection reset by peer") {
+		t.Fatalf("status: %q", st)
+	}
+	if f := footerOf(u); !strings.Contains(f, "replay ready") {
+		t.Fatalf("a change left to send: footer %q", f)
+	}
 }
