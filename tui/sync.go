@@ -488,15 +488,20 @@ func (c *common) ldTroubleOf(err error) ldTrouble {
 	}
 	switch {
 	case ae.Status == 0 || ae.Status >= 500:
-		how := sprintf("HTTP %d", ae.Status)
+		answer := sprintf("HTTP %d", ae.Status)
+		if ae.Code != "" {
+			answer += " " + ae.Code
+		}
+		what := "LaunchDarkly is failing (it answered " + answer + ")"
 		if ae.Status == 0 {
-			how = ae.Cause
+			how := ae.Cause
 			if how == "" {
 				how = "no answer"
 			}
 			if ae.Addr != "" {
 				how += " at " + ae.Addr
 			}
+			what = "LaunchDarkly does not answer (" + how + ")"
 		}
 		next := []string{"It is still down or the network blocks it. " + waits}
 		if len(c.armKey()) > 0 {
@@ -504,7 +509,7 @@ func (c *common) ldTroubleOf(err error) ldTrouble {
 		} else {
 			next = append(next, "p checks again.")
 		}
-		return ldTrouble{what: "LaunchDarkly does not answer (" + how + ")", next: next, down: true}
+		return ldTrouble{what: what, next: next, down: true}
 	case ae.Status == http.StatusUnauthorized, ae.Status == http.StatusForbidden:
 		what := "LaunchDarkly refused the API token (401)"
 		if ae.Status == http.StatusForbidden {

@@ -135,3 +135,14 @@ func TestSyncReplayStoppedByAnOutageSaysSo(t *testing.T) {
 		t.Fatalf("a change left to send: footer %q", f)
 	}
 }
+
+// LaunchDarkly answering 5xx is an outage too: arming waits it out.
+func TestSyncServerErrorIsAnOutage(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	u.fj.pending = []journal.Pending{pendingKill(false)}
+	failing := &ldsync.APIError{Op: "list projects at https://app.launchdarkly.com", Status: 503, Code: "service_unavailable", Message: "Service unavailable"}
+	u.build(Backends{Store: u.fs, Journal: u.fj, LD: fakeLD{err: failing}, Replayer: &fakeReplayer{plan: samplePlan()}, Guard: &fakeGuard{}})
+	u.apply(u.key("3"))
+	u.mustSee("LaunchDarkly is failing (it answered HTTP 503 service_unavailable)")
+	u.mustSee("A arms the replay")
+}
