@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	ldapi "github.com/launchdarkly/api-client-go/v22"
@@ -44,7 +46,13 @@ type APIError struct {
 	Message    string    // LaunchDarkly's message, or the transport error
 	RetryAfter time.Time // for 429: when the limit resets
 	Timeout    bool      // no response within the client's timeout
-	Err        error     // the underlying error (transport or decoding), token removed
+	// For Status 0: what the connection did, in words ("connection reset by peer",
+	// "connection refused", "no answer in time", "host name not found", "connection closed
+	// without an answer"; "" when not known), and the address it was made to (host:port), so
+	// that a screen can say it without parsing Go's error text.
+	Cause string
+	Addr  string
+	Err   error // the underlying error (transport or decoding), token removed
 }
 
 func (e *APIError) Error() string {
@@ -186,6 +194,7 @@ func (c *Client) finish(route, op string, resp *http.Response, err error) error 
 		var ne net.Error
 		e.Timeout = errors.As(err, &ne) && ne.Timeout()
 		e.Status = 0
+		e.Cause, e.Addr = connFailure(err, e.Timeout)
 		e.Message = c.redact(err.Error())
 		e.Err = errors.New(e.Message)
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -196,6 +205,31 @@ func (c *Client) finish(route, op string, resp *http.Response, err error) error 
 		e.RetryAfter = resetOf(resp.Header)
 	}
 	return e
+}
+
+// connFailure names, from the transport's typed errors, what happened to a connection that
+// brought no answer, and the address it was made to.
+func connFailure(err error, timeout bool) (cause, addr string) {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			addr = u.Host
+		}
+	}
+	var dns *net.DNSError
+	switch {
+	case timeout:
+		cause = "no answer in time"
+	case errors.As(err, &dns):
+		cause = "host name not found"
+	case errors.Is(err, syscall.ECONNRESET):
+		cause = "connection reset by peer"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		cause = "connection refused"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		cause = "connection closed without an answer"
+	}
+	return cause, addr
 }
 
 // redact removes the token from text that came from elsewhere, in case it was echoed.

@@ -146,7 +146,8 @@ func (m *Model) applyGuardEvent(msg guardEventMsg) tea.Cmd {
 		s.cursor = min(s.cursor, max(0, len(p.Items)-1))
 		s.begin(a.cancel, p.Tally().Process)
 		s.stopped = a.stopped
-		m.setStatus(sprintf("LaunchDarkly answered: replaying %d armed change(s)…", p.Tally().Process), false)
+		n := p.Tally().Process
+		m.setStatus(sprintf("LaunchDarkly answered: replaying %d armed %s…", n, changesWord(n)), false)
 		m.log.Info("armed replay start", "items", p.Tally().Process)
 		cmd = m.syncScreen.clockTick()
 	case ldsync.GuardProgress:
@@ -176,6 +177,9 @@ func (m *Model) applyArmDone(msg armDoneMsg) tea.Cmd {
 		m.setStatus("disarmed: nothing was sent; the changes stay pending", false)
 	case errors.Is(msg.err, ldsync.ErrNothingPending):
 		m.setStatus("nothing pending any more: nothing to arm", false)
+	case errors.As(msg.err, new(*ldsync.APIError)):
+		tr := m.ldTroubleOf(msg.err)
+		m.setStatus("armed replay stopped, nothing sent: "+tr.what+". "+tr.next[0], true)
 	case msg.err != nil:
 		m.setStatus("armed replay stopped, nothing sent: "+msg.err.Error(), true)
 	}
@@ -209,6 +213,15 @@ func errText(err error) string {
 	return err.Error()
 }
 
+// countWords is n with the word that agrees with it: countWords(1, "conflict", "conflicts")
+// is "1 conflict". Every count on the sync screen goes through it or changesWord: no "(s)".
+func countWords(n int, one, many string) string {
+	if n == 1 {
+		return sprintf("%d %s", n, one)
+	}
+	return sprintf("%d %s", n, many)
+}
+
 func changesWord(n int) string {
 	if n == 1 {
 		return "change"
@@ -224,15 +237,25 @@ func (sc *syncScreen) armedLines(w int) []string {
 		" held in Redis since " + a.since.In(sc.now().Location()).Format("15:04:05"),
 	}
 	lines = append(lines, wrapText("sent to LaunchDarkly the moment it answers; what a Relay re-sync undoes is written back at once", w-2)...)
-	check := "waiting for LaunchDarkly: first check…"
-	if !a.lastCheck.Time.IsZero() && a.lastCheck.Err != nil {
-		check = "waiting for LaunchDarkly: last check " + a.lastCheck.Time.In(sc.now().Location()).Format("15:04:05") + ": " + a.lastCheck.Err.Error()
+	check, detail := "waiting for LaunchDarkly: first check…", ""
+	if err := a.lastCheck.Err; !a.lastCheck.Time.IsZero() && err != nil {
+		why := err.Error()
+		var ae *ldsync.APIError
+		if errors.As(err, &ae) {
+			why, detail = sc.ldTroubleOf(err).what, "detail: "+err.Error()
+		}
+		check = "waiting for LaunchDarkly: last check " + a.lastCheck.Time.In(sc.now().Location()).Format("15:04:05") + ": " + why
 	}
 	if a.disarming {
-		check = "disarming: nothing was sent"
+		check, detail = "disarming: nothing was sent", ""
 	}
 	lines = append(lines, wrapText(safe(check), w-2)...)
-	lines = append(lines, sprintf("re-asserted %d time(s) after a Relay re-sync; %d conflict(s) left alone", a.reasserted, a.conflicts))
+	if detail != "" {
+		for _, l := range wrapText(safe(detail), w-2) {
+			lines = append(lines, st.dim.Render(l))
+		}
+	}
+	lines = append(lines, "re-asserted "+countWords(a.reasserted, "time", "times")+" after a Relay re-sync; "+countWords(a.conflicts, "conflict", "conflicts")+" left alone")
 	for _, n := range a.notes {
 		lines = append(lines, "  "+safe(n))
 	}

@@ -125,7 +125,7 @@ func TestFlowPlanSettlesInterruptedChangeFirst(t *testing.T) {
 		t.Fatalf("setup write: %+v", r)
 	}
 	f.keys("3")
-	fr := f.see("read back from Redis first: 1 interrupted change(s): " + key + " (written on relay-a, relay-b)")
+	fr := f.see("read back from Redis first: 1 interrupted change: " + key + " (written on relay-a, relay-b)")
 	if !strings.Contains(fr, "> READY") || strings.Contains(fr, "outcome unknown") {
 		t.Fatalf("settled change still planned as unknown:\n%s", fr)
 	}
@@ -141,7 +141,7 @@ func TestFlowReadOnlyPlanDoesNotSettle(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.keys("3")
-	f.see("read-only: 1 interrupted change(s) not read back from Redis (a writable session settles them)")
+	f.see("read-only: 1 interrupted change not read back from Redis (a writable session settles them)")
 	if p := f.pending(); len(p) != 1 || p[0].Entries[0].OutcomeKnown {
 		t.Fatalf("read-only recorded an outcome: %+v", p)
 	}

@@ -45,7 +45,7 @@ func TestSyncPlanSettlesFirstAndShowsWhat(t *testing.T) {
 	if rep.planAlls != 1 || rep.plans != 0 {
 		t.Fatalf("a writable session plans with PlanAll: %d PlanAll, %d Plan", rep.planAlls, rep.plans)
 	}
-	u.mustSee("read back from Redis first: 1 interrupted change(s): kill-switch-checkout (written on relay-a, relay-b)")
+	u.mustSee("read back from Redis first: 1 interrupted change: kill-switch-checkout (written on relay-a, relay-b)")
 	u.mustSee("no Redis host answered")
 	u.mustSee("1 of them: outcome unknown in Redis, or the Redis hosts disagree")
 	u.mustNotSee("read-only")
@@ -67,7 +67,7 @@ func TestSyncReadOnlyPlansWithoutSettling(t *testing.T) {
 	if rep.planAlls != 0 || rep.plans != 1 {
 		t.Fatalf("read-only must not settle: %d PlanAll, %d Plan", rep.planAlls, rep.plans)
 	}
-	u.mustSee("read-only: 1 interrupted change(s) not read back from Redis (a writable session settles them)")
+	u.mustSee("read-only: 1 interrupted change not read back from Redis (a writable session settles them)")
 }
 
 func TestRefreshSettlesInterruptedChanges(t *testing.T) {

@@ -2,6 +2,8 @@ package tui
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"slices"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"charm.land/bubbles/v2/progress"
 	tea "charm.land/bubbletea/v2"
 
+	"relaycommander/journal"
 	"relaycommander/ldsync"
 )
 
@@ -45,9 +48,13 @@ type syncState struct {
 	bar        progress.Model
 }
 
+// itemResult is what the replay did with one item: its latest event (kind), and what became
+// of it before verification (outcome: applied, in sync, conflict or failed).
 type itemResult struct {
-	kind string
-	err  error
+	kind    string
+	outcome string
+	err     error
+	taken   bool // Apply took it up (it Sent when the replay began): it counts on the bar
 }
 
 func (sc *syncScreen) enterSync(auto bool) tea.Cmd {
@@ -124,6 +131,9 @@ func (sc *syncScreen) applyPlan(msg planMsg) tea.Cmd {
 		return nil
 	}
 	p := msg.plan
+	if s.auto && s.plan != nil {
+		keepDecisions(*s.plan, p) // enter after a replay: the conflicts decided since stay decided
+	}
 	s.plan = &p
 	s.results = nil
 	s.finished = false
@@ -150,7 +160,11 @@ func (sc *syncScreen) startReplay() tea.Cmd {
 	n := tally.Process
 	switch {
 	case n == 0 && tally.Undecided > 0:
-		sc.setStatus(sprintf("nothing to replay yet: decide the %d conflict(s) with s or f", tally.Undecided), false)
+		what := "the conflict"
+		if tally.Undecided > 1 {
+			what = sprintf("the %d conflicts", tally.Undecided)
+		}
+		sc.setStatus("nothing to replay yet: decide "+what+" with s or f", false)
 		return nil
 	case n == 0:
 		sc.setStatus("nothing to replay: no pending change can be replayed from here", false)
@@ -159,7 +173,7 @@ func (sc *syncScreen) startReplay() tea.Cmd {
 	plan := ldsync.Plan{Items: append([]ldsync.Item(nil), s.plan.Items...)}
 	ctx, cancel := context.WithCancel(sc.ctx)
 	s.begin(cancel, n)
-	sc.setStatus(sprintf("replaying %d change(s) to LaunchDarkly…", n), false)
+	sc.setStatus(sprintf("replaying %d %s to LaunchDarkly…", n, changesWord(n)), false)
 	sc.log.Info("replay start", "items", n)
 	rep, ch, done, stopped := sc.rep, s.ch, s.done, s.stopped
 	start := func() tea.Msg {
@@ -215,8 +229,28 @@ func (sc *syncScreen) takeProgress(p ldsync.Progress) {
 	s := &sc.sync
 	s.last = p
 	s.counts = p.Counts
-	if p.Done {
-		s.results[p.Index] = itemResult{kind: p.Result, err: p.Err}
+	if p.Done && s.plan != nil && p.Index < len(s.plan.Items) {
+		r, seen := s.results[p.Index]
+		if !seen {
+			r.taken = s.plan.Items[p.Index].Sends()
+		}
+		r.kind, r.err = p.Result, p.Err
+		switch journal.ReplayKind(p.Result) {
+		case journal.ReplayVerified, journal.ReplayMismatch:
+			// verification: what became of the item stays
+		default:
+			r.outcome = p.Result
+		}
+		if journal.ReplayKind(p.Result) == journal.ReplayConflict {
+			// The conflict stands as the replay saw it, undecided: a force over another state
+			// is no decision on this one.
+			it := &s.plan.Items[p.Index]
+			it.Status, it.Force, it.Skip, it.LD = ldsync.Conflict, false, false, p.Item.LD
+			if p.Item.Reason != "" {
+				it.Reason = p.Item.Reason
+			}
+		}
+		s.results[p.Index] = r
 		sc.log.Info("replay item", "index", p.Index, "flag", p.Item.Pending.Flag, "result", p.Result, "err", p.Err)
 	}
 }
@@ -230,10 +264,21 @@ func (sc *syncScreen) applyReplayDone(msg replayDoneMsg) tea.Cmd {
 	s.finished = true
 	s.counts = msg.counts
 	s.finalErr = msg.err
+	if msg.err == nil && s.plan != nil {
+		// Apply returned: it finished every item it took up, even those whose event a busy
+		// screen never saw (its progress drops events rather than wait for the screen).
+		for i, it := range s.plan.Items {
+			if _, seen := s.results[i]; !seen && it.Sends() {
+				s.results[i] = itemResult{outcome: "done", taken: true}
+			}
+		}
+	}
 	c := msg.counts
 	switch {
 	case msg.err != nil && s.cancelling:
 		sc.setStatus("replay cancelled after the change in flight; the rest stays pending", false)
+	case errors.As(msg.err, new(*ldsync.APIError)):
+		sc.setStatus("replay stopped: "+sc.ldTroubleOf(msg.err).what+"; the rest stays pending (see the sync screen)", true)
 	case msg.err != nil:
 		sc.setStatus("replay: "+msg.err.Error(), true)
 	default:
@@ -289,12 +334,20 @@ func (sc *syncScreen) syncKeys() []key.Binding {
 		return append(sc.armKey(), enabled(k.Up, k.Down, k.Back)...)
 	}
 	ks := enabled(k.Plan)
-	if s.plan != nil && s.plan.Tally().Process > 0 {
+	if s.replayable() > 0 {
 		ks = append(enabled(k.Replay), ks...) // offered only when enter would send or close something
 	}
-	ks = append(ks, sc.armKey()...)
-	if it, ok := sc.syncSelected(); ok && it.Status == ldsync.Conflict {
-		ks = append(ks, enabled(k.Skip, k.Force)...)
+	if s.checkErr == nil || sc.ldTroubleOf(s.checkErr).down {
+		ks = append(ks, sc.armKey()...) // arming waits out an outage, never a refused token
+	}
+	if it, ok := sc.syncSelected(); ok && s.openConflict(s.cursor) {
+		// each key offered changes something: a decision already taken is not offered again
+		if !it.Skip {
+			ks = append(ks, enabled(k.Skip)...)
+		}
+		if !it.Force {
+			ks = append(ks, enabled(k.Force)...)
+		}
 	}
 	return append(ks, enabled(k.Up, k.Down, k.Back)...)
 }
@@ -332,6 +385,10 @@ func (sc *syncScreen) updateSync(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Plan) && !sc.arm.on:
 		return sc.planCmd()
 	case key.Matches(msg, k.Replay):
+		if s.finished && s.replayable() == 0 {
+			sc.setStatus("nothing left to replay from here; p plans again", false) // the results stay on screen
+			return nil
+		}
 		if s.finished && !sc.cfg.ReadOnly {
 			// the old plan is spent: plan again, then replay what is ready
 			s.auto = true
@@ -343,8 +400,8 @@ func (sc *syncScreen) updateSync(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		it := &s.plan.Items[s.cursor]
-		if it.Status != ldsync.Conflict {
-			sc.setStatus("only a conflict takes a decision", false)
+		if !s.openConflict(s.cursor) {
+			sc.setStatus("only a conflict not yet replayed takes a decision", false)
 			return nil
 		}
 		force := key.Matches(msg, k.Force)
@@ -361,6 +418,112 @@ func (sc *syncScreen) updateSync(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
+// keepDecisions copies the operator's force or skip of a conflict to the new plan's same
+// conflict, when LaunchDarkly still holds the version the decision was made on.
+func keepDecisions(old, fresh ldsync.Plan) {
+	for i := range fresh.Items {
+		n := &fresh.Items[i]
+		if n.Status != ldsync.Conflict {
+			continue
+		}
+		for _, o := range old.Items {
+			if o.Status == ldsync.Conflict && (o.Force || o.Skip) && o.Pending.Prefix == n.Pending.Prefix &&
+				o.Pending.Flag == n.Pending.Flag && o.LD.Version == n.LD.Version {
+				n.Force, n.Skip = o.Force, o.Skip
+			}
+		}
+	}
+}
+
+// replayable is how many items enter would send or close now: the plan's, or after a replay,
+// those it did not finish (failed, not reached) and the conflicts decided since.
+func (s *syncState) replayable() int {
+	if s.plan == nil {
+		return 0
+	}
+	if !s.finished {
+		return s.plan.Tally().Process
+	}
+	n := 0
+	for i, it := range s.plan.Items {
+		r, ok := s.results[i]
+		if it.Sends() && (!ok || r.outcome == string(journal.ReplayFailed) || r.outcome == string(journal.ReplayConflict)) {
+			n++
+		}
+	}
+	return n
+}
+
+// openConflict says the item is a conflict that still takes a decision: not replayed yet, or
+// left by the replay.
+func (s *syncState) openConflict(i int) bool {
+	if s.plan == nil || i < 0 || i >= len(s.plan.Items) || s.plan.Items[i].Status != ldsync.Conflict {
+		return false
+	}
+	r, ok := s.results[i]
+	return !ok || r.outcome == string(journal.ReplayConflict)
+}
+
 func newBar() progress.Model {
 	return progress.New(progress.WithFillCharacters('#', '.'), progress.WithoutPercentage())
+}
+
+// ldTrouble is a failed check of LaunchDarkly in words: what happened and the next steps.
+type ldTrouble struct {
+	what string   // "LaunchDarkly does not answer (connection reset by peer at host:port)"
+	next []string // one step a line
+	down bool     // not answering: waiting (arming) may mend it, unlike a refused token
+}
+
+// ldTroubleOf tells an outage from a refused token or a rate limit by LaunchDarkly's typed
+// error (its status), never by the error's text.
+func (c *common) ldTroubleOf(err error) ldTrouble {
+	waits := "The queue waits: every change is safe in " + c.journalDir() + "."
+	if len(c.pending) == 0 {
+		waits = "Nothing is pending, so nothing waits."
+	}
+	var ae *ldsync.APIError
+	if !errors.As(err, &ae) {
+		return ldTrouble{what: "LaunchDarkly did not pass the check", next: []string{waits, "p checks again."}}
+	}
+	switch {
+	case ae.Status == 0 || ae.Status >= 500:
+		answer := sprintf("HTTP %d", ae.Status)
+		if ae.Code != "" {
+			answer += " " + ae.Code
+		}
+		what := "LaunchDarkly is failing (it answered " + answer + ")"
+		if ae.Status == 0 {
+			how := ae.Cause
+			if how == "" {
+				how = "no answer"
+			}
+			if ae.Addr != "" {
+				how += " at " + ae.Addr
+			}
+			what = "LaunchDarkly does not answer (" + how + ")"
+		}
+		next := []string{"It is still down or the network blocks it. " + waits}
+		if len(c.armKey()) > 0 {
+			next = append(next, "A arms the replay: it goes the moment LaunchDarkly answers. p checks again.")
+		} else {
+			next = append(next, "p checks again.")
+		}
+		return ldTrouble{what: what, next: next, down: true}
+	case ae.Status == http.StatusUnauthorized, ae.Status == http.StatusForbidden:
+		what := "LaunchDarkly refused the API token (401)"
+		if ae.Status == http.StatusForbidden {
+			what = "LaunchDarkly refused the API token (403: it lacks the rights)"
+		}
+		return ldTrouble{what: what, next: []string{
+			"Set RC_LAUNCHDARKLY_API_TOKEN to a token with writer rights (or launchdarkly.api_token in the config file), then start relaycommander again.",
+			waits}}
+	case ae.Status == http.StatusTooManyRequests:
+		when := "in a minute"
+		if !ae.RetryAfter.IsZero() {
+			when = "after " + ae.RetryAfter.In(c.now().Location()).Format("15:04:05") + ", when the limit resets"
+		}
+		return ldTrouble{what: "LaunchDarkly is rate-limiting this token (429)", next: []string{"p checks again " + when + ".", waits}}
+	}
+	return ldTrouble{what: sprintf("LaunchDarkly answered the check with HTTP %d", ae.Status), next: []string{waits, "p checks again."}}
 }

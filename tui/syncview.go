@@ -1,8 +1,11 @@
 package tui
 
 import (
+	"errors"
 	"strings"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"relaycommander/flags"
 	"relaycommander/journal"
@@ -37,9 +40,7 @@ func (sc *syncScreen) View(width, h int) []string {
 	case s.planning && !s.checked:
 		lines = append(lines, st.dim.Render("checking LaunchDarkly and reading the plan…"))
 	case s.checkErr != nil:
-		lines = append(lines, st.bad.Render("LaunchDarkly unreachable or token refused")+"  "+fmtAgo(sc.now().Sub(s.plannedAt)))
-		lines = append(lines, wrapText(s.checkErr.Error(), w-2)...)
-		lines = append(lines, "", "Changes stay in the journal. p checks again.")
+		lines = append(lines, sc.checkErrLines(s.checkErr, w)...)
 	case s.planErr != nil:
 		lines = append(lines, st.ok.Render("LaunchDarkly reachable, token accepted"))
 		lines = append(lines, st.errText.Render(safe("plan: "+s.planErr.Error())))
@@ -53,22 +54,43 @@ func (sc *syncScreen) View(width, h int) []string {
 		if s.asking && !s.running && !s.finished && !sc.arm.on {
 			lines = append(lines, "", sc.askLine())
 		}
-		lines = append(lines, "")
-		lines = append(lines, sc.planLines(w, h-2-len(lines)-2)...)
+		var tail []string
 		if s.finished {
 			c := s.counts
-			lines = append(lines, "", sprintf("verification: %d verified, %d mismatched in LaunchDarkly after the replay", c.Verified, c.Mismatched))
+			tail = append(tail, "", sprintf("verification: %d verified, %d mismatched in LaunchDarkly after the replay", c.Verified, c.Mismatched))
 			if c.Applied > 0 {
 				// Redis still holds the re-synced state until Relay hears of the change.
 				next := "Relay writes LaunchDarkly's new state to Redis with its next update from LaunchDarkly."
 				if sc.cfg.Demo != nil {
 					next += " (demo: press X)"
 				}
-				lines = append(lines, wrapText(next, w-2)...)
+				tail = append(tail, wrapText(next, w-2)...)
 			}
 		}
+		lines = append(lines, "")
+		lines = append(lines, sc.planLines(w, h-2-len(lines)-len(tail))...)
+		lines = append(lines, tail...)
 	}
 	return box("Sync to LaunchDarkly", lines, sc.width, h, true, st)
+}
+
+// checkErrLines say which failure the check met, in words, and the next step; LaunchDarkly's
+// own error text only as a dim, escaped detail.
+func (sc *syncScreen) checkErrLines(err error, w int) []string {
+	st := sc.st
+	tr := sc.ldTroubleOf(err)
+	var lines []string
+	for _, l := range wrapText(tr.what+"; last check "+fmtAgo(sc.now().Sub(sc.sync.plannedAt)), w-2) {
+		lines = append(lines, st.bad.Render(l))
+	}
+	for _, step := range tr.next {
+		lines = append(lines, wrapText(safe(step), w-2)...)
+	}
+	lines = append(lines, "")
+	for _, l := range wrapText(safe("detail: "+err.Error()), w-2) {
+		lines = append(lines, st.dim.Render(l))
+	}
+	return lines
 }
 
 // askLine is R's question: what enter sends, and the other ways out.
@@ -91,9 +113,82 @@ func (sc *syncScreen) syncSummary() []string {
 	if sc.cfg.ReadOnly {
 		head += "   read-only: plan only"
 	}
-	counts := sprintf("plan: %d ready  %d in sync  %d conflict  %d unknown base  %d not replayable",
-		n.Ready, n.InSync, n.Conflict, n.UnknownBase, n.NotReplayable)
-	return append([]string{head, counts}, sc.settleLines(n)...)
+	return append([]string{head, sc.countsLine(n)}, sc.settleLines(n)...)
+}
+
+// countsLine counts the items as they stand: the plan with the decisions taken, and once a
+// replay ran, what it did with each ("now: 2 applied  1 conflict  1 not replayable").
+func (sc *syncScreen) countsLine(n ldsync.PlanTally) string {
+	s := &sc.sync
+	if len(s.results) == 0 && !s.running && !s.finished {
+		line := sprintf("plan: %d ready  %d in sync  %s  %d unknown base  %d not replayable",
+			n.Ready, n.InSync, countWords(n.Undecided, "conflict", "conflicts"), n.UnknownBase, n.NotReplayable)
+		if n.Forced > 0 {
+			line += sprintf("  %d forced", n.Forced)
+		}
+		if n.Skipped > 0 {
+			line += sprintf("  %d skipped", n.Skipped)
+		}
+		return line
+	}
+	c := sc.itemCounts()
+	waiting := "to send"
+	if s.finished {
+		waiting = "not sent"
+	}
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		word string
+	}{{c.applied, "applied"}, {c.inSync, "in sync"}, {c.verified, "verified"}, {c.finished, "done"}, {c.mismatched, "mismatched"}, {c.failed, "failed"},
+		{c.toSend, waiting}, {c.forced, "forced"}, {c.skipped, "skipped"}, {c.conflicts, ""}, {c.notReplayable, "not replayable"}} {
+		switch {
+		case p.n == 0:
+		case p.word == "":
+			parts = append(parts, countWords(p.n, "conflict", "conflicts"))
+		default:
+			parts = append(parts, sprintf("%d %s", p.n, p.word))
+		}
+	}
+	return "now: " + strings.Join(parts, "  ")
+}
+
+// itemCounts is every item counted once, by what it is now.
+type itemCounts struct {
+	applied, inSync, verified, finished, mismatched, failed, toSend, forced, skipped, conflicts, notReplayable int
+}
+
+func (sc *syncScreen) itemCounts() itemCounts {
+	s := &sc.sync
+	var c itemCounts
+	for i, it := range s.plan.Items {
+		r, done := s.results[i]
+		switch {
+		case done && r.kind == string(journal.ReplayMismatch):
+			c.mismatched++
+		case done && r.outcome == string(journal.ReplayApplied):
+			c.applied++
+		case done && r.outcome == string(journal.ReplayInSync):
+			c.inSync++
+		case done && r.outcome == string(journal.ReplayFailed):
+			c.failed++
+		case done && r.outcome == "":
+			c.verified++ // its first event was lost; verified all the same
+		case done && r.outcome == "done":
+			c.finished++ // finished by Apply, its events lost
+		case it.Status == ldsync.Conflict && it.Force:
+			c.forced++
+		case it.Status == ldsync.Conflict && it.Skip:
+			c.skipped++
+		case it.Status == ldsync.Conflict:
+			c.conflicts++
+		case it.Status == ldsync.NotReplayable || !it.Sends():
+			c.notReplayable++
+		default:
+			c.toSend++
+		}
+	}
+	return c
 }
 
 // settleLines say what the plan's settling read back from Redis, what it could not read, and
@@ -108,7 +203,7 @@ func (sc *syncScreen) settleLines(n ldsync.PlanTally) []string {
 		for _, e := range p.Settled {
 			parts = append(parts, e.Flag+" ("+settledHosts(e)+")")
 		}
-		out = append(out, wrapText(safe(sprintf("read back from Redis first: %d interrupted change(s): %s", len(p.Settled), strings.Join(parts, ", "))), w)...)
+		out = append(out, wrapText(safe("read back from Redis first: "+countWords(len(p.Settled), "interrupted change", "interrupted changes")+": "+strings.Join(parts, ", ")), w)...)
 	}
 	if p.SettleErr != nil {
 		for _, l := range wrapText(safe(p.SettleErr.Error()+"; those changes stay not replayable until Redis answers (p plans again)"), w) {
@@ -127,7 +222,7 @@ func (sc *syncScreen) settleLines(n ldsync.PlanTally) []string {
 			}
 		}
 		if sc.cfg.ReadOnly && interrupted > 0 {
-			note := sprintf("read-only: %d interrupted change(s) not read back from Redis (a writable session settles them)", interrupted)
+			note := "read-only: " + countWords(interrupted, "interrupted change", "interrupted changes") + " not read back from Redis (a writable session settles them)"
 			for _, l := range wrapText(note, w) {
 				out = append(out, st.warn.Render(l))
 			}
@@ -160,19 +255,25 @@ func settledHosts(e journal.Entry) string {
 	return strings.Join(parts, "; ")
 }
 
-// progressLines is the bar with the tally, then what is in flight or being waited for.
+// progressLines is the bar with the tally, then what is in flight or being waited for, or,
+// once the replay ended, what is left and why.
 func (sc *syncScreen) progressLines(w int) []string {
 	s := &sc.sync
 	p := s.last
+	total := p.Total
 	doneN := 0
-	for i := range s.results {
-		if i < len(s.plan.Items) && s.plan.Items[i].Sends() {
+	for _, r := range s.results {
+		if r.taken && r.outcome != "" {
 			doneN++
 		}
 	}
-	total := max(p.Total, 1)
+	doneN = min(doneN, total)
+	frac := 1.0
+	if total > 0 {
+		frac = float64(doneN) / float64(total)
+	}
 	c := s.counts
-	line := "[" + s.bar.ViewAs(float64(doneN)/float64(total)) + "]" + sprintf(" %d/%d done   %d applied  %d in sync  %d failed", doneN, p.Total, c.Applied, c.InSync, c.Failed)
+	line := "[" + s.bar.ViewAs(frac) + "]" + sprintf(" %d/%d done   %d applied  %d in sync  %d failed", doneN, total, c.Applied, c.InSync, c.Failed)
 	var now string
 	switch {
 	case s.running && s.cancelling:
@@ -187,20 +288,81 @@ func (sc *syncScreen) progressLines(w int) []string {
 			now += ", then " + p.Item.Pending.Flag
 		}
 	case s.running && p.Index >= 0 && !p.Done:
+		// one line, the protected mark in its colour: not wrapped (wrapping escapes styles)
 		now = "sending " + itemName(p.Item.Pending)
 		if p.Attempt > 1 {
 			now += sprintf(" (attempt %d)", p.Attempt)
 		}
+		return []string{line, cell(now+sc.protectedMark(p.Item.Pending), w-2)}
 	case s.running:
 		now = "working…"
 	case s.finished && s.finalErr != nil && s.cancelling:
-		now = "cancelled: the rest stays pending"
+		now = "cancelled: the rest stays pending. Left: " + sc.leftText()
 	case s.finished && s.finalErr != nil:
-		now = "stopped: " + s.finalErr.Error()
+		out := []string{line}
+		if errors.As(s.finalErr, new(*ldsync.APIError)) {
+			tr := sc.ldTroubleOf(s.finalErr)
+			out = append(out, wrapText("stopped: "+tr.what+". "+tr.next[0], w-2)...)
+			for _, l := range wrapText("detail: "+s.finalErr.Error(), w-2) {
+				out = append(out, sc.st.dim.Render(l))
+			}
+		} else {
+			out = append(out, wrapText("stopped: "+s.finalErr.Error(), w-2)...)
+		}
+		return append(out, wrapText("left: "+sc.leftText(), w-2)...)
 	case s.finished:
-		now = sprintf("done: %d applied, %d already in sync, %d failed, %d conflict(s) left pending", c.Applied, c.InSync, c.Failed, c.Conflicts)
+		now = "done: " + sc.leftText()
 	}
-	return []string{line, safe(now)}
+	return append([]string{line}, wrapText(now, w-2)...)
+}
+
+// leftText says what a finished replay left, why, and the key that goes on.
+func (sc *syncScreen) leftText() string {
+	c := sc.itemCounts()
+	var left []string
+	them := func(n int) string {
+		if n == 1 {
+			return "it"
+		}
+		return "them"
+	}
+	if c.conflicts > 0 {
+		how := "s skip or f force"
+		if sc.cfg.ReadOnly {
+			how = "a writable session decides it"
+		}
+		left = append(left, countWords(c.conflicts, "conflict waits", "conflicts wait")+": "+how+" on its row")
+	}
+	if c.forced > 0 {
+		left = append(left, sprintf("%d forced: enter sends %s", c.forced, them(c.forced)))
+	}
+	if c.failed > 0 {
+		left = append(left, sprintf("%d failed (see the row): enter tries %s again", c.failed, them(c.failed)))
+	}
+	if c.toSend > 0 {
+		left = append(left, sprintf("%d not sent: enter replays %s", c.toSend, them(c.toSend)))
+	}
+	if c.mismatched > 0 {
+		left = append(left, sprintf("%d mismatched: LaunchDarkly does not show %s after the replay; p plans again", c.mismatched, them(c.mismatched)))
+	}
+	if c.skipped > 0 {
+		left = append(left, sprintf("%d skipped: stays pending for a later replay", c.skipped))
+	}
+	if c.notReplayable > 0 {
+		left = append(left, sprintf("%d not replayable from here (see the row)", c.notReplayable))
+	}
+	if len(left) == 0 {
+		return "nothing left to replay"
+	}
+	return strings.Join(left, "; ")
+}
+
+// protectedMark is " PROTECTED" after a change of a protected environment; "" otherwise.
+func (sc *syncScreen) protectedMark(p journal.Pending) string {
+	if !sc.isProtected(flags.Target{Project: p.Project, Environment: p.Environment}, p.Project != "" && p.Environment != "") {
+		return ""
+	}
+	return " " + sc.st.protected.Render(protectedWord)
 }
 
 func itemName(p journal.Pending) string {
@@ -229,40 +391,48 @@ func (sc *syncScreen) planLines(w, h int) []string {
 		top--
 	}
 	top = max(0, top+1)
-	for i := top; i < len(rows) && len(out)+len(rows[i]) <= h+1; i++ {
-		out = append(out, rows[i]...)
+	shown := func(limit int) ([]string, int) {
+		o, i := out, top
+		for ; i < len(rows) && len(o)+len(rows[i]) <= limit; i++ {
+			o = append(o, rows[i]...)
+		}
+		return o, i
 	}
-	return out
+	lines, end := shown(h + 1)
+	if end < len(rows) {
+		// say that more items follow, so that none is missed on a small terminal
+		lines, end = shown(h)
+		lines = append(lines, st.dim.Render(sprintf("  ↓ %d more below (↓/j)", len(rows)-end)))
+	}
+	return lines
 }
 
-// planItemLines is one plan item: its status and flag, then why, wrapped to two lines.
+// planItemLines is one plan item: its status and flag, why (whole, wrapped at words), and
+// under the selected conflict the keys that decide it.
 func (sc *syncScreen) planItemLines(i, w int) []string {
 	st := sc.st
 	s := &sc.sync
-	var out []string
 	it := s.plan.Items[i]
 	status := strings.ToUpper(string(it.Status))
 	detail := it.Reason
-	if it.Status == ldsync.Conflict {
+	open := s.openConflict(i)
+	if open {
 		switch {
 		case it.Force:
-			status = "FORCE"
-			detail = "will overwrite: " + detail
+			status, detail = "FORCE", "will overwrite: "+detail
 		case it.Skip:
-			status = "SKIP"
-			detail = "left pending: " + detail
-		default:
-			if !sc.cfg.ReadOnly {
-				detail += "   s skip  f force"
-			}
+			status, detail = "SKIP", "left pending: "+detail
 		}
 	}
-	if r, ok := s.results[i]; ok {
+	if r, ok := s.results[i]; ok && !(open && (it.Force || it.Skip)) {
 		status = resultWord(r.kind)
+		if r.kind == string(journal.ReplayVerified) && r.outcome == string(journal.ReplayInSync) {
+			status = resultWord(r.outcome) // nothing was sent: LaunchDarkly had it already
+		}
 		switch {
 		case r.err != nil:
 			detail = r.err.Error()
-		case r.kind == string(journal.ReplayConflict):
+		case r.outcome == string(journal.ReplayConflict):
 			detail = it.Reason + "; still pending"
 		default:
 			detail = ""
@@ -270,23 +440,47 @@ func (sc *syncScreen) planItemLines(i, w int) []string {
 	} else if s.running && s.last.Index == i && !s.last.Done {
 		status = "SENDING"
 	}
+	selected := i == s.cursor && !s.running
 	cur := "  "
-	if i == s.cursor && !s.running {
+	if selected {
 		cur = "> "
 	}
-	line := cur + cell(status, 15) + cell(flags.OnOff(it.Pending.Desired), 5) + itemName(it.Pending)
-	if i == s.cursor && !s.running {
+	name := itemName(it.Pending)
+	mark := sc.protectedMark(it.Pending)
+	head := cur + cell(status, 15) + cell(flags.OnOff(it.Pending.Desired), 5)
+	if mark != "" && ansi.StringWidth(head+name+mark) > w {
+		mark = " " + st.protected.Render(protectedShort)
+	}
+	if room := max(10, w-ansi.StringWidth(head+mark)); ansi.StringWidth(name) > room {
+		name = cell(name, room)
+	}
+	line := head + name + mark
+	if selected {
 		line = st.cursor.Render(cell(line, w))
 	}
-	out = append(out, line)
+	out := []string{line}
+	const indent = 17
 	if detail != "" {
-		wrapped := wrapText(detail, max(w-17, 10))
-		if len(wrapped) > 2 {
-			wrapped = wrapped[:2]
-			wrapped[1] = cell(wrapped[1]+" …", max(w-17, 10))
+		wrapped := wrapText(detail, max(w-indent, 10))
+		if len(wrapped) > 6 { // an error can run long; the journal's history has it whole
+			wrapped = append(wrapped[:5], "…")
 		}
 		for _, l := range wrapped {
-			out = append(out, strings.Repeat(" ", 17)+st.dim.Render(l))
+			out = append(out, strings.Repeat(" ", indent)+st.dim.Render(l))
+		}
+	}
+	if selected && open && !sc.cfg.ReadOnly {
+		var hint string
+		switch {
+		case it.Force:
+			hint = "s skips it instead: it stays pending"
+		case it.Skip:
+			hint = "f forces it instead: overwrites LaunchDarkly's change"
+		default:
+			hint = "s skip: stays pending   f force: overwrites LaunchDarkly"
+		}
+		for _, l := range wrapText(hint, max(w-indent, 10)) {
+			out = append(out, strings.Repeat(" ", indent)+st.key.Render(l))
 		}
 	}
 	return out

@@ -1,0 +1,204 @@
+package tui
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"relaycommander/journal"
+	"relaycommander/ldsync"
+)
+
+// Issue 13 items 4, 5, 6 and 7 on the sync screen: protected rows marked, explanations whole,
+// keys offered only when they act, and a bar that counts what is finished.
+
+func footerOf(u *unit) string {
+	lines := strings.Split(u.view(), "\n")
+	return lines[len(lines)-1]
+}
+
+// boxText is the sync box's inside, its lines joined by spaces, runs of spaces made one.
+func boxText(u *unit) string {
+	var parts []string
+	for _, l := range strings.Split(u.view(), "\n") {
+		parts = append(parts, strings.Trim(l, "┃ "))
+	}
+	return strings.Join(strings.Fields(strings.Join(parts, " ")), " ")
+}
+
+// replayScript feeds a replay of the screen's plan, as startReplay would start it, with these
+// events and end.
+func (u *unit) replayScript(done ldsync.Counts, events ...ldsync.Progress) {
+	u.t.Helper()
+	s := &u.m.syncScreen.sync
+	s.begin(func() {}, s.plan.Tally().Process)
+	for _, p := range events {
+		p.Total = s.plan.Tally().Process
+		u.m.Update(progressMsg{p: p})
+	}
+	u.m.Update(replayDoneMsg{counts: done})
+}
+
+// longConflict is a conflict explained as Plan explains one: longer than a row at 80 columns.
+func longConflict() ldsync.Plan {
+	p := samplePlan()
+	p.Items[2].Reason = "changed in LaunchDarkly during the outage: now on=true at version 14 (was 13 before the offline change), last modified 2026-12-01T03:01:00Z"
+	return p
+}
+
+func TestSyncConflictExplanationIsWholeAndKeysOnTheirOwnLine(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		u := newUnit(t, size[0], size[1], nil)
+		u.withLD(longConflict())
+		u.apply(u.key("3"))
+		u.key("down", "down")
+		if !strings.Contains(boxText(u), longConflict().Items[2].Reason) {
+			t.Fatalf("%dx%d: the conflict's explanation is cut:\n%s", size[0], size[1], u.view())
+		}
+		var hint string
+		for _, l := range strings.Split(u.view(), "\n") {
+			if strings.Contains(l, "s skip") {
+				hint = l
+			}
+			if strings.Contains(l, "s skip") != strings.Contains(l, "f force") {
+				t.Fatalf("%dx%d: the key hints are split: %q", size[0], size[1], l)
+			}
+		}
+		if hint == "" || strings.Contains(hint, "LaunchDarkly") {
+			t.Fatalf("%dx%d: the key hints are not on their own line: %q", size[0], size[1], hint)
+		}
+	}
+}
+
+func TestSyncFooterOffersReplayOnlyWithSomethingReady(t *testing.T) {
+	conflictOnly := ldsync.Plan{Items: []ldsync.Item{samplePlan().Items[2], samplePlan().Items[3]}}
+	u := newUnit(t, 120, 40, nil)
+	u.withLD(conflictOnly)
+	u.apply(u.key("3"))
+	if f := footerOf(u); strings.Contains(f, "replay") || !strings.Contains(f, "s skip conflict") || !strings.Contains(f, "f force conflict") {
+		t.Fatalf("nothing ready, cursor on an undecided conflict: footer %q", f)
+	}
+	u.key("s")
+	if f := footerOf(u); strings.Contains(f, "s skip") || strings.Contains(f, "replay") {
+		t.Fatalf("the conflict skipped: footer still offers s or enter: %q", f)
+	}
+	u.key("f")
+	if f := footerOf(u); strings.Contains(f, "f force") || !strings.Contains(f, "replay ready") {
+		t.Fatalf("the conflict forced: footer %q", f)
+	}
+	u.key("down") // not a conflict
+	if f := footerOf(u); strings.Contains(f, "skip") || strings.Contains(f, "force") {
+		t.Fatalf("cursor on a row that is not a conflict: footer %q", f)
+	}
+	u.key("?")
+	if v := u.view(); strings.Contains(v, "skip conflict") {
+		t.Fatalf("help offers s off a conflict:\n%s", v)
+	}
+}
+
+// After a replay that sent everything, nothing is ready: enter is not offered, and the plan
+// line counts what happened, not the plan's conflict.
+func TestSyncAfterForcedConflictAppliedCountsTheTruth(t *testing.T) {
+	plan := ldsync.Plan{Items: []ldsync.Item{samplePlan().Items[0], samplePlan().Items[2]}}
+	u := newUnit(t, 120, 40, nil)
+	u.withLD(plan)
+	u.apply(u.key("3"))
+	u.mustSee("1 conflict")
+	u.key("down", "f")
+	u.mustSee("1 forced")
+	u.mustNotSee("1 conflict")
+	forced := u.m.syncScreen.sync.plan.Items[1]
+	u.replayScript(ldsync.Counts{Applied: 2, Verified: 2},
+		ldsync.Progress{Index: 0, Done: true, Result: "applied", Item: plan.Items[0]},
+		ldsync.Progress{Index: 0, Done: true, Result: "verified", Item: plan.Items[0]},
+		ldsync.Progress{Index: 1, Done: true, Result: "applied", Item: forced},
+		ldsync.Progress{Index: 1, Done: true, Result: "verified", Item: forced},
+	)
+	u.mustSee("2 applied")
+	u.mustNotSee("1 conflict")
+	u.mustNotSee("1 forced")
+	if f := footerOf(u); strings.Contains(f, "replay ready") || strings.Contains(f, "skip") || strings.Contains(f, "force") {
+		t.Fatalf("everything replayed: footer %q", f)
+	}
+	if cmd := u.key("enter"); cmd != nil {
+		t.Fatal("enter with nothing left planned again, wiping the results off the screen")
+	}
+	u.mustSee("nothing left to replay from here; p plans again")
+	u.mustSee("VERIFIED")
+}
+
+// The bar ends full when the replay ended, though an in-sync item's event was lost on the way
+// (Apply's progress may drop one for a slow screen); the line beside says nothing is left.
+func TestSyncBarEndsFullWithAnInSyncItem(t *testing.T) {
+	inSync := journal.Pending{Prefix: "ld:web-store:staging", Project: "web-store", Environment: "staging", Flag: "checkout-flow", Desired: true, BaseOn: false}
+	plan := ldsync.Plan{Items: []ldsync.Item{samplePlan().Items[0], {Pending: inSync, Status: ldsync.InSync}}}
+	u := newUnit(t, 120, 40, nil)
+	u.withLD(plan)
+	u.apply(u.key("3"))
+	u.replayScript(ldsync.Counts{Applied: 1, InSync: 1, Verified: 2},
+		ldsync.Progress{Index: 0, Done: true, Result: "applied", Item: plan.Items[0]},
+		ldsync.Progress{Index: 0, Done: true, Result: "verified", Item: plan.Items[0]},
+	)
+	if !regexp.MustCompile(`\[#+\] 2/2 done`).MatchString(u.view()) {
+		t.Fatalf("the bar is not full at the end:\n%s", u.view())
+	}
+	u.mustSee("nothing left")
+}
+
+// A conflict left by the replay: the bar is full, and the line says what waits and how to go on.
+func TestSyncBarEndsFullWithAConflictLeft(t *testing.T) {
+	plan := ldsync.Plan{Items: []ldsync.Item{samplePlan().Items[0], samplePlan().Items[2]}}
+	u := newUnit(t, 120, 40, nil)
+	u.withLD(plan)
+	u.apply(u.key("3"))
+	u.key("down", "f") // forced, but it changed again before the patch
+	again := u.m.syncScreen.sync.plan.Items[1]
+	again.Status, again.Force, again.LD.Version = ldsync.Conflict, false, 15
+	again.Reason = "changed again in LaunchDarkly since the plan: now on=true at version 15 (the plan showed 14)"
+	u.replayScript(ldsync.Counts{Applied: 1, Verified: 1, Conflicts: 1},
+		ldsync.Progress{Index: 0, Done: true, Result: "applied", Item: plan.Items[0]},
+		ldsync.Progress{Index: 0, Done: true, Result: "verified", Item: plan.Items[0]},
+		ldsync.Progress{Index: 1, Done: true, Result: "conflict", Item: again},
+	)
+	if !regexp.MustCompile(`\[#+\] 2/2 done`).MatchString(u.view()) {
+		t.Fatalf("the bar is not full at the end:\n%s", u.view())
+	}
+	u.mustSee("1 conflict waits: s skip or f force on its row")
+	u.mustSee("changed again in LaunchDarkly since the plan")
+	if f := footerOf(u); !strings.Contains(f, "s skip conflict") || strings.Contains(f, "replay ready") {
+		t.Fatalf("a conflict left, cursor on it: footer %q", f)
+	}
+	// decided now, enter plans again and keeps the decision on the same LaunchDarkly state
+	u.key("f")
+	if f := footerOf(u); !strings.Contains(f, "replay ready") {
+		t.Fatalf("the left conflict forced: footer %q", f)
+	}
+	fresh := plan
+	fresh.Items = []ldsync.Item{again}
+	u.m.syncScreen.rep = &fakeReplayer{plan: fresh}
+	cmd := u.key("enter")
+	msg := cmd()
+	u.m.Update(msg) // the plan: the replay starts with the decision kept
+	s := &u.m.syncScreen.sync
+	if !s.running || !s.plan.Items[0].Force {
+		t.Fatalf("enter after deciding the left conflict: running %v, item %+v", s.running, s.plan.Items[0])
+	}
+	s.cancel()
+}
+
+func TestSyncProtectedRowsAreMarked(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	u.withLD(samplePlan())
+	u.apply(u.key("3"))
+	for _, l := range strings.Split(u.view(), "\n") {
+		prod, marked := strings.Contains(l, "/production/"), strings.Contains(l, protectedShort)
+		if prod != marked {
+			t.Fatalf("row %q: production %v, marked %v", l, prod, marked)
+		}
+	}
+	u.replayScript(ldsync.Counts{})
+	s := &u.m.syncScreen.sync
+	s.running, s.finished = true, false
+	u.m.Update(progressMsg{p: ldsync.Progress{Index: 0, Total: 2, Item: samplePlan().Items[0]}})
+	u.mustSee("sending web-store/production/kill-switch-checkout " + protectedWord)
+}
