@@ -11,11 +11,6 @@ import (
 )
 
 // footerOf is the screen's last line: the keys.
-func footerOf(u *unit) string {
-	lines := strings.Split(u.view(), "\n")
-	return lines[len(lines)-1]
-}
-
 // Issue 13 item 12: while the filter is typed, k and j type into it: the footer offers only
 // the keys that work then.
 func TestLoadFilterFooterOffersOnlyKeysThatWorkWhileTyping(t *testing.T) {

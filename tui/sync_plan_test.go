@@ -12,11 +12,6 @@ import (
 // Issue 13 items 4, 5, 6 and 7 on the sync screen: protected rows marked, explanations whole,
 // keys offered only when they act, and a bar that counts what is finished.
 
-func footerOf(u *unit) string {
-	lines := strings.Split(u.view(), "\n")
-	return lines[len(lines)-1]
-}
-
 // boxText is the sync box's inside, its lines joined by spaces, runs of spaces made one.
 func boxText(u *unit) string {
 	var parts []string

@@ -130,6 +130,12 @@ func keyMsg(k string) tea.KeyPressMsg {
 
 func (u *unit) view() string { return ansi.Strip(u.m.View().Content) }
 
+// footerOf is the screen's last line: the keys that act now.
+func footerOf(u *unit) string {
+	lines := strings.Split(u.view(), "\n")
+	return lines[len(lines)-1]
+}
+
 func (u *unit) mustSee(s string) {
 	u.t.Helper()
 	if v := u.view(); !strings.Contains(v, s) {
