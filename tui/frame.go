@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"relaycommander/tui/termsafe"
@@ -213,34 +214,106 @@ func (m *Model) backBannerLine() string {
 	return m.st.banner.Render(cell(text, m.width))
 }
 
+// statusLine is the status, then the demo keys where room is left: the status has the row
+// first, the demo hint shortens to "L X demo" or goes (? help lists the demo keys).
 func (m *Model) statusLine() string {
 	line := ""
-	if m.status != "" {
+	if text := m.shownStatus(); text != "" {
 		if m.statusBad {
-			line = " " + m.st.errText.Render(m.status)
+			line = " " + m.st.errText.Render(text)
 		} else {
-			line = " " + m.st.status.Render(m.status)
+			line = " " + m.st.status.Render(text)
 		}
 	}
-	if m.cfg.Demo != nil {
-		demo := m.st.dim.Render("demo keys: ") + m.st.key.Render("L") + " LaunchDarkly up/down  " + m.st.key.Render("X") + " Relay re-sync "
-		room := m.width - ansi.StringWidth(demo) - 2
-		if ansi.StringWidth(line) > room {
-			line = ansi.Truncate(line, max(room, 0), "…")
+	if m.cfg.Demo == nil {
+		return line
+	}
+	k := m.st.key.Render
+	for _, demo := range []string{
+		m.st.dim.Render("demo keys: ") + k("L") + " LaunchDarkly up/down  " + k("X") + " Relay re-sync ",
+		k("L") + " " + k("X") + m.st.dim.Render(" demo "),
+	} {
+		if ansi.StringWidth(line)+2+ansi.StringWidth(demo) <= m.width {
+			return joinRight(line, demo, m.width)
 		}
-		line = joinRight(line, demo, m.width)
 	}
 	return line
 }
 
 func (m *Model) footerLine() string {
+	if m.showHelp && m.dialog == nil {
+		k := m.keys
+		closeHelp := key.NewBinding(key.WithKeys("esc", "?"), key.WithHelp("esc/?", "close help"))
+		return " " + m.help.ShortHelpView([]key.Binding{k.Down, k.Up, k.PageDown, k.PageUp, closeHelp, k.Quit})
+	}
 	k := m.screenKeys()
 	return " " + m.help.ShortHelpView(k.short)
 }
 
+// helpBody is help in h rows: its title, then as many of its lines as fit from helpTop,
+// with a last row saying how many more there are when they do not all fit.
 func (m *Model) helpBody(h int) []string {
+	lines := m.helpLines()
+	rows := m.helpRows(h)
+	title := " " + m.st.bold.Render("Keys of this screen") + m.st.dim.Render("   (esc or ? closes)")
+	if rows >= len(lines) {
+		return append([]string{title}, lines...)
+	}
+	title = " " + m.st.bold.Render("Keys of this screen") + m.st.dim.Render("   (j/k, pgup/pgdn scroll; esc or ? closes)")
+	top := min(m.helpTop, len(lines)-rows)
+	out := append([]string{title}, lines[top:top+rows]...)
+	more := sprintf(" ↓ %d more %s below: j or pgdn", len(lines)-top-rows, linesWord(len(lines)-top-rows))
+	if top+rows >= len(lines) {
+		more = sprintf(" ↑ %d more %s above: k or pgup", top, linesWord(top))
+	}
+	return append(out, m.st.key.Render(more))
+}
+
+// helpRows is how many help lines fit in a body of h rows: all but the title, and the
+// last row for the "more" line when they do not all fit.
+func (m *Model) helpRows(h int) int {
+	if len(m.helpLines()) <= h-1 {
+		return h - 1
+	}
+	return max(1, h-2)
+}
+
+func linesWord(n int) string {
+	if n == 1 {
+		return "line"
+	}
+	return "lines"
+}
+
+// scrollHelp moves help by a line or a page for the list keys, and says whether the key was
+// one; esc and ? close help (as any other key does).
+func (m *Model) scrollHelp(msg tea.KeyPressMsg) bool {
+	k := m.keys
+	page := max(1, m.helpRows(m.bodyHeight())-1)
+	switch {
+	case key.Matches(msg, k.Down):
+		m.helpTop++
+	case key.Matches(msg, k.Up):
+		m.helpTop--
+	case key.Matches(msg, k.PageDown):
+		m.helpTop += page
+	case key.Matches(msg, k.PageUp):
+		m.helpTop -= page
+	case key.Matches(msg, k.Top):
+		m.helpTop = 0
+	case key.Matches(msg, k.Bottom):
+		m.helpTop = len(m.helpLines())
+	default:
+		return false
+	}
+	m.helpTop = max(0, min(m.helpTop, len(m.helpLines())-m.helpRows(m.bodyHeight())))
+	return true
+}
+
+// helpLines are every line of help for what is on screen: its keys, then what its marks mean.
+func (m *Model) helpLines() []string {
 	k := m.screenKeys()
-	lines := []string{" " + m.st.bold.Render("Keys of this screen") + m.st.dim.Render("   (any key closes)"), ""}
+	lines := []string{""}
 	full := m.help.FullHelpView(k.full)
 	for _, l := range strings.Split(full, "\n") {
 		lines = append(lines, " "+l)

@@ -95,16 +95,19 @@ func (s *resultsScreen) applyToggleDone(msg toggleDoneMsg) tea.Cmd {
 			failed++
 		}
 	}
+	var status string
+	bad := true
 	switch {
 	case msg.err != nil && len(r.result.Hosts) == 0:
-		s.setStatus(r.change.Flag+": "+msg.err.Error(), true)
+		status = r.change.Flag + ": " + msg.err.Error()
 	case len(r.result.UnknownHosts()) > 0 && failed == 0:
-		s.setStatus(sprintf("%s: outcome unknown on %s; reading it back from Redis", r.change.Flag, strings.Join(r.result.UnknownHosts(), ", ")), true)
+		status = sprintf("%s: outcome unknown on %s; reading it back from Redis", r.change.Flag, strings.Join(r.result.UnknownHosts(), ", "))
 	case failed > 0:
-		s.setStatus(sprintf("%s: %d of %d hosts failed; T retries, w reopens this", r.change.Flag, failed, len(r.result.Hosts)), true)
+		status = sprintf("%s: %d of %d hosts failed; T retries, w reopens this", r.change.Flag, failed, len(r.result.Hosts))
 	default:
-		s.setStatus(sprintf("%s is %s on %d of %d hosts; recorded in the journal", r.change.Flag, flags.OnOff(r.change.After), written, len(r.result.Hosts)), false)
+		status, bad = sprintf("%s is %s on %d of %d hosts; recorded in the journal", r.change.Flag, flags.OnOff(r.change.After), written, len(r.result.Hosts)), false
 	}
+	s.setWriteStatus(r.change.Prefix, r.change.Flag, status, bad)
 	s.log.Info("toggle", "prefix", r.change.Prefix, "flag", r.change.Flag, "on", r.change.After, "id", r.change.ID, "failed", failed, "err", msg.err)
 	if v, ok := writtenVersion(r.result); ok {
 		return tea.Batch(s.startServed(r.change.Prefix, r.change.Flag, r.change.After, v, msg.finished), s.refresh())

@@ -526,7 +526,7 @@ func TestQuitHelpAndSizes(t *testing.T) {
 	u.key("?")
 	u.mustSee("Keys of this screen")
 	u.mustSee("toggle")
-	u.key("down")
+	u.key("esc")
 	if u.m.showHelp {
 		t.Fatal("a key did not close help")
 	}
