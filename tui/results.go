@@ -160,12 +160,12 @@ func (s *resultsScreen) View(width, h int) []string {
 			head += ", took " + fmtLatency(r.took)
 		}
 	}
-	lines = append(lines, head)
-	sub := where + "  " + c.Prefix
+	lines = append(lines, wrapStyled(head, s.width-2)...)
+	sub := []string{where + "  " + c.Prefix}
 	if c.ID != "" {
-		sub += "   journal change " + c.ID + " by " + c.Operator + reasonSuffix(c.Reason)
+		sub = append(sub, "journal change "+shortID(c.ID)+" by "+c.Operator+reasonSuffix(c.Reason))
 	}
-	lines = append(lines, st.dim.Render(ansi.Truncate(safe(sub), s.width-2, "…")))
+	lines = append(lines, dimLines(fitParts(sub, s.width-2), st)...)
 	lines = append(lines, "")
 	if r.running && len(r.result.Hosts) == 0 {
 		for _, hn := range r.hosts {
@@ -222,7 +222,8 @@ func (s *resultsScreen) View(width, h int) []string {
 		lines = append(lines, st.dim.Render(l))
 	}
 	if len(r.failedHosts()) > 0 && !s.cfg.ReadOnly {
-		lines = append(lines, "", st.key.Render("T")+" retry the failed hosts ("+strings.Join(r.failedHosts(), ", ")+")   "+st.key.Render("esc")+" back to the flags")
+		lines = append(lines, "")
+		lines = append(lines, wrapStyled(st.key.Render("T")+" retry the failed hosts ("+strings.Join(r.failedHosts(), ", ")+")   "+st.key.Render("esc")+" back to the flags", s.width-2)...)
 	}
 	return box("Write results", lines, s.width, h, true, st)
 }
@@ -240,6 +241,41 @@ func writtenVersion(res flags.ToggleResult) (int, bool) {
 		}
 	}
 	return v, ok
+}
+
+// shortID is a journal change's id as the screens write it: its last 8 hex digits, the
+// random part (the first 16 are the time, the same for changes seconds apart). The full id
+// is in the journal and the command line's output; grep finds it by these 8.
+func shortID(id string) string {
+	if len(id) <= 8 {
+		return id
+	}
+	return id[len(id)-8:]
+}
+
+// wrapStyled wraps a line already made safe and styled at spaces to w columns.
+func wrapStyled(s string, w int) []string {
+	return strings.Split(ansi.Wrap(s, max(10, w), " "), "\n")
+}
+
+// fitParts writes parts of plain text on one line, three spaces apart, when they fit in w
+// columns; else each part on its own lines, wrapped at spaces. Made safe to print.
+func fitParts(parts []string, w int) []string {
+	if one := strings.Join(parts, "   "); ansi.StringWidth(safe(one)) <= w {
+		return []string{safe(one)}
+	}
+	var out []string
+	for _, p := range parts {
+		out = append(out, wrapText(p, w)...)
+	}
+	return out
+}
+
+func dimLines(lines []string, st styles) []string {
+	for i, l := range lines {
+		lines[i] = st.dim.Render(l)
+	}
+	return lines
 }
 
 func reasonSuffix(r string) string {
@@ -262,7 +298,9 @@ func (s *resultsScreen) ldView(h int) []string {
 	default:
 		head += sprintf("   done: LaunchDarkly has it %s, v%d", flags.OnOff(r.ldState.On), r.ldState.Version)
 	}
-	lines := []string{head, st.dim.Render(ansi.Truncate(safe(c.Project+" / "+c.Environment+"  "+c.Prefix+"   by "+c.Operator+reasonSuffix(c.Reason)), s.width-2, "…")), ""}
+	lines := wrapStyled(head, s.width-2)
+	lines = append(lines, dimLines(fitParts([]string{c.Project + " / " + c.Environment + "  " + c.Prefix, "by " + c.Operator + reasonSuffix(c.Reason)}, s.width-2), st)...)
+	lines = append(lines, "")
 	if r.err != nil {
 		lines = append(lines, wrapText("error: "+r.err.Error(), s.width-4)...)
 		lines = append(lines, "", "Nothing was written to Redis. esc back; the Redis edit is still possible from the flags.")
