@@ -168,7 +168,13 @@ func (c *common) bannerShown() bool { return len(c.drift) > 0 || c.ldBack() }
 // ldBack says LaunchDarkly answered the last check while changes are pending, none undone yet,
 // and nothing is armed: Relay's re-sync will undo them when it reconnects.
 func (c *common) ldBack() bool {
-	return c.ld != nil && !c.ldChecked.IsZero() && c.ldErr == nil && len(c.pending) > 0 && len(c.drift) == 0 && !c.arm.on
+	return c.ldAnswered() && len(c.pending) > 0 && len(c.drift) == 0 && !c.arm.on
+}
+
+// ldAnswered says a LaunchDarkly token is configured and LaunchDarkly answered its last
+// check: a Relay reconnects within seconds and its next update undoes a Redis edit.
+func (c *common) ldAnswered() bool {
+	return c.ld != nil && !c.ldChecked.IsZero() && c.ldErr == nil
 }
 
 // downNames are the hosts that did not answer the last refresh, for flags.Flag.Agreement.
