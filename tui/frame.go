@@ -1,12 +1,15 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"relaycommander/flags"
+	"relaycommander/ldsync"
 	"relaycommander/tui/termsafe"
 )
 
@@ -169,6 +172,8 @@ func (m *Model) ldSummary() string {
 	return "LaunchDarkly: " + s.ok.Render("reachable") + " (" + ago + ")"
 }
 
+// bannerLine is the recovery banner: which changes a Relay re-sync undid (env/flag, protected
+// ones marked) and what to do about them.
 func (m *Model) bannerLine() string {
 	if m.ldBack() {
 		return m.backBannerLine()
@@ -176,24 +181,103 @@ func (m *Model) bannerLine() string {
 	if len(m.drift) == 0 {
 		return ""
 	}
-	names := make([]string, 0, len(m.drift))
-	for _, d := range m.drift {
-		names = append(names, termsafe.Escape(d.Flag))
-	}
+	b := m.st.banner.Render
 	action := "  R replay now "
 	switch {
 	case m.cfg.ReadOnly:
 		action = "  read-only: replay from a writable session "
 	case m.arm.on:
 		action = "  ARMED: written back at once "
+	case m.onlyConflictsLeft():
+		action = "  " + m.decideConflictsText() + " "
 	case m.canArm():
 		action = "  R replay now, A arm "
 	}
-	lead := sprintf(" ! Relay re-sync undid %d %s: ", len(m.drift), changesWord(len(m.drift)))
-	room := m.width - ansi.StringWidth(lead) - ansi.StringWidth(action)
-	list := ansi.Truncate(strings.Join(names, ", "), max(room, 3), "…")
-	text := cell(lead+list+action, m.width)
-	return m.st.banner.Render(text)
+	n := len(m.drift)
+	lead := sprintf(" ! Relay re-sync undid %d %s: ", n, changesWord(n))
+	room := max(3, m.width-ansi.StringWidth(lead)-ansi.StringWidth(action))
+	if ansi.StringWidth(strings.Join(m.undoneNames(protectedShort), ", ")) > room {
+		lead = sprintf(" ! Relay undid %d %s: ", n, changesWord(n)) // room for the names
+		room = max(3, m.width-ansi.StringWidth(lead)-ansi.StringWidth(action))
+	}
+	list := m.undoneList(room)
+	left := b(lead) + list
+	gap := max(0, m.width-ansi.StringWidth(left)-ansi.StringWidth(action))
+	return left + b(strings.Repeat(" ", gap)+action)
+}
+
+// undoneList names the undone changes in w columns: each with the protected mark in full,
+// then shortened, then as many whole names as fit and how many more; cut only when not one
+// name fits.
+func (m *Model) undoneList(w int) string {
+	b := m.st.banner.Render
+	names := m.undoneNames(protectedWord)
+	if list := strings.Join(names, b(", ")); ansi.StringWidth(list) <= w {
+		return list
+	}
+	names = m.undoneNames(protectedShort)
+	for shown := len(names); shown >= 1; shown-- {
+		list := strings.Join(names[:shown], b(", "))
+		if shown < len(names) {
+			list += b(sprintf(" and %d more (2 queue)", len(names)-shown))
+		}
+		if ansi.StringWidth(list) <= w {
+			return list
+		}
+	}
+	return ansi.Truncate(strings.Join(names, b(", ")), w, b("…"))
+}
+
+// undoneNames are the undone changes as the banner names them: environment/flag, with the
+// project first when they are not all of one project (the prefix when unmapped), and mark
+// after each protected one. Styled: the banner's, the mark in the protected colour.
+func (m *Model) undoneNames(mark string) []string {
+	b := m.st.banner.Render
+	projects := map[string]bool{}
+	for _, d := range m.drift {
+		projects[d.Project] = true
+	}
+	parts := make([]string, 0, len(m.drift))
+	for _, d := range m.drift {
+		name := d.Environment + "/" + d.Flag
+		switch {
+		case d.Project == "" || d.Environment == "":
+			name = d.Prefix + "/" + d.Flag
+		case len(projects) > 1:
+			name = d.Project + "/" + name
+		}
+		part := b(termsafe.Escape(name))
+		if m.isProtected(flags.Target{Project: d.Project, Environment: d.Environment}, d.Project != "") {
+			part += b(" ") + m.st.protected.Reverse(true).Render(mark)
+		}
+		parts = append(parts, part)
+	}
+	return parts
+}
+
+// onlyConflictsLeft says every pending change is a conflict the last plan left undecided
+// (not forced): R would replay nothing; the sync screen's s or f decides each.
+func (m *Model) onlyConflictsLeft() bool {
+	plan := m.syncScreen.sync.plan
+	if plan == nil || len(m.pending) == 0 {
+		return false
+	}
+	for _, p := range m.pending {
+		if !slices.ContainsFunc(plan.Items, func(it ldsync.Item) bool {
+			return it.Pending.Prefix == p.Prefix && it.Pending.Flag == p.Flag && it.Status == ldsync.Conflict && !it.Force
+		}) {
+			return false
+		}
+	}
+	return true
+}
+
+// decideConflictsText is what the banner offers when only conflicts are left.
+func (m *Model) decideConflictsText() string {
+	if n := len(m.pending); n > 1 {
+		return sprintf("3 decide the %d conflicts", n)
+	}
+	return "3 decide the conflict"
 }
 
 // backBannerLine says, the moment LaunchDarkly answers while changes are pending and nothing
@@ -204,6 +288,8 @@ func (m *Model) backBannerLine() string {
 	switch {
 	case m.cfg.ReadOnly:
 		action = " Replay from a writable session"
+	case m.onlyConflictsLeft():
+		action = " " + m.decideConflictsText()
 	case m.canArm():
 		action = " R replay now, A arm"
 	}
@@ -367,7 +453,7 @@ func (m *Model) screenKeys() helpKeys {
 	}
 	k := m.keys
 	global := enabled(k.Help, k.Quit, k.ScreenFlags, k.ScreenQueue, k.ScreenSync, k.Refresh)
-	if m.bannerShown() {
+	if m.bannerShown() && !m.onlyConflictsLeft() {
 		global = append(enabled(k.ReplayNow), global...)
 		if m.canArm() && m.active != screenQueue && m.active != screenSync && !m.arm.on {
 			global = append(enabled(k.ReplayNow, k.Arm), global[1:]...)
