@@ -50,6 +50,10 @@ func TestResultsShortChangeIDAndNothingCut(t *testing.T) {
 	if strings.Contains(rows, ch.ID) || !strings.Contains(rows, "journal change 0b7a6958 by alice") {
 		t.Fatalf("the results do not name the change by its short id 0b7a6958:\n%s", v)
 	}
+	if !strings.Contains(rows, "kill-switch-checkout -> OFF   1 of 1 host has it") {
+		t.Fatalf("one host is counted as hosts:\n%s", v)
+	}
+	u.mustSee("kill-switch-checkout is OFF on 1 of 1 host; recorded in the journal")
 	flat := strings.Join(strings.Fields(strings.ReplaceAll(rows, "┃", " ")), " ")
 	if !strings.Contains(flat, "by alice: payment provider outage since 03:00, see INC-4711") {
 		t.Fatalf("the reason is not whole:\n%s", v)
