@@ -145,11 +145,15 @@ func (c *confirmDialog) Update(msg tea.KeyPressMsg) (tea.Msg, bool) {
 // undoWarning says who will undo a Redis edit: the Relays connected to LaunchDarkly, or,
 // with none connected as last polled, LaunchDarkly answering; "" when neither.
 func (c *confirmState) undoWarning() string {
+	ask := ""
+	if c.canLD {
+		ask = " Make the change in LaunchDarkly instead?"
+	}
 	switch {
 	case len(c.connected) > 0:
-		return c.connectedWarning()
+		return c.connectedWarning() + ask
 	case c.ldReachable:
-		return "LaunchDarkly is reachable: Relay's next update will undo this Redis edit. Make the change in LaunchDarkly instead?"
+		return "LaunchDarkly is reachable: Relay's next update will undo this Redis edit." + ask
 	}
 	return ""
 }
@@ -191,9 +195,9 @@ func (c *confirmState) connectedWarning() string {
 		names[i] = safe(n)
 	}
 	if len(names) == 1 {
-		return names[0] + " is connected to LaunchDarkly for this environment: its next update will overwrite this edit. Make the change in LaunchDarkly instead?"
+		return names[0] + " is connected to LaunchDarkly for this environment: its next update will overwrite this edit."
 	}
-	return strings.Join(names, ", ") + " are connected to LaunchDarkly for this environment: their next update will overwrite this edit. Make the change in LaunchDarkly instead?"
+	return strings.Join(names, ", ") + " are connected to LaunchDarkly for this environment: their next update will overwrite this edit."
 }
 
 // cycleButtons moves the selection among No, Yes (Redis) and In LaunchDarkly.
@@ -250,7 +254,7 @@ func (c *confirmDialog) View(w, h int) []string {
 	}
 	if c.protected {
 		title += "  " + protectedWord
-		envLine += "  " + st.protected.Render(protectedWord+": type the flag key to confirm")
+		envLine += "  " + st.protected.Render(protectedWord)
 	}
 	project := safe(c.project)
 	if project == "" {

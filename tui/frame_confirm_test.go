@@ -19,7 +19,7 @@ func TestProtectedConfirmationIsMarked(t *testing.T) {
 			t.Errorf("%dx%d: the protected confirmation's border is not in the protected style", size[0], size[1])
 		}
 		u.mustSee("Turn OFF kill-switch-checkout?  " + protectedWord)
-		u.mustSee("production  " + protectedWord + ": type the flag key to confirm")
+		u.mustSee("production  " + protectedWord)
 		checkFrame(t, u.view(), size[0], size[1])
 
 		u.key("esc")
@@ -100,6 +100,20 @@ func TestConfirmWarnsWhenLaunchDarklyIsReachable(t *testing.T) {
 	if len(u.fs.toggles) != 0 {
 		t.Fatalf("Redis was written: %v", u.fs.toggles)
 	}
+
+	// an unmapped prefix cannot be changed in LaunchDarkly from here: the warning says where
+	u.key("esc")
+	u.gotoEnv("launchdarkly")
+	u.gotoFlag("checkout-flow")
+	u.key("space")
+	u.mustSee("LaunchDarkly is reachable")
+	u.mustSee("(unmapped prefix: its LaunchDarkly project and environment are")
+	u.mustNotSee("In LaunchDarkly")
+	u.mustNotSee("instead?")
+	if rows := strings.Join(boxRows(t, u.view(), "Turn OFF checkout-flow?  "+protectedWord), "\n"); strings.Contains(rows, "…") {
+		t.Fatalf("the dialog cuts text:\n%s", rows)
+	}
+	checkFrame(t, u.view(), 80, 24)
 
 	// LaunchDarkly unreachable: neither the warning nor the offer
 	u = newUnit(t, 80, 24, nil)

@@ -19,7 +19,7 @@ func boxRows(t *testing.T, view, title string) []string {
 		switch {
 		case strings.Contains(l, "━ "+title+" ━"):
 			in = true
-		case in && strings.HasPrefix(l, "┗"):
+		case in && strings.HasPrefix(strings.TrimSpace(l), "┗"):
 			return rows
 		case in:
 			rows = append(rows, l)
