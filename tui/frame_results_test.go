@@ -59,3 +59,21 @@ func TestResultsShortChangeIDAndNothingCut(t *testing.T) {
 		t.Fatalf("the reason is not whole:\n%s", v)
 	}
 }
+
+// At 80x24 with the Relays' serving check the results still end with what to do next:
+// spacing goes before a line does.
+func TestResultsKeepTheirLastLineAt80x24(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	fr, _ := u.withRelays()
+	fr.served = servedAnswers("ld:web-store:staging", "checkout-flow", false)
+	u.gotoEnv("ld:web-store:staging")
+	u.gotoFlag("checkout-flow")
+	u.key("t", "tab", "y")
+	u.follow(u.key("enter"))
+	rows := strings.Join(boxRows(t, u.view(), "Write results"), "\n")
+	for _, want := range []string{"relay-dr unknown after 60.0 s", "Recorded in the journal", "T retry the failed hosts (relay-c)   esc back to the flags"} {
+		if !strings.Contains(rows, want) {
+			t.Errorf("the results lack %q:\n%s", want, rows)
+		}
+	}
+}

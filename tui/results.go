@@ -229,7 +229,7 @@ func (s *resultsScreen) View(width, h int) []string {
 		lines = append(lines, "")
 		lines = append(lines, wrapStyled(st.key.Render("T")+" retry the failed hosts ("+strings.Join(r.failedHosts(), ", ")+")   "+st.key.Render("esc")+" back to the flags", s.width-2)...)
 	}
-	return box("Write results", lines, s.width, h, true, st)
+	return box("Write results", dropBlanks(lines, h-2), s.width, h, true, st)
 }
 
 // writtenVersion is the version the hosts now hold of the flag (the highest written), for
@@ -280,6 +280,17 @@ func fitParts(parts []string, w int) []string {
 		out = append(out, wrapText(p, w)...)
 	}
 	return out
+}
+
+// dropBlanks drops empty lines, the last first, until at most n lines remain: spacing goes
+// before text when the screen is short.
+func dropBlanks(lines []string, n int) []string {
+	for i := len(lines) - 1; i > 0 && len(lines) > n; i-- {
+		if lines[i] == "" {
+			lines = slices.Delete(lines, i, i+1)
+		}
+	}
+	return lines
 }
 
 func dimLines(lines []string, st styles) []string {
