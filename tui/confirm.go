@@ -167,7 +167,7 @@ func (c *confirmState) noLDNote() string {
 }
 
 // servingOffWarning names the flags that serve their off variation after the toggle, in at
-// most two lines of w columns; "" when there are none.
+// most two lines of w columns; none when no flag does.
 func (c *confirmState) servingOffWarning(w int) []string {
 	n := len(c.servingOff)
 	if n == 0 {

@@ -392,8 +392,7 @@ func (m *Model) scrollHelp(msg tea.KeyPressMsg) bool {
 	default:
 		return false
 	}
-	m.helpTop = max(0, min(m.helpTop, len(m.helpLines())-m.helpRows(m.bodyHeight())))
-	return true
+	return true // settle keeps helpTop within the lines
 }
 
 // helpLines are every line of help for what is on screen: its keys, then what its marks mean.
