@@ -420,6 +420,11 @@ func (m *Model) helpLines() []string {
 				" CUT OFF (...)  not connected: a Redis edit holds until it reconnects and re-syncs",
 				" unreachable    did not answer GET /status within its time-out")
 		}
+		if m.ld != nil && !m.cfg.ReadOnly {
+			lines = append(lines, "", " "+m.st.bold.Render("LaunchDarkly reachable (header)"),
+				" Relay reconnects within seconds and its next update undoes a Redis edit: the toggle",
+				" confirmation says so and offers l In LaunchDarkly instead")
+		}
 	}
 	if m.canArm() {
 		lines = append(lines, "", " "+m.st.bold.Render("Arming the replay (A, on the queue and sync screens)"),

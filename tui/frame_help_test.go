@@ -23,3 +23,15 @@ func TestHelpColoursAreReadable(t *testing.T) {
 		}
 	}
 }
+
+// With a LaunchDarkly token, help says what its reachability means for a Redis edit.
+func TestHelpSaysWhatLaunchDarklyReachableMeans(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	u.withLDWriter(nil)
+	u.key("?", "G")
+	u.mustSee("confirmation says so and offers l In LaunchDarkly instead")
+	u.key("esc")
+	u = newUnit(t, 120, 40, nil) // no token
+	u.key("?", "G")
+	u.mustNotSee("LaunchDarkly reachable (header)")
+}
