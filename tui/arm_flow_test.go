@@ -132,5 +132,5 @@ func TestFlowBannerSaysLaunchDarklyIsBack(t *testing.T) {
 		t.Fatalf("%d patch(es) sent without the operator", n)
 	}
 	f.relayResyncDel()
-	f.see("Relay re-sync undid 1 change: " + flag)
+	f.see("Relay re-sync undid 1 change: production/" + flag)
 }

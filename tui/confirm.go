@@ -41,11 +41,34 @@ type confirmState struct {
 	connected []string
 	canLD     bool // a LaunchDarkly token and a mapped prefix: the change can be made there
 	inLD      bool // the "in LaunchDarkly" button is selected (yes is false then)
+	// ldReachable: LaunchDarkly answered its last check, so a Relay reconnects within seconds
+	// and its next update undoes a Redis edit, connected or not as last polled
+	ldReachable bool
+	// servingOff are the flags that require this one and serve their off variation after the
+	// toggle (flags.Flag.DependantsServingOff, the command line's rule too)
+	servingOff []string
 }
 
 // offerLD says the dialog offers to make the change in LaunchDarkly instead of Redis: some
-// Relay is connected, and LaunchDarkly can be written.
-func (c *confirmState) offerLD() bool { return len(c.connected) > 0 && c.canLD }
+// Relay is connected or LaunchDarkly answers, and LaunchDarkly can be written.
+func (c *confirmState) offerLD() bool {
+	return (len(c.connected) > 0 || c.ldReachable) && c.canLD
+}
+
+// completeConfirm adds to a confirmation the flags screen opened what it does not capture
+// itself, as the dialog opens: the flags that serve their off variation after the toggle,
+// and whether LaunchDarkly answered its last check.
+func (m *Model) completeConfirm(c *confirmState) {
+	if set := m.flagsScreen.set; set.Prefix == c.prefix {
+		for _, f := range set.Flags {
+			if f.Key == c.flag {
+				c.servingOff = f.DependantsServingOff(c.after)
+				break
+			}
+		}
+	}
+	c.ldReachable = m.ldAnswered()
+}
 
 const (
 	fieldReason = iota
@@ -119,6 +142,52 @@ func (c *confirmDialog) Update(msg tea.KeyPressMsg) (tea.Msg, bool) {
 	return nil, false
 }
 
+// undoWarning says who will undo a Redis edit: the Relays connected to LaunchDarkly, or,
+// with none connected as last polled, LaunchDarkly answering; "" when neither.
+func (c *confirmState) undoWarning() string {
+	ask := ""
+	if c.canLD {
+		ask = " Make the change in LaunchDarkly instead?"
+	}
+	switch {
+	case len(c.connected) > 0:
+		return c.connectedWarning() + ask
+	case c.ldReachable:
+		return "LaunchDarkly is reachable: Relay's next update will undo this Redis edit." + ask
+	}
+	return ""
+}
+
+// noLDNote says why the change cannot be made in LaunchDarkly from here.
+func (c *confirmState) noLDNote() string {
+	if !c.mapped {
+		return "(unmapped prefix: its LaunchDarkly project and environment are unknown; make it in LaunchDarkly's own UI)"
+	}
+	return "(no LaunchDarkly token here: make it in LaunchDarkly's own UI)"
+}
+
+// servingOffWarning names the flags that serve their off variation after the toggle, in at
+// most two lines of w columns; none when no flag does.
+func (c *confirmState) servingOffWarning(w int) []string {
+	n := len(c.servingOff)
+	if n == 0 {
+		return nil
+	}
+	lead := sprintf("! %d flags require it and serve their off variation while it is OFF: ", n)
+	if n == 1 {
+		lead = "! 1 flag requires it and serves its off variation while it is OFF: "
+	}
+	for shown := n; ; shown-- {
+		text := lead + strings.Join(c.servingOff[:shown], ", ")
+		if shown < n {
+			text += sprintf(" and %d more (enter on the flag lists them)", n-shown)
+		}
+		if l := wrapText(text, w); len(l) <= 2 || shown == 1 {
+			return l
+		}
+	}
+}
+
 // connectedWarning says which Relays will overwrite a Redis edit.
 func (c *confirmState) connectedWarning() string {
 	names := make([]string, len(c.connected))
@@ -126,9 +195,9 @@ func (c *confirmState) connectedWarning() string {
 		names[i] = safe(n)
 	}
 	if len(names) == 1 {
-		return names[0] + " is connected to LaunchDarkly for this environment: its next update will overwrite this edit. Make the change in LaunchDarkly instead?"
+		return names[0] + " is connected to LaunchDarkly for this environment: its next update will overwrite this edit."
 	}
-	return strings.Join(names, ", ") + " are connected to LaunchDarkly for this environment: their next update will overwrite this edit. Make the change in LaunchDarkly instead?"
+	return strings.Join(names, ", ") + " are connected to LaunchDarkly for this environment: their next update will overwrite this edit."
 }
 
 // cycleButtons moves the selection among No, Yes (Redis) and In LaunchDarkly.
@@ -159,14 +228,23 @@ func (c *confirmDialog) paste(text string) {
 // Keys are the dialog's keys.
 func (c *confirmDialog) Keys() helpKeys {
 	k := c.keys
-	ks := enabled(k.NextField, k.PrevField, k.Left, k.Yes, k.No, k.Confirm, k.Cancel)
+	// the choices first: at 80 columns the footer has room for about five keys
+	ks := enabled(k.Yes, k.No, k.Confirm, k.Cancel, k.NextField, k.PrevField, k.Left)
 	if c.offerLD() {
-		ks = enabled(k.NextField, k.PrevField, k.Left, k.Yes, k.No, k.InLD, k.Confirm, k.Cancel)
+		ks = enabled(k.Yes, k.No, k.InLD, k.Confirm, k.Cancel, k.NextField, k.PrevField, k.Left)
 	}
 	return helpKeys{short: ks, full: [][]key.Binding{ks}}
 }
 
-// View draws the dialog; it only reads.
+// confirmRow is one line of the dialog; optional ones (spacing, the keys the footer also
+// lists) go first when the body is too short for every line.
+type confirmRow struct {
+	text     string
+	optional int // 0: always shown; 1 goes first, then 2
+}
+
+// View draws the dialog; it only reads. A protected environment's dialog has the protected
+// border and says PROTECTED.
 func (c *confirmDialog) View(w, h int) []string {
 	st := c.st
 	title := sprintf("Turn %s %s?", flags.OnOff(c.after), c.flag)
@@ -175,7 +253,8 @@ func (c *confirmDialog) View(w, h int) []string {
 		envLine = "unknown (unmapped prefix)"
 	}
 	if c.protected {
-		envLine += "  (protected)"
+		title += "  " + protectedWord
+		envLine += "  " + st.protected.Render(protectedWord)
 	}
 	project := safe(c.project)
 	if project == "" {
@@ -194,32 +273,50 @@ func (c *confirmDialog) View(w, h int) []string {
 		}
 		return cur + " " + cell(label, 13) + val.view(c.field == n)
 	}
-	lines := []string{
-		"  " + cell("prefix", 13) + safe(c.prefix),
-		"  " + cell("project", 13) + project,
-		"  " + cell("environment", 13) + envLine,
-		"  " + cell("flag", 13) + st.bold.Render(safe(c.flag)),
-		"  " + cell("now", 13) + now,
-		"  " + cell("after", 13) + st.bold.Render(sprintf("%s, v%d", flags.OnOff(c.after), c.version+1)),
-		"  " + cell("hosts", 13) + strings.Join(c.hosts, ", "),
+	var rows []confirmRow
+	add := func(optional int, lines ...string) {
+		for _, l := range lines {
+			rows = append(rows, confirmRow{l, optional})
+		}
 	}
-	if len(c.connected) > 0 {
-		lines = append(lines, "")
-		for _, l := range wrapText("! "+c.connectedWarning(), max(20, min(w, 76)-6)) {
-			lines = append(lines, "  "+st.warn.Render(l))
+	add(0,
+		"  "+cell("prefix", 13)+safe(c.prefix),
+		"  "+cell("project", 13)+project,
+		"  "+cell("environment", 13)+envLine,
+		"  "+cell("flag", 13)+st.bold.Render(safe(c.flag)),
+		"  "+cell("now", 13)+now,
+		"  "+cell("after", 13)+st.bold.Render(sprintf("%s, v%d", flags.OnOff(c.after), c.version+1)),
+		"  "+cell("hosts", 13)+strings.Join(c.hosts, ", "),
+	)
+	wrapW := max(20, min(w, 76)-6)
+	warned := false
+	if l := c.servingOffWarning(wrapW); len(l) > 0 {
+		add(2, "")
+		for _, l := range l {
+			add(0, "  "+st.warn.Render(l))
+		}
+		warned = true
+	}
+	if warning := c.undoWarning(); warning != "" {
+		add(2, "")
+		for _, l := range wrapText("! "+warning, wrapW) {
+			add(0, "  "+st.warn.Render(l))
 		}
 		if !c.canLD {
-			lines = append(lines, "  "+st.dim.Render("(no LaunchDarkly token here: make it in LaunchDarkly's own UI)"))
+			for _, l := range wrapText(c.noLDNote(), wrapW) {
+				add(0, "  "+st.dim.Render(l))
+			}
 		}
-		if h > 20 { // 80x24 with the Relays line: the protected dialog needs that row
-			lines = append(lines, "")
-		}
+		warned = true
 	}
-	lines = append(lines, field(fieldReason, "reason", c.reason))
+	if warned {
+		add(2, "")
+	}
+	add(0, field(fieldReason, "reason", c.reason))
 	if c.protected {
-		lines = append(lines, field(fieldTyped, "type the key", c.typed))
+		add(0, field(fieldTyped, "type the key", c.typed))
 		if c.problem != "" {
-			lines = append(lines, "  "+st.errText.Render(c.problem))
+			add(0, "  "+st.errText.Render(c.problem))
 		}
 	}
 	no, yes := "  No  ", "  Yes  "
@@ -243,11 +340,33 @@ func (c *confirmDialog) View(w, h int) []string {
 		}
 		buttons = no + "   " + yes + "   " + inLD
 	}
-	lines = append(lines, "", cur+" "+strings.Repeat(" ", 13)+buttons)
+	add(2, "")
+	add(0, cur+" "+strings.Repeat(" ", 13)+buttons)
 	if c.offerLD() {
-		lines = append(lines, st.dim.Render("  tab next field · ←/→ or y/n/l choose · enter activates · esc cancels"))
+		add(1, st.dim.Render("  tab next field · ←/→ or y/n/l choose · enter activates · esc cancels"))
 	} else {
-		lines = append(lines, st.dim.Render("  tab next field · ←/→ or y/n choose · enter activates · esc cancels"))
+		add(1, st.dim.Render("  tab next field · ←/→ or y/n choose · enter activates · esc cancels"))
 	}
-	return dialogBox(title, lines, w, h, st)
+	bst := st
+	if c.protected {
+		bst.borderOn = st.protected
+	}
+	return dialogBox(title, fitRows(rows, h-2), w, h, bst)
+}
+
+// fitRows drops optional rows, the first-to-go class first and the last rows of a class
+// first, until at most n remain.
+func fitRows(rows []confirmRow, n int) []string {
+	for class := 1; class <= 2 && len(rows) > n; class++ {
+		for i := len(rows) - 1; i >= 0 && len(rows) > n; i-- {
+			if rows[i].optional == class {
+				rows = slices.Delete(rows, i, i+1)
+			}
+		}
+	}
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = r.text
+	}
+	return out
 }

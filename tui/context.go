@@ -48,6 +48,10 @@ type common struct {
 
 	status    string
 	statusBad bool
+	statusAt  time.Time // when it was set: information expires, a problem shows its age
+	// statusWrite is the prefix and flag of the write the status reports ("" when it is about
+	// none): a Relay re-sync that undoes that write clears it (clearUndoneWrite).
+	statusWrite string
 
 	// Redis hosts, as the last refresh found them
 	hostNames []string
@@ -76,11 +80,51 @@ type common struct {
 
 func (c *common) setStatus(s string, bad bool) {
 	s = safe(s) // statuses quote flag keys and errors
-	c.status, c.statusBad = s, bad
+	c.status, c.statusBad, c.statusAt, c.statusWrite = s, bad, c.now(), ""
 	if bad {
 		c.log.Warn(s)
 	} else {
 		c.log.Info(s)
+	}
+}
+
+// setWriteStatus is setStatus for the outcome of a write to prefix's flag.
+func (c *common) setWriteStatus(prefix, flag, s string, bad bool) {
+	c.setStatus(s, bad)
+	c.statusWrite = prefix + "\x00" + flag
+}
+
+// statusInfoLife is how long a status that reports no problem stays on screen; a problem
+// stays until something newer replaces it, with its age.
+const statusInfoLife = 10 * time.Second
+
+// shownStatus is the status line's text now: "" once information has expired; a problem
+// older than statusInfoLife says how old it is.
+func (c *common) shownStatus() string {
+	if c.status == "" {
+		return ""
+	}
+	age := c.now().Sub(c.statusAt)
+	switch {
+	case !c.statusBad && age >= statusInfoLife:
+		return ""
+	case c.statusBad && age >= statusInfoLife:
+		return c.status + " (" + fmtAgo(age) + ")"
+	}
+	return c.status
+}
+
+// clearUndoneWrite drops the status of a write that a Relay re-sync has since undone: the
+// banner says so, and the status must not still say the write holds.
+func (c *common) clearUndoneWrite() {
+	if c.statusWrite == "" {
+		return
+	}
+	for _, d := range c.drift {
+		if d.Prefix+"\x00"+d.Flag == c.statusWrite {
+			c.status, c.statusBad, c.statusWrite = "", false, ""
+			return
+		}
 	}
 }
 
@@ -124,7 +168,13 @@ func (c *common) bannerShown() bool { return len(c.drift) > 0 || c.ldBack() }
 // ldBack says LaunchDarkly answered the last check while changes are pending, none undone yet,
 // and nothing is armed: Relay's re-sync will undo them when it reconnects.
 func (c *common) ldBack() bool {
-	return c.ld != nil && !c.ldChecked.IsZero() && c.ldErr == nil && len(c.pending) > 0 && len(c.drift) == 0 && !c.arm.on
+	return c.ldAnswered() && len(c.pending) > 0 && len(c.drift) == 0 && !c.arm.on
+}
+
+// ldAnswered says a LaunchDarkly token is configured and LaunchDarkly answered its last
+// check: a Relay reconnects within seconds and its next update undoes a Redis edit.
+func (c *common) ldAnswered() bool {
+	return c.ld != nil && !c.ldChecked.IsZero() && c.ldErr == nil
 }
 
 // downNames are the hosts that did not answer the last refresh, for flags.Flag.Agreement.

@@ -433,7 +433,7 @@ func TestFlowRecoveryAlertAndReplay(t *testing.T) {
 	f.keys("esc")
 	// Relay reconnects to LaunchDarkly and re-syncs: the kill switch is back on
 	f.relayResync()
-	f.see("Relay re-sync undid 1 change: kill-switch-checkout")
+	f.see("Relay re-sync undid 1 change: production/kill-switch-checkout")
 	f.keys("2")
 	f.see("R replay now") // on every screen
 	f.keys("R")

@@ -1,11 +1,15 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"relaycommander/flags"
+	"relaycommander/ldsync"
 	"relaycommander/tui/termsafe"
 )
 
@@ -168,6 +172,8 @@ func (m *Model) ldSummary() string {
 	return "LaunchDarkly: " + s.ok.Render("reachable") + " (" + ago + ")"
 }
 
+// bannerLine is the recovery banner: which changes a Relay re-sync undid (env/flag, protected
+// ones marked) and what to do about them.
 func (m *Model) bannerLine() string {
 	if m.ldBack() {
 		return m.backBannerLine()
@@ -175,24 +181,103 @@ func (m *Model) bannerLine() string {
 	if len(m.drift) == 0 {
 		return ""
 	}
-	names := make([]string, 0, len(m.drift))
-	for _, d := range m.drift {
-		names = append(names, termsafe.Escape(d.Flag))
-	}
+	b := m.st.banner.Render
 	action := "  R replay now "
 	switch {
 	case m.cfg.ReadOnly:
 		action = "  read-only: replay from a writable session "
 	case m.arm.on:
 		action = "  ARMED: written back at once "
+	case m.onlyConflictsLeft():
+		action = "  " + m.decideConflictsText() + " "
 	case m.canArm():
 		action = "  R replay now, A arm "
 	}
-	lead := sprintf(" ! Relay re-sync undid %d %s: ", len(m.drift), changesWord(len(m.drift)))
-	room := m.width - ansi.StringWidth(lead) - ansi.StringWidth(action)
-	list := ansi.Truncate(strings.Join(names, ", "), max(room, 3), "…")
-	text := cell(lead+list+action, m.width)
-	return m.st.banner.Render(text)
+	n := len(m.drift)
+	lead := sprintf(" ! Relay re-sync undid %d %s: ", n, changesWord(n))
+	room := max(3, m.width-ansi.StringWidth(lead)-ansi.StringWidth(action))
+	if ansi.StringWidth(strings.Join(m.undoneNames(protectedShort), ", ")) > room {
+		lead = sprintf(" ! Relay undid %d %s: ", n, changesWord(n)) // room for the names
+		room = max(3, m.width-ansi.StringWidth(lead)-ansi.StringWidth(action))
+	}
+	list := m.undoneList(room)
+	left := b(lead) + list
+	gap := max(0, m.width-ansi.StringWidth(left)-ansi.StringWidth(action))
+	return left + b(strings.Repeat(" ", gap)+action)
+}
+
+// undoneList names the undone changes in w columns: each with the protected mark in full,
+// then shortened, then as many whole names as fit and how many more; cut only when not one
+// name fits.
+func (m *Model) undoneList(w int) string {
+	b := m.st.banner.Render
+	names := m.undoneNames(protectedWord)
+	if list := strings.Join(names, b(", ")); ansi.StringWidth(list) <= w {
+		return list
+	}
+	names = m.undoneNames(protectedShort)
+	for shown := len(names); shown >= 1; shown-- {
+		list := strings.Join(names[:shown], b(", "))
+		if shown < len(names) {
+			list += b(sprintf(" and %d more (2 queue)", len(names)-shown))
+		}
+		if ansi.StringWidth(list) <= w {
+			return list
+		}
+	}
+	return ansi.Truncate(strings.Join(names, b(", ")), w, b("…"))
+}
+
+// undoneNames are the undone changes as the banner names them: environment/flag, with the
+// project first when they are not all of one project (the prefix when unmapped), and mark
+// after each protected one. Styled: the banner's, the mark in the protected colour.
+func (m *Model) undoneNames(mark string) []string {
+	b := m.st.banner.Render
+	projects := map[string]bool{}
+	for _, d := range m.drift {
+		projects[d.Project] = true
+	}
+	parts := make([]string, 0, len(m.drift))
+	for _, d := range m.drift {
+		name := d.Environment + "/" + d.Flag
+		switch {
+		case d.Project == "" || d.Environment == "":
+			name = d.Prefix + "/" + d.Flag
+		case len(projects) > 1:
+			name = d.Project + "/" + name
+		}
+		part := b(termsafe.Escape(name))
+		if m.isProtected(flags.Target{Project: d.Project, Environment: d.Environment}, d.Project != "") {
+			part += b(" ") + m.st.protected.Reverse(true).Render(mark)
+		}
+		parts = append(parts, part)
+	}
+	return parts
+}
+
+// onlyConflictsLeft says every pending change is a conflict the last plan left undecided
+// (not forced): R would replay nothing; the sync screen's s or f decides each.
+func (m *Model) onlyConflictsLeft() bool {
+	plan := m.syncScreen.sync.plan
+	if plan == nil || len(m.pending) == 0 {
+		return false
+	}
+	for _, p := range m.pending {
+		if !slices.ContainsFunc(plan.Items, func(it ldsync.Item) bool {
+			return it.Pending.Prefix == p.Prefix && it.Pending.Flag == p.Flag && it.Status == ldsync.Conflict && !it.Force
+		}) {
+			return false
+		}
+	}
+	return true
+}
+
+// decideConflictsText is what the banner offers when only conflicts are left.
+func (m *Model) decideConflictsText() string {
+	if n := len(m.pending); n > 1 {
+		return sprintf("3 decide the %d conflicts", n)
+	}
+	return "3 decide the conflict"
 }
 
 // backBannerLine says, the moment LaunchDarkly answers while changes are pending and nothing
@@ -203,6 +288,8 @@ func (m *Model) backBannerLine() string {
 	switch {
 	case m.cfg.ReadOnly:
 		action = " Replay from a writable session"
+	case m.onlyConflictsLeft():
+		action = " " + m.decideConflictsText()
 	case m.canArm():
 		action = " R replay now, A arm"
 	}
@@ -213,34 +300,105 @@ func (m *Model) backBannerLine() string {
 	return m.st.banner.Render(cell(text, m.width))
 }
 
+// statusLine is the status, then the demo keys where room is left: the status has the row
+// first, the demo hint shortens to "L X demo" or goes (? help lists the demo keys).
 func (m *Model) statusLine() string {
 	line := ""
-	if m.status != "" {
+	if text := m.shownStatus(); text != "" {
 		if m.statusBad {
-			line = " " + m.st.errText.Render(m.status)
+			line = " " + m.st.errText.Render(text)
 		} else {
-			line = " " + m.st.status.Render(m.status)
+			line = " " + m.st.status.Render(text)
 		}
 	}
-	if m.cfg.Demo != nil {
-		demo := m.st.dim.Render("demo keys: ") + m.st.key.Render("L") + " LaunchDarkly up/down  " + m.st.key.Render("X") + " Relay re-sync "
-		room := m.width - ansi.StringWidth(demo) - 2
-		if ansi.StringWidth(line) > room {
-			line = ansi.Truncate(line, max(room, 0), "…")
+	if m.cfg.Demo == nil {
+		return line
+	}
+	k := m.st.key.Render
+	for _, demo := range []string{
+		m.st.dim.Render("demo keys: ") + k("L") + " LaunchDarkly up/down  " + k("X") + " Relay re-sync ",
+		k("L") + " " + k("X") + m.st.dim.Render(" demo "),
+	} {
+		if ansi.StringWidth(line)+2+ansi.StringWidth(demo) <= m.width {
+			return joinRight(line, demo, m.width)
 		}
-		line = joinRight(line, demo, m.width)
 	}
 	return line
 }
 
 func (m *Model) footerLine() string {
+	if m.showHelp && m.dialog == nil {
+		k := m.keys
+		closeHelp := key.NewBinding(key.WithKeys("esc", "?"), key.WithHelp("esc/?", "close help"))
+		return " " + m.help.ShortHelpView([]key.Binding{k.Down, k.Up, k.PageDown, k.PageUp, closeHelp, k.Quit})
+	}
 	k := m.screenKeys()
 	return " " + m.help.ShortHelpView(k.short)
 }
 
+// helpBody is help in h rows: its title, then as many of its lines as fit from helpTop,
+// with a last row saying how many more there are when they do not all fit.
 func (m *Model) helpBody(h int) []string {
+	lines := m.helpLines()
+	rows := m.helpRows(h)
+	title := " " + m.st.bold.Render("Keys of this screen") + m.st.dim.Render("   (esc or ? closes)")
+	if rows >= len(lines) {
+		return append([]string{title}, lines...)
+	}
+	title = " " + m.st.bold.Render("Keys of this screen") + m.st.dim.Render("   (j/k, pgup/pgdn scroll; esc or ? closes)")
+	top := min(m.helpTop, len(lines)-rows)
+	out := append([]string{title}, lines[top:top+rows]...)
+	more := sprintf(" ↓ %d more %s below: j or pgdn", len(lines)-top-rows, linesWord(len(lines)-top-rows))
+	if top+rows >= len(lines) {
+		more = sprintf(" ↑ %d more %s above: k or pgup", top, linesWord(top))
+	}
+	return append(out, m.st.key.Render(more))
+}
+
+// helpRows is how many help lines fit in a body of h rows: all but the title, and the
+// last row for the "more" line when they do not all fit.
+func (m *Model) helpRows(h int) int {
+	if len(m.helpLines()) <= h-1 {
+		return h - 1
+	}
+	return max(1, h-2)
+}
+
+func linesWord(n int) string {
+	if n == 1 {
+		return "line"
+	}
+	return "lines"
+}
+
+// scrollHelp moves help by a line or a page for the list keys, and says whether the key was
+// one; esc and ? close help (as any other key does).
+func (m *Model) scrollHelp(msg tea.KeyPressMsg) bool {
+	k := m.keys
+	page := max(1, m.helpRows(m.bodyHeight())-1)
+	switch {
+	case key.Matches(msg, k.Down):
+		m.helpTop++
+	case key.Matches(msg, k.Up):
+		m.helpTop--
+	case key.Matches(msg, k.PageDown):
+		m.helpTop += page
+	case key.Matches(msg, k.PageUp):
+		m.helpTop -= page
+	case key.Matches(msg, k.Top):
+		m.helpTop = 0
+	case key.Matches(msg, k.Bottom):
+		m.helpTop = len(m.helpLines())
+	default:
+		return false
+	}
+	return true // settle keeps helpTop within the lines
+}
+
+// helpLines are every line of help for what is on screen: its keys, then what its marks mean.
+func (m *Model) helpLines() []string {
 	k := m.screenKeys()
-	lines := []string{" " + m.st.bold.Render("Keys of this screen") + m.st.dim.Render("   (any key closes)"), ""}
+	lines := []string{""}
 	full := m.help.FullHelpView(k.full)
 	for _, l := range strings.Split(full, "\n") {
 		lines = append(lines, " "+l)
@@ -261,6 +419,11 @@ func (m *Model) helpBody(h int) []string {
 				"                nothing journaled: LaunchDarkly's audit log has it, with the reason)",
 				" CUT OFF (...)  not connected: a Redis edit holds until it reconnects and re-syncs",
 				" unreachable    did not answer GET /status within its time-out")
+		}
+		if m.ld != nil && !m.cfg.ReadOnly {
+			lines = append(lines, "", " "+m.st.bold.Render("LaunchDarkly reachable (header)"),
+				" Relay reconnects within seconds and its next update undoes a Redis edit: the toggle",
+				" confirmation says so and offers l In LaunchDarkly instead")
 		}
 	}
 	if m.canArm() {
@@ -294,7 +457,7 @@ func (m *Model) screenKeys() helpKeys {
 	}
 	k := m.keys
 	global := enabled(k.Help, k.Quit, k.ScreenFlags, k.ScreenQueue, k.ScreenSync, k.Refresh)
-	if m.bannerShown() {
+	if m.bannerShown() && !m.onlyConflictsLeft() {
 		global = append(enabled(k.ReplayNow), global...)
 		if m.canArm() && m.active != screenQueue && m.active != screenSync && !m.arm.on {
 			global = append(enabled(k.ReplayNow, k.Arm), global[1:]...)

@@ -39,6 +39,7 @@ type Model struct {
 
 	dialog   dialog // owns the keyboard while open
 	showHelp bool
+	helpTop  int // the first help line shown: help scrolls when it is longer than the screen
 
 	refreshSeq  int
 	pendSeq     int
@@ -84,10 +85,11 @@ func New(cfg Config, be Backends) *Model {
 	if be.Journal != nil {
 		c.journalPath = be.Journal.Dir()
 		if w := be.Journal.Warnings(); len(w) > 0 {
-			c.status, c.statusBad = strings.Join(w, "; "), true
+			c.status, c.statusBad, c.statusAt = strings.Join(w, "; "), true, cfg.Now()
 		}
 	}
 	c.help.ShortSeparator = "  "
+	c.help.Styles = helpStyles(c.st)
 	c.help.SetWidth(minWidth - 1)
 	m := &Model{common: c}
 	c.refresh = m.refreshCmd
@@ -148,6 +150,9 @@ func (m *Model) settle() {
 	m.flagsScreen.settleDetails()
 	m.queueScreen.settleHistory()
 	m.syncScreen.sync.bar.SetWidth(min(40, (m.width-2)/3))
+	if m.showHelp {
+		m.helpTop = max(0, min(m.helpTop, len(m.helpLines())-m.helpRows(m.bodyHeight())))
+	}
 }
 
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -176,7 +181,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.screenUpdate(sc, msg)
 	}
 	if m.showHelp {
-		// Any key closes help; q still quits.
+		// The list keys scroll help, any other key closes it; q still quits.
+		if m.scrollHelp(msg) {
+			return nil
+		}
 		m.showHelp = false
 		if !key.Matches(msg, m.keys.Quit) {
 			return nil
@@ -186,7 +194,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Quit):
 		return m.quit()
 	case key.Matches(msg, m.keys.Help):
-		m.showHelp = true
+		m.showHelp, m.helpTop = true, 0
 		return nil
 	case key.Matches(msg, m.keys.ScreenFlags):
 		m.active = screenFlags
@@ -249,7 +257,7 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 			for _, e := range msg.reconciled {
 				names = append(names, e.Flag)
 			}
-			m.setStatus(sprintf("outcome of %d interrupted change(s) read back from Redis: %s (see the queue)", n, strings.Join(names, ", ")), false)
+			m.setStatus(sprintf("outcome of %d interrupted %s read back from Redis: %s (see the queue)", n, changesWord(n), strings.Join(names, ", ")), false)
 		}
 		return cmd
 	case driftMsg:
@@ -261,6 +269,7 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		m.drift = msg.undone
+		m.clearUndoneWrite()
 		return nil
 	case flagsMsg:
 		m.flagsScreen.applyFlags(msg)
@@ -348,6 +357,9 @@ func (m *Model) applyPending(p []journal.Pending, err error) {
 // screenUpdate gives a key to a screen and opens the dialog it asks for.
 func (m *Model) screenUpdate(sc screen, msg tea.KeyPressMsg) tea.Cmd {
 	cmd, d := sc.Update(msg)
+	if c, ok := d.(*confirmDialog); ok {
+		m.completeConfirm(c.confirmState)
+	}
 	if d != nil {
 		m.dialog = d
 	}

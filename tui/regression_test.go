@@ -78,7 +78,7 @@ func TestDriftIsNotOnThePathToTheFirstFrame(t *testing.T) {
 	if len(cs.reads) != 1 {
 		t.Fatalf("%d drift reads after the refresh, want 1", len(cs.reads))
 	}
-	u.mustSee("Relay re-sync undid 1 change: kill-switch-checkout")
+	u.mustSee("Relay re-sync undid 1 change: production/kill-switch-checkout")
 }
 
 // The text fields are bubbles' textinput: the cursor moves, words are deleted, and the

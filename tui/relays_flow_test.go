@@ -116,5 +116,5 @@ func TestFlowRelaysServingAndResync(t *testing.T) {
 	f.keys("esc")
 	o.Restore(t) // the Relays reconnect and rewrite Redis from LaunchDarkly: ON again
 	f.see("re-synced from LaunchDarkly")
-	f.see("Relay re-sync undid 1 change: " + flag)
+	f.see("Relay re-sync undid 1 change: staging/" + flag)
 }

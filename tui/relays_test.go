@@ -204,7 +204,7 @@ func TestRelayResyncChecksDriftAtOnce(t *testing.T) {
 	}
 	u.mustSee("re-synced from LaunchDarkly: relay-west (ld:web-store:production); checking the pending changes now")
 	u.apply(next)
-	u.mustSee("Relay re-sync undid 1 change: kill-switch-checkout")
+	u.mustSee("Relay re-sync undid 1 change: production/kill-switch-checkout")
 
 	// the next round, nothing changed: no check
 	_, next = u.m.Update(u.m.relayPollCmd()())

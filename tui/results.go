@@ -95,16 +95,19 @@ func (s *resultsScreen) applyToggleDone(msg toggleDoneMsg) tea.Cmd {
 			failed++
 		}
 	}
+	var status string
+	bad := true
 	switch {
 	case msg.err != nil && len(r.result.Hosts) == 0:
-		s.setStatus(r.change.Flag+": "+msg.err.Error(), true)
+		status = r.change.Flag + ": " + msg.err.Error()
 	case len(r.result.UnknownHosts()) > 0 && failed == 0:
-		s.setStatus(sprintf("%s: outcome unknown on %s; reading it back from Redis", r.change.Flag, strings.Join(r.result.UnknownHosts(), ", ")), true)
+		status = sprintf("%s: outcome unknown on %s; reading it back from Redis", r.change.Flag, strings.Join(r.result.UnknownHosts(), ", "))
 	case failed > 0:
-		s.setStatus(sprintf("%s: %d of %d hosts failed; T retries, w reopens this", r.change.Flag, failed, len(r.result.Hosts)), true)
+		status = sprintf("%s: %d of %d %s failed; T retries, w reopens this", r.change.Flag, failed, len(r.result.Hosts), hostsWord(len(r.result.Hosts)))
 	default:
-		s.setStatus(sprintf("%s is %s on %d of %d hosts; recorded in the journal", r.change.Flag, flags.OnOff(r.change.After), written, len(r.result.Hosts)), false)
+		status, bad = sprintf("%s is %s on %d of %d %s; recorded in the journal", r.change.Flag, flags.OnOff(r.change.After), written, len(r.result.Hosts), hostsWord(len(r.result.Hosts))), false
 	}
+	s.setWriteStatus(r.change.Prefix, r.change.Flag, status, bad)
 	s.log.Info("toggle", "prefix", r.change.Prefix, "flag", r.change.Flag, "on", r.change.After, "id", r.change.ID, "failed", failed, "err", msg.err)
 	if v, ok := writtenVersion(r.result); ok {
 		return tea.Batch(s.startServed(r.change.Prefix, r.change.Flag, r.change.After, v, msg.finished), s.refresh())
@@ -152,17 +155,21 @@ func (s *resultsScreen) View(width, h int) []string {
 	case r.running:
 		head += "   writing…"
 	case r.done:
-		head += sprintf("   %d of %d hosts have it", written, len(r.result.Hosts))
+		have := "hosts have it"
+		if len(r.result.Hosts) == 1 {
+			have = "host has it"
+		}
+		head += sprintf("   %d of %d %s", written, len(r.result.Hosts), have)
 		if r.took > 0 {
 			head += ", took " + fmtLatency(r.took)
 		}
 	}
-	lines = append(lines, head)
-	sub := where + "  " + c.Prefix
+	lines = append(lines, wrapStyled(head, s.width-2)...)
+	sub := []string{where + "  " + c.Prefix}
 	if c.ID != "" {
-		sub += "   journal change " + c.ID + " by " + c.Operator + reasonSuffix(c.Reason)
+		sub = append(sub, "journal change "+shortID(c.ID)+" by "+c.Operator+reasonSuffix(c.Reason))
 	}
-	lines = append(lines, st.dim.Render(ansi.Truncate(safe(sub), s.width-2, "…")))
+	lines = append(lines, dimLines(fitParts(sub, s.width-2), st)...)
 	lines = append(lines, "")
 	if r.running && len(r.result.Hosts) == 0 {
 		for _, hn := range r.hosts {
@@ -219,9 +226,10 @@ func (s *resultsScreen) View(width, h int) []string {
 		lines = append(lines, st.dim.Render(l))
 	}
 	if len(r.failedHosts()) > 0 && !s.cfg.ReadOnly {
-		lines = append(lines, "", st.key.Render("T")+" retry the failed hosts ("+strings.Join(r.failedHosts(), ", ")+")   "+st.key.Render("esc")+" back to the flags")
+		lines = append(lines, "")
+		lines = append(lines, wrapStyled(st.key.Render("T")+" retry the failed hosts ("+strings.Join(r.failedHosts(), ", ")+")   "+st.key.Render("esc")+" back to the flags", s.width-2)...)
 	}
-	return box("Write results", lines, s.width, h, true, st)
+	return box("Write results", dropBlanks(lines, h-2), s.width, h, true, st)
 }
 
 // writtenVersion is the version the hosts now hold of the flag (the highest written), for
@@ -237,6 +245,59 @@ func writtenVersion(res flags.ToggleResult) (int, bool) {
 		}
 	}
 	return v, ok
+}
+
+func hostsWord(n int) string {
+	if n == 1 {
+		return "host"
+	}
+	return "hosts"
+}
+
+// shortID is a journal change's id as the screens write it: its last 8 hex digits, the
+// random part (the first 16 are the time, the same for changes seconds apart). The full id
+// is in the journal and the command line's output; grep finds it by these 8.
+func shortID(id string) string {
+	if len(id) <= 8 {
+		return id
+	}
+	return id[len(id)-8:]
+}
+
+// wrapStyled wraps a line already made safe and styled at spaces to w columns.
+func wrapStyled(s string, w int) []string {
+	return strings.Split(ansi.Wrap(s, max(10, w), " "), "\n")
+}
+
+// fitParts writes parts of plain text on one line, three spaces apart, when they fit in w
+// columns; else each part on its own lines, wrapped at spaces. Made safe to print.
+func fitParts(parts []string, w int) []string {
+	if one := strings.Join(parts, "   "); ansi.StringWidth(safe(one)) <= w {
+		return []string{safe(one)}
+	}
+	var out []string
+	for _, p := range parts {
+		out = append(out, wrapText(p, w)...)
+	}
+	return out
+}
+
+// dropBlanks drops empty lines, the last first, until at most n lines remain: spacing goes
+// before text when the screen is short.
+func dropBlanks(lines []string, n int) []string {
+	for i := len(lines) - 1; i > 0 && len(lines) > n; i-- {
+		if lines[i] == "" {
+			lines = slices.Delete(lines, i, i+1)
+		}
+	}
+	return lines
+}
+
+func dimLines(lines []string, st styles) []string {
+	for i, l := range lines {
+		lines[i] = st.dim.Render(l)
+	}
+	return lines
 }
 
 func reasonSuffix(r string) string {
@@ -259,7 +320,9 @@ func (s *resultsScreen) ldView(h int) []string {
 	default:
 		head += sprintf("   done: LaunchDarkly has it %s, v%d", flags.OnOff(r.ldState.On), r.ldState.Version)
 	}
-	lines := []string{head, st.dim.Render(ansi.Truncate(safe(c.Project+" / "+c.Environment+"  "+c.Prefix+"   by "+c.Operator+reasonSuffix(c.Reason)), s.width-2, "…")), ""}
+	lines := wrapStyled(head, s.width-2)
+	lines = append(lines, dimLines(fitParts([]string{c.Project + " / " + c.Environment + "  " + c.Prefix, "by " + c.Operator + reasonSuffix(c.Reason)}, s.width-2), st)...)
+	lines = append(lines, "")
 	if r.err != nil {
 		lines = append(lines, wrapText("error: "+r.err.Error(), s.width-4)...)
 		lines = append(lines, "", "Nothing was written to Redis. esc back; the Redis edit is still possible from the flags.")
@@ -282,7 +345,7 @@ func (s *resultsScreen) start(c confirmState) tea.Cmd {
 	s.served = servedCheck{seq: s.served.seq + 1}
 	s.results = &resultsState{change: ch, running: true, hosts: c.hosts}
 	s.active = screenResults
-	s.setStatus(sprintf("writing %s %s to %d hosts…", c.flag, flags.OnOff(c.after), len(c.hosts)), false)
+	s.setStatus(sprintf("writing %s %s to %d %s…", c.flag, flags.OnOff(c.after), len(c.hosts), hostsWord(len(c.hosts))), false)
 	jr, store, ctx, hosts, now := s.jr, s.store, s.ctx, slices.Clone(c.hosts), s.now
 	return s.writing(func() tea.Msg {
 		start := now()

@@ -80,7 +80,7 @@ func TestRefreshSettlesInterruptedChanges(t *testing.T) {
 	if u.fj.settles != 1 {
 		t.Fatalf("refresh called Settle %d times, want 1", u.fj.settles)
 	}
-	u.mustSee("outcome of 1 interrupted change(s) read back from Redis: kill-switch-checkout")
+	u.mustSee("outcome of 1 interrupted change read back from Redis: kill-switch-checkout")
 	if got := u.m.pending[0].Entries[0].Outcomes[1]; got.Outcome != "written" || !got.Reconciled {
 		t.Fatalf("the UI shows the pending changes as they stood before settling: %+v", got)
 	}

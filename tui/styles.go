@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
 )
 
@@ -58,5 +59,22 @@ func defaultStyles() styles {
 		button:    lipgloss.NewStyle().Foreground(c("250")),
 		buttonOn:  lipgloss.NewStyle().Reverse(true).Bold(true),
 		protected: lipgloss.NewStyle().Bold(true).Foreground(c("205")),
+	}
+}
+
+// helpStyles are the footer's and help's colours, readable on a dark theme (the bubbles
+// defaults, 239 and 241, nearly vanish there): keys as every key is drawn, descriptions as
+// the status, separators dim.
+func helpStyles(st styles) help.Styles {
+	desc := lipgloss.NewStyle().Foreground(lipgloss.Color("250"))
+	sep := lipgloss.NewStyle().Foreground(lipgloss.Color("245"))
+	return help.Styles{
+		Ellipsis:       sep,
+		ShortKey:       st.key,
+		ShortDesc:      desc,
+		ShortSeparator: sep,
+		FullKey:        st.key,
+		FullDesc:       desc,
+		FullSeparator:  sep,
 	}
 }

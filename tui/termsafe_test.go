@@ -74,7 +74,7 @@ func TestTextFromTheStoresIsEscapedOnEveryScreen(t *testing.T) {
 		}
 	}
 	u.gotoFlag(evil)
-	check("flags table and drift banner", "Relay re-sync undid 1 change: "+evilEscaped)
+	check("flags table and drift banner", "Relay re-sync undid 1 change: production/"+evilEscaped)
 	u.key("enter")
 	check("details", "dependants (flags that require this one): "+evilEscaped, `"key":"`+evilEscaped)
 	u.key("esc", "space")

@@ -526,7 +526,7 @@ func TestQuitHelpAndSizes(t *testing.T) {
 	u.key("?")
 	u.mustSee("Keys of this screen")
 	u.mustSee("toggle")
-	u.key("down")
+	u.key("esc")
 	if u.m.showHelp {
 		t.Fatal("a key did not close help")
 	}
@@ -587,7 +587,7 @@ func TestRecoveryBannerAndReplayKey(t *testing.T) {
 	if len(u.m.drift) != 1 || !slices.Equal(u.m.drift[0].HostNames(), []string{"relay-a", "relay-b"}) {
 		t.Fatalf("drift %+v", u.m.drift)
 	}
-	u.mustSee("undid 1 change: kill-switch-checkout")
+	u.mustSee("undid 1 change: production/kill-switch-checkout")
 	for _, k := range []string{"2", "3", "1"} {
 		u.key(k)
 		u.mustSee("R replay now")

@@ -174,13 +174,13 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	if !mapped {
 		tprintf(out, "  Prefix %s is unmapped: replaying this change later needs a prefixes: mapping for it.\n", prefix)
 	}
-	switch {
+	switch servingOff := f.DependantsServingOff(on); {
 	case on:
 	case !dependantsKnown:
 		tprintf(out, "  Flags that have %s as a prerequisite were not looked up (only this flag was read): relaycommander flags --prefix %s lists them.\n", key, prefix)
-	case len(f.Dependants) > 0:
+	case len(servingOff) > 0:
 		tprintf(out, "  These flags have %s as a prerequisite and serve their off variation while it is off: %s\n",
-			key, strings.Join(f.Dependants, ", "))
+			key, strings.Join(servingOff, ", "))
 	}
 	if len(cur.Prerequisites) > 0 && on {
 		tprintf(out, "  %s serves its off variation unless its prerequisites are met too: %s\n", key, strings.Join(cur.Prerequisites, ", "))

@@ -1,0 +1,130 @@
+package tui
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// A protected environment's confirmation is drawn in the protected style, never the cyan of
+// every pane, and says PROTECTED in words; another environment's is not.
+func TestProtectedConfirmationIsMarked(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		u := newUnit(t, size[0], size[1], nil)
+		u.gotoEnv("ld:web-store:production")
+		u.gotoFlag("kill-switch-checkout")
+		u.key("space")
+		raw := u.m.View().Content
+		if !strings.Contains(raw, u.m.st.protected.Render("┏━")) || !strings.Contains(raw, u.m.st.protected.Render("┃")) {
+			t.Errorf("%dx%d: the protected confirmation's border is not in the protected style", size[0], size[1])
+		}
+		u.mustSee("Turn OFF kill-switch-checkout?  " + protectedWord)
+		u.mustSee("production  " + protectedWord)
+		checkFrame(t, u.view(), size[0], size[1])
+
+		u.key("esc")
+		u.gotoEnv("ld:web-store:staging")
+		u.gotoFlag("checkout-flow")
+		u.key("t")
+		if u.confirm() == nil {
+			t.Fatal("no confirmation in staging")
+		}
+		if raw := u.m.View().Content; strings.Contains(raw, u.m.st.protected.Render("┏━")) {
+			t.Errorf("%dx%d: staging's confirmation is drawn as protected", size[0], size[1])
+		}
+		u.mustNotSee(protectedWord)
+	}
+}
+
+// Turning a prerequisite OFF lists the flags that then serve their off variation, as the
+// command line does; turning it ON, or a flag nothing requires, lists none.
+func TestConfirmListsDependantsServingOff(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	u.gotoEnv("ld:web-store:staging")
+	u.gotoFlag("kill-switch-checkout")
+	u.key("space")
+	u.mustSee("1 flag requires it and serves its off variation while it is OFF:")
+	u.mustSee("checkout-flow")
+	checkFrame(t, u.view(), 80, 24)
+	u.key("esc")
+
+	u.gotoFlag("checkout-flow")
+	u.key("space")
+	u.mustNotSee("serves its off variation")
+	u.key("esc")
+
+	set := u.fs.sets["ld:web-store:staging"]
+	for i := range flagIn(set, "kill-switch-checkout").Hosts {
+		flagIn(set, "kill-switch-checkout").Hosts[i].On = false
+	}
+	u.refresh()
+	u.gotoFlag("kill-switch-checkout")
+	u.key("space")
+	u.mustSee("Turn ON kill-switch-checkout?")
+	u.mustNotSee("off variation")
+}
+
+// withLDWriter rebuilds the model with a LaunchDarkly that answers (or fails) its check, a
+// writer, and no Relays; the first check applied.
+func (u *unit) withLDWriter(checkErr error) *fakeLDWriter {
+	u.t.Helper()
+	lw := &fakeLDWriter{}
+	u.build(Backends{Store: u.fs, Journal: u.fj, LD: fakeLD{err: checkErr}, LDWriter: lw})
+	u.apply(u.m.ldCheckCmd())
+	return lw
+}
+
+// When LaunchDarkly answered its last check, Relay's next update undoes a Redis edit: the
+// confirmation says so and offers the change in LaunchDarkly, with no Relay configured too.
+func TestConfirmWarnsWhenLaunchDarklyIsReachable(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	lw := u.withLDWriter(nil)
+	u.gotoEnv("ld:web-store:production")
+	u.gotoFlag("kill-switch-checkout")
+	u.key("space")
+	u.mustSee("! LaunchDarkly is reachable: Relay's next update will undo this Redis")
+	u.mustSee("edit. Make the change in LaunchDarkly instead?")
+	u.mustSee("In LaunchDarkly")
+	checkFrame(t, u.view(), 80, 24)
+	u.typeText("checkout 500s")
+	u.key("tab")
+	u.typeText("kill-switch-checkout")
+	u.key("tab", "l")
+	if c := u.confirm(); c == nil || !c.inLD {
+		t.Fatal("l did not choose In LaunchDarkly")
+	}
+	u.follow(u.key("enter"))
+	if len(lw.comments) != 1 || lw.comments[0] != "web-store/production/kill-switch-checkout: Relay Commander, by alice: checkout 500s" {
+		t.Fatalf("LaunchDarkly got %q", lw.comments)
+	}
+	if len(u.fs.toggles) != 0 {
+		t.Fatalf("Redis was written: %v", u.fs.toggles)
+	}
+
+	// an unmapped prefix cannot be changed in LaunchDarkly from here: the warning says where
+	u.key("esc")
+	u.gotoEnv("launchdarkly")
+	u.gotoFlag("checkout-flow")
+	u.key("space")
+	u.mustSee("LaunchDarkly is reachable")
+	u.mustSee("(unmapped prefix: its LaunchDarkly project and environment are")
+	u.mustNotSee("In LaunchDarkly")
+	u.mustNotSee("instead?")
+	if rows := strings.Join(boxRows(t, u.view(), "Turn OFF checkout-flow?  "+protectedWord), "\n"); strings.Contains(rows, "…") {
+		t.Fatalf("the dialog cuts text:\n%s", rows)
+	}
+	checkFrame(t, u.view(), 80, 24)
+
+	// LaunchDarkly unreachable: neither the warning nor the offer
+	u = newUnit(t, 80, 24, nil)
+	u.withLDWriter(errors.New("dial tcp: i/o timeout"))
+	u.gotoEnv("ld:web-store:staging")
+	u.gotoFlag("checkout-flow")
+	u.key("space")
+	u.mustNotSee("LaunchDarkly is reachable")
+	u.mustNotSee("In LaunchDarkly")
+	u.key("tab", "l")
+	if c := u.confirm(); c == nil || c.inLD {
+		t.Fatal("l chose In LaunchDarkly while LaunchDarkly is unreachable")
+	}
+}
