@@ -407,12 +407,26 @@ func (s *flagsScreen) flagCells(f flags.Flag, downNames []string) flagCells {
 	if p, ok := primary(f); ok {
 		c.ver = sprintf("%d", p.Version)
 	}
-	c.hosts = plainSpan(a.ShortDown())
+	c.hosts = plainSpan(s.hostsWord(a))
 	if !a.Agree() {
 		c.hosts = styledSpan(a.ShortDown(), &s.st.warn) // DIFFER, MISSING, NONE
 	}
 	c.notes = s.flagNotes(f, a)
 	return c
+}
+
+// hostsWord is the HOSTS column's word (flags.Agreement.ShortDown), except that hosts the
+// selected prefix's read still waits for are "reading", not down: "1 up, 1 reading".
+func (s *flagsScreen) hostsWord(a flags.Agreement) string {
+	if s.readingNote() == "" || len(a.Down) == 0 || !a.Agree() {
+		return a.ShortDown()
+	}
+	for _, h := range a.Down {
+		if !slices.Contains(s.reading, h) {
+			return a.ShortDown() // one is down indeed
+		}
+	}
+	return sprintf("%d up, %d reading", len(a.Present), len(a.Down))
 }
 
 // stateSpans is the STATE cell: the state every readable host holds, in its colour; while
@@ -635,7 +649,7 @@ func (s *flagsScreen) detailLines(f flags.Flag) []string {
 	w := s.width - 2
 	var lines []string
 	a := f.Agreement(s.downNames()...)
-	short, detail := a.ShortDown(), a.Detail()
+	short, detail := s.hostsWord(a), a.Detail()
 	head := "hosts " + short
 	if detail != "" {
 		head += ": " + safe(detail)

@@ -405,13 +405,18 @@ func (m *Model) helpLines() []string {
 	}
 	if m.active == screenFlags && !m.flagsScreen.details {
 		lines = append(lines, "", " "+m.st.bold.Render("Marks in the environments pane"),
-			" !  $inited missing on a host: Relay answers 503 \"not initialized\" there",
-			" ?  unmapped prefix: its project and environment are unknown",
-			" ~  the prefix is only on some of the reachable hosts",
+			" "+m.st.protected.Render(protectedShort)+"  protected (PROTECTED where it fits): a write needs the flag key typed",
+			" !     $inited missing on a host: Relay answers 503 \"not initialized\" there",
+			" ?     unmapped prefix: project and environment unknown (so protected)",
+			" ~     the prefix is only on some of the reachable hosts",
 			"", " "+m.st.bold.Render("HOSTS column"),
-			" 2/3 agree  reachable hosts hold the same state and version",
-			" DIFFER     hosts hold different states or versions: see NOTE or the details",
-			" MISSING    a reachable host lacks the flag")
+			" 3/3 agree        every host holds the same state and version",
+			" 2 agree, 1 down  the hosts that answered agree; the down one is unknown",
+			" 1 up, 1 reading  a host has not answered yet: its flags fill in when it does",
+			" DIFFER           hosts differ: STATE shows each state (ON/OFF), NOTE how",
+			" MISSING          a reachable host lacks the flag (NONE: no reachable one has it)",
+			" NOTE, narrow     needs N: requires N flags   used by N: N flags require it",
+			"                  v5/v4: the hosts' versions  +N: N more notes (enter shows)")
 		if len(m.cfg.Relays) > 0 {
 			lines = append(lines, "", " "+m.st.bold.Render("Relays (header and the environment's pane), asked every few seconds"),
 				" connected      streaming from LaunchDarkly: its next update overwrites a Redis edit;",

@@ -104,8 +104,8 @@ func TestLoadHungHostIsReadingThenDown(t *testing.T) {
 		t.Fatalf("readingNote %q", got)
 	}
 	f, _ := s.cursorFlag()
-	if got := f.Agreement(m.downNames()...).ShortDown(); got != "1 up, 1 down" {
-		t.Fatalf("%s while relay-b is read: %q", f.Key, got)
+	if got := s.hostsWord(f.Agreement(m.downNames()...)); got != "1 up, 1 reading" {
+		t.Fatalf("%s while relay-b is read: HOSTS %q", f.Key, got)
 	}
 	// a moment later the status names it
 	m.Update(slowReadMsg{seq: r.seq})
@@ -141,8 +141,8 @@ func TestLoadHungHostIsReadingThenDown(t *testing.T) {
 	}
 	for _, f := range s.set.Flags {
 		if f.Key == "beta-dashboard" {
-			if got := f.Agreement(m.downNames()...).ShortDown(); got != "1 up, 1 down" {
-				t.Fatalf("%s after the timeout: %q", f.Key, got)
+			if got := s.hostsWord(f.Agreement(m.downNames()...)); got != "1 up, 1 down" {
+				t.Fatalf("%s after the timeout: HOSTS %q", f.Key, got)
 			}
 		}
 	}
