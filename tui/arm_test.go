@@ -12,7 +12,8 @@ import (
 	"relaycommander/ldsync"
 )
 
-var errLDDown = errors.New("LaunchDarkly unreachable: list projects at https://app.launchdarkly.com: dial tcp: i/o timeout")
+var errLDDown = &ldsync.APIError{Op: "list projects at https://app.launchdarkly.com", Timeout: true, Cause: "no answer in time", Addr: "app.launchdarkly.com",
+	Message: `Get "https://app.launchdarkly.com/api/v2/projects?limit=1": dial tcp 52.1.2.3:443: i/o timeout`}
 
 // withGuard rebuilds the model with a LaunchDarkly check, a replayer of samplePlan and this
 // guard.
@@ -100,7 +101,7 @@ func TestArmAndDisarm(t *testing.T) {
 	u.mustSee("A disarm")
 	u.key("3")
 	u.mustSee("ARMED: 2 changes  held in Redis since 03:12:30")
-	u.mustSee("waiting for LaunchDarkly: last check 03:12:30: LaunchDarkly unreachable")
+	u.mustSee("waiting for LaunchDarkly: last check 03:12:30: LaunchDarkly does not answer")
 	u.mustSee("Armed lasts only as long as this process")
 	if cmd := u.key("enter"); cmd != nil || u.m.syncScreen.sync.running {
 		t.Fatal("enter replayed from the sync screen while armed")

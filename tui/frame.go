@@ -167,7 +167,7 @@ func (m *Model) ldSummary() string {
 	}
 	ago := fmtAgo(m.now().Sub(m.ldChecked))
 	if m.ldErr != nil {
-		return "LaunchDarkly: " + s.bad.Render("unreachable") + " (" + ago + ")"
+		return "LaunchDarkly: " + s.bad.Render(m.ldTroubleOf(m.ldErr).short) + " (" + ago + ")"
 	}
 	return "LaunchDarkly: " + s.ok.Render("reachable") + " (" + ago + ")"
 }

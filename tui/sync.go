@@ -470,9 +470,10 @@ func newBar() progress.Model {
 
 // ldTrouble is a failed check of LaunchDarkly in words: what happened and the next steps.
 type ldTrouble struct {
-	what string   // "LaunchDarkly does not answer (connection reset by peer at host:port)"
-	next []string // one step a line
-	down bool     // not answering: waiting (arming) may mend it, unlike a refused token
+	what  string   // "LaunchDarkly does not answer (connection reset by peer at host:port)"
+	short string   // the header's word: "unreachable", "failing", "token refused", "rate-limited"
+	next  []string // one step a line
+	down  bool     // not answering: waiting (arming) may mend it, unlike a refused token
 }
 
 // ldTroubleOf tells an outage from a refused token or a rate limit by LaunchDarkly's typed
@@ -484,7 +485,7 @@ func (c *common) ldTroubleOf(err error) ldTrouble {
 	}
 	var ae *ldsync.APIError
 	if !errors.As(err, &ae) {
-		return ldTrouble{what: "LaunchDarkly did not pass the check", next: []string{waits, "p checks again."}}
+		return ldTrouble{what: "LaunchDarkly did not pass the check", short: "check failed", next: []string{waits, "p checks again."}}
 	}
 	switch {
 	case ae.Status == 0 || ae.Status >= 500:
@@ -509,13 +510,17 @@ func (c *common) ldTroubleOf(err error) ldTrouble {
 		} else {
 			next = append(next, "p checks again.")
 		}
-		return ldTrouble{what: what, next: next, down: true}
+		short := "failing"
+		if ae.Status == 0 {
+			short = "unreachable"
+		}
+		return ldTrouble{what: what, short: short, next: next, down: true}
 	case ae.Status == http.StatusUnauthorized, ae.Status == http.StatusForbidden:
 		what := "LaunchDarkly refused the API token (401)"
 		if ae.Status == http.StatusForbidden {
 			what = "LaunchDarkly refused the API token (403: it lacks the rights)"
 		}
-		return ldTrouble{what: what, next: []string{
+		return ldTrouble{what: what, short: "token refused", next: []string{
 			"Set RC_LAUNCHDARKLY_API_TOKEN to a token with writer rights (or launchdarkly.api_token in the config file), then start relaycommander again.",
 			waits}}
 	case ae.Status == http.StatusTooManyRequests:
@@ -523,7 +528,7 @@ func (c *common) ldTroubleOf(err error) ldTrouble {
 		if !ae.RetryAfter.IsZero() {
 			when = "after " + ae.RetryAfter.In(c.now().Location()).Format("15:04:05") + ", when the limit resets"
 		}
-		return ldTrouble{what: "LaunchDarkly is rate-limiting this token (429)", next: []string{"p checks again " + when + ".", waits}}
+		return ldTrouble{what: "LaunchDarkly is rate-limiting this token (429)", short: "rate-limited", next: []string{"p checks again " + when + ".", waits}}
 	}
-	return ldTrouble{what: sprintf("LaunchDarkly answered the check with HTTP %d", ae.Status), next: []string{waits, "p checks again."}}
+	return ldTrouble{what: sprintf("LaunchDarkly answered the check with HTTP %d", ae.Status), short: sprintf("HTTP %d", ae.Status), next: []string{waits, "p checks again."}}
 }

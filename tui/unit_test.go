@@ -289,7 +289,9 @@ func TestGolden(t *testing.T) {
 			u.m.Update(progressMsg{p: ldsync.Progress{Index: 1, Total: 2, Item: samplePlan().Items[1], WaitingUntil: testNow.Add(3 * time.Second), WaitReason: "rate limit (route)"}})
 		}},
 		{"sync-unreachable", nil, func(u *unit) {
-			u.withReplayer(fakeLD{err: errors.New("LaunchDarkly unreachable: list projects at https://app.launchdarkly.com: dial tcp: i/o timeout")}, &fakeReplayer{plan: samplePlan()})
+			timeout := &ldsync.APIError{Op: "list projects at https://app.launchdarkly.com", Timeout: true, Cause: "no answer in time", Addr: "app.launchdarkly.com",
+				Message: `Get "https://app.launchdarkly.com/api/v2/projects?limit=1": dial tcp 52.1.2.3:443: i/o timeout`}
+			u.withReplayer(fakeLD{err: timeout}, &fakeReplayer{plan: samplePlan()})
 			u.apply(u.key("3"))
 		}},
 		{"sync-done", nil, func(u *unit) {
