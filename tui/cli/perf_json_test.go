@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"relaycommander/flags"
+)
+
+// awkwardStrings are texts encoding/json escapes: quotes, backslashes, control characters,
+// HTML characters, U+2028 and U+2029, invalid UTF-8, and plain multi-byte text.
+var awkwardStrings = []string{
+	"", "plain", `"quoted"`, `back\slash`, "tab\there", "nl\nand\rcr", "\b\f\x00\x01\x1f\x7f",
+	"<script>&amp;</script>", "line\u2028para\u2029", "bad \xff\xfe utf8", "half \xe2\x82", "€ ünï 日本 🚀",
+	"\xed\xa0\x80 surrogate", "ends with \xc3",
+}
+
+func TestAppendJSONStringIsEncodingJSONs(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendJSONString(nil, s); string(got) != string(want) {
+			t.Errorf("%q: got %s, encoding/json writes %s", s, got, want)
+		}
+	}
+	for _, s := range awkwardStrings {
+		check(s)
+	}
+	for c := 0; c < 256; c++ {
+		check(string([]byte{byte(c)}))
+		check("a" + string([]byte{byte(c)}) + "b")
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for n := 0; n < 2000; n++ {
+		b := make([]byte, rnd.IntN(24))
+		for i := range b {
+			b[i] = byte(rnd.IntN(256))
+		}
+		check(string(b))
+	}
+}
+
+func TestAppendJSONFloatIsEncodingJSONs(t *testing.T) {
+	for _, f := range []float64{0, 1, -1, 0.001, 1.5, 12.345, 1e-7, 1.234e-9, 1e20, 1e21, 123456789.125, math.MaxFloat64, math.SmallestNonzeroFloat64, -2.5e-8} {
+		want, _ := json.Marshal(f)
+		if got := appendJSONFloat(nil, f); string(got) != string(want) {
+			t.Errorf("%v: got %s, encoding/json writes %s", f, got, want)
+		}
+	}
+}
+
+// structuredPrefixFlags is how flags --prefix --json was built before the appender: the
+// types encoded by reflection. The appender must write what encoding/json writes for it.
+func structuredPrefixFlags(fs flags.FlagSet, t flags.Target, mapped bool) prefixFlagsJSON {
+	out := prefixFlagsJSON{Prefix: fs.Prefix, Project: t.Project, Environment: t.Environment, Mapped: mapped, Hosts: hostsJSON(fs.Hosts),
+		Flags: make([]flagJSON, 0, len(fs.Flags))}
+	for _, f := range fs.Flags {
+		ag := f.Agreement()
+		fj := flagJSON{Key: f.Key, Agree: ag.Same(), Difference: ag.Difference, Dependants: f.Dependants, Hosts: []hostFlagJSON{}}
+		for _, h := range f.Hosts {
+			fj.Hosts = append(fj.Hosts, hostFlagJSON{Host: h.Host, Present: h.Present, On: h.On, Version: h.Version,
+				Deleted: h.Deleted, OffVariation: h.OffVariation, Variations: h.Variations, Prerequisites: h.Prerequisites,
+				Unreadable: h.Unreadable})
+		}
+		out.Flags = append(out.Flags, fj)
+	}
+	return out
+}
+
+func TestAppendPrefixFlagsJSONIsEncodingJSONs(t *testing.T) {
+	one, seven := 1, 7
+	hf := func(host, raw string, on bool, version int) flags.HostFlag {
+		return flags.HostFlag{Host: host, Present: true, On: on, Version: version, Variations: 2, OffVariation: &one, Raw: raw}
+	}
+	var fs flags.FlagSet
+	fs.Prefix = "ld:<web>&\"store\":prod\u2028"
+	fs.Hosts = []flags.HostStatus{
+		{Host: "relay-a", Up: true, Latency: 1234567 * time.Nanosecond},
+		{Host: "relay-b\xff", Up: false, Latency: 2 * time.Second, Err: errors.New("dial tcp 10.0.0.2:6379: i/o timeout <\"x\">")},
+		{Host: "relay-c", Up: true},
+	}
+	for _, k := range append([]string{"same", "differ", "missing-one", "unreadable", "deleted", "prereqs"}, awkwardStrings...) {
+		f := flags.Flag{Key: k, Hosts: []flags.HostFlag{hf("relay-a", `{"v":1}`, true, 3), {Host: "relay-b\xff", HostDown: true}, hf("relay-c", `{"v":1}`, true, 3)}}
+		switch k {
+		case "differ":
+			f.Hosts[2] = hf("relay-c", `{"v":2}`, false, 4)
+			f.Dependants = []string{"prereqs", "x<y>"}
+		case "missing-one":
+			f.Hosts[0] = flags.HostFlag{Host: "relay-a"}
+		case "unreadable":
+			f.Hosts[0] = flags.HostFlag{Host: "relay-a", Present: true, Raw: "{", Unreadable: "offset 1: JSON ends early, want a member name"}
+			f.Dependants = []string{}
+		case "deleted":
+			f.Hosts[0].Deleted, f.Hosts[2].Deleted = true, true
+			f.Hosts[0].OffVariation, f.Hosts[2].OffVariation = nil, &seven
+		case "prereqs":
+			f.Hosts[0].Prerequisites = []string{"differ", "\u2029"}
+			f.Hosts[2].Prerequisites = []string{}
+		}
+		fs.Flags = append(fs.Flags, f)
+	}
+	for _, tc := range []struct {
+		t      flags.Target
+		mapped bool
+	}{{flags.Target{Project: "web&store", Environment: "prod"}, true}, {flags.Target{}, false}, {flags.Target{Project: "only"}, false}} {
+		want, err := json.Marshal(structuredPrefixFlags(fs, tc.t, tc.mapped))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := appendPrefixFlagsJSON(nil, fs, tc.t, tc.mapped)
+		if string(got) != string(want) {
+			t.Errorf("target %+v: the appender's JSON differs from encoding/json's:\n%s\n%s", tc.t, got, want)
+		}
+		var gotV, wantV any
+		if err := json.Unmarshal(got, &gotV); err != nil {
+			t.Fatalf("the appender's JSON does not parse: %v", err)
+		}
+		json.Unmarshal(want, &wantV)
+		if !reflect.DeepEqual(gotV, wantV) {
+			t.Errorf("target %+v: decoded, the appender's JSON differs from encoding/json's", tc.t)
+		}
+	}
+	if empty := string(appendPrefixFlagsJSON(nil, flags.FlagSet{Prefix: "p"}, flags.Target{}, false)); !strings.Contains(empty, `"hosts":[],"flags":[]`) {
+		t.Errorf("no hosts and no flags: %s", empty)
+	}
+}
