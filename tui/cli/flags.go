@@ -309,7 +309,7 @@ func prefixNotes(p flags.PrefixInfo, up map[string]bool) string {
 }
 
 // prefixFlagsJSON is flags --json with -e or --prefix: one prefix's flags, as
-// appendPrefixFlagsJSON writes it (the tests decode it with these types).
+// writePrefixFlagsJSON writes it (the tests decode it with these types).
 type prefixFlagsJSON struct {
 	Prefix      string     `json:"prefix"`
 	Project     string     `json:"project,omitempty"`
@@ -340,14 +340,12 @@ type hostFlagJSON struct {
 	Unreadable    string   `json:"unreadable,omitempty"`
 }
 
-// appendPrefixFlagsJSON appends prefixFlagsJSON's compact JSON for fs straight from the
+// writePrefixFlagsJSON writes prefixFlagsJSON's compact JSON for fs straight from the
 // read flags, the same bytes encoding/json writes for it: a prefix of 20,000 flags is
 // megabytes of JSON, and going through reflection and a copy of every flag cost more than
 // reading them from Redis (issue 14).
-func appendPrefixFlagsJSON(b []byte, fs flags.FlagSet, t flags.Target, mapped bool) []byte {
-	if b == nil {
-		b = make([]byte, 0, 256+len(fs.Flags)*(64+len(fs.Hosts)*160))
-	}
+func writePrefixFlagsJSON(o *jsonOut, fs flags.FlagSet, t flags.Target, mapped bool) {
+	b := o.b
 	b = append(b, `{"prefix":`...)
 	b = appendJSONString(b, fs.Prefix)
 	if t.Project != "" {
@@ -406,8 +404,11 @@ func appendPrefixFlagsJSON(b []byte, fs flags.FlagSet, t flags.Target, mapped bo
 			b = appendHostFlagJSON(b, h)
 		}
 		b = append(b, "]}"...)
+		o.b = b
+		o.maybeFlush()
+		b = o.b
 	}
-	return append(b, "]}"...)
+	o.b = append(b, "]}"...)
 }
 
 func appendHostFlagJSON(b []byte, h flags.HostFlag) []byte {
@@ -485,7 +486,7 @@ func listFlags(ctx context.Context, opts *flagsOptions, st *flags.Store, at loca
 		return err
 	}
 	if opts.json {
-		if err := a.writeAppendedJSON(appendPrefixFlagsJSON(nil, fs, t, mapped)); err != nil {
+		if err := a.writeStreamedJSON(func(o *jsonOut) { writePrefixFlagsJSON(o, fs, t, mapped) }); err != nil {
 			return err
 		}
 		return a.downHosts(fs.Hosts)

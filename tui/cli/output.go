@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	stdjson "encoding/json"
 	"io"
 	"math"
 	"strconv"
@@ -36,20 +35,58 @@ func writeJSONFor(w io.Writer, tty bool, v any) error {
 	return enc.Encode(v)
 }
 
-// writeAppendedJSON writes one compact JSON document built by the append functions below,
-// indented first for a terminal, as writeJSON would.
-func (a *app) writeAppendedJSON(doc []byte) error {
-	if a.sys.StdoutTTY {
-		var ind bytes.Buffer
-		ind.Grow(len(doc) * 2)
-		if err := stdjson.Indent(&ind, doc, "", "  "); err != nil {
-			return err
-		}
-		doc = ind.Bytes()
+// writeStreamedJSON writes one compact JSON document that write builds with the append
+// functions below, in pieces as it goes, or indented as a whole for a terminal, as
+// writeJSON would.
+func (a *app) writeStreamedJSON(write func(o *jsonOut)) error {
+	if !a.sys.StdoutTTY {
+		o := newJSONOut(a.sys.Stdout, jsonPiece)
+		write(o)
+		o.b = append(o.b, '\n')
+		o.flush()
+		return o.err
 	}
-	doc = append(doc, '\n')
-	_, err := a.sys.Stdout.Write(doc)
+	var doc, ind bytes.Buffer
+	o := newJSONOut(&doc, jsonPiece)
+	write(o)
+	o.flush()
+	if err := json.Indent(&ind, doc.Bytes(), "", "  "); err != nil {
+		return err
+	}
+	ind.WriteByte('\n')
+	_, err := a.sys.Stdout.Write(ind.Bytes())
 	return err
+}
+
+// jsonPiece is how much JSON jsonOut gathers before writing it: a whole prefix is
+// megabytes, and holding all of it only to copy it out costs time and memory.
+const jsonPiece = 32 << 10
+
+// jsonOut is a JSON document on its way to w: the append functions add to b, and piece
+// writes b out once it holds at least piece bytes. The first write error stays in err.
+type jsonOut struct {
+	w     io.Writer
+	b     []byte
+	piece int
+	err   error
+}
+
+func newJSONOut(w io.Writer, piece int) *jsonOut {
+	return &jsonOut{w: w, b: make([]byte, 0, piece+piece/2), piece: piece}
+}
+
+// maybeFlush writes b out when it holds a piece.
+func (o *jsonOut) maybeFlush() {
+	if len(o.b) >= o.piece {
+		o.flush()
+	}
+}
+
+func (o *jsonOut) flush() {
+	if o.err == nil && len(o.b) > 0 {
+		_, o.err = o.w.Write(o.b)
+	}
+	o.b = o.b[:0]
 }
 
 // The append functions write JSON values byte for byte as encoding/json does (HTML

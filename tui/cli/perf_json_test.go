@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
@@ -76,7 +77,7 @@ func structuredPrefixFlags(fs flags.FlagSet, t flags.Target, mapped bool) prefix
 	return out
 }
 
-func TestAppendPrefixFlagsJSONIsEncodingJSONs(t *testing.T) {
+func TestPrefixFlagsJSONIsEncodingJSONs(t *testing.T) {
 	one, seven := 1, 7
 	hf := func(host, raw string, on bool, version int) flags.HostFlag {
 		return flags.HostFlag{Host: host, Present: true, On: on, Version: version, Variations: 2, OffVariation: &one, Raw: raw}
@@ -116,7 +117,10 @@ func TestAppendPrefixFlagsJSONIsEncodingJSONs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := appendPrefixFlagsJSON(nil, fs, tc.t, tc.mapped)
+		got := prefixFlagsDoc(fs, tc.t, tc.mapped, 1<<20)
+		if pieces := prefixFlagsDoc(fs, tc.t, tc.mapped, 1); string(pieces) != string(got) {
+			t.Errorf("target %+v: written a flag at a time, the JSON differs:\n%s\n%s", tc.t, pieces, got)
+		}
 		if string(got) != string(want) {
 			t.Errorf("target %+v: the appender's JSON differs from encoding/json's:\n%s\n%s", tc.t, got, want)
 		}
@@ -129,7 +133,36 @@ func TestAppendPrefixFlagsJSONIsEncodingJSONs(t *testing.T) {
 			t.Errorf("target %+v: decoded, the appender's JSON differs from encoding/json's", tc.t)
 		}
 	}
-	if empty := string(appendPrefixFlagsJSON(nil, flags.FlagSet{Prefix: "p"}, flags.Target{}, false)); !strings.Contains(empty, `"hosts":[],"flags":[]`) {
+	if empty := string(prefixFlagsDoc(flags.FlagSet{Prefix: "p"}, flags.Target{}, false, 1)); !strings.Contains(empty, `"hosts":[],"flags":[]`) {
 		t.Errorf("no hosts and no flags: %s", empty)
+	}
+}
+
+// prefixFlagsDoc is writePrefixFlagsJSON's document, written out every piece bytes.
+func prefixFlagsDoc(fs flags.FlagSet, t flags.Target, mapped bool, piece int) []byte {
+	var doc bytes.Buffer
+	o := newJSONOut(&doc, piece)
+	writePrefixFlagsJSON(o, fs, t, mapped)
+	o.flush()
+	return doc.Bytes()
+}
+
+// A terminal gets the document indented as encoding/json indents it.
+func TestPrefixFlagsJSONIndentedAsEncodingJSON(t *testing.T) {
+	fs := flags.FlagSet{Prefix: "p", Hosts: []flags.HostStatus{{Host: "a", Up: true}}}
+	for _, k := range awkwardStrings {
+		fs.Flags = append(fs.Flags, flags.Flag{Key: k, Dependants: []string{k}, Hosts: []flags.HostFlag{{Host: "a", Present: true, Prerequisites: []string{k, "x"}}}})
+	}
+	var out bytes.Buffer
+	a := &app{sys: &System{Stdout: &out, StdoutTTY: true}}
+	if err := a.writeStreamedJSON(func(o *jsonOut) { writePrefixFlagsJSON(o, fs, flags.Target{}, false) }); err != nil {
+		t.Fatal(err)
+	}
+	want, err := json.MarshalIndent(structuredPrefixFlags(fs, flags.Target{}, false), "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != string(want)+"\n" {
+		t.Errorf("indented:\n%s\nencoding/json:\n%s", out.String(), want)
 	}
 }
