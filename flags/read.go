@@ -36,7 +36,8 @@ func (s *Store) Flags(ctx context.Context, prefix string) (FlagSet, error) {
 		fs.Hosts[i], hashes[i] = st, m
 		if len(m) > 0 && len(s.hosts) > 1 && preparsing.CompareAndSwap(false, true) {
 			// The other hosts' replies come a while later (half a millisecond for 1,000
-			// flags): parse the first one meanwhile, and index finds its values parsed.
+			// flags): on a first read, parse the first one meanwhile, and index finds its
+			// values parsed.
 			s.preparse(prefix, m)
 		}
 	})
@@ -200,34 +201,18 @@ func (s *Store) fill(fs *FlagSet, hashes []map[string]string, keys []string, pre
 	return true
 }
 
-// preparse puts the parse of one host's hash of prefix in the parse cache, reusing the
-// cached parse of each value unchanged since.
+// preparse puts the parse of one host's hash of prefix in the parse cache, when the cache
+// has none: the first read, where every value is parsed. A refresh finds its values in
+// the cache already.
 func (s *Store) preparse(prefix string, m map[string]string) {
-	prev := s.parsed.get(prefix)
-	var keys []string
-	if len(prev) == len(m) {
-		keys = make([]string, len(prev))
-		unchanged := true
-		for k := range prev {
-			raw, ok := m[prev[k].key]
-			if !ok {
-				keys = nil
-				break
-			}
-			keys[k] = prev[k].key
-			unchanged = unchanged && prev[k].hf.Present && prev[k].hf.Raw == raw
-		}
-		if keys != nil && unchanged {
-			return // the usual refresh: the cache holds this parse already
-		}
+	if len(s.parsed.get(prefix)) > 0 {
+		return
 	}
-	if keys == nil { // other keys than at the last read: list and sort them
-		keys = make([]string, 0, len(m))
-		for key := range m {
-			keys = append(keys, key)
-		}
-		slices.Sort(keys)
+	keys := make([]string, 0, len(m))
+	for key := range m {
+		keys = append(keys, key)
 	}
+	slices.Sort(keys)
 	next := make(parsedFlags, len(keys))
 	workers := min(runtime.GOMAXPROCS(0), len(keys)/parseChunk+1)
 	var wg sync.WaitGroup
@@ -235,21 +220,8 @@ func (s *Store) preparse(prefix string, m map[string]string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			from, to := w*len(keys)/workers, (w+1)*len(keys)/workers
-			var at int
-			if from < to {
-				at, _ = prev.search(keys[from])
-			}
-			for k := from; k < to; k++ {
-				key, raw := keys[k], m[keys[k]]
-				for at < len(prev) && prev[at].key < key {
-					at++
-				}
-				hf, ok := prev.at(at, key, raw)
-				if !ok {
-					hf = hostFlag("", raw)
-				}
-				next[k] = parsedFlag{key: key, hf: hf}
+			for k := w * len(keys) / workers; k < (w+1)*len(keys)/workers; k++ {
+				next[k] = parsedFlag{key: keys[k], hf: hostFlag("", m[keys[k]])}
 			}
 		}()
 	}
