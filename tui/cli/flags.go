@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -375,40 +377,91 @@ func writePrefixFlagsJSON(o *jsonOut, fs flags.FlagSet, t flags.Target, mapped b
 		}
 		b = append(b, '}')
 	}
-	b = append(b, `],"flags":[`...)
-	for i, f := range fs.Flags {
-		if i > 0 {
+	o.b = append(b, `],"flags":[`...)
+	writeFlagsJSON(o, fs.Flags)
+	o.b = append(o.b, "]}"...)
+}
+
+// jsonFlagsPerPart is how many flags one goroutine encodes at a time for writeFlagsJSON.
+const jsonFlagsPerPart = 256
+
+// writeFlagsJSON writes the flags' objects, comma-separated. A big prefix is encoded in
+// parts on every CPU and the parts written in order: the encoding is all that is left to
+// do once the hosts have answered.
+func writeFlagsJSON(o *jsonOut, fl []flags.Flag) {
+	parts := (len(fl) + jsonFlagsPerPart - 1) / jsonFlagsPerPart
+	workers := min(runtime.GOMAXPROCS(0), parts)
+	if workers <= 1 {
+		for i, f := range fl {
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			o.b = appendFlagJSON(o.b, f)
+			o.maybeFlush()
+		}
+		return
+	}
+	encoded := make([][]byte, parts)
+	ready := make([]chan struct{}, parts)
+	for p := range ready {
+		ready[p] = make(chan struct{})
+	}
+	var next atomic.Int64
+	for range workers {
+		go func() {
+			for {
+				p := int(next.Add(1) - 1)
+				if p >= parts {
+					return
+				}
+				part := fl[p*jsonFlagsPerPart : min((p+1)*jsonFlagsPerPart, len(fl))]
+				b := make([]byte, 0, len(part)*(64+len(part[0].Hosts)*160))
+				for i, f := range part {
+					if p > 0 || i > 0 {
+						b = append(b, ',')
+					}
+					b = appendFlagJSON(b, f)
+				}
+				encoded[p] = b
+				close(ready[p])
+			}
+		}()
+	}
+	for p := range parts {
+		<-ready[p]
+		o.flush()
+		if o.err == nil {
+			_, o.err = o.w.Write(encoded[p])
+		}
+		encoded[p] = nil
+	}
+}
+
+func appendFlagJSON(b []byte, f flags.Flag) []byte {
+	b = append(b, `{"key":`...)
+	b = appendJSONString(b, f.Key)
+	difference := ""
+	if !sameEverywhere(f) {
+		difference = f.Agreement().Difference
+	}
+	b = append(b, `,"agree":`...)
+	b = appendJSONBool(b, difference == "")
+	if difference != "" {
+		b = append(b, `,"difference":`...)
+		b = appendJSONString(b, difference)
+	}
+	if len(f.Dependants) > 0 {
+		b = append(b, `,"dependants":`...)
+		b = appendJSONStrings(b, f.Dependants)
+	}
+	b = append(b, `,"hosts":[`...)
+	for j, h := range f.Hosts {
+		if j > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, `{"key":`...)
-		b = appendJSONString(b, f.Key)
-		difference := ""
-		if !sameEverywhere(f) {
-			difference = f.Agreement().Difference
-		}
-		b = append(b, `,"agree":`...)
-		b = appendJSONBool(b, difference == "")
-		if difference != "" {
-			b = append(b, `,"difference":`...)
-			b = appendJSONString(b, difference)
-		}
-		if len(f.Dependants) > 0 {
-			b = append(b, `,"dependants":`...)
-			b = appendJSONStrings(b, f.Dependants)
-		}
-		b = append(b, `,"hosts":[`...)
-		for j, h := range f.Hosts {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			b = appendHostFlagJSON(b, h)
-		}
-		b = append(b, "]}"...)
-		o.b = b
-		o.maybeFlush()
-		b = o.b
+		b = appendHostFlagJSON(b, h)
 	}
-	o.b = append(b, "]}"...)
+	return append(b, "]}"...)
 }
 
 func appendHostFlagJSON(b []byte, h flags.HostFlag) []byte {

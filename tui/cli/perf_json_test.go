@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -131,6 +132,23 @@ func TestPrefixFlagsJSONIsEncodingJSONs(t *testing.T) {
 		json.Unmarshal(want, &wantV)
 		if !reflect.DeepEqual(gotV, wantV) {
 			t.Errorf("target %+v: decoded, the appender's JSON differs from encoding/json's", tc.t)
+		}
+	}
+	// A big prefix is encoded in parts, on several goroutines: the same document.
+	big := flags.FlagSet{Prefix: fs.Prefix, Hosts: fs.Hosts}
+	for len(big.Flags) < 3*jsonFlagsPerPart+7 {
+		for _, f := range fs.Flags {
+			f.Key = fmt.Sprintf("%05d-%s", len(big.Flags), f.Key)
+			big.Flags = append(big.Flags, f)
+		}
+	}
+	want, err := json.Marshal(structuredPrefixFlags(big, flags.Target{}, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, piece := range []int{1, 1000, jsonPiece, 1 << 30} {
+		if got := prefixFlagsDoc(big, flags.Target{}, false, piece); string(got) != string(want) {
+			t.Errorf("%d flags written every %d bytes: the JSON differs from encoding/json's", len(big.Flags), piece)
 		}
 	}
 	if empty := string(prefixFlagsDoc(flags.FlagSet{Prefix: "p"}, flags.Target{}, false, 1)); !strings.Contains(empty, `"hosts":[],"flags":[]`) {
