@@ -291,6 +291,14 @@ type flagState struct {
 
 // parseFlag reads the fields we show from a flag's stored JSON and validates the rest.
 func parseFlag(raw string) (flagState, error) {
+	if f, ok := parseFlagFast(raw); ok {
+		return f, nil
+	}
+	return parseFlagScanner(raw)
+}
+
+// parseFlagScanner is parseFlag for every input, and the reasons for what it refuses.
+func parseFlagScanner(raw string) (flagState, error) {
 	var f flagState
 	sc := &scanner{s: raw}
 	sc.ws()

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,7 @@ func (s *Store) Flags(ctx context.Context, prefix string) (FlagSet, error) {
 	fs.Target, fs.Mapped = s.Locate(prefix)
 	hashes := make([]map[string]string, len(s.hosts))
 	answered := make([]bool, len(s.hosts)) // the host replied, with an error
+	var preparsing atomic.Bool
 	s.each(ctx, s.hosts, s.budget(), func(ctx context.Context, i int, h *host) {
 		start := time.Now()
 		m, err := h.client.HGetAll(ctx, prefix+featuresSuffix).Result()
@@ -32,6 +34,12 @@ func (s *Store) Flags(ctx context.Context, prefix string) (FlagSet, error) {
 			answered[i] = isReply(err)
 		}
 		fs.Hosts[i], hashes[i] = st, m
+		if len(m) > 0 && len(s.hosts) > 1 && preparsing.CompareAndSwap(false, true) {
+			// The other hosts' replies come a while later (half a millisecond for 1,000
+			// flags): on a first read, parse the first one meanwhile, and index finds its
+			// values parsed.
+			s.preparse(prefix, m)
+		}
 	})
 
 	up, present, replied := 0, 0, 0
@@ -67,71 +75,158 @@ func (s *Store) Flags(ctx context.Context, prefix string) (FlagSet, error) {
 // index builds the sorted flags of a prefix from each host's hash (nil for a host that did
 // not answer).
 func (s *Store) index(fs *FlagSet, hashes []map[string]string) {
-	size := 0
-	for _, m := range hashes {
-		size = max(size, len(m))
-	}
-	// Every key on any host, sorted; then each flag's per-host states in one allocation.
 	prev := s.parsed.get(fs.Prefix)
-	keys := indexKeys(hashes, size, prev)
+	// A refresh usually finds the flags of the last read: try its sorted keys first, which
+	// spares listing, deduplicating and sorting the keys again.
+	if len(prev) > 0 {
+		keys := make([]string, len(prev))
+		for k := range prev {
+			keys[k] = prev[k].key
+		}
+		if s.fill(fs, hashes, keys, prev, true) {
+			addDependants(fs.Flags)
+			return
+		}
+	}
+	s.fill(fs, hashes, indexKeys(hashes), prev, false)
+	addDependants(fs.Flags)
+}
+
+// fill builds fs.Flags for keys (sorted) from the hashes, reusing prev's parse of every
+// value stored unchanged, and keeps this read's parse for the next. asPrev says keys are
+// prev's own: fill then reports false, having built nothing usable, when the hashes do
+// not hold exactly those keys.
+func (s *Store) fill(fs *FlagSet, hashes []map[string]string, keys []string, prev parsedFlags, asPrev bool) bool {
 	n := len(s.hosts)
 	states := make([]HostFlag, len(keys)*n)
 	fs.Flags = make([]Flag, len(keys))
-	next := make([]parsedFlag, len(keys))
-	fill := func(from, to int) {
-		var at int // where keys[k] is, or would be, in prev: keys and prev are both sorted
-		if from < to {
-			at, _ = prev.search(keys[from])
-		}
-		for k := from; k < to; k++ {
-			key := keys[k]
-			hs := states[k*n : (k+1)*n : (k+1)*n]
-			var seen *HostFlag // a parse made for this flag on another host
-			for i, h := range s.hosts {
-				raw, ok := hashes[i][key]
-				switch {
-				case !ok:
-					hs[i] = HostFlag{Host: h.name, HostDown: !fs.Hosts[i].Up}
-					continue
-				case seen != nil && seen.Raw == raw:
-					// Hosts usually store identical JSON: parse it once.
-					hs[i] = *seen
-					hs[i].Host = h.name
-				default:
-					for at < len(prev) && prev[at].key < key {
-						at++
-					}
-					if hf, ok := prev.at(at, key, raw); ok {
-						// Unchanged since the last read of the prefix: parsed then.
-						hs[i] = hf
+	var next []parsedFlag // this read's parse per key; when asPrev, only if a value changed
+	if !asPrev {
+		next = make([]parsedFlag, len(keys))
+	}
+	// Parsing is most of the work for a big prefix: spread it over the CPUs.
+	workers := min(runtime.GOMAXPROCS(0), len(keys)/parseChunk+1)
+	found := make([]int, workers*n) // per worker and host: keys found on the host
+	changed := make([]bool, workers)
+	lost := make([]bool, workers) // a key on no host
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			from, to := w*len(keys)/workers, (w+1)*len(keys)/workers
+			counts := found[w*n : (w+1)*n]
+			var at int // where keys[k] is, or would be, in prev: keys and prev are both sorted
+			if !asPrev && from < to {
+				at, _ = prev.search(keys[from])
+			}
+			for k := from; k < to; k++ {
+				key := keys[k]
+				hs := states[k*n : (k+1)*n : (k+1)*n]
+				var seen *HostFlag // a parse made for this flag on another host
+				for i, h := range s.hosts {
+					raw, ok := hashes[i][key]
+					switch {
+					case !ok:
+						hs[i] = HostFlag{Host: h.name, HostDown: !fs.Hosts[i].Up}
+						continue
+					case seen != nil && seen.Raw == raw:
+						// Hosts usually store identical JSON: parse it once.
+						hs[i] = *seen
 						hs[i].Host = h.name
-					} else {
-						hs[i] = hostFlag(h.name, raw)
+					default:
+						if asPrev {
+							at = k
+						}
+						for at < len(prev) && prev[at].key < key {
+							at++
+						}
+						if hf, ok := prev.at(at, key, raw); ok {
+							// Unchanged since the last read of the prefix: parsed then.
+							hs[i] = hf
+							hs[i].Host = h.name
+						} else {
+							hs[i] = hostFlag(h.name, raw)
+							if seen == nil {
+								changed[w] = true
+							}
+						}
+					}
+					counts[i]++
+					if seen == nil {
+						seen = &hs[i]
+						if next != nil {
+							next[k] = parsedFlag{key: key, hf: hs[i]}
+							next[k].hf.Host = ""
+						}
 					}
 				}
 				if seen == nil {
-					seen = &hs[i]
-					next[k].hf = hs[i]
+					lost[w] = true
+				}
+				fs.Flags[k] = Flag{Key: key, Hosts: hs}
+			}
+		}()
+	}
+	wg.Wait()
+	if asPrev {
+		// Every key of every hash must be one of prev's, and each of prev's on some host.
+		for i := range n {
+			total := 0
+			for w := range workers {
+				total += found[w*n+i]
+			}
+			if total != len(hashes[i]) {
+				return false
+			}
+		}
+		if slices.Contains(lost, true) {
+			return false
+		}
+		if !slices.Contains(changed, true) {
+			return true // the cache holds this read's parse already
+		}
+		next = make([]parsedFlag, len(keys))
+		for k, f := range fs.Flags {
+			for _, h := range f.Hosts {
+				if h.Present {
+					next[k] = parsedFlag{key: f.Key, hf: h}
 					next[k].hf.Host = ""
+					break
 				}
 			}
-			next[k].key = key
-			fs.Flags[k] = Flag{Key: key, Hosts: hs}
 		}
 	}
-	// Parsing is most of the work for a big prefix: spread it over the CPUs.
+	s.parsed.put(fs.Prefix, next)
+	return true
+}
+
+// preparse puts the parse of one host's hash of prefix in the parse cache, when the cache
+// has none: the first read, where every value is parsed. A refresh finds its values in
+// the cache already.
+func (s *Store) preparse(prefix string, m map[string]string) {
+	if len(s.parsed.get(prefix)) > 0 {
+		return
+	}
+	keys := make([]string, 0, len(m))
+	for key := range m {
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	next := make(parsedFlags, len(keys))
 	workers := min(runtime.GOMAXPROCS(0), len(keys)/parseChunk+1)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fill(w*len(keys)/workers, (w+1)*len(keys)/workers)
+			for k := w * len(keys) / workers; k < (w+1)*len(keys)/workers; k++ {
+				next[k] = parsedFlag{key: keys[k], hf: hostFlag("", m[keys[k]])}
+			}
 		}()
 	}
 	wg.Wait()
-	s.parsed.put(fs.Prefix, next)
-	addDependants(fs.Flags)
+	s.parsed.put(prefix, next)
 }
 
 // parseCache keeps, per prefix, each flag's parse from the last read of it (a copy, which
@@ -186,10 +281,12 @@ func (pf parsedFlags) at(i int, key, raw string) (HostFlag, bool) {
 	return pf[i].hf, true
 }
 
-// indexKeys lists every key of the hosts' hashes once, sorted. When the prefix holds the
-// same flags as at its last read (the usual case on a refresh), the last read's order is
-// reused instead of sorted again.
-func indexKeys(hashes []map[string]string, size int, prev parsedFlags) []string {
+// indexKeys lists every key of the hosts' hashes once, sorted.
+func indexKeys(hashes []map[string]string) []string {
+	size := 0
+	for _, m := range hashes {
+		size = max(size, len(m))
+	}
 	keys := make([]string, 0, size)
 	for i, m := range hashes {
 	next:
@@ -201,27 +298,6 @@ func indexKeys(hashes []map[string]string, size int, prev parsedFlags) []string 
 			}
 			keys = append(keys, key)
 		}
-	}
-	if len(prev) == len(keys) {
-		same := true
-		for k := range prev {
-			found := false
-			for _, m := range hashes {
-				if _, found = m[prev[k].key]; found {
-					break
-				}
-			}
-			if !found {
-				same = false
-				break
-			}
-			keys[k] = prev[k].key // the same set: every key of prev is present once
-		}
-		if same {
-			return keys
-		}
-		// Another set of the same size: list the keys again.
-		return indexKeys(hashes, size, nil)
 	}
 	slices.Sort(keys)
 	return keys
@@ -256,16 +332,21 @@ func addDependants(flags []Flag) {
 	find := func(key string) (int, bool) {
 		return slices.BinarySearchFunc(flags, key, func(f Flag, k string) int { return strings.Compare(f.Key, k) })
 	}
-	for _, f := range flags {
-		for _, h := range f.Hosts {
-			for _, p := range h.Prerequisites {
+	for i := range flags {
+		key, hosts := flags[i].Key, flags[i].Hosts
+		for j := range hosts {
+			ps := hosts[j].Prerequisites
+			if j > 0 && len(ps) > 0 && len(hosts[j-1].Prerequisites) == len(ps) && &hosts[j-1].Prerequisites[0] == &ps[0] {
+				continue // the same parse as the host before (hosts usually store identical JSON)
+			}
+			for _, p := range ps {
 				n, ok := find(p)
 				if !ok {
 					continue
 				}
 				d := flags[n].Dependants
-				if len(d) == 0 || d[len(d)-1] != f.Key { // flags are sorted: a repeat is adjacent
-					flags[n].Dependants = append(d, f.Key)
+				if len(d) == 0 || d[len(d)-1] != key { // flags are sorted: a repeat is adjacent
+					flags[n].Dependants = append(d, key)
 				}
 			}
 		}

@@ -2,7 +2,6 @@ package flags
 
 import (
 	"math/bits"
-	"strings"
 )
 
 // The hot path of reading: skipping the values we do not decode (rules, targets, salt...)
@@ -82,17 +81,17 @@ func skipValue(s string, i, depth int) (int, string) {
 			i++
 		}
 	case c == 't':
-		if strings.HasPrefix(s[i:], "true") {
+		if i+4 <= len(s) && s[i+1] == 'r' && s[i+2] == 'u' && s[i+3] == 'e' {
 			return i + 4, ""
 		}
 		return i, "true"
 	case c == 'f':
-		if strings.HasPrefix(s[i:], "false") {
+		if i+5 <= len(s) && s[i+1] == 'a' && s[i+2] == 'l' && s[i+3] == 's' && s[i+4] == 'e' {
 			return i + 5, ""
 		}
 		return i, "false"
 	case c == 'n':
-		if strings.HasPrefix(s[i:], "null") {
+		if i+4 <= len(s) && s[i+1] == 'u' && s[i+2] == 'l' && s[i+3] == 'l' {
 			return i + 4, ""
 		}
 		return i, "null"
@@ -113,6 +112,9 @@ func skipString(s string, i int) (end int, escaped bool, want string) {
 				uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 			if m := specialBits(v); m != 0 {
 				i += bits.TrailingZeros64(m) >> 3 // straight to the byte that needs a look
+				if s[i] == '"' {
+					return i + 1, escaped, "" // the usual end
+				}
 				break
 			}
 			i += 8

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -307,7 +310,8 @@ func prefixNotes(p flags.PrefixInfo, up map[string]bool) string {
 	return strings.Join(notes, "; ")
 }
 
-// prefixFlagsJSON is flags --json with -e or --prefix: one prefix's flags.
+// prefixFlagsJSON is flags --json with -e or --prefix: one prefix's flags, as
+// writePrefixFlagsJSON writes it (the tests decode it with these types).
 type prefixFlagsJSON struct {
 	Prefix      string     `json:"prefix"`
 	Project     string     `json:"project,omitempty"`
@@ -338,6 +342,189 @@ type hostFlagJSON struct {
 	Unreadable    string   `json:"unreadable,omitempty"`
 }
 
+// writePrefixFlagsJSON writes prefixFlagsJSON's compact JSON for fs straight from the
+// read flags, the same bytes encoding/json writes for it: a prefix of 20,000 flags is
+// megabytes of JSON, and going through reflection and a copy of every flag cost more than
+// reading them from Redis (issue 14).
+func writePrefixFlagsJSON(o *jsonOut, fs flags.FlagSet, t flags.Target, mapped bool) {
+	b := o.b
+	b = append(b, `{"prefix":`...)
+	b = appendJSONString(b, fs.Prefix)
+	if t.Project != "" {
+		b = append(b, `,"project":`...)
+		b = appendJSONString(b, t.Project)
+	}
+	if t.Environment != "" {
+		b = append(b, `,"environment":`...)
+		b = appendJSONString(b, t.Environment)
+	}
+	b = append(b, `,"mapped":`...)
+	b = appendJSONBool(b, mapped)
+	b = append(b, `,"hosts":[`...)
+	for i, h := range fs.Hosts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"name":`...)
+		b = appendJSONString(b, h.Host)
+		b = append(b, `,"up":`...)
+		b = appendJSONBool(b, h.Up)
+		b = append(b, `,"latencyMs":`...)
+		b = appendJSONFloat(b, ms(h.Latency))
+		if msg := errString(h.Err); msg != "" {
+			b = append(b, `,"error":`...)
+			b = appendJSONString(b, msg)
+		}
+		b = append(b, '}')
+	}
+	o.b = append(b, `],"flags":[`...)
+	writeFlagsJSON(o, fs.Flags)
+	o.b = append(o.b, "]}"...)
+}
+
+// jsonFlagsPerPart is how many flags one goroutine encodes at a time for writeFlagsJSON.
+const jsonFlagsPerPart = 256
+
+// writeFlagsJSON writes the flags' objects, comma-separated. A big prefix is encoded in
+// parts on every CPU and the parts written in order: the encoding is all that is left to
+// do once the hosts have answered.
+func writeFlagsJSON(o *jsonOut, fl []flags.Flag) {
+	parts := (len(fl) + jsonFlagsPerPart - 1) / jsonFlagsPerPart
+	workers := min(runtime.GOMAXPROCS(0), parts)
+	if workers <= 1 {
+		for i, f := range fl {
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			o.b = appendFlagJSON(o.b, f)
+			o.maybeFlush()
+		}
+		return
+	}
+	encoded := make([][]byte, parts)
+	ready := make([]chan struct{}, parts)
+	for p := range ready {
+		ready[p] = make(chan struct{})
+	}
+	var next atomic.Int64
+	for range workers {
+		go func() {
+			for {
+				p := int(next.Add(1) - 1)
+				if p >= parts {
+					return
+				}
+				part := fl[p*jsonFlagsPerPart : min((p+1)*jsonFlagsPerPart, len(fl))]
+				b := make([]byte, 0, len(part)*(64+len(part[0].Hosts)*160))
+				for i, f := range part {
+					if p > 0 || i > 0 {
+						b = append(b, ',')
+					}
+					b = appendFlagJSON(b, f)
+				}
+				encoded[p] = b
+				close(ready[p])
+			}
+		}()
+	}
+	for p := range parts {
+		<-ready[p]
+		o.flush()
+		if o.err == nil {
+			_, o.err = o.w.Write(encoded[p])
+		}
+		encoded[p] = nil
+	}
+}
+
+func appendFlagJSON(b []byte, f flags.Flag) []byte {
+	b = append(b, `{"key":`...)
+	b = appendJSONString(b, f.Key)
+	difference := ""
+	if !sameEverywhere(f) {
+		difference = f.Agreement().Difference
+	}
+	b = append(b, `,"agree":`...)
+	b = appendJSONBool(b, difference == "")
+	if difference != "" {
+		b = append(b, `,"difference":`...)
+		b = appendJSONString(b, difference)
+	}
+	if len(f.Dependants) > 0 {
+		b = append(b, `,"dependants":`...)
+		b = appendJSONStrings(b, f.Dependants)
+	}
+	b = append(b, `,"hosts":[`...)
+	for j, h := range f.Hosts {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = appendHostFlagJSON(b, h)
+	}
+	return append(b, "]}"...)
+}
+
+func appendHostFlagJSON(b []byte, h flags.HostFlag) []byte {
+	b = append(b, `{"host":`...)
+	b = appendJSONString(b, h.Host)
+	b = append(b, `,"present":`...)
+	b = appendJSONBool(b, h.Present)
+	b = append(b, `,"on":`...)
+	b = appendJSONBool(b, h.On)
+	b = append(b, `,"version":`...)
+	b = strconv.AppendInt(b, int64(h.Version), 10)
+	if h.Deleted {
+		b = append(b, `,"deleted":true`...)
+	}
+	b = append(b, `,"offVariation":`...)
+	if h.OffVariation == nil {
+		b = append(b, "null"...)
+	} else {
+		b = strconv.AppendInt(b, int64(*h.OffVariation), 10)
+	}
+	b = append(b, `,"variations":`...)
+	b = strconv.AppendInt(b, int64(h.Variations), 10)
+	if len(h.Prerequisites) > 0 {
+		b = append(b, `,"prerequisites":`...)
+		b = appendJSONStrings(b, h.Prerequisites)
+	}
+	if h.Unreadable != "" {
+		b = append(b, `,"unreadable":`...)
+		b = appendJSONString(b, h.Unreadable)
+	}
+	return append(b, '}')
+}
+
+func appendJSONStrings(b []byte, ss []string) []byte {
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, s)
+	}
+	return append(b, ']')
+}
+
+// sameEverywhere reports, cheaply, that every answering host stores the flag as the first
+// does (the same JSON, or none): then they agree and Agreement, which builds its lists and
+// texts, is not needed. false means only that Agreement must say.
+func sameEverywhere(f flags.Flag) bool {
+	var first *flags.HostFlag
+	for i := range f.Hosts {
+		h := &f.Hosts[i]
+		if h.HostDown && !h.Present {
+			continue
+		}
+		if first == nil {
+			first = h
+		} else if h.Present != first.Present || h.Raw != first.Raw {
+			return false
+		}
+	}
+	return true
+}
+
 // listFlags prints one prefix's flags with their state on every host.
 func listFlags(ctx context.Context, opts *flagsOptions, st *flags.Store, at location) error {
 	a, prefix, t, mapped := opts.app, at.prefix, at.Target, at.mapped
@@ -352,22 +539,7 @@ func listFlags(ctx context.Context, opts *flagsOptions, st *flags.Store, at loca
 		return err
 	}
 	if opts.json {
-		out := prefixFlagsJSON{Prefix: fs.Prefix, Project: t.Project, Environment: t.Environment, Mapped: mapped, Hosts: hostsJSON(fs.Hosts),
-			Flags: make([]flagJSON, 0, len(fs.Flags))}
-		hosts := make([]hostFlagJSON, 0, len(fs.Flags)*len(fs.Hosts)) // every flag's, in one allocation
-		for _, f := range fs.Flags {
-			ag := f.Agreement()
-			fj := flagJSON{Key: f.Key, Agree: ag.Same(), Difference: ag.Difference, Dependants: f.Dependants}
-			from := len(hosts)
-			for _, h := range f.Hosts {
-				hosts = append(hosts, hostFlagJSON{Host: h.Host, Present: h.Present, On: h.On, Version: h.Version,
-					Deleted: h.Deleted, OffVariation: h.OffVariation, Variations: h.Variations, Prerequisites: h.Prerequisites,
-					Unreadable: h.Unreadable})
-			}
-			fj.Hosts = hosts[from:len(hosts):len(hosts)]
-			out.Flags = append(out.Flags, fj)
-		}
-		if err := a.writeJSON(out); err != nil {
+		if err := a.writeStreamedJSON(func(o *jsonOut) { writePrefixFlagsJSON(o, fs, t, mapped) }); err != nil {
 			return err
 		}
 		return a.downHosts(fs.Hosts)
