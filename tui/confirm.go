@@ -173,10 +173,7 @@ func (c *confirmState) servingOffWarning(w int) []string {
 	if n == 0 {
 		return nil
 	}
-	lead := sprintf("! %d flags require it and serve their off variation while it is OFF: ", n)
-	if n == 1 {
-		lead = "! 1 flag requires it and serves its off variation while it is OFF: "
-	}
+	lead := "! " + countWords(n, "flag requires it and serves its", "flags require it and serve their") + " off variation while it is OFF: "
 	for shown := n; ; shown-- {
 		text := lead + strings.Join(c.servingOff[:shown], ", ")
 		if shown < n {

@@ -833,9 +833,12 @@ func (s *flagsScreen) openConfirm() dialog {
 			down = append(down, h)
 		}
 	}
-	c.hostsNote = sprintf("on all %d hosts", len(c.hosts))
+	c.hostsNote = "on all " + countWords(len(c.hosts), "host", "hosts")
+	if len(c.hosts) == 1 {
+		c.hostsNote = "on the only host"
+	}
 	if len(down) > 0 {
-		c.hostsNote = sprintf("on %d hosts; DOWN: %s (will fail)", len(c.hosts)-len(down), strings.Join(down, ", "))
+		c.hostsNote = "on " + countWords(len(c.hosts)-len(down), "host", "hosts") + "; DOWN: " + strings.Join(down, ", ") + " (will fail)"
 	}
 	if note := s.readingNote(); note != "" {
 		c.hostsNote += "; still " + strings.TrimSuffix(note, "…") + " (may fail)"

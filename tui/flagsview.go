@@ -294,7 +294,7 @@ func (s *flagsScreen) flagsTitle() string {
 	if s.set.Mapped && t.Project != "" {
 		name = safe(t.Project + " / " + t.Environment)
 	}
-	tail := sprintf("  %d flags", len(s.set.Flags))
+	tail := "  " + countWords(len(s.set.Flags), "flag", "flags")
 	if name != safe(env.prefix) && ansi.StringWidth(lead+name+"  "+safe(env.prefix)+tail) < s.width*3/4-4 {
 		name += "  " + safe(env.prefix)
 	}

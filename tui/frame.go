@@ -275,7 +275,7 @@ func (m *Model) onlyConflictsLeft() bool {
 // decideConflictsText is what the banner offers when only conflicts are left.
 func (m *Model) decideConflictsText() string {
 	if n := len(m.pending); n > 1 {
-		return sprintf("3 decide the %d conflicts", n)
+		return "3 decide the " + countWords(n, "conflict", "conflicts")
 	}
 	return "3 decide the conflict"
 }

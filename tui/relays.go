@@ -464,10 +464,7 @@ func (s *resultsScreen) startLD(c confirmState) tea.Cmd {
 		return nil
 	}
 	reason := strings.TrimSpace(c.reason.value())
-	comment := "Relay Commander, by " + s.cfg.Operator
-	if reason != "" {
-		comment += ": " + reason
-	}
+	comment := ldsync.DirectComment(s.cfg.Operator, reason)
 	ch := journalChange(c, s.now(), s.cfg.Operator, reason)
 	s.results = &resultsState{change: ch, running: true, inLD: true}
 	s.active = screenResults

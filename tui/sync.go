@@ -162,7 +162,7 @@ func (sc *syncScreen) startReplay() tea.Cmd {
 	case n == 0 && tally.Undecided > 0:
 		what := "the conflict"
 		if tally.Undecided > 1 {
-			what = sprintf("the %d conflicts", tally.Undecided)
+			what = "the " + countWords(tally.Undecided, "conflict", "conflicts")
 		}
 		sc.setStatus("nothing to replay yet: decide "+what+" with s or f", false)
 		return nil

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -25,26 +26,31 @@ func TestCount(t *testing.T) {
 
 // No text output writes "(s)" or a count before a fixed plural: every count goes through count.
 func TestNoFixedPlurals(t *testing.T) {
-	files, err := os.ReadDir(".")
-	if err != nil {
-		t.Fatal(err)
-	}
+	literal := regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 	fixed := regexp.MustCompile(`[a-z]\(s\)[ .,;:"']|%d (Redis )?(hosts|flags|changes|conflicts|toggles|environments|dependants|Relays)\b`)
-	for _, f := range files {
-		name := f.Name()
-		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		src, err := os.ReadFile(name)
+	for _, dir := range []string{".", "..", "../demo"} { // the command line, the UI, the demo
+		files, err := os.ReadDir(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, line := range strings.Split(string(src), "\n") {
-			if !strings.Contains(line, `"`) || strings.HasPrefix(strings.TrimSpace(line), "//") {
+		for _, f := range files {
+			name := filepath.Join(dir, f.Name())
+			if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
 				continue
 			}
-			if m := fixed.FindString(line); m != "" {
-				t.Errorf("%s:%d: %q: write the plural with count", name, i+1, m)
+			src, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, line := range strings.Split(string(src), "\n") {
+				if strings.HasPrefix(strings.TrimSpace(line), "//") {
+					continue
+				}
+				for _, lit := range literal.FindAllString(line, -1) { // text, not code such as safe(s)
+					if m := fixed.FindString(lit + " "); m != "" {
+						t.Errorf("%s:%d: %q: write the plural with count", name, i+1, m)
+					}
+				}
 			}
 		}
 	}
