@@ -55,21 +55,6 @@ func (c *confirmState) offerLD() bool {
 	return (len(c.connected) > 0 || c.ldReachable) && c.canLD
 }
 
-// completeConfirm adds to a confirmation the flags screen opened what it does not capture
-// itself, as the dialog opens: the flags that serve their off variation after the toggle,
-// and whether LaunchDarkly answered its last check.
-func (m *Model) completeConfirm(c *confirmState) {
-	if set := m.flagsScreen.set; set.Prefix == c.prefix {
-		for _, f := range set.Flags {
-			if f.Key == c.flag {
-				c.servingOff = f.DependantsServingOff(c.after)
-				break
-			}
-		}
-	}
-	c.ldReachable = m.ldAnswered()
-}
-
 const (
 	fieldReason = iota
 	fieldTyped

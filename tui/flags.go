@@ -225,6 +225,8 @@ type envRow struct {
 	flags    int
 	marks    string // short marks: ! no $inited, ? unmapped, ~ only on some hosts
 	warnings []string
+	target   flags.Target // the prefix's project and environment, when mapped
+	mapped   bool
 }
 
 func (s *flagsScreen) applyDiscovery(d flags.Discovery) {
@@ -252,7 +254,7 @@ func (s *flagsScreen) applyDiscovery(d flags.Discovery) {
 			rows = append(rows, envRow{heading: true, label: project})
 			lastProject = project
 		}
-		r := envRow{prefix: p.Prefix, label: p.Target.Environment}
+		r := envRow{prefix: p.Prefix, label: p.Target.Environment, target: p.Target, mapped: p.Mapped}
 		if !p.Mapped || r.label == "" {
 			r.label = p.Prefix
 		}
@@ -824,9 +826,11 @@ func (s *flagsScreen) openConfirm() dialog {
 			c.hosts = append(c.hosts, h.Host)
 		}
 	}
-	c.protected = flags.Protection(s.cfg.Protected).NeedsTypedKey(s.set.Target, c.mapped)
+	c.protected = s.isProtected(s.set.Target, c.mapped)
 	c.connected = s.connectedRelays(c.prefix)
 	c.canLD = s.ldw != nil && c.mapped
+	c.servingOff = f.DependantsServingOff(c.after)
+	c.ldReachable = s.ldAnswered()
 	var down []string
 	for _, h := range c.hosts {
 		if s.downHosts()[h] {

@@ -118,14 +118,8 @@ func (p *painter) paint(spans []span, cursor bool) string {
 // heading's label, the environment the row's label, and a ? mark means unmapped.
 func (s *flagsScreen) envProtected() []bool {
 	out := make([]bool, len(s.envRows))
-	project := ""
 	for i, r := range s.envRows {
-		if r.heading {
-			project = r.label
-			continue
-		}
-		mapped := !strings.Contains(r.marks, "?")
-		out[i] = s.isProtected(flags.Target{Project: project, Environment: r.label}, mapped)
+		out[i] = !r.heading && s.isProtected(r.target, r.mapped)
 	}
 	return out
 }

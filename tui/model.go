@@ -357,9 +357,6 @@ func (m *Model) applyPending(p []journal.Pending, err error) {
 // screenUpdate gives a key to a screen and opens the dialog it asks for.
 func (m *Model) screenUpdate(sc screen, msg tea.KeyPressMsg) tea.Cmd {
 	cmd, d := sc.Update(msg)
-	if c, ok := d.(*confirmDialog); ok {
-		m.completeConfirm(c.confirmState)
-	}
 	if d != nil {
 		m.dialog = d
 	}
