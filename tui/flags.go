@@ -746,6 +746,7 @@ func (s *flagsScreen) showLastWrite() {
 		s.setStatus("no write yet", false)
 		return
 	}
+	s.results.results.back = screenFlags // reopened from the flags: esc returns here
 	s.active = screenResults
 }
 

@@ -361,7 +361,7 @@ func (s *flagsScreen) flagLines(h, w int) []string {
 	}
 	if len(s.filtered) == 0 {
 		if s.filter.value() != "" {
-			return append(out, "no flag key contains \""+s.filter.value()+"\"")
+			return append(out, "no flag key matches \""+safe(s.filter.value())+"\", not even loosely (its letters in order); esc clears the filter")
 		}
 		return append(out, "no flags under this prefix")
 	}

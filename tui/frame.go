@@ -86,7 +86,7 @@ func padLines(lines []string, h int) []string {
 func (m *Model) headerLines() []string {
 	s := m.st
 	tab := func(n, name string, sc screenID) string {
-		if m.active == sc || (sc == screenFlags && m.active == screenResults) {
+		if m.active == sc || (m.active == screenResults && sc == m.resultsScreen.backScreen()) {
 			return s.tabOn.Render("[" + n + " " + name + "]")
 		}
 		return s.tabOff.Render(" " + n + " " + name + " ")

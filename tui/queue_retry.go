@@ -56,7 +56,7 @@ func (s *resultsScreen) retryFromQueue(msg queueRetryMsg) tea.Cmd {
 		return nil
 	}
 	s.served = servedCheck{seq: s.served.seq + 1}
-	s.results = &resultsState{change: msg.change, result: msg.recorded, done: true}
+	s.results = &resultsState{change: msg.change, result: msg.recorded, done: true, back: screenQueue}
 	cmd := s.retryCmd()
 	if cmd != nil {
 		s.active = screenResults

@@ -62,6 +62,26 @@ func TestQueueRetryFailedHosts(t *testing.T) {
 	if id := u.m.resultsScreen.results.change.ID; id != "c1" {
 		t.Fatalf("results of change %q, want c1", id)
 	}
+	// hosts the retry did not write show their recorded outcome, with no made-up time
+	for _, l := range strings.Split(u.view(), "\n") {
+		if strings.Contains(l, "  relay-a  ") && strings.Contains(l, "0ms") {
+			t.Fatalf("a recorded outcome shows a write time: %q", l)
+		}
+	}
+	// esc returns to where T was pressed: the queue
+	u.mustSee("esc back to the queue")
+	u.mustSee("[2 Queue (2)]")
+	u.key("esc")
+	if u.m.active != screenQueue {
+		t.Fatalf("esc after a retry from the queue went to screen %d, not the queue", u.m.active)
+	}
+	// w from the flags reopens the same results, and esc then goes back to the flags
+	u.key("1", "w")
+	u.mustSee("[1 Flags]")
+	u.key("esc")
+	if u.m.active != screenFlags {
+		t.Fatalf("esc after w went to screen %d, not the flags", u.m.active)
+	}
 }
 
 // Read-only has no T on the queue.

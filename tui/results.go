@@ -47,6 +47,15 @@ type resultsState struct {
 	took    time.Duration    // the whole write, as the operator waited for it
 	inLD    bool             // made in LaunchDarkly instead of Redis (relays.go)
 	ldState ldsync.FlagState // LaunchDarkly's answer, when inLD
+	back    screenID         // where esc returns: the flags, or the queue for a retry from it
+}
+
+// backName is where esc leads from the results, in words.
+func (r *resultsState) backName() string {
+	if r != nil && r.back == screenQueue {
+		return "the queue"
+	}
+	return "the flags"
 }
 
 func (r *resultsState) failedHosts() []string {
@@ -123,6 +132,9 @@ func (s *resultsScreen) Update(msg tea.KeyPressMsg) (tea.Cmd, dialog) {
 	case key.Matches(msg, s.keys.Back):
 		if s.results == nil || !s.results.running {
 			s.active = screenFlags
+			if s.results != nil {
+				s.active = s.results.back
+			}
 		}
 	}
 	return nil, nil
@@ -199,7 +211,7 @@ func (s *resultsScreen) View(width, h int) []string {
 		if hr.Outcome == flags.Unknown {
 			errText = safe("outcome unknown (read back: "+s.readBackNote(r.change, hr.Host)+")") + "; " + errText
 		}
-		line := "  " + cell(hr.Host, 16) + " " + outcome + " " + cell(vers, 18) + " " + rcell(fmtLatency(hr.Latency), 7)
+		line := "  " + cell(hr.Host, 16) + " " + outcome + " " + cell(vers, 18) + " " + rcell(latencyCell(hr.Latency), 7)
 		if errText != "" && ansi.StringWidth(errText) <= errW {
 			line += "  " + st.errText.Render(errText)
 			errText = ""
@@ -227,7 +239,9 @@ func (s *resultsScreen) View(width, h int) []string {
 	}
 	if len(r.failedHosts()) > 0 && !s.cfg.ReadOnly {
 		lines = append(lines, "")
-		lines = append(lines, wrapStyled(st.key.Render("T")+" retry the failed hosts ("+strings.Join(r.failedHosts(), ", ")+")   "+st.key.Render("esc")+" back to the flags", s.width-2)...)
+		lines = append(lines, wrapStyled(st.key.Render("T")+" retry the failed hosts ("+strings.Join(r.failedHosts(), ", ")+")   "+st.key.Render("esc")+" back to "+r.backName(), s.width-2)...)
+	} else if r.back == screenQueue {
+		lines = append(lines, "", st.key.Render("esc")+" back to the queue")
 	}
 	return box("Write results", dropBlanks(lines, h-2), s.width, h, true, st)
 }
@@ -391,4 +405,21 @@ func (s *resultsScreen) retryCmd() tea.Cmd {
 		}
 		return toggleDoneMsg{change: rec, result: res, err: err, retry: true, elapsed: now().Sub(start), finished: time.Now()}
 	})
+}
+
+// latencyCell is a host's write time; none for an outcome read from the journal (a retry
+// from the queue shows the hosts it did not write as recorded, with no time).
+func latencyCell(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return fmtLatency(d)
+}
+
+// backScreen is where esc leads from the results: the tab the header marks meanwhile.
+func (s *resultsScreen) backScreen() screenID {
+	if s.results == nil {
+		return screenFlags
+	}
+	return s.results.back
 }

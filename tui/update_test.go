@@ -117,7 +117,7 @@ func TestFilterIsInstantAndSurvivesRefresh(t *testing.T) {
 	u.mustSee("filter /KILL   2 of 11 match")
 	u.key("/", "backspace", "backspace", "backspace", "backspace")
 	u.typeText("zzz")
-	u.mustSee(`no flag key contains "zzz"`)
+	u.mustSee(`no flag key matches "zzz"`)
 	u.key("esc")
 	if u.m.flagsScreen.filter.value() != "" || len(u.m.flagsScreen.filtered) != 11 {
 		t.Fatalf("esc should clear the filter: %q, %d rows", u.m.flagsScreen.filter.value(), len(u.m.flagsScreen.filtered))
