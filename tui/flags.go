@@ -838,9 +838,13 @@ func (s *flagsScreen) openConfirm() dialog {
 			down = append(down, h)
 		}
 	}
-	c.hostsNote = "on all " + countWords(len(c.hosts), "host", "hosts")
-	if len(c.hosts) == 1 {
+	switch len(c.hosts) {
+	case 1:
 		c.hostsNote = "on the only host"
+	case 2:
+		c.hostsNote = "on both hosts"
+	default:
+		c.hostsNote = "on all " + countWords(len(c.hosts), "host", "hosts")
 	}
 	if len(down) > 0 {
 		c.hostsNote = "on " + countWords(len(c.hosts)-len(down), "host", "hosts") + "; DOWN: " + strings.Join(down, ", ") + " (will fail)"

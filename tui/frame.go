@@ -415,28 +415,28 @@ func (m *Model) helpLines() []string {
 			" 1 up, 1 reading  a host has not answered yet: its flags fill in when it does",
 			" DIFFER           hosts differ: STATE shows each state (ON/OFF), NOTE how",
 			" MISSING          a reachable host lacks the flag (NONE: no reachable one has it)",
-			" NOTE, narrow     needs N: requires N flags   used by N: N flags require it",
-			"                  v5/v4: the hosts' versions  +N: N more notes (enter shows)")
+			" NOTE, narrow     needs N: requires N flags; used by N: N flags require it; "+
+				"v5/v4: the hosts' versions; +N: N more notes (enter shows them)")
 		if len(m.cfg.Relays) > 0 {
 			lines = append(lines, "", " "+m.st.bold.Render("Relays (header and the environment's pane), asked every few seconds"),
-				" connected      streaming from LaunchDarkly: its next update overwrites a Redis edit;",
-				"                the confirmation offers l In LaunchDarkly instead (Redis untouched,",
-				"                nothing journaled: LaunchDarkly's audit log has it, with the reason)",
+				" connected      streaming from LaunchDarkly: its next update overwrites a Redis edit; "+
+					"the confirmation offers l In LaunchDarkly instead (Redis untouched, "+
+					"nothing journaled: LaunchDarkly's audit log has it, with the reason)",
 				" CUT OFF (...)  not connected: a Redis edit holds until it reconnects and re-syncs",
 				" unreachable    did not answer GET /status within its time-out")
 		}
 		if m.ld != nil && !m.cfg.ReadOnly {
 			lines = append(lines, "", " "+m.st.bold.Render("LaunchDarkly reachable (header)"),
-				" Relay reconnects within seconds and its next update undoes a Redis edit: the toggle",
-				" confirmation says so and offers l In LaunchDarkly instead")
+				" Relay reconnects within seconds and its next update undoes a Redis edit: the toggle "+
+					"confirmation says so and offers l In LaunchDarkly instead")
 		}
 	}
 	if m.canArm() {
 		lines = append(lines, "", " "+m.st.bold.Render("Arming the replay (A, on the queue and sync screens)"),
-			" A   holds the pending changes in Redis (writes back what a Relay re-sync undid, unless",
-			"     LaunchDarkly has a newer version: a conflict, left alone) and replays them the moment",
-			"     LaunchDarkly answers; A again disarms. Armed lasts only as long as this process:",
-			"     quitting disarms. relaycommander replay --wait arms it from a spare terminal.",
+			" A   holds the pending changes in Redis (writes back what a Relay re-sync undid, unless "+
+				"LaunchDarkly has a newer version: a conflict, left alone) and replays them the moment "+
+				"LaunchDarkly answers; A again disarms. Armed lasts only as long as this process: "+
+				"quitting disarms. relaycommander replay --wait arms it from a spare terminal.",
 			" R   opens the plan on the sync screen; enter there replays")
 	}
 	if m.cfg.Demo != nil {
@@ -445,7 +445,47 @@ func (m *Model) helpLines() []string {
 			lines = append(lines, " "+b.Help().Key+"  "+b.Help().Desc)
 		}
 	}
-	return lines
+	return wrapHelp(lines, min(m.width-1, 96)) // long lines are hard to read, even where they fit
+}
+
+// wrapHelp wraps the help lines wider than w under their description: a line " LABEL  text"
+// continues at the column where text starts, so that a narrow terminal cuts nothing.
+func wrapHelp(lines []string, w int) []string {
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		if ansi.StringWidth(l) <= w {
+			out = append(out, l)
+			continue
+		}
+		indent := helpIndent(ansi.Strip(l))
+		if indent > w/2 {
+			indent = 1
+		}
+		head, rest := ansi.Cut(l, 0, indent), ansi.Cut(l, indent, ansi.StringWidth(l))
+		pad := strings.Repeat(" ", indent)
+		for i, part := range strings.Split(ansi.Wrap(rest, w-indent, ""), "\n") {
+			if i == 0 {
+				out = append(out, head+part)
+			} else {
+				out = append(out, pad+part)
+			}
+		}
+	}
+	return out
+}
+
+// helpIndent is the column where a help line's description starts: after the label and the
+// run of two or more spaces that follows it; the leading spaces for a line without a label.
+func helpIndent(l string) int {
+	lead := len(l) - len(strings.TrimLeft(l, " "))
+	if i := strings.Index(l[lead:], "  "); i >= 0 {
+		j := lead + i
+		for j < len(l) && l[j] == ' ' {
+			j++
+		}
+		return ansi.StringWidth(l[:j])
+	}
+	return lead
 }
 
 // screenKeys lists the keys of what is on screen now, for the footer and for help: the open

@@ -35,3 +35,23 @@ func TestHelpSaysWhatLaunchDarklyReachableMeans(t *testing.T) {
 	u.key("?", "G")
 	u.mustNotSee("LaunchDarkly reachable (header)")
 }
+
+// At 80 columns help wraps its explanations instead of cutting them: paging through it, no
+// line ends in "…".
+func TestHelpCutsNothingAt80Columns(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	u.withRelays()
+	u.withGuard(fakeLD{}, &fakeGuard{})
+	u.key("?")
+	for page := 0; page < 10; page++ {
+		v := u.view()
+		v = v[strings.Index(v, "Keys of this screen"):] // the header says "checking…"
+		lines := strings.Split(v, "\n")
+		for _, l := range lines[:len(lines)-1] { // the footer may give way
+			if strings.HasSuffix(strings.TrimRight(l, " "), "…") {
+				t.Errorf("help cuts a line at 80 columns: %q", l)
+			}
+		}
+		u.key("pgdown")
+	}
+}
