@@ -82,13 +82,8 @@ func TestReadmeKeyTableHasEveryKey(t *testing.T) {
 	if end := strings.Index(section, "\n## "); end >= 0 {
 		section = section[:end]
 	}
-	km := defaultKeyMap(false)
-	v := reflect.ValueOf(km)
-	for i := range v.NumField() {
-		b, ok := v.Field(i).Interface().(key.Binding)
-		if !ok {
-			continue
-		}
+	lacks := map[string]string{} // key -> where it was offered
+	check := func(b key.Binding, where string) {
 		h := b.Help()
 		keys := strings.Split(h.Key, "/") // "space/t": either key
 		if h.Key == "/" {
@@ -96,8 +91,29 @@ func TestReadmeKeyTableHasEveryKey(t *testing.T) {
 		}
 		for _, k := range keys {
 			if !strings.Contains(section, "`"+k+"`") {
-				t.Errorf("README's key table lacks `%s` (%s: %s)", k, v.Type().Field(i).Name, h.Desc)
+				lacks[k] = where + ": " + h.Desc
 			}
 		}
+	}
+	km := defaultKeyMap(false)
+	v := reflect.ValueOf(km)
+	for i := range v.NumField() {
+		if b, ok := v.Field(i).Interface().(key.Binding); ok {
+			check(b, v.Type().Field(i).Name)
+		}
+	}
+	// and the keys every screen and dialog of the golden files offers (some are made on
+	// the spot, such as A disarm)
+	for _, sc := range goldenScreens {
+		u := newUnit(t, 120, 40, sc.mod)
+		sc.setup(u)
+		for _, group := range u.m.screenKeys().full {
+			for _, b := range group {
+				check(b, sc.name)
+			}
+		}
+	}
+	for k, where := range lacks {
+		t.Errorf("README's key table lacks `%s` (%s)", k, where)
 	}
 }

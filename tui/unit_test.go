@@ -223,155 +223,159 @@ func pendingImported() journal.Pending {
 
 // ---- golden files of every screen at 80x24 and 120x40 ----
 
+// goldenScreens are the states TestGolden draws; TestReadmeKeyTableHasEveryKey checks the
+// keys each of them offers against README's table.
+var goldenScreens = []struct {
+	name  string
+	mod   func(*Config)
+	setup func(u *unit)
+}{
+	{"flags", nil, func(u *unit) {}},
+	{"flags-envs-focus", nil, func(u *unit) { u.key("tab", "down") }},
+	{"flags-filter", nil, func(u *unit) { u.key("/"); u.typeText("kill") }},
+	{"flags-readonly", func(c *Config) { c.ReadOnly = true }, func(u *unit) {}},
+	{"details", nil, func(u *unit) { u.gotoFlag("kill-switch-checkout"); u.key("enter") }},
+	{"confirm-protected", nil, func(u *unit) {
+		u.gotoFlag("kill-switch-checkout")
+		u.key("space")
+		u.typeText("payment provider outage")
+		u.key("tab")
+		u.typeText("kill-switch-che")
+	}},
+	{"confirm-staging", nil, func(u *unit) {
+		u.gotoEnv("ld:web-store:staging")
+		u.gotoFlag("checkout-flow")
+		u.key("t")
+	}},
+	{"results", nil, func(u *unit) {
+		u.gotoFlag("kill-switch-checkout")
+		u.key("space")
+		u.key("tab")
+		u.typeText("kill-switch-checkout")
+		u.key("tab", "y")
+		cmd := u.key("enter")
+		u.apply(cmd)
+	}},
+	{"queue", nil, func(u *unit) {
+		u.fj.pending = []journal.Pending{pendingKill(false), pendingSearch()}
+		u.refresh()
+		u.key("2")
+	}},
+	{"history", nil, func(u *unit) {
+		p := pendingKill(false)
+		u.fj.pending = []journal.Pending{p}
+		u.fj.history = p.Entries
+		u.fj.events = []journal.ReplayEvent{{Time: testNow.Add(-time.Minute), Kind: journal.ReplayFailed, Prefix: p.Prefix, Flag: p.Flag, Error: "LaunchDarkly unreachable"}}
+		u.refresh()
+		u.key("2")
+		u.apply(u.key("enter"))
+	}},
+	{"discard", nil, func(u *unit) {
+		u.fj.pending = []journal.Pending{pendingKill(false)}
+		u.refresh()
+		u.key("2", "d")
+		u.typeText("LaunchDarkly was changed by hand")
+	}},
+	{"sync-no-token", nil, func(u *unit) { u.key("3") }},
+	{"sync-plan", nil, func(u *unit) {
+		u.withLD(samplePlan())
+		u.apply(u.key("3"))
+		u.key("down", "down")
+	}},
+	{"sync-running", nil, func(u *unit) {
+		u.withLD(samplePlan())
+		u.apply(u.key("3"))
+		u.startFakeReplay()
+		u.m.Update(progressMsg{p: ldsync.Progress{Index: 0, Total: 2, Done: true, Result: "applied", Item: samplePlan().Items[0], Counts: ldsync.Counts{Applied: 1}}})
+		u.m.Update(progressMsg{p: ldsync.Progress{Index: 1, Total: 2, Item: samplePlan().Items[1], WaitingUntil: testNow.Add(3 * time.Second), WaitReason: "rate limit (route)"}})
+	}},
+	{"sync-unreachable", nil, func(u *unit) {
+		timeout := &ldsync.APIError{Op: "list projects at https://app.launchdarkly.com", Timeout: true, Cause: "no answer in time", Addr: "app.launchdarkly.com",
+			Message: `Get "https://app.launchdarkly.com/api/v2/projects?limit=1": dial tcp 52.1.2.3:443: i/o timeout`}
+		u.withReplayer(fakeLD{err: timeout}, &fakeReplayer{plan: samplePlan()})
+		u.apply(u.key("3"))
+	}},
+	{"sync-done", nil, func(u *unit) {
+		u.withLD(samplePlan())
+		u.apply(u.key("3"))
+		u.startFakeReplay()
+		p := samplePlan()
+		u.m.Update(progressMsg{p: ldsync.Progress{Index: 0, Total: 2, Done: true, Result: "applied", Item: p.Items[0], Counts: ldsync.Counts{Applied: 1}}})
+		u.m.Update(progressMsg{p: ldsync.Progress{Index: 1, Total: 2, Done: true, Result: "failed", Err: errors.New("LaunchDarkly 400 on PATCH payments/maintenance-banner: a scheduled change conflicts"), Item: p.Items[1], Counts: ldsync.Counts{Applied: 1, Failed: 1}}})
+		u.m.Update(progressMsg{p: ldsync.Progress{Index: 2, Total: 2, Done: true, Result: "conflict", Item: p.Items[2], Counts: ldsync.Counts{Applied: 1, Failed: 1, Conflicts: 1}}})
+		u.m.Update(progressMsg{p: ldsync.Progress{Index: 0, Total: 2, Done: true, Result: "verified", Item: p.Items[0], Counts: ldsync.Counts{Applied: 1, Failed: 1, Conflicts: 1, Verified: 1}}})
+		u.m.Update(replayDoneMsg{counts: ldsync.Counts{Applied: 1, Failed: 1, Conflicts: 1, Verified: 1}})
+	}},
+	{"banner", nil, func(u *unit) {
+		u.fj.pending = []journal.Pending{pendingKill(false)}
+		u.refresh() // Redis holds ON on relay-a and relay-b: the write was undone
+	}},
+	{"help", nil, func(u *unit) { u.key("?") }},
+	// arming (arm.go): LaunchDarkly back before the re-sync, then the replay armed
+	{"banner-ld-back", nil, func(u *unit) {
+		u.armPending()
+		u.withGuard(fakeLD{}, &fakeGuard{})
+		u.apply(u.m.ldCheckCmd())
+	}},
+	{"queue-armed", nil, func(u *unit) {
+		u.armPending()
+		u.withGuard(fakeLD{err: errLDDown}, &fakeGuard{script: armedEvents(), hold: true})
+		u.key("2")
+		u.arm()
+		u.guardStep()
+	}},
+	{"sync-armed", nil, func(u *unit) {
+		u.armPending()
+		u.withGuard(fakeLD{err: errLDDown}, &fakeGuard{script: armedEvents(), hold: true})
+		u.key("3")
+		u.arm()
+		u.guardStep()
+	}},
+	// the Relays view: relay-east connected, relay-west cut off, relay-dr unreachable
+	{"relays-flags", nil, func(u *unit) { u.withRelays() }},
+	{"relays-help", nil, func(u *unit) { u.withRelays(); u.key("?") }},
+	{"relays-confirm", nil, func(u *unit) {
+		u.withRelays()
+		u.gotoEnv("ld:web-store:staging")
+		u.gotoFlag("checkout-flow")
+		u.key("t")
+		u.typeText("cdn down")
+		u.key("tab", "l")
+	}},
+	{"relays-confirm-protected", nil, func(u *unit) {
+		u.withRelays()
+		u.gotoFlag("kill-switch-checkout")
+		u.key("space")
+		u.key("tab", "tab", "y", "enter") // no key typed: the dialog says so
+	}},
+	{"relays-results", nil, func(u *unit) {
+		fr, _ := u.withRelays()
+		fr.served = servedAnswers("ld:web-store:staging", "checkout-flow", false)
+		u.gotoEnv("ld:web-store:staging")
+		u.gotoFlag("checkout-flow")
+		u.key("t", "tab", "y")
+		u.follow(u.key("enter"))
+	}},
+	{"relays-in-launchdarkly", nil, func(u *unit) {
+		fr, _ := u.withRelays()
+		fr.served = servedAnswers("ld:web-store:staging", "checkout-flow", false)
+		u.gotoEnv("ld:web-store:staging")
+		u.gotoFlag("checkout-flow")
+		u.key("t")
+		u.typeText("cdn down")
+		u.key("tab", "l")
+		u.follow(u.key("enter"))
+	}},
+	{"quit-ask", nil, func(u *unit) {
+		u.withLD(samplePlan())
+		u.apply(u.key("3"))
+		u.startFakeReplay()
+		u.key("q")
+	}},
+}
+
 func TestGolden(t *testing.T) {
-	screens := []struct {
-		name  string
-		mod   func(*Config)
-		setup func(u *unit)
-	}{
-		{"flags", nil, func(u *unit) {}},
-		{"flags-envs-focus", nil, func(u *unit) { u.key("tab", "down") }},
-		{"flags-filter", nil, func(u *unit) { u.key("/"); u.typeText("kill") }},
-		{"flags-readonly", func(c *Config) { c.ReadOnly = true }, func(u *unit) {}},
-		{"details", nil, func(u *unit) { u.gotoFlag("kill-switch-checkout"); u.key("enter") }},
-		{"confirm-protected", nil, func(u *unit) {
-			u.gotoFlag("kill-switch-checkout")
-			u.key("space")
-			u.typeText("payment provider outage")
-			u.key("tab")
-			u.typeText("kill-switch-che")
-		}},
-		{"confirm-staging", nil, func(u *unit) {
-			u.gotoEnv("ld:web-store:staging")
-			u.gotoFlag("checkout-flow")
-			u.key("t")
-		}},
-		{"results", nil, func(u *unit) {
-			u.gotoFlag("kill-switch-checkout")
-			u.key("space")
-			u.key("tab")
-			u.typeText("kill-switch-checkout")
-			u.key("tab", "y")
-			cmd := u.key("enter")
-			u.apply(cmd)
-		}},
-		{"queue", nil, func(u *unit) {
-			u.fj.pending = []journal.Pending{pendingKill(false), pendingSearch()}
-			u.refresh()
-			u.key("2")
-		}},
-		{"history", nil, func(u *unit) {
-			p := pendingKill(false)
-			u.fj.pending = []journal.Pending{p}
-			u.fj.history = p.Entries
-			u.fj.events = []journal.ReplayEvent{{Time: testNow.Add(-time.Minute), Kind: journal.ReplayFailed, Prefix: p.Prefix, Flag: p.Flag, Error: "LaunchDarkly unreachable"}}
-			u.refresh()
-			u.key("2")
-			u.apply(u.key("enter"))
-		}},
-		{"discard", nil, func(u *unit) {
-			u.fj.pending = []journal.Pending{pendingKill(false)}
-			u.refresh()
-			u.key("2", "d")
-			u.typeText("LaunchDarkly was changed by hand")
-		}},
-		{"sync-no-token", nil, func(u *unit) { u.key("3") }},
-		{"sync-plan", nil, func(u *unit) {
-			u.withLD(samplePlan())
-			u.apply(u.key("3"))
-			u.key("down", "down")
-		}},
-		{"sync-running", nil, func(u *unit) {
-			u.withLD(samplePlan())
-			u.apply(u.key("3"))
-			u.startFakeReplay()
-			u.m.Update(progressMsg{p: ldsync.Progress{Index: 0, Total: 2, Done: true, Result: "applied", Item: samplePlan().Items[0], Counts: ldsync.Counts{Applied: 1}}})
-			u.m.Update(progressMsg{p: ldsync.Progress{Index: 1, Total: 2, Item: samplePlan().Items[1], WaitingUntil: testNow.Add(3 * time.Second), WaitReason: "rate limit (route)"}})
-		}},
-		{"sync-unreachable", nil, func(u *unit) {
-			timeout := &ldsync.APIError{Op: "list projects at https://app.launchdarkly.com", Timeout: true, Cause: "no answer in time", Addr: "app.launchdarkly.com",
-				Message: `Get "https://app.launchdarkly.com/api/v2/projects?limit=1": dial tcp 52.1.2.3:443: i/o timeout`}
-			u.withReplayer(fakeLD{err: timeout}, &fakeReplayer{plan: samplePlan()})
-			u.apply(u.key("3"))
-		}},
-		{"sync-done", nil, func(u *unit) {
-			u.withLD(samplePlan())
-			u.apply(u.key("3"))
-			u.startFakeReplay()
-			p := samplePlan()
-			u.m.Update(progressMsg{p: ldsync.Progress{Index: 0, Total: 2, Done: true, Result: "applied", Item: p.Items[0], Counts: ldsync.Counts{Applied: 1}}})
-			u.m.Update(progressMsg{p: ldsync.Progress{Index: 1, Total: 2, Done: true, Result: "failed", Err: errors.New("LaunchDarkly 400 on PATCH payments/maintenance-banner: a scheduled change conflicts"), Item: p.Items[1], Counts: ldsync.Counts{Applied: 1, Failed: 1}}})
-			u.m.Update(progressMsg{p: ldsync.Progress{Index: 2, Total: 2, Done: true, Result: "conflict", Item: p.Items[2], Counts: ldsync.Counts{Applied: 1, Failed: 1, Conflicts: 1}}})
-			u.m.Update(progressMsg{p: ldsync.Progress{Index: 0, Total: 2, Done: true, Result: "verified", Item: p.Items[0], Counts: ldsync.Counts{Applied: 1, Failed: 1, Conflicts: 1, Verified: 1}}})
-			u.m.Update(replayDoneMsg{counts: ldsync.Counts{Applied: 1, Failed: 1, Conflicts: 1, Verified: 1}})
-		}},
-		{"banner", nil, func(u *unit) {
-			u.fj.pending = []journal.Pending{pendingKill(false)}
-			u.refresh() // Redis holds ON on relay-a and relay-b: the write was undone
-		}},
-		{"help", nil, func(u *unit) { u.key("?") }},
-		// arming (arm.go): LaunchDarkly back before the re-sync, then the replay armed
-		{"banner-ld-back", nil, func(u *unit) {
-			u.armPending()
-			u.withGuard(fakeLD{}, &fakeGuard{})
-			u.apply(u.m.ldCheckCmd())
-		}},
-		{"queue-armed", nil, func(u *unit) {
-			u.armPending()
-			u.withGuard(fakeLD{err: errLDDown}, &fakeGuard{script: armedEvents(), hold: true})
-			u.key("2")
-			u.arm()
-			u.guardStep()
-		}},
-		{"sync-armed", nil, func(u *unit) {
-			u.armPending()
-			u.withGuard(fakeLD{err: errLDDown}, &fakeGuard{script: armedEvents(), hold: true})
-			u.key("3")
-			u.arm()
-			u.guardStep()
-		}},
-		// the Relays view: relay-east connected, relay-west cut off, relay-dr unreachable
-		{"relays-flags", nil, func(u *unit) { u.withRelays() }},
-		{"relays-help", nil, func(u *unit) { u.withRelays(); u.key("?") }},
-		{"relays-confirm", nil, func(u *unit) {
-			u.withRelays()
-			u.gotoEnv("ld:web-store:staging")
-			u.gotoFlag("checkout-flow")
-			u.key("t")
-			u.typeText("cdn down")
-			u.key("tab", "l")
-		}},
-		{"relays-confirm-protected", nil, func(u *unit) {
-			u.withRelays()
-			u.gotoFlag("kill-switch-checkout")
-			u.key("space")
-			u.key("tab", "tab", "y", "enter") // no key typed: the dialog says so
-		}},
-		{"relays-results", nil, func(u *unit) {
-			fr, _ := u.withRelays()
-			fr.served = servedAnswers("ld:web-store:staging", "checkout-flow", false)
-			u.gotoEnv("ld:web-store:staging")
-			u.gotoFlag("checkout-flow")
-			u.key("t", "tab", "y")
-			u.follow(u.key("enter"))
-		}},
-		{"relays-in-launchdarkly", nil, func(u *unit) {
-			fr, _ := u.withRelays()
-			fr.served = servedAnswers("ld:web-store:staging", "checkout-flow", false)
-			u.gotoEnv("ld:web-store:staging")
-			u.gotoFlag("checkout-flow")
-			u.key("t")
-			u.typeText("cdn down")
-			u.key("tab", "l")
-			u.follow(u.key("enter"))
-		}},
-		{"quit-ask", nil, func(u *unit) {
-			u.withLD(samplePlan())
-			u.apply(u.key("3"))
-			u.startFakeReplay()
-			u.key("q")
-		}},
-	}
+	screens := goldenScreens
 	t.Run("too-small-60x20", func(t *testing.T) {
 		u := newUnit(t, 60, 20, nil)
 		v := u.view()
