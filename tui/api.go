@@ -48,14 +48,17 @@ type Config struct {
 	Journal   *journal.Journal
 	LD        *ldsync.Client // nil when no LaunchDarkly token is configured
 	Operator  string
-	Protected []string      // environment keys that need the flag key typed to confirm
-	ReadOnly  bool          // no action that writes exists
-	Refresh   time.Duration // Redis refresh interval; 0: no periodic refresh (r still refreshes)
-	AltScreen bool          // use the alternate screen (default true in main)
-	RelayTTL  time.Duration // Relay's localTtl, for the reach note; 0 is no cache (Relay reads Redis now)
-	Demo      Demo
-	LogPath   string           // where the UI logs; never the terminal
-	Now       func() time.Time // clock; nil = time.Now (tests fix it)
+	Protected []string // environment keys that need the flag key typed to confirm
+	ReadOnly  bool     // no action that writes exists
+	// ReadOnlyFrom says where read-only was set (--read-only, RC_UI_READ_ONLY, a file), for
+	// the message a writing key gets.
+	ReadOnlyFrom string
+	Refresh      time.Duration // Redis refresh interval; 0: no periodic refresh (r still refreshes)
+	AltScreen    bool          // use the alternate screen (default true in main)
+	RelayTTL     time.Duration // Relay's localTtl, for the reach note; 0 is no cache (Relay reads Redis now)
+	Demo         Demo
+	LogPath      string           // where the UI logs; never the terminal
+	Now          func() time.Time // clock; nil = time.Now (tests fix it)
 	// Relays are the Relay Proxies to ask about themselves (relays.go); none: no Relays view.
 	Relays []relayapi.Relay
 	// SDKKeys are the environments' SDK keys by store prefix, for the serving check.

@@ -154,3 +154,23 @@ func TestHelpScrollsAndSaysThereIsMore(t *testing.T) {
 	u.mustNotSee("more line")
 	u.mustSee("(esc or ? closes)")
 }
+
+// Issue 13 item 13: in the read-only UI a key that would write says why nothing happens and
+// where read-only was set; while the filter is typed the same keys are text.
+func TestReadOnlyWriteKeysSayWhy(t *testing.T) {
+	u := newUnit(t, 120, 40, func(c *Config) { c.ReadOnly, c.ReadOnlyFrom = true, "--read-only" })
+	for _, k := range []string{"space", "t", "T", "d", "A", "R"} {
+		u.m.status = ""
+		if cmd := u.key(k); cmd != nil || u.m.dialog != nil {
+			t.Fatalf("%s acted in read-only", k)
+		}
+		if !strings.Contains(u.m.status, "read-only (ui.read_only, from --read-only): this session writes nothing") {
+			t.Errorf("%s in read-only: status %q", k, u.m.status)
+		}
+	}
+	u.key("/")
+	u.typeText("td")
+	if got := u.m.flagsScreen.filter.value(); got != "td" {
+		t.Errorf("t and d in the filter typed %q", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -189,6 +190,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		if !key.Matches(msg, m.keys.Quit) {
 			return nil
 		}
+	}
+	if m.cfg.ReadOnly && m.refusedInReadOnly(msg) {
+		return nil
 	}
 	switch {
 	case key.Matches(msg, m.keys.Quit):
@@ -390,4 +394,23 @@ func (m *Model) paste(text string) {
 	if m.dialog == nil && m.active == screenFlags && m.flagsScreen.filtering {
 		m.flagsScreen.paste(text)
 	}
+}
+
+// writeKeys are the keys that write (toggle, retry, discard, arm, replay): read-only unbinds
+// them, and pressing one says why nothing happens instead of doing nothing silently.
+var writeKeys = []string{"space", "t", "T", "d", "A", "R"}
+
+// refusedInReadOnly says, for a key that would write, that this session writes nothing,
+// where read-only was set, and what writes instead; it reports whether it took the key.
+func (m *Model) refusedInReadOnly(msg tea.KeyPressMsg) bool {
+	if !slices.Contains(writeKeys, msg.String()) {
+		return false
+	}
+	from := m.cfg.ReadOnlyFrom
+	if from == "" {
+		from = "the configuration"
+	}
+	m.setStatus("read-only (ui.read_only, from "+from+"): this session writes nothing; "+
+		"start relaycommander without it to change flags, or run relaycommander update from a shell", true)
+	return true
 }

@@ -34,7 +34,7 @@ func runUI(ctx context.Context, a *app) error {
 // uiConfig is the UI's share of the configuration, every value resolved.
 func uiConfig(cfg *config.Config) tui.Config {
 	return tui.Config{
-		Operator: cfg.Operator, Protected: cfg.Protected, ReadOnly: cfg.ReadOnly,
+		Operator: cfg.Operator, Protected: cfg.Protected, ReadOnly: cfg.ReadOnly, ReadOnlyFrom: readOnlySource(cfg),
 		Refresh: cfg.Refresh, AltScreen: cfg.AltScreen, RelayTTL: cfg.LocalTTL,
 		Relays: cfg.Relays, SDKKeys: cfg.SDKKeys,
 	}
