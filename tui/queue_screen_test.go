@@ -162,14 +162,7 @@ func TestQueueWhereKeepsEnvironment(t *testing.T) {
 // without jumping when the cursor turns back.
 func TestQueuePositionAndScroll(t *testing.T) {
 	u := newUnit(t, 80, 24, nil)
-	var ps []journal.Pending
-	for i := range 37 {
-		p := pendingSearch()
-		p.Flag = sprintf("flag-%02d", i+1)
-		p.Entries[0].Flag = p.Flag
-		ps = append(ps, p)
-	}
-	u.fj.pending = ps
+	u.fj.pending = manyPending(37)
 	u.refresh()
 	u.key("2")
 	u.mustSee("1 of 37")
@@ -259,14 +252,7 @@ func TestQueueGolden(t *testing.T) {
 			u.typeText("kill-switch")
 		}},
 		{"queue-long", func(u *unit) {
-			var ps []journal.Pending
-			for i := range 37 {
-				p := pendingSearch()
-				p.Flag = sprintf("flag-%02d", i+1)
-				p.Entries[0].Flag = p.Flag
-				ps = append(ps, p)
-			}
-			u.fj.pending = ps
+			u.fj.pending = manyPending(37)
 			u.refresh()
 			u.key("2")
 			for range 20 {
@@ -327,4 +313,16 @@ func TestQueueRetryWaitsForRunningWrite(t *testing.T) {
 	if len(u.fj.retries) != 0 {
 		t.Fatalf("retries %v", u.fj.retries)
 	}
+}
+
+// manyPending is n pending changes, flag-01 to flag-n, as a long incident's queue.
+func manyPending(n int) []journal.Pending {
+	var ps []journal.Pending
+	for i := range n {
+		p := pendingSearch()
+		p.Flag = sprintf("flag-%02d", i+1)
+		p.Entries[0].Flag = p.Flag
+		ps = append(ps, p)
+	}
+	return ps
 }
