@@ -1,8 +1,6 @@
 package tui
 
 import (
-	"context"
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -50,13 +48,6 @@ type flagsScreen struct {
 	readNote string
 }
 
-// progressiveStore is a store that delivers a prefix's flags as each host answers
-// (*flags.Store): a hung host then holds up neither the others' flags nor the header.
-// Other stores are read whole.
-type progressiveStore interface {
-	FlagsProgressive(ctx context.Context, prefix string, deliver func(flags.FlagsRead))
-}
-
 type pane int
 
 const (
@@ -79,143 +70,9 @@ func (s *flagsScreen) Update(msg tea.KeyPressMsg) (tea.Cmd, dialog) {
 // capturing says the filter is being typed: it takes every key, global ones too.
 func (s *flagsScreen) capturing() bool { return s.filtering }
 
-// applyRefresh takes a refresh's hosts, prefixes and, when it read the selected prefix,
-// its flags; otherwise it asks for them.
-func (s *flagsScreen) applyRefresh(msg refreshMsg) tea.Cmd {
-	s.applyDiscovery(msg.disc)
-	if msg.prefix != "" && msg.prefix == s.selPrefix {
-		s.applySet(msg.set, msg.setErr)
-	} else if s.selPrefix != "" && (!s.setLoaded || s.set.Prefix != s.selPrefix) && s.inFlight != s.selPrefix {
-		return s.loadFlagsCmd(s.selPrefix)
-	}
-	return nil
-}
-
-// refreshFlagsCmd reads the selected prefix again for a refresh, unless a read of it still
-// runs: its steps arrive on their own.
-func (s *flagsScreen) refreshFlagsCmd() tea.Cmd {
-	if s.selPrefix == "" || s.inFlight == s.selPrefix {
-		return nil
-	}
-	return s.loadFlagsCmd(s.selPrefix)
-}
-
-// applyFlagsRead takes one step of a read host by host: the hosts that answered update the
-// header at once (one that failed or timed out is DOWN on the next frame), and the flags
-// the answering hosts hold are shown while the others are still read.
-func (s *flagsScreen) applyFlagsRead(msg flagsReadMsg) tea.Cmd {
-	if msg.seq != s.flagsSeq {
-		return nil // a newer read took over: the rest of this one is dropped
-	}
-	r := msg.read
-	wasDown := s.downHosts()
-	if msg.prefix == s.selPrefix && (r.Err == nil || r.Done()) {
-		s.applySet(r.Set, r.Err)
-	} else {
-		// no answering host holds the prefix yet: keep "loading" until the others say
-		s.mergeHosts(r.Set.Hosts)
-	}
-	first := len(r.Reading) == len(r.Set.Hosts)-1
-	s.reading = r.Reading
-	s.noteRead(r, wasDown)
-	if r.Done() {
-		s.inFlight = ""
-		return nil
-	}
-	next := nextFlagsRead(msg.seq, msg.prefix, msg.next)
-	if first {
-		// Healthy hosts answer within milliseconds of each other: only a host still not
-		// answering a moment later is worth a word.
-		seq := msg.seq
-		return tea.Batch(next, tea.Tick(slowReadAfter, func(time.Time) tea.Msg { return slowReadMsg{seq: seq} }))
-	}
-	return next
-}
-
 // slowReadAfter is how long a host may take to answer a read before the status says that
 // it is still being read.
 const slowReadAfter = 250 * time.Millisecond
-
-// applySlowRead says which hosts the read still waits for, when it is still the current read
-// and they are not already known to be down (then it is no news).
-func (s *flagsScreen) applySlowRead(msg slowReadMsg) {
-	if msg.seq != s.flagsSeq || s.inFlight == "" {
-		return
-	}
-	down := s.downHosts()
-	var slow []string
-	for _, h := range s.reading {
-		if !down[h] {
-			slow = append(slow, h)
-		}
-	}
-	if len(slow) == 0 {
-		return
-	}
-	note := s.inFlight + ": reading " + strings.Join(slow, ", ") + "…"
-	if s.setReady() {
-		note += "; the other hosts' flags are on screen"
-	}
-	s.setStatus(note, false)
-	s.readNote = s.status
-}
-
-// noteRead says why a host that was up is now DOWN; once the read ends it clears its own
-// "reading" note, never another message.
-func (s *flagsScreen) noteRead(r flags.FlagsRead, wasDown map[string]bool) {
-	var answered, failed []string
-	for _, h := range r.Set.Hosts {
-		switch {
-		case errors.Is(h.Err, flags.ErrStillReading):
-		case h.Up:
-			answered = append(answered, h.Host)
-		case !wasDown[h.Host]:
-			why := h.Err
-			if inner := errors.Unwrap(why); inner != nil {
-				why = inner // the error names the host and its address first: said already
-			}
-			failed = append(failed, h.Host+" did not answer ("+why.Error()+")")
-		}
-	}
-	mine := s.readNote != "" && s.status == s.readNote
-	switch {
-	case len(failed) > 0:
-		note := strings.Join(failed, "; ") + ": DOWN"
-		if s.setReady() && len(answered) > 0 {
-			note += "; flags shown from " + strings.Join(answered, ", ")
-		}
-		s.setStatus(note+"; r reads again", true)
-		s.readNote = ""
-	case r.Done() && mine:
-		s.status, s.readNote = "", "" // the slow host answered after all
-	}
-}
-
-// mergeHosts takes the hosts' states from a read: a host still being read keeps the state
-// it had (up or down), one that answered or failed gets the read's.
-func (s *flagsScreen) mergeHosts(read []flags.HostStatus) {
-	if len(read) == 0 {
-		return
-	}
-	merged := make([]flags.HostStatus, 0, len(read))
-	for _, h := range read {
-		if errors.Is(h.Err, flags.ErrStillReading) {
-			if i := slices.IndexFunc(s.hosts, func(o flags.HostStatus) bool { return o.Host == h.Host }); i >= 0 {
-				h = s.hosts[i]
-			}
-		}
-		merged = append(merged, h)
-	}
-	s.hosts = merged
-}
-
-// applyFlags takes the flags of a prefix loaded when the selection changed.
-func (s *flagsScreen) applyFlags(msg flagsMsg) {
-	if msg.seq != s.flagsSeq || msg.prefix != s.selPrefix {
-		return
-	}
-	s.applySet(msg.set, msg.err)
-}
 
 // envRow is one line of the environments pane: a project heading or a selectable prefix.
 type envRow struct {
@@ -340,103 +197,6 @@ func (s *flagsScreen) applySet(set flags.FlagSet, err error) {
 	s.refilter(keep)
 }
 
-// refilter recomputes the visible flags from the pre-lowercased keys and puts the cursor on
-// keep when it is still visible.
-func (s *flagsScreen) refilter(keep string) {
-	q := strings.ToLower(s.filter.value())
-	s.filtered = s.filtered[:0]
-	if q == "" {
-		for i := range s.lower {
-			s.filtered = append(s.filtered, i)
-		}
-	} else {
-		s.match(q)
-	}
-	if keep != "" {
-		for i, fi := range s.filtered {
-			if s.set.Flags[fi].Key == keep {
-				s.flagCursor = i
-				s.clampFlagWindow()
-				return
-			}
-		}
-	}
-	s.clampFlagWindow()
-}
-
-// match lists the flags whose key matches q, best first, as fzf and k9s users expect: the
-// key itself, then keys that start with q, keys that contain it, and last the keys that hold
-// its characters in order (a fuzzy match), the tightest first; key order within each.
-// One pass, no allocation once the buffers have grown: it runs on every key typed.
-func (s *flagsScreen) match(q string) {
-	exact := 0
-	contains := s.containsBuf[:0]
-	fuzzy := s.fuzzyBuf[:0]
-	for i, k := range s.lower {
-		switch at := strings.Index(k, q); {
-		case at == 0 && len(k) == len(q):
-			s.filtered = slices.Insert(s.filtered, exact, i)
-			exact++
-		case at == 0:
-			s.filtered = append(s.filtered, i)
-		case at > 0:
-			contains = append(contains, i)
-		default:
-			if w := fuzzyWindow(k, q); w > 0 {
-				fuzzy = append(fuzzy, fuzzyHit{flag: i, window: w})
-			}
-		}
-	}
-	s.filtered = append(s.filtered, contains...)
-	// The fuzzy hits, tightest first and in key order within a window: a counting sort, as
-	// windows are short and sorting 20,000 hits would cost a good part of a frame.
-	widest := 0
-	for _, h := range fuzzy {
-		widest = max(widest, h.window)
-	}
-	starts := slices.Grow(s.windowBuf[:0], widest+2)[:widest+2]
-	clear(starts)
-	for _, h := range fuzzy {
-		starts[h.window+1]++
-	}
-	for w := 1; w < len(starts); w++ {
-		starts[w] += starts[w-1]
-	}
-	base := len(s.filtered)
-	s.filtered = slices.Grow(s.filtered, len(fuzzy))[:base+len(fuzzy)]
-	for _, h := range fuzzy {
-		s.filtered[base+starts[h.window]] = h.flag
-		starts[h.window]++
-	}
-	s.containsBuf, s.fuzzyBuf, s.windowBuf = contains, fuzzy, starts
-}
-
-// fuzzyHit is a flag whose key holds the filter's characters in order, within window bytes.
-type fuzzyHit struct{ flag, window int }
-
-// fuzzyWindow is the length of the shortest stretch of k, from the first place where it
-// holds all of q's characters in order, that still holds them (fzf's first algorithm:
-// forward to the end of the first match, then back to its latest start); 0 when k does not
-// hold them. Keys and filter are compared byte by byte: flag keys are ASCII.
-func fuzzyWindow(k, q string) int {
-	end := -1
-	for qi := range len(q) {
-		at := strings.IndexByte(k[end+1:], q[qi])
-		if at < 0 {
-			return 0
-		}
-		end += at + 1
-	}
-	qi := len(q) - 1
-	for i := end; ; i-- {
-		if k[i] == q[qi] {
-			if qi--; qi < 0 {
-				return end - i + 1
-			}
-		}
-	}
-}
-
 func (s *flagsScreen) cursorFlag() (flags.Flag, bool) {
 	if s.flagCursor < 0 || s.flagCursor >= len(s.filtered) {
 		return flags.Flag{}, false
@@ -552,14 +312,6 @@ func (s *flagsScreen) updateFlags(msg tea.KeyPressMsg) (tea.Cmd, dialog) {
 	return nil, nil
 }
 
-func (s *flagsScreen) refilterKeep() {
-	keep := ""
-	if f, ok := s.cursorFlag(); ok {
-		keep = f.Key
-	}
-	s.refilter(keep)
-}
-
 func (s *flagsScreen) moveFlag(msg tea.KeyPressMsg) {
 	k := s.keys
 	n := len(s.filtered)
@@ -630,35 +382,6 @@ func abs(n int) int {
 	return n
 }
 
-func (s *flagsScreen) updateFilter(msg tea.KeyPressMsg) tea.Cmd {
-	k := s.keys
-	switch {
-	case key.Matches(msg, k.FilterKeep):
-		s.filtering = false
-		return nil
-	case key.Matches(msg, k.FilterClear):
-		s.filtering = false
-		s.filter.reset()
-		s.refilterKeep()
-		return nil
-	case key.Matches(msg, k.Up, k.Down, k.PageUp, k.PageDown) && msg.Text == "":
-		s.moveFlag(msg)
-		return nil
-	}
-	before := s.filter.value()
-	s.filter.update(msg)
-	switch after := s.filter.value(); {
-	case after == before:
-	case len(after) > len(before) && after[:len(before)] == before:
-		// typed on: the matches are fewer, start from the top
-		s.flagCursor, s.flagTop = 0, 0
-		s.refilter("")
-	default:
-		s.refilterKeep()
-	}
-	return nil
-}
-
 // settleDetails closes the details when their flag is gone and keeps their scroll inside
 // the text.
 func (s *flagsScreen) settleDetails() {
@@ -673,36 +396,6 @@ func (s *flagsScreen) settleDetails() {
 	s.detail.SetWidth(s.width)
 	s.detail.SetHeight(s.bodyHeight() - 2)
 	s.detail.SetContentLines(s.detailLines(f))
-}
-
-func (s *flagsScreen) loadFlagsCmd(prefix string) tea.Cmd {
-	if s.store == nil || prefix == "" {
-		return nil
-	}
-	s.flagsSeq++
-	seq, store, ctx := s.flagsSeq, s.store, s.ctx
-	ps, ok := store.(progressiveStore)
-	if !ok {
-		return func() tea.Msg {
-			set, err := store.Flags(ctx, prefix)
-			return flagsMsg{seq: seq, prefix: prefix, set: set, err: err}
-		}
-	}
-	s.inFlight = prefix
-	s.reading = slices.Clone(s.hostNames)
-	steps := len(store.HostNames()) // one per host: the channel never blocks the read
-	return func() tea.Msg {
-		reads := make(chan flags.FlagsRead, steps)
-		go ps.FlagsProgressive(ctx, prefix, func(r flags.FlagsRead) { reads <- r })
-		return nextFlagsRead(seq, prefix, reads)()
-	}
-}
-
-// nextFlagsRead waits for the next step of a read host by host.
-func nextFlagsRead(seq int, prefix string, reads <-chan flags.FlagsRead) tea.Cmd {
-	return func() tea.Msg {
-		return flagsReadMsg{seq: seq, prefix: prefix, read: <-reads, next: reads}
-	}
 }
 
 // failedWrite is the flag's latest write's failed hosts, when that write is the last one
@@ -748,35 +441,6 @@ func (s *flagsScreen) showLastWrite() {
 	}
 	s.results.results.back = screenFlags // reopened from the flags: esc returns here
 	s.active = screenResults
-}
-
-// setReady says the flag set on screen is loaded and is the selected prefix's: only then
-// may a toggle or the details act on it (a set still loading leaves the last one in s.set).
-// A set read from some hosts while others are still read is ready: the toggle reads every
-// host again itself before it writes (WATCH), and the confirmation names the hosts still
-// being read.
-func (s *flagsScreen) setReady() bool {
-	return s.setLoaded && s.set.Prefix == s.selPrefix
-}
-
-// loadingNote is what the toggle keys say while the selected prefix's set loads.
-func (s *flagsScreen) loadingNote() string {
-	if s.setErr != nil {
-		return "flags of " + safe(s.selPrefix) + " not read: " + s.setErr.Error() + "; r tries again"
-	}
-	if note := s.readingNote(); note != "" {
-		return "loading " + safe(s.selPrefix) + ": " + note
-	}
-	return "loading " + safe(s.selPrefix) + "…"
-}
-
-// readingNote names the hosts the selected prefix's read still waits for, e.g.
-// "reading relay-b…"; "" when none. Their flags show as HostDown meanwhile (state unknown).
-func (s *flagsScreen) readingNote() string {
-	if s.inFlight == "" || s.inFlight != s.selPrefix || len(s.reading) == 0 {
-		return ""
-	}
-	return "reading " + strings.Join(s.reading, ", ") + "…"
 }
 
 func (s *flagsScreen) openConfirm() dialog {
