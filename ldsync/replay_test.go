@@ -432,8 +432,11 @@ func TestReplayPacedByRateLimit(t *testing.T) {
 			t.Errorf("unexpected wait %q", ev.WaitReason)
 		}
 	}
-	if limited != 1 || paced < 2 {
-		t.Errorf("waits: %d after a 429, %d paced; want 1 and at least 2", limited, paced)
+	// The replay itself never runs into the limit: the one 429 is the other client's doing.
+	// It paces for the windows still open when it reaches them: on a fast machine two (6
+	// patches, 2 a second), on a loaded one a window may have closed by itself meanwhile.
+	if limited != 1 || paced < 1 {
+		t.Errorf("waits: %d after a 429, %d paced; want 1 and at least 1", limited, paced)
 	}
 	if got := e.fake.PatchCount(); got != 8 {
 		t.Errorf("patches = %d, want 8 (2 others + 6)", got)
