@@ -60,6 +60,9 @@ type HostStatus struct {
 	Up      bool
 	Latency time.Duration // round trip of a PING (Discover) or of the read (Flags)
 	Err     error
+	// Answered: the host replied, with an error (NOAUTH, WRONGTYPE…): it is up but refused
+	// the read, unlike a host that did not answer (FlagsProgressive sets it).
+	Answered bool
 }
 
 // PrefixOnHost is what one host holds for a prefix.

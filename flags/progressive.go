@@ -50,6 +50,7 @@ func (s *Store) FlagsProgressive(ctx context.Context, prefix string, deliver fun
 			if err != nil {
 				a.status.Err = h.wrap(fmt.Errorf("read %s%s: %w", prefix, featuresSuffix, replyErr(err)))
 				a.replied = isReply(err)
+				a.status.Answered = a.replied
 				a.hash = nil
 			}
 			answers <- a

@@ -46,7 +46,12 @@ type armDoneMsg struct {
 }
 
 // canArm says A exists: a guard is configured (not in read-only, not without a token).
-func (c *common) canArm() bool { return c.guard != nil && !c.cfg.ReadOnly && c.keys.Arm.Enabled() }
+//
+// Arming waits out an outage, never a refused token: while LaunchDarkly refuses the token,
+// A is not offered (an armed replay that learns it stops by itself, and A still disarms).
+func (c *common) canArm() bool {
+	return c.guard != nil && !c.cfg.ReadOnly && c.keys.Arm.Enabled() && (c.arm.on || !tokenRefused(c.ldErr))
+}
 
 // toggleArm arms the replay, or disarms it when armed.
 func (m *Model) toggleArm() tea.Cmd {
@@ -220,6 +225,14 @@ func countWords(n int, one, many string) string {
 		return sprintf("%d %s", n, one)
 	}
 	return sprintf("%d %s", n, many)
+}
+
+// theConflicts is "the conflict" or "the 3 conflicts".
+func theConflicts(n int) string {
+	if n == 1 {
+		return "the conflict"
+	}
+	return "the " + countWords(n, "conflict", "conflicts")
 }
 
 func changesWord(n int) string {

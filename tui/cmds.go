@@ -18,6 +18,11 @@ func (m *Model) refreshTick() tea.Cmd {
 	return tea.Tick(m.cfg.Refresh, func(time.Time) tea.Msg { return refreshTickMsg{} })
 }
 
+// statusTick is the status line's clock (shownStatus): a second is as fine as its ages go.
+func statusTick() tea.Cmd {
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return statusTickMsg{} })
+}
+
 func (m *Model) ldTick() tea.Cmd {
 	if m.ld == nil {
 		return nil

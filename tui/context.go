@@ -52,6 +52,9 @@ type common struct {
 	// statusWrite is the prefix and flag of the write the status reports ("" when it is about
 	// none): a Relay re-sync that undoes that write clears it (clearUndoneWrite).
 	statusWrite string
+	// statusWriteDrift is the last drift check started when that status was set: only a
+	// later one has read Redis after the write.
+	statusWriteDrift int
 
 	// Redis hosts, as the last refresh found them
 	hostNames []string
@@ -63,6 +66,7 @@ type common struct {
 	pendErr      error
 	journalPath  string
 	drift        []journal.Undone // pending changes that Redis no longer holds
+	driftSeq     int              // the last drift check started (driftCmd)
 
 	// LaunchDarkly reachability, as last checked
 	ldChecked time.Time
@@ -91,7 +95,7 @@ func (c *common) setStatus(s string, bad bool) {
 // setWriteStatus is setStatus for the outcome of a write to prefix's flag.
 func (c *common) setWriteStatus(prefix, flag, s string, bad bool) {
 	c.setStatus(s, bad)
-	c.statusWrite = prefix + "\x00" + flag
+	c.statusWrite, c.statusWriteDrift = prefix+"\x00"+flag, c.driftSeq
 }
 
 // statusInfoLife is how long a status that reports no problem stays on screen; a problem
@@ -116,9 +120,9 @@ func (c *common) shownStatus() string {
 
 // clearUndoneWrite drops the status of a write that a Relay re-sync has since undone: the
 // banner says so, and the status must not still say the write holds.
-func (c *common) clearUndoneWrite() {
-	if c.statusWrite == "" {
-		return
+func (c *common) clearUndoneWrite(driftSeq int) {
+	if c.statusWrite == "" || driftSeq <= c.statusWriteDrift {
+		return // no write status, or the drift check started before the write: it read Redis before it
 	}
 	for _, d := range c.drift {
 		if d.Prefix+"\x00"+d.Flag == c.statusWrite {

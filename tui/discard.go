@@ -46,7 +46,7 @@ const (
 func newDiscardDialog(c *common, p journal.Pending) *discardDialog {
 	t, mapped := p.Target()
 	return &discardDialog{
-		discardState: &discardState{p: p, protected: flags.Protection(c.cfg.Protected).NeedsTypedKey(t, mapped),
+		discardState: &discardState{p: p, protected: c.isProtected(t, mapped),
 			reason: newTextField(), typed: newTextField()},
 		keys: c.keys, st: c.st,
 	}

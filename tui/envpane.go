@@ -6,9 +6,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// envProtected says which rows of the environments pane are protected environments. envRow
-// keeps no Target, so it is read back from the rows applyDiscovery builds: the project is the
-// heading's label, the environment the row's label, and a ? mark means unmapped.
+// envProtected says which rows of the environments pane are protected environments.
 func (s *flagsScreen) envProtected() []bool {
 	out := make([]bool, len(s.envRows))
 	for i, r := range s.envRows {

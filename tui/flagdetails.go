@@ -28,7 +28,7 @@ func (s *flagsScreen) detailLines(f flags.Flag) []string {
 	w := s.width - 2
 	var lines []string
 	a := f.Agreement(s.downNames()...)
-	short, detail := s.hostsWord(a), a.Detail()
+	short, detail := s.hostsCell(a), a.Detail()
 	head := "hosts " + short
 	if detail != "" {
 		head += ": " + safe(detail)

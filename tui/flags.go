@@ -26,7 +26,6 @@ type flagsScreen struct {
 	setLoaded  bool
 	setErr     error
 	lower      []string // pre-lowercased flag keys, for the filter
-	keyW       int      // longest flag key of the set
 	filter     textField
 	filtering  bool
 	filtered   []int // indexes into set.Flags, best match first
@@ -189,10 +188,8 @@ func (s *flagsScreen) applySet(set flags.FlagSet, err error) {
 	s.set = set
 	s.setLoaded = true
 	s.lower = make([]string, len(set.Flags))
-	s.keyW = 0
 	for i, f := range set.Flags {
 		s.lower[i] = strings.ToLower(f.Key)
-		s.keyW = max(s.keyW, len(safe(f.Key)))
 	}
 	s.refilter(keep)
 }

@@ -110,7 +110,11 @@ func (s *flagsScreen) noteRead(r flags.FlagsRead, wasDown map[string]bool) {
 			if inner := errors.Unwrap(why); inner != nil {
 				why = inner // the error names the host and its address first: said already
 			}
-			failed = append(failed, h.Host+" did not answer ("+why.Error()+")")
+			if h.Answered {
+				failed = append(failed, h.Host+" refused the read ("+why.Error()+")")
+			} else {
+				failed = append(failed, h.Host+" did not answer ("+why.Error()+")")
+			}
 		}
 	}
 	mine := s.readNote != "" && s.status == s.readNote

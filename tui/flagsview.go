@@ -272,7 +272,7 @@ func (s *flagsScreen) flagCells(f flags.Flag, downNames []string) flagCells {
 	if p, ok := primary(f); ok {
 		c.ver = sprintf("%d", p.Version)
 	}
-	c.hosts = plainSpan(s.hostsWord(a))
+	c.hosts = plainSpan(s.hostsCell(a))
 	if !a.Agree() {
 		c.hosts = styledSpan(a.ShortDown(), &s.st.warn) // DIFFER, MISSING, NONE
 	}
@@ -280,9 +280,9 @@ func (s *flagsScreen) flagCells(f flags.Flag, downNames []string) flagCells {
 	return c
 }
 
-// hostsWord is the HOSTS column's word (flags.Agreement.ShortDown), except that hosts the
+// hostsCell is the HOSTS column's word (flags.Agreement.ShortDown), except that hosts the
 // selected prefix's read still waits for are "reading", not down: "1 up, 1 reading".
-func (s *flagsScreen) hostsWord(a flags.Agreement) string {
+func (s *flagsScreen) hostsCell(a flags.Agreement) string {
 	if s.readingNote() == "" || len(a.Down) == 0 || !a.Agree() {
 		return a.ShortDown()
 	}

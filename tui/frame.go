@@ -219,7 +219,7 @@ func (m *Model) undoneList(w int) string {
 	for shown := len(names); shown >= 1; shown-- {
 		list := strings.Join(names[:shown], b(", "))
 		if shown < len(names) {
-			list += b(sprintf(" and %d more (2 queue)", len(names)-shown))
+			list += b(sprintf(" and %d more: 2 shows the queue", len(names)-shown))
 		}
 		if ansi.StringWidth(list) <= w {
 			return list
@@ -273,12 +273,7 @@ func (m *Model) onlyConflictsLeft() bool {
 }
 
 // decideConflictsText is what the banner offers when only conflicts are left.
-func (m *Model) decideConflictsText() string {
-	if n := len(m.pending); n > 1 {
-		return "3 decide the " + countWords(n, "conflict", "conflicts")
-	}
-	return "3 decide the conflict"
-}
+func (m *Model) decideConflictsText() string { return "3 decide " + theConflicts(len(m.pending)) }
 
 // backBannerLine says, the moment LaunchDarkly answers while changes are pending and nothing
 // is armed, that Relay's re-sync is about to undo them, before it does.
@@ -348,9 +343,9 @@ func (m *Model) helpBody(h int) []string {
 	title = " " + m.st.bold.Render("Keys of this screen") + m.st.dim.Render("   (j/k, pgup/pgdn scroll; esc or ? closes)")
 	top := min(m.helpTop, len(lines)-rows)
 	out := append([]string{title}, lines[top:top+rows]...)
-	more := sprintf(" ↓ %d more %s below: j or pgdn", len(lines)-top-rows, linesWord(len(lines)-top-rows))
+	more := " ↓ " + countWords(len(lines)-top-rows, "more line", "more lines") + " below: j or pgdn"
 	if top+rows >= len(lines) {
-		more = sprintf(" ↑ %d more %s above: k or pgup", top, linesWord(top))
+		more = " ↑ " + countWords(top, "more line", "more lines") + " above: k or pgup"
 	}
 	return append(out, m.st.key.Render(more))
 }
@@ -362,13 +357,6 @@ func (m *Model) helpRows(h int) int {
 		return h - 1
 	}
 	return max(1, h-2)
-}
-
-func linesWord(n int) string {
-	if n == 1 {
-		return "line"
-	}
-	return "lines"
 }
 
 // scrollHelp moves help by a line or a page for the list keys, and says whether the key was

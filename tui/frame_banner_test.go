@@ -43,7 +43,7 @@ func TestBannerNamesEnvironmentsAndMarksProtected(t *testing.T) {
 	// more than fit: whole names, and how many more
 	u.fj.pending = []journal.Pending{pendingKillIn("payments", "staging"), pendingKill(false), pendingKillIn("mobile-api", "test")}
 	u.refresh()
-	if row := u.bannerRow(); !strings.Contains(row, "undid 3 changes: payments/staging/kill-switch-checkout and 2 more (2 queue)  ") {
+	if row := u.bannerRow(); !strings.Contains(row, "undid 3 changes: payments/staging/kill-switch-checkout and 2 more: 2 shows the queue  ") {
 		t.Fatalf("banner with more than fit: %q", row)
 	}
 	wide := newUnit(t, 160, 40, nil)

@@ -159,7 +159,7 @@ func TestHelpScrollsAndSaysThereIsMore(t *testing.T) {
 // where read-only was set; while the filter is typed the same keys are text.
 func TestReadOnlyWriteKeysSayWhy(t *testing.T) {
 	u := newUnit(t, 120, 40, func(c *Config) { c.ReadOnly, c.ReadOnlyFrom = true, "--read-only" })
-	for _, k := range []string{"space", "t", "T", "d", "A", "R"} {
+	for _, k := range []string{"space", "t", "T", "d", "A", "R", "s", "f", "a", "x"} {
 		u.m.status = ""
 		if cmd := u.key(k); cmd != nil || u.m.dialog != nil {
 			t.Fatalf("%s acted in read-only", k)
@@ -173,4 +173,25 @@ func TestReadOnlyWriteKeysSayWhy(t *testing.T) {
 	if got := u.m.flagsScreen.filter.value(); got != "td" {
 		t.Errorf("t and d in the filter typed %q", got)
 	}
+}
+
+// A drift check that read Redis before a write (it started first, its answer arrives after)
+// does not clear that write's status: only a check started after the write can say it was
+// undone.
+func TestStaleDriftKeepsAFreshWritesStatus(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	u.gotoEnv("ld:web-store:production")
+	u.gotoFlag("kill-switch-checkout")
+	stale := u.m.driftCmd([]journal.Pending{pendingKill(false)})() // reads Redis before the write
+	if d, ok := stale.(driftMsg); !ok || len(d.undone) == 0 {
+		t.Fatalf("the drift check before the write finds nothing undone: %#v", stale)
+	}
+	u.key("space")
+	u.key("tab")
+	u.typeText("kill-switch-checkout")
+	u.key("tab", "y")
+	u.apply(u.key("enter"))
+	u.mustSee("kill-switch-checkout: 1 of 3 hosts failed")
+	u.m.Update(stale) // its answer arrives after the write
+	u.mustSee("kill-switch-checkout: 1 of 3 hosts failed")
 }

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"slices"
+
 	"charm.land/bubbles/v2/key"
 )
 
@@ -34,6 +36,9 @@ type keyMap struct {
 
 	// sync
 	Replay, Skip, Force, Plan, CancelReplay key.Binding
+
+	// readOnlyRefused are the keys of the writing actions read-only unbound
+	readOnlyRefused []string
 
 	// flags: h/l and the arrows switch the panes; while the filter is typed only the arrows move
 	PaneLeft, PaneRight, FilterMove key.Binding
@@ -102,8 +107,14 @@ func defaultKeyMap(readOnly bool) keyMap {
 		FilterMove: b("↑/↓", "move", "up", "down"),
 	}
 	if readOnly {
-		// Nothing that writes exists: not bound, not in help.
+		// Nothing that writes exists: not bound, not in help. Its keys, but enter (which
+		// also opens details and history), say why nothing happens (refusedInReadOnly).
 		for _, kb := range []*key.Binding{&k.Toggle, &k.Retry, &k.Discard, &k.RestoreOpt, &k.Replay, &k.Skip, &k.Force, &k.ReplayNow, &k.Arm} {
+			for _, key := range kb.Keys() {
+				if key != "enter" && !slices.Contains(k.readOnlyRefused, key) {
+					k.readOnlyRefused = append(k.readOnlyRefused, key)
+				}
+			}
 			kb.Unbind()
 		}
 	}

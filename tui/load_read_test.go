@@ -104,7 +104,7 @@ func TestLoadHungHostIsReadingThenDown(t *testing.T) {
 		t.Fatalf("readingNote %q", got)
 	}
 	f, _ := s.cursorFlag()
-	if got := s.hostsWord(f.Agreement(m.downNames()...)); got != "1 up, 1 reading" {
+	if got := s.hostsCell(f.Agreement(m.downNames()...)); got != "1 up, 1 reading" {
 		t.Fatalf("%s while relay-b is read: HOSTS %q", f.Key, got)
 	}
 	// a moment later the status names it
@@ -141,7 +141,7 @@ func TestLoadHungHostIsReadingThenDown(t *testing.T) {
 	}
 	for _, f := range s.set.Flags {
 		if f.Key == "beta-dashboard" {
-			if got := s.hostsWord(f.Agreement(m.downNames()...)); got != "1 up, 1 down" {
+			if got := s.hostsCell(f.Agreement(m.downNames()...)); got != "1 up, 1 down" {
 				t.Fatalf("%s after the timeout: HOSTS %q", f.Key, got)
 			}
 		}

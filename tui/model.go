@@ -46,7 +46,6 @@ type Model struct {
 	pendSeq     int
 	refreshing  bool
 	lastRefresh time.Time
-	driftSeq    int
 	ldSeq       int
 	ldPending   bool
 }
@@ -109,7 +108,7 @@ func (m *Model) withContext(ctx context.Context) *Model { m.ctx = ctx; return m 
 
 // Init starts the first refresh, the LaunchDarkly check and the refresh timer.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.refreshCmd(), m.ldCheckCmd(), m.refreshTick(), m.ldTick(), m.relayPollCmd(), m.relayTick())
+	return tea.Batch(m.refreshCmd(), m.ldCheckCmd(), m.refreshTick(), m.ldTick(), m.relayPollCmd(), m.relayTick(), statusTick())
 }
 
 // screen is the screen on show.
@@ -228,6 +227,8 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case relayTickMsg, relaysMsg, servedMsg, servedDoneMsg, ldChangeMsg, ldSetDoneMsg:
 		return m.handleRelays(msg)
+	case statusTickMsg:
+		return statusTick() // the redraw after Update is the point
 	case refreshTickMsg:
 		var cmd tea.Cmd
 		if !m.refreshing { // a slow refresh is not abandoned by the next tick
@@ -273,7 +274,7 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		m.drift = msg.undone
-		m.clearUndoneWrite()
+		m.clearUndoneWrite(msg.seq)
 		return nil
 	case flagsMsg:
 		m.flagsScreen.applyFlags(msg)
@@ -396,14 +397,10 @@ func (m *Model) paste(text string) {
 	}
 }
 
-// writeKeys are the keys that write (toggle, retry, discard, arm, replay): read-only unbinds
-// them, and pressing one says why nothing happens instead of doing nothing silently.
-var writeKeys = []string{"space", "t", "T", "d", "A", "R"}
-
-// refusedInReadOnly says, for a key that would write, that this session writes nothing,
+// refusedInReadOnly says, for a key that would write (keyMap.readOnlyRefused), that this session writes nothing,
 // where read-only was set, and what writes instead; it reports whether it took the key.
 func (m *Model) refusedInReadOnly(msg tea.KeyPressMsg) bool {
-	if !slices.Contains(writeKeys, msg.String()) {
+	if !slices.Contains(m.keys.readOnlyRefused, msg.String()) {
 		return false
 	}
 	from := m.cfg.ReadOnlyFrom

@@ -147,3 +147,7 @@ type flagsReadMsg struct {
 // slowReadMsg is a moment after a read host by host began: a host still not answering is
 // named in the status line.
 type slowReadMsg struct{ seq int }
+
+// statusTickMsg redraws the status line every statusTick: information expires and a
+// problem's age grows even while nothing else happens.
+type statusTickMsg struct{}

@@ -608,13 +608,6 @@ func (c *common) readBackNote(ch journal.Change, host string) string {
 	return "not settled yet, the next refresh reads it back from Redis once every host answers"
 }
 
-func eventsWord(n int) string {
-	if n == 1 {
-		return "replay event"
-	}
-	return "replay events"
-}
-
 func fmtAgoShort(d time.Duration) string {
 	s := int(d.Seconds())
 	switch {
@@ -686,7 +679,7 @@ func (q *queueScreen) historyLines(hs *historyState) []string {
 		if p, ok := q.pendingFor(hs.prefix, hs.flag); ok {
 			lines = append(lines, q.undoneLines(p, q.width-2)...)
 		}
-		lines = append(lines, "", q.st.bold.Render(sprintf("%d %s", ne, eventsWord(ne))))
+		lines = append(lines, "", q.st.bold.Render(countWords(ne, "replay event", "replay events")))
 		for _, e := range hs.events {
 			lines = append(lines, wrapIndented(q.replayLine(e), q.width-2, 2, 4)...)
 		}

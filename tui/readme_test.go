@@ -98,6 +98,9 @@ func TestReadmeKeyTableHasEveryKey(t *testing.T) {
 	km := defaultKeyMap(false)
 	v := reflect.ValueOf(km)
 	for i := range v.NumField() {
+		if !v.Type().Field(i).IsExported() {
+			continue
+		}
 		if b, ok := v.Field(i).Interface().(key.Binding); ok {
 			check(b, v.Type().Field(i).Name)
 		}

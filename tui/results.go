@@ -112,9 +112,9 @@ func (s *resultsScreen) applyToggleDone(msg toggleDoneMsg) tea.Cmd {
 	case len(r.result.UnknownHosts()) > 0 && failed == 0:
 		status = sprintf("%s: outcome unknown on %s; reading it back from Redis", r.change.Flag, strings.Join(r.result.UnknownHosts(), ", "))
 	case failed > 0:
-		status = sprintf("%s: %d of %d %s failed; T retries, w reopens this", r.change.Flag, failed, len(r.result.Hosts), hostsWord(len(r.result.Hosts)))
+		status = sprintf("%s: %d of %s failed; T retries, w reopens this", r.change.Flag, failed, countWords(len(r.result.Hosts), "host", "hosts"))
 	default:
-		status, bad = sprintf("%s is %s on %d of %d %s; recorded in the journal", r.change.Flag, flags.OnOff(r.change.After), written, len(r.result.Hosts), hostsWord(len(r.result.Hosts))), false
+		status, bad = sprintf("%s is %s on %d of %s; recorded in the journal", r.change.Flag, flags.OnOff(r.change.After), written, countWords(len(r.result.Hosts), "host", "hosts")), false
 	}
 	s.setWriteStatus(r.change.Prefix, r.change.Flag, status, bad)
 	s.log.Info("toggle", "prefix", r.change.Prefix, "flag", r.change.Flag, "on", r.change.After, "id", r.change.ID, "failed", failed, "err", msg.err)
@@ -261,13 +261,6 @@ func writtenVersion(res flags.ToggleResult) (int, bool) {
 	return v, ok
 }
 
-func hostsWord(n int) string {
-	if n == 1 {
-		return "host"
-	}
-	return "hosts"
-}
-
 // shortID is a journal change's id as the screens write it: its last 8 hex digits, the
 // random part (the first 16 are the time, the same for changes seconds apart). The full id
 // is in the journal and the command line's output; grep finds it by these 8.
@@ -359,7 +352,7 @@ func (s *resultsScreen) start(c confirmState) tea.Cmd {
 	s.served = servedCheck{seq: s.served.seq + 1}
 	s.results = &resultsState{change: ch, running: true, hosts: c.hosts}
 	s.active = screenResults
-	s.setStatus(sprintf("writing %s %s to %d %s…", c.flag, flags.OnOff(c.after), len(c.hosts), hostsWord(len(c.hosts))), false)
+	s.setStatus(sprintf("writing %s %s to %s…", c.flag, flags.OnOff(c.after), countWords(len(c.hosts), "host", "hosts")), false)
 	jr, store, ctx, hosts, now := s.jr, s.store, s.ctx, slices.Clone(c.hosts), s.now
 	return s.writing(func() tea.Msg {
 		start := now()

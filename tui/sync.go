@@ -160,11 +160,7 @@ func (sc *syncScreen) startReplay() tea.Cmd {
 	n := tally.Process
 	switch {
 	case n == 0 && tally.Undecided > 0:
-		what := "the conflict"
-		if tally.Undecided > 1 {
-			what = "the " + countWords(tally.Undecided, "conflict", "conflicts")
-		}
-		sc.setStatus("nothing to replay yet: decide "+what+" with s or f", false)
+		sc.setStatus("nothing to replay yet: decide "+theConflicts(tally.Undecided)+" with s or f", false)
 		return nil
 	case n == 0:
 		sc.setStatus("nothing to replay: no pending change can be replayed from here", false)
@@ -474,6 +470,12 @@ type ldTrouble struct {
 	short string   // the header's word: "unreachable", "failing", "token refused", "rate-limited"
 	next  []string // one step a line
 	down  bool     // not answering: waiting (arming) may mend it, unlike a refused token
+}
+
+// tokenRefused says LaunchDarkly refused the API token (401, 403): waiting does not mend it.
+func tokenRefused(err error) bool {
+	var ae *ldsync.APIError
+	return errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden)
 }
 
 // ldTroubleOf tells an outage from a refused token or a rate limit by LaunchDarkly's typed

@@ -146,3 +146,28 @@ func TestSyncServerErrorIsAnOutage(t *testing.T) {
 	u.mustSee("LaunchDarkly is failing (it answered HTTP 503 service_unavailable)")
 	u.mustSee("A arms the replay")
 }
+
+// A refused token is not waited out: A is offered nowhere (banner, queue, footer) and does
+// not arm, while an outage can be armed.
+func TestArmNotOfferedWithARefusedToken(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	u.armPending()
+	refused := &ldsync.APIError{Op: "list projects at https://app.launchdarkly.com", Status: 401, Code: "unauthorized", Message: "Invalid access token"}
+	u.withGuard(fakeLD{err: refused}, &fakeGuard{})
+	u.apply(u.m.ldCheckCmd())
+	u.key("2")
+	if u.m.canArm() || shows(u, "A", "arm replay") {
+		t.Fatalf("A offered with a refused token:\n%s", u.view())
+	}
+	u.key("A")
+	if u.m.arm.on {
+		t.Fatal("A armed the replay with a refused token")
+	}
+	u.mustSee("LaunchDarkly: token refused")
+
+	u.withGuard(fakeLD{err: errLDDown}, &fakeGuard{})
+	u.apply(u.m.ldCheckCmd())
+	if !u.m.canArm() {
+		t.Fatal("an outage cannot be armed")
+	}
+}
