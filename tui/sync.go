@@ -264,8 +264,14 @@ func (sc *syncScreen) applyReplayDone(msg replayDoneMsg) tea.Cmd {
 		// Apply returned: it finished every item it took up, even those whose event a busy
 		// screen never saw (its progress drops events rather than wait for the screen).
 		for i, it := range s.plan.Items {
-			if _, seen := s.results[i]; !seen && it.Sends() {
+			r, seen := s.results[i]
+			switch {
+			case !seen && it.Sends():
 				s.results[i] = itemResult{outcome: "done", taken: true}
+			case seen && r.taken && r.outcome == "":
+				// only its verification was seen: its outcome's event was dropped
+				r.outcome = "done"
+				s.results[i] = r
 			}
 		}
 	}

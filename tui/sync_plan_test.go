@@ -140,6 +140,21 @@ func TestSyncBarEndsFullWithAnInSyncItem(t *testing.T) {
 	u.mustSee("nothing left")
 }
 
+// An item whose outcome's event the screen missed (the replay's progress drops events rather
+// than wait), and only its verification arrived: the bar still ends full.
+func TestSyncBarEndsFullWhenAnOutcomeEventWasDropped(t *testing.T) {
+	plan := ldsync.Plan{Items: []ldsync.Item{samplePlan().Items[0]}}
+	u := newUnit(t, 120, 40, nil)
+	u.withLD(plan)
+	u.apply(u.key("3"))
+	u.replayScript(ldsync.Counts{Applied: 1, Verified: 1},
+		ldsync.Progress{Index: 0, Done: true, Result: "verified", Item: plan.Items[0]},
+	)
+	if !regexp.MustCompile(`\[#+\] 1/1 done`).MatchString(u.view()) {
+		t.Fatalf("the bar is not full at the end:\n%s", u.view())
+	}
+}
+
 // A conflict left by the replay: the bar is full, and the line says what waits and how to go on.
 func TestSyncBarEndsFullWithAConflictLeft(t *testing.T) {
 	plan := ldsync.Plan{Items: []ldsync.Item{samplePlan().Items[0], samplePlan().Items[2]}}
