@@ -4,15 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"relaycommander/flags"
 	"relaycommander/ldsync"
+	"relaycommander/tui/termsafe"
 )
 
-// ldCheckWait bounds how long update waits for LaunchDarkly's answer before asking (a human
-// waits on the prompt anyway) and, with --yes, after the write (never before it).
-const ldCheckWait = 2 * time.Second
+// How long update waits for LaunchDarkly's answer: before asking, a moment a human hardly
+// notices; with --yes, after the write (never before it) and shorter, since during an
+// outage every scripted update would pay it when LaunchDarkly hangs rather than refuses.
+const (
+	ldCheckWait       = 1500 * time.Millisecond
+	ldCheckWaitScript = 300 * time.Millisecond
+)
 
 // ldAnswers asks LaunchDarkly, in the background, whether it answers: an edit made in Redis
 // while it does is undone by a connected Relay's next update. The channel yields true once
@@ -53,8 +59,11 @@ func ldReachableWarning(opts *updateOptions, at location) string {
 		if opts.on {
 			state = "on"
 		}
-		next = "  make it in LaunchDarkly instead:\n" + tsprintf("    relaycommander update -p %s -e %s -f %s -s %s --in-launchdarkly\n",
-			at.Project, at.Environment, opts.flag, state)
+		cmd := tsprintf("relaycommander update -p %s -e %s -f %s -s %s", at.Project, at.Environment, opts.flag, state)
+		if opts.reason != "" {
+			cmd += " --reason " + shellQuote(termsafe.Escape(opts.reason)) // the audit comment
+		}
+		next = "  make it in LaunchDarkly instead:\n    " + cmd + " --in-launchdarkly\n"
 	}
 	return "  LaunchDarkly answers (checked just now): a Relay connected to it undoes this Redis edit with its\n" +
 		"  next update, and a Relay that reconnects re-syncs the old state. To keep the change,\n" + next
@@ -94,16 +103,8 @@ func updateInLD(ctx context.Context, opts *updateOptions, at location) error {
 	comment := ldsync.DirectComment(a.cfg.Operator, opts.reason)
 	st, err := ld.SetOn(ctx, at.Project, opts.flag, at.Environment, opts.on, comment)
 	if err != nil {
-		next := "check the project, environment and flag keys (relaycommander flags lists them)"
-		var apiErr *ldsync.APIError
-		switch {
-		case !errors.As(err, &apiErr) || apiErr.Status == 0 || apiErr.Status >= 500 || apiErr.Status == 429:
-			next = "LaunchDarkly did not take it: retry, or make the change in Redis (the same command without --in-launchdarkly)"
-		case apiErr.Status == 401 || apiErr.Status == 403:
-			next = "LaunchDarkly refused the API token: RC_LAUNCHDARKLY_API_TOKEN needs writer rights in this project"
-		}
-		return fmt.Errorf("set %s %s in LaunchDarkly (%s/%s): %w; nothing was changed in Redis; %s",
-			opts.flag, flags.OnOff(opts.on), at.Project, at.Environment, err, next)
+		return fmt.Errorf("set %s %s in LaunchDarkly (%s/%s): %w; Redis was not edited; %s",
+			opts.flag, flags.OnOff(opts.on), at.Project, at.Environment, err, inLDNext(err))
 	}
 	tprintf(out, "%s is %s in LaunchDarkly (version %d), with the comment %q.\n", opts.flag, flags.OnOff(st.On), st.Version, comment)
 	fmt.Fprintln(out, "Redis was not edited and the journal records nothing: LaunchDarkly's audit log has the change.\n"+
@@ -113,4 +114,35 @@ func updateInLD(ctx context.Context, opts *updateOptions, at location) error {
 			On: st.On, Version: st.Version, Comment: comment})
 	}
 	return nil
+}
+
+// inLDNext is the next step after LaunchDarkly did not confirm a change made there. Setting
+// the same state again is harmless, so where the patch may have landed unseen (no answer,
+// 5xx) the advice is to run the command again.
+func inLDNext(err error) string {
+	var ae *ldsync.APIError
+	if !errors.As(err, &ae) {
+		return "run the same command again (setting the same state twice is harmless), or make the change in Redis without --in-launchdarkly"
+	}
+	switch {
+	case ae.Status == 0 || ae.Status >= 500:
+		return "the patch may have landed without an answer: run the same command again (setting the same state twice is harmless), " +
+			"or make the change in Redis without --in-launchdarkly"
+	case ae.Status == 401 || ae.Status == 403:
+		return "LaunchDarkly refused the API token: RC_LAUNCHDARKLY_API_TOKEN needs writer rights in this project"
+	case ae.Status == 404:
+		return "check the project, environment and flag keys (relaycommander flags lists them)"
+	case ae.Status == 405:
+		return "this environment requires approvals: request the change in LaunchDarkly's UI, or make it in Redis without --in-launchdarkly"
+	case ae.Status == 409:
+		return "someone changed the flag at the same moment: run the same command again"
+	case ae.Status == 429:
+		return "LaunchDarkly is rate-limiting this token: run the same command again in a minute"
+	}
+	return "LaunchDarkly did not take it (see its message above): make the change in LaunchDarkly's UI, or in Redis without --in-launchdarkly"
+}
+
+// shellQuote quotes s for a POSIX shell, so that a suggested command can be pasted as it is.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -29,8 +29,8 @@ func TestUpdateWarnsWhenLaunchDarklyAnswers(t *testing.T) {
 	}
 
 	// From a script (--yes) it is said after the write, and in the JSON.
-	g = h.ok("update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "off", "--yes", "--json")
-	if !strings.Contains(g.stderr, "--in-launchdarkly") || !strings.Contains(g.stdout, `"launchDarklyAnswers":true`) {
+	g = h.ok("update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "off", "--reason", "cdn's down", "--yes", "--json")
+	if !strings.Contains(g.stderr, `--reason 'cdn'\''s down' --in-launchdarkly`) || !strings.Contains(g.stdout, `"launchDarklyAnswers":true`) {
 		t.Errorf("update --yes with LaunchDarkly up:\nstdout:\n%s\nstderr:\n%s", g.stdout, g.stderr)
 	}
 
@@ -89,6 +89,12 @@ func TestUpdateInLaunchDarkly(t *testing.T) {
 	if len(ld.Patches()) != 1 {
 		t.Error("a protected environment was changed without the typed key")
 	}
+
+	// LaunchDarkly stops answering: the patch may have landed, and running it again is safe.
+	ld.SetUnreachable(true)
+	g = h.run("", false, "update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "on", "--yes", "--in-launchdarkly")
+	wantCode(t, g, 1, "Redis was not edited", "may have landed", "run the same command again")
+	ld.SetUnreachable(false)
 
 	// No token: refused, naming the variable.
 	delete(h.env, "RC_LAUNCHDARKLY_API_TOKEN")

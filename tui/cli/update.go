@@ -220,7 +220,7 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	tprintf(out, "Recorded as change %s in the journal %s.\n", c.ID, j.Dir())
 	fmt.Fprint(out, a.reachNote())
 	uj := updateJSON{Change: &c, Journal: j.Dir(), LDAnswers: warnedLD}
-	if !warnedLD && answered(ldUp, ldCheckWait/2) {
+	if !warnedLD && answered(ldUp, ldCheckWaitScript) {
 		fmt.Fprint(out, ldReachableWarning(opts, at))
 		uj.LDAnswers = true
 	}
