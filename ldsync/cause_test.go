@@ -3,6 +3,8 @@ package ldsync
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -45,6 +47,18 @@ func TestCheckNamesTheConnectionsFailure(t *testing.T) {
 	ae = checkErr(t, c.Check(ctx))
 	if ae.Cause != "no answer in time" || !ae.Timeout {
 		t.Errorf("time-out: Cause %q Timeout %v, want no answer in time (error: %v)", ae.Cause, ae.Timeout, ae)
+	}
+
+	// a certificate this machine does not trust (a TLS-intercepting proxy, a wrong host)
+	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer tlsSrv.Close()
+	c, err = NewClient(ClientConfig{BaseURL: tlsSrv.URL, Token: "t", Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ae = checkErr(t, c.Check(ctx))
+	if ae.Cause != "its TLS certificate was not accepted" {
+		t.Errorf("untrusted certificate: Cause %q (error: %v)", ae.Cause, ae)
 	}
 
 	// an answer, even a refusal, has no connection failure to name

@@ -2,6 +2,7 @@ package ldsync
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -217,11 +218,18 @@ func connFailure(err error, timeout bool) (cause, addr string) {
 		}
 	}
 	var dns *net.DNSError
+	var certErr *tls.CertificateVerificationError
 	switch {
 	case timeout:
 		cause = "no answer in time"
-	case errors.As(err, &dns):
+	case errors.As(err, &dns) && dns.IsNotFound:
 		cause = "host name not found"
+	case errors.As(err, &dns):
+		cause = "name lookup failed (" + dns.Err + ")"
+	case errors.As(err, &certErr):
+		cause = "its TLS certificate was not accepted"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		cause = "no route to it"
 	case errors.Is(err, syscall.ECONNRESET):
 		cause = "connection reset by peer"
 	case errors.Is(err, syscall.ECONNREFUSED):
