@@ -54,10 +54,16 @@ recorded in the journal before Redis is written, and replayed to LaunchDarkly la
 With --wait-served it then asks each Relay (relays:) about once a second what it serves of
 the flag, as an SDK would (with the environment's SDK key: relay.sdk_keys or relay_configs),
 and says per Relay when it serves the new state, until all do or --served-timeout passes
-(default twice relay.local_ttl). Exit 3 if some Relay still serves the old state then.`,
+(default twice relay.local_ttl). Exit 3 if some Relay still serves the old state then.
+
+While LaunchDarkly answers, a Relay connected to it undoes a Redis edit with its next update:
+update says so (it asks LaunchDarkly while it reads Redis), and --in-launchdarkly makes the
+change in LaunchDarkly itself instead (one patch, your name and --reason as its comment,
+confirmed the same way); Redis is not edited and nothing is journaled.`,
 		Example: `  relaycommander update -p web-store -e production -f new-checkout -s off --reason "checkout 500s"
   relaycommander update -p web-store -e production -f new-checkout -s off --wait-served --served-timeout 1m
-  relaycommander update --prefix launchdarkly -p web-store -e staging -f banner -s on --yes`,
+  relaycommander update --prefix launchdarkly -p web-store -e staging -f banner -s on --yes
+  relaycommander update -p web-store -e production -f new-checkout -s off --reason "checkout 500s" --in-launchdarkly`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runUpdate(cmd.Context(), opts) },
 	}
