@@ -150,6 +150,11 @@ func checkSkipValue(t *testing.T, s string) {
 	if e1 != e2 || w1 != w2 {
 		t.Fatalf("skipValue(%q) = %d %q, byte loop %d %q", s, e1, w1, e2, w2)
 	}
+	// skipCompact may refuse more (whitespace), never accept what skipValue refuses nor end
+	// elsewhere.
+	if e3, ok := skipCompact(s, 0, 0); ok && (w1 != "" || e3 != e1) {
+		t.Fatalf("skipCompact(%q) accepts up to %d, skipValue: %d %q", s, e3, e1, w1)
+	}
 }
 
 // Every byte value at every offset of the first three words, the string starting at every
@@ -213,9 +218,17 @@ func TestSkipAgreesWithByteLoopOnRandomInput(t *testing.T) {
 	}
 	for _, p := range fixture.Load() {
 		for _, raw := range p.Features {
+			if _, ok := skipCompact(raw, 0, 0); !ok {
+				t.Fatalf("skipCompact refuses the compact %q", raw)
+			}
 			checkSkipValue(t, raw)
-			for cut := 0; cut < len(raw); cut += 7 { // cut short anywhere
-				checkSkipValue(t, raw[:cut])
+			for n := 0; n < len(raw); n++ { // cut short or one byte changed anywhere
+				checkSkipValue(t, raw[:n])
+				for _, c := range []byte("\"\\{}[],: 0-x\x01\xffe.") {
+					b := []byte(raw)
+					b[n] = c
+					checkSkipValue(t, string(b))
+				}
 			}
 		}
 	}
