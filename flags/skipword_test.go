@@ -2,6 +2,7 @@ package flags
 
 import (
 	"math/rand"
+	"reflect"
 	"testing"
 
 	"relaycommander/flags/fixture"
@@ -251,5 +252,24 @@ func FuzzSkipAgreesWithByteLoop(f *testing.F) {
 		}
 		checkSkipString(t, `"`+s, 0)
 		checkSkipValue(t, s)
+	})
+}
+
+// parseFlagFast (now without whitespace between tokens) may only give up, never differ
+// from the scanner: go test ./flags/ -run '^$' -fuzz FuzzParseFlagFastAgreesWithScanner
+func FuzzParseFlagFastAgreesWithScanner(f *testing.F) {
+	for _, raw := range fixture.Load()["ld:web-store:production"].Features {
+		f.Add(raw)
+	}
+	f.Add(` { "key" : "k" , "on" : true , "version" : 3 , "variations" : [ 1 , 2 ] } `)
+	f.Fuzz(func(t *testing.T, raw string) {
+		got, ok := parseFlagFast(raw)
+		if !ok {
+			return
+		}
+		want, err := parseFlagScanner(raw)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: fast %+v, scanner %+v %v", raw, got, want, err)
+		}
 	})
 }
