@@ -29,11 +29,10 @@ func parseFlagFast(s string) (f flagState, ok bool) {
 			return f, false
 		}
 		name := s[i+1 : end-1]
-		i = skipWS(s, end)
-		if i >= len(s) || s[i] != ':' {
+		if end >= len(s) || s[end] != ':' {
 			return f, false
 		}
-		i = skipWS(s, i+1)
+		i = end + 1
 		var bit uint8
 		switch name {
 		case "on":
@@ -93,7 +92,7 @@ func parseFlagFast(s string) (f flagState, ok bool) {
 				return f, false
 			}
 		default:
-			if i, want = skipValue(s, i, 1); want != "" {
+			if i, ok = skipCompact(s, i, 1); !ok {
 				return f, false
 			}
 		}
@@ -101,9 +100,8 @@ func parseFlagFast(s string) (f flagState, ok bool) {
 			return f, false
 		}
 		seen |= bit
-		i = skipWS(s, i)
 		if i < len(s) && s[i] == ',' {
-			i = skipWS(s, i+1)
+			i++
 			continue
 		}
 		if i < len(s) && s[i] == '}' {
@@ -155,25 +153,24 @@ func fastArrayLen(s string, i int) (int, int, bool) {
 	if i >= len(s) || s[i] != '[' {
 		return 0, i, false
 	}
-	i = skipWS(s, i+1)
+	i++
 	if i < len(s) && s[i] == ']' {
 		return 0, i + 1, true
 	}
 	n := 0
 	for {
-		var want string
-		if i, want = skipValue(s, i, 2); want != "" {
+		var ok bool
+		if i, ok = skipCompact(s, i, 2); !ok {
 			return 0, i, false
 		}
 		n++
-		i = skipWS(s, i)
 		if i < len(s) && s[i] == ']' {
 			return n, i + 1, true
 		}
 		if i >= len(s) || s[i] != ',' {
 			return 0, i, false
 		}
-		i = skipWS(s, i+1)
+		i++
 	}
 }
 
@@ -241,4 +238,81 @@ func fastPrerequisites(s string, i int) ([]string, int, bool) {
 		}
 		i = skipWS(s, i+1)
 	}
+}
+
+// skipCompact is skipValue for JSON without whitespace between tokens, what Relay writes:
+// for parseFlagFast only, which then needs no skipWS call per token. It refuses (false)
+// whitespace as well as whatever skipValue refuses, and parseFlagFast then leaves the flag
+// to the scanner, so what is accepted does not change; where it accepts, it ends where
+// skipValue ends.
+func skipCompact(s string, i, depth int) (int, bool) {
+	if i >= len(s) {
+		return i, false
+	}
+	switch c := s[i]; {
+	case c == '"':
+		end, _, want := skipString(s, i)
+		return end, want == ""
+	case c == '{':
+		if depth >= maxDepth {
+			return i, false
+		}
+		i++
+		if i < len(s) && s[i] == '}' {
+			return i + 1, true
+		}
+		for {
+			if i >= len(s) || s[i] != '"' {
+				return i, false
+			}
+			end, _, want := skipString(s, i)
+			if want != "" || end >= len(s) || s[end] != ':' {
+				return i, false
+			}
+			var ok bool
+			if i, ok = skipCompact(s, end+1, depth+1); !ok {
+				return i, false
+			}
+			if i < len(s) && s[i] == ',' {
+				i++
+				continue
+			}
+			if i < len(s) && s[i] == '}' {
+				return i + 1, true
+			}
+			return i, false
+		}
+	case c == '[':
+		if depth >= maxDepth {
+			return i, false
+		}
+		i++
+		if i < len(s) && s[i] == ']' {
+			return i + 1, true
+		}
+		for {
+			var ok bool
+			if i, ok = skipCompact(s, i, depth+1); !ok {
+				return i, false
+			}
+			if i < len(s) && s[i] == ',' {
+				i++
+				continue
+			}
+			if i < len(s) && s[i] == ']' {
+				return i + 1, true
+			}
+			return i, false
+		}
+	case c == 't':
+		return i + 4, strings.HasPrefix(s[i:], "true")
+	case c == 'f':
+		return i + 5, strings.HasPrefix(s[i:], "false")
+	case c == 'n':
+		return i + 4, strings.HasPrefix(s[i:], "null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		j, want := skipNumber(s, i)
+		return j, want == ""
+	}
+	return i, false
 }

@@ -111,9 +111,10 @@ func skipString(s string, i int) (end int, escaped bool, want string) {
 			v := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
 				uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 			if m := specialBits(v); m != 0 {
-				i += bits.TrailingZeros64(m) >> 3 // straight to the byte that needs a look
-				if s[i] == '"' {
-					return i + 1, escaped, "" // the usual end
+				tz := bits.TrailingZeros64(m) // 8k+7 for byte k, the first that needs a look
+				i += tz >> 3
+				if byte(v>>(tz&^7)) == '"' { // from the register: no load on the usual end
+					return i + 1, escaped, ""
 				}
 				break
 			}
@@ -198,11 +199,15 @@ func skipNumber(s string, i int) (int, string) {
 // specialBits has the high bit set of each byte of v (little-endian) that is '"', '\\' or a
 // control character, and possibly of bytes after the first such byte (a borrow from it):
 // the lowest set bit always marks the first one exactly.
+//
+// Two word tests instead of three: xor with 0x02 maps '"' (0x22) to 0x20 and keeps every
+// control character below 0x20 (and every byte >= 0x80 at or above 0x80), so "below 0x21
+// after the xor" is exactly "a control character or '"'"; the other test is the zero-byte
+// test for '\\'. Bytes >= 0x80 are never flagged: they are plain, as in the byte table.
 func specialBits(v uint64) uint64 {
-	quote := v ^ (ones * '"')
+	ctlQuote := v ^ (ones * 0x02)
 	backslash := v ^ (ones * '\\')
-	x := (quote - ones) & ^quote
+	x := (ctlQuote - ones*0x21) & ^ctlQuote
 	x |= (backslash - ones) & ^backslash
-	x |= (v - ones*0x20) & ^v
 	return x & highs
 }
