@@ -3,9 +3,6 @@ package flags
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
-	"time"
 )
 
 // ErrStillReading marks, in a FlagsRead that is not Done, a host that has not answered yet:
@@ -34,47 +31,35 @@ func (r FlagsRead) Done() bool { return len(r.Reading) == 0 }
 // at a time, the last one Done; FlagsProgressive returns after it.
 func (s *Store) FlagsProgressive(ctx context.Context, prefix string, deliver func(FlagsRead)) {
 	type answer struct {
-		i       int
-		status  HostStatus
-		hash    map[string]string
-		replied bool // the host replied, with an error
+		i      int
+		status HostStatus
+		hash   map[string]string
 	}
 	answers := make(chan answer, len(s.hosts))
 	for i, h := range s.hosts {
 		go func() {
 			hctx, cancel := context.WithTimeout(ctx, s.budget())
 			defer cancel()
-			start := time.Now()
-			m, err := h.client.HGetAll(hctx, prefix+featuresSuffix).Result()
-			a := answer{i: i, status: HostStatus{Host: h.name, Up: err == nil, Latency: time.Since(start)}, hash: m}
-			if err != nil {
-				a.status.Err = h.wrap(fmt.Errorf("read %s%s: %w", prefix, featuresSuffix, replyErr(err)))
-				a.replied = isReply(err)
-				a.status.Answered = a.replied
-				a.hash = nil
-			}
-			answers <- a
+			st, m := s.readHost(hctx, h, prefix)
+			answers <- answer{i: i, status: st, hash: m}
 		}()
 	}
 
 	statuses := make([]HostStatus, len(s.hosts))
 	hashes := make([]map[string]string, len(s.hosts))
 	answered := make([]bool, len(s.hosts))
-	replied := make([]bool, len(s.hosts))
 	for range s.hosts {
 		a := <-answers
-		statuses[a.i], hashes[a.i], answered[a.i], replied[a.i] = a.status, a.hash, true, a.replied
-		deliver(s.assemble(prefix, statuses, hashes, answered, replied))
+		statuses[a.i], hashes[a.i], answered[a.i] = a.status, a.hash, true
+		deliver(s.assemble(prefix, statuses, hashes, answered))
 	}
 }
 
 // assemble builds one step of a progressive read from the hosts answered so far.
-func (s *Store) assemble(prefix string, statuses []HostStatus, hashes []map[string]string, answered, replied []bool) FlagsRead {
+func (s *Store) assemble(prefix string, statuses []HostStatus, hashes []map[string]string, answered []bool) FlagsRead {
 	var r FlagsRead
 	fs := FlagSet{Prefix: prefix, Hosts: make([]HostStatus, len(s.hosts))}
 	fs.Target, fs.Mapped = s.Locate(prefix)
-	up, present, errReplies := 0, 0, 0
-	var hostErrs []error
 	for i, h := range s.hosts {
 		if !answered[i] {
 			fs.Hosts[i] = HostStatus{Host: h.name, Err: h.wrap(ErrStillReading)}
@@ -82,37 +67,10 @@ func (s *Store) assemble(prefix string, statuses []HostStatus, hashes []map[stri
 			continue
 		}
 		fs.Hosts[i] = statuses[i]
-		switch {
-		case statuses[i].Up:
-			up++
-		default:
-			hostErrs = append(hostErrs, statuses[i].Err)
-		}
-		if replied[i] {
-			errReplies++
-		}
-		if len(hashes[i]) > 0 {
-			present++
-		}
 	}
 	r.Set = fs
-	reading := strings.Join(r.Reading, ", ")
-	switch {
-	case present == 0 && len(r.Reading) > 0:
-		// What the others hold decides: no verdict yet.
-		r.Err = fmt.Errorf("prefix %q: %w %s", prefix, ErrStillReading, reading)
-		return r
-	case up == 0 && errReplies > 0:
-		// Redis answered, with an error (WRONGTYPE...): say what it said.
-		r.Err = fmt.Errorf("prefix %q: no Redis host could be read: %w", prefix, errors.Join(hostErrs...))
-		return r
-	case up == 0:
-		r.Err = fmt.Errorf("prefix %q: no Redis host answered: %w", prefix, errors.Join(hostErrs...))
-		return r
-	case present == 0:
-		r.Err = fmt.Errorf("prefix %q on %s: %w", prefix, strings.Join(s.upNames(fs.Hosts), ", "), ErrUnknownPrefix)
-		return r
+	if r.Err = s.readVerdict(prefix, fs.Hosts, hashes); r.Err == nil {
+		s.index(&r.Set, hashes)
 	}
-	s.index(&r.Set, hashes)
 	return r
 }

@@ -23,16 +23,9 @@ func (s *Store) Flags(ctx context.Context, prefix string) (FlagSet, error) {
 	fs := FlagSet{Prefix: prefix, Hosts: make([]HostStatus, len(s.hosts))}
 	fs.Target, fs.Mapped = s.Locate(prefix)
 	hashes := make([]map[string]string, len(s.hosts))
-	answered := make([]bool, len(s.hosts)) // the host replied, with an error
 	var preparsing atomic.Bool
 	s.each(ctx, s.hosts, s.budget(), func(ctx context.Context, i int, h *host) {
-		start := time.Now()
-		m, err := h.client.HGetAll(ctx, prefix+featuresSuffix).Result()
-		st := HostStatus{Host: h.name, Up: err == nil, Latency: time.Since(start)}
-		if err != nil {
-			st.Err = h.wrap(fmt.Errorf("read %s%s: %w", prefix, featuresSuffix, replyErr(err)))
-			answered[i] = isReply(err)
-		}
+		st, m := s.readHost(ctx, h, prefix)
 		fs.Hosts[i], hashes[i] = st, m
 		if len(m) > 0 && len(s.hosts) > 1 && preparsing.CompareAndSwap(false, true) {
 			// The other hosts' replies come a while later (half a millisecond for 1,000
@@ -42,34 +35,63 @@ func (s *Store) Flags(ctx context.Context, prefix string) (FlagSet, error) {
 		}
 	})
 
+	if err := s.readVerdict(prefix, fs.Hosts, hashes); err != nil {
+		return fs, err
+	}
+	s.index(&fs, hashes)
+	return fs, nil
+}
+
+// readHost reads one host's hash of a prefix: its status (Answered when Redis replied with
+// an error) and the hash, nil unless it was read.
+func (s *Store) readHost(ctx context.Context, h *host, prefix string) (HostStatus, map[string]string) {
+	start := time.Now()
+	m, err := h.client.HGetAll(ctx, prefix+featuresSuffix).Result()
+	st := HostStatus{Host: h.name, Up: err == nil, Latency: time.Since(start)}
+	if err != nil {
+		st.Err = h.wrap(fmt.Errorf("read %s%s: %w", prefix, featuresSuffix, replyErr(err)))
+		st.Answered = isReply(err)
+		return st, nil
+	}
+	return st, m
+}
+
+// readVerdict is the error of a prefix read from the hosts (hashes nil for a host not read):
+// none once a reachable host holds the prefix. While no answering host holds it and some are
+// still being read (FlagsProgressive), there is no verdict yet: ErrStillReading.
+func (s *Store) readVerdict(prefix string, hosts []HostStatus, hashes []map[string]string) error {
 	up, present, replied := 0, 0, 0
-	var hostErrs []error
-	for i, m := range hashes {
-		if fs.Hosts[i].Up {
+	var reading []string
+	var errs []error
+	for i, h := range hosts {
+		switch {
+		case h.Up:
 			up++
-		} else {
-			hostErrs = append(hostErrs, fs.Hosts[i].Err)
+		case errors.Is(h.Err, ErrStillReading):
+			reading = append(reading, h.Host)
+		default:
+			errs = append(errs, h.Err)
 		}
-		if answered[i] {
+		if h.Answered {
 			replied++
 		}
-		if len(m) > 0 {
+		if len(hashes[i]) > 0 {
 			present++
 		}
 	}
 	switch {
+	case present > 0:
+		return nil
+	case len(reading) > 0:
+		// What the others hold decides: no verdict yet.
+		return fmt.Errorf("prefix %q: %w %s", prefix, ErrStillReading, strings.Join(reading, ", "))
 	case up == 0 && replied > 0:
 		// Redis answered, with an error (WRONGTYPE...): say what it said.
-		return fs, fmt.Errorf("prefix %q: no Redis host could be read: %w", prefix, errors.Join(hostErrs...))
+		return fmt.Errorf("prefix %q: no Redis host could be read: %w", prefix, errors.Join(errs...))
 	case up == 0:
-		return fs, fmt.Errorf("prefix %q: no Redis host answered: %w", prefix, errors.Join(hostErrs...))
+		return fmt.Errorf("prefix %q: no Redis host answered: %w", prefix, errors.Join(errs...))
 	}
-	if present == 0 {
-		return fs, fmt.Errorf("prefix %q on %s: %w", prefix, strings.Join(s.upNames(fs.Hosts), ", "), ErrUnknownPrefix)
-	}
-
-	s.index(&fs, hashes)
-	return fs, nil
+	return fmt.Errorf("prefix %q on %s: %w", prefix, strings.Join(s.upNames(hosts), ", "), ErrUnknownPrefix)
 }
 
 // index builds the sorted flags of a prefix from each host's hash (nil for a host that did
