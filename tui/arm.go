@@ -262,9 +262,9 @@ func (sc *syncScreen) armedLines(w int) []string {
 	if a.disarming {
 		check, detail = "disarming: nothing was sent", ""
 	}
-	lines = append(lines, wrapText(safe(check), w-2)...)
+	lines = append(lines, wrapText(check, w-2)...)
 	if detail != "" {
-		for _, l := range wrapText(safe(detail), w-2) {
+		for _, l := range wrapText(detail, w-2) {
 			lines = append(lines, st.dim.Render(l))
 		}
 	}

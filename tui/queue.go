@@ -538,11 +538,11 @@ func (q *queueScreen) entryLines(e journal.Entry, w int) []string {
 		}
 		hs = append(hs, t)
 	}
-	for _, l := range wrapText(safe(strings.Join(hs, ", ")), w-8) {
+	for _, l := range wrapText(strings.Join(hs, ", "), w-8) {
 		out = append(out, "      "+l)
 	}
 	for _, wt := range waits {
-		for _, l := range wrapText(safe(wt), w-8) {
+		for _, l := range wrapText(wt, w-8) {
 			out = append(out, "      "+l)
 		}
 	}
@@ -573,7 +573,7 @@ func disagreementLines(p journal.Pending, readOnly bool, w int) []string {
 		s += ": set the flag again from the flags screen (1), or discard the change (d)"
 	}
 	var out []string
-	for _, l := range wrapText(safe(s), w-4) {
+	for _, l := range wrapText(s, w-4) {
 		out = append(out, "  "+l)
 	}
 	return out

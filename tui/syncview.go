@@ -84,10 +84,10 @@ func (sc *syncScreen) checkErrLines(err error, w int) []string {
 		lines = append(lines, st.bad.Render(l))
 	}
 	for _, step := range tr.next {
-		lines = append(lines, wrapText(safe(step), w-2)...)
+		lines = append(lines, wrapText(step, w-2)...)
 	}
 	lines = append(lines, "")
-	for _, l := range wrapText(safe("detail: "+err.Error()), w-2) {
+	for _, l := range wrapText("detail: "+err.Error(), w-2) {
 		lines = append(lines, st.dim.Render(l))
 	}
 	return lines
@@ -203,10 +203,10 @@ func (sc *syncScreen) settleLines(n ldsync.PlanTally) []string {
 		for _, e := range p.Settled {
 			parts = append(parts, e.Flag+" ("+settledHosts(e)+")")
 		}
-		out = append(out, wrapText(safe("read back from Redis first: "+countWords(len(p.Settled), "interrupted change", "interrupted changes")+": "+strings.Join(parts, ", ")), w)...)
+		out = append(out, wrapText("read back from Redis first: "+countWords(len(p.Settled), "interrupted change", "interrupted changes")+": "+strings.Join(parts, ", "), w)...)
 	}
 	if p.SettleErr != nil {
-		for _, l := range wrapText(safe(p.SettleErr.Error()+"; those changes stay not replayable until Redis answers (p plans again)"), w) {
+		for _, l := range wrapText(p.SettleErr.Error()+"; those changes stay not replayable until Redis answers (p plans again)", w) {
 			out = append(out, st.errText.Render(l))
 		}
 	}
