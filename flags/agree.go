@@ -61,6 +61,26 @@ func (f Flag) Agreement(down ...string) Agreement {
 
 // sameState reports whether two answering hosts hold the flag alike: both without it, the
 // same unreadable JSON, or the same on, version and tombstone.
+// StoredAlike reports, cheaply, that every answering host stores the flag as the first does
+// (the same JSON, or none), skipping down hosts as Agreement does: then Agreement's
+// Difference is "" without building its lists and texts. false means only that Agreement
+// must say.
+func (f Flag) StoredAlike() bool {
+	var first *HostFlag
+	for i := range f.Hosts {
+		h := &f.Hosts[i]
+		if h.HostDown && !h.Present {
+			continue
+		}
+		if first == nil {
+			first = h
+		} else if h.Present != first.Present || h.Raw != first.Raw {
+			return false
+		}
+	}
+	return true
+}
+
 func sameState(h, r HostFlag) bool {
 	switch {
 	case !h.Present || !r.Present:

@@ -441,7 +441,7 @@ func appendFlagJSON(b []byte, f flags.Flag) []byte {
 	b = append(b, `{"key":`...)
 	b = appendJSONString(b, f.Key)
 	difference := ""
-	if !sameEverywhere(f) {
+	if !f.StoredAlike() {
 		difference = f.Agreement().Difference
 	}
 	b = append(b, `,"agree":`...)
@@ -504,25 +504,6 @@ func appendJSONStrings(b []byte, ss []string) []byte {
 		b = appendJSONString(b, s)
 	}
 	return append(b, ']')
-}
-
-// sameEverywhere reports, cheaply, that every answering host stores the flag as the first
-// does (the same JSON, or none): then they agree and Agreement, which builds its lists and
-// texts, is not needed. false means only that Agreement must say.
-func sameEverywhere(f flags.Flag) bool {
-	var first *flags.HostFlag
-	for i := range f.Hosts {
-		h := &f.Hosts[i]
-		if h.HostDown && !h.Present {
-			continue
-		}
-		if first == nil {
-			first = h
-		} else if h.Present != first.Present || h.Raw != first.Raw {
-			return false
-		}
-	}
-	return true
 }
 
 // listFlags prints one prefix's flags with their state on every host.
