@@ -27,6 +27,13 @@ type Undone struct {
 	Hosts       []UndoneHost // the hosts that took the write and now hold the other state
 }
 
+// Target is the change's project and environment; mapped is false when the prefix is not
+// known to be one (as for Pending.Target).
+func (u Undone) Target() (t flags.Target, mapped bool) {
+	t = flags.Target{Project: u.Project, Environment: u.Environment}
+	return t, t.Project != "" && t.Environment != ""
+}
+
 // UndoneHost is what a host holds now, in place of a pending change.
 type UndoneHost struct {
 	Host    string

@@ -8,7 +8,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"relaycommander/flags"
 	"relaycommander/ldsync"
 	"relaycommander/tui/termsafe"
 )
@@ -247,7 +246,7 @@ func (m *Model) undoneNames(mark string) []string {
 			name = d.Project + "/" + name
 		}
 		part := b(termsafe.Escape(name))
-		if m.isProtected(flags.Target{Project: d.Project, Environment: d.Environment}, d.Project != "") {
+		if m.isProtected(d.Target()) {
 			part += b(" ") + m.st.protected.Reverse(true).Render(mark)
 		}
 		parts = append(parts, part)

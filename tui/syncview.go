@@ -359,7 +359,7 @@ func (sc *syncScreen) leftText() string {
 
 // protectedMark is " PROTECTED" after a change of a protected environment; "" otherwise.
 func (sc *syncScreen) protectedMark(p journal.Pending) string {
-	if !sc.isProtected(flags.Target{Project: p.Project, Environment: p.Environment}, p.Project != "" && p.Environment != "") {
+	if !sc.isProtected(p.Target()) {
 		return ""
 	}
 	return " " + sc.st.protected.Render(protectedWord)
