@@ -301,13 +301,13 @@ func (c *confirmDialog) View(w, h int) []string {
 			add(0, "  "+st.errText.Render(c.problem))
 		}
 	}
-	no, yes := "  No  ", "  Yes  "
-	if c.yes {
+	// One button is marked: the one enter activates.
+	no, yes := st.button.Render("  No  "), st.button.Render("  Yes  ")
+	switch {
+	case c.yes:
 		yes = st.buttonOn.Render("[ Yes ]")
-		no = st.button.Render(no)
-	} else {
+	case !c.inLD:
 		no = st.buttonOn.Render("[ No ]")
-		yes = st.button.Render(yes)
 	}
 	cur := " "
 	if c.field == fieldButtons {

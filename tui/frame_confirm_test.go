@@ -128,3 +128,35 @@ func TestConfirmWarnsWhenLaunchDarklyIsReachable(t *testing.T) {
 		t.Fatal("l chose In LaunchDarkly while LaunchDarkly is unreachable")
 	}
 }
+
+// One button is chosen at a time: choosing In LaunchDarkly leaves No unmarked, or a
+// responder reading "[ No ]" would not expect production to change on enter.
+func TestConfirmMarksOnlyTheChosenButton(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	fr, _ := u.withRelays()
+	fr.served = servedAnswers("ld:web-store:staging", "checkout-flow", false)
+	u.gotoEnv("ld:web-store:staging")
+	u.gotoFlag("checkout-flow")
+	u.key("t")
+	for _, step := range []struct{ key, chosen string }{
+		{"", "[ No ]"}, {"l", "[ In LaunchDarkly ]"}, {"y", "[ Yes, in Redis ]"}, {"n", "[ No ]"},
+	} {
+		switch step.key {
+		case "":
+		case "l":
+			u.key("tab", "l") // from the reason to the buttons
+		default:
+			u.key(step.key)
+		}
+		v := u.view()
+		marked := 0
+		for _, b := range []string{"[ No ]", "[ Yes, in Redis ]", "[ In LaunchDarkly ]"} {
+			if strings.Contains(v, b) {
+				marked++
+			}
+		}
+		if marked != 1 || !strings.Contains(v, step.chosen) {
+			t.Fatalf("after %q: want only %s marked:\n%s", step.key, step.chosen, v)
+		}
+	}
+}
