@@ -15,12 +15,20 @@ import (
 // The frame around the screens: header, recovery banner, status line, footer and help.
 
 func (m *Model) render() string {
-	if m.width < minWidth || m.height < minHeight {
-		return fitLines(padLines([]string{
+	if m.tooSmall() {
+		lines := []string{
 			"Terminal too small for Relay Commander:",
 			sprintf("%dx%d, needs at least %dx%d.", m.width, m.height, minWidth, minHeight),
-			"Enlarge the window; q quits.",
-		}, m.height), m.width, m.height)
+			"Enlarge the window: keys do nothing until then; q quits.",
+		}
+		if q, asking := m.dialog.(*quitDialog); asking {
+			lines = append(lines[:2], q.question(), "y quits, n stays.")
+		}
+		var wrapped []string
+		for _, l := range lines {
+			wrapped = append(wrapped, wrapText(l, m.width)...)
+		}
+		return fitLines(padLines(wrapped, m.height), m.width, m.height)
 	}
 	var top []string
 	top = append(top, m.headerLines()...)

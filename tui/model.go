@@ -15,10 +15,11 @@ import (
 	"relaycommander/journal"
 )
 
-// Minimum terminal size; below it the UI says so instead of drawing.
+// Minimum terminal size; below it the UI says so instead of drawing. 23 rows: tmux takes
+// one of an 80x24 terminal for its status line.
 const (
 	minWidth  = 80
-	minHeight = 24
+	minHeight = 23
 )
 
 const ldCheckInterval = 15 * time.Second
@@ -161,6 +162,14 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			// ctrl+c works from every dialog and field; it asks only while a replay runs
 			return m.quit()
 		}
+	}
+	if _, asking := m.dialog.(*quitDialog); m.tooSmall() && !asking {
+		// The screen shows only the request to enlarge the window: no key may act on what
+		// the responder cannot see (a toggle confirmed blind, a reason typed into a hidden field).
+		if key.Matches(msg, m.keys.Quit) {
+			return m.quit()
+		}
+		return nil
 	}
 	if m.dialog != nil {
 		result, done := m.dialog.Update(msg)
@@ -376,6 +385,9 @@ func (m *Model) quit() tea.Cmd {
 	}
 	return tea.Quit
 }
+
+// tooSmall says the window is below the size every screen needs.
+func (m *Model) tooSmall() bool { return m.width < minWidth || m.height < minHeight }
 
 // View draws the frame: header, recovery banner, the screen, status line and keys.
 func (m *Model) View() tea.View {

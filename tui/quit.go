@@ -34,15 +34,21 @@ func (d *quitDialog) Keys() helpKeys {
 	return helpKeys{short: ks, full: [][]key.Binding{ks}}
 }
 
+// question is the dialog's title: what quitting would end.
+func (d *quitDialog) question() string {
+	if d.armed {
+		return sprintf("The replay is ARMED, holding %d %s. Quit?", d.changes, changesWord(d.changes))
+	}
+	return "A replay to LaunchDarkly is running. Quit?"
+}
+
 // View draws the question; it only reads.
 func (d *quitDialog) View(w, h int) []string {
-	title := "A replay to LaunchDarkly is running. Quit?"
 	why := "Quitting cancels it after the change in flight; what was sent is recorded in the journal and the rest stays pending."
 	if d.armed {
-		title = sprintf("The replay is ARMED, holding %d %s. Quit?", d.changes, changesWord(d.changes))
 		why = "Quitting disarms it: nothing is sent, the changes stay pending in the journal, and nothing holds them in Redis against a Relay re-sync any more (relaycommander replay --wait arms it from a terminal)."
 	}
-	lines := []string{"", "  " + d.st.bold.Render(title)}
+	lines := []string{"", "  " + d.st.bold.Render(d.question())}
 	for _, l := range wrapText(why, w-4) {
 		lines = append(lines, "  "+l)
 	}
