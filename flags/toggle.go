@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -14,9 +15,36 @@ import (
 // the window in which a concurrent writer makes the WATCH fail.
 var beforeExec func(hostName string, attempt int)
 
+// ErrVersionMoved is a conditional toggle's (ToggleAt) host result where the host no longer
+// held the version the caller saw: another writer (a Relay streaming LaunchDarkly's change)
+// got in first; nothing was written there.
+var ErrVersionMoved = errors.New("the flag's version is no longer the one read before")
+
 // Toggle sets `on` of one flag on the named hosts (all hosts when none are named),
 // concurrently, with WATCH/MULTI/EXEC and version = old+1.
 func (s *Store) Toggle(ctx context.Context, prefix, key string, on bool, names ...string) ToggleResult {
+	return s.toggle(ctx, prefix, key, on, names, nil)
+}
+
+// ToggleAt is Toggle on the hosts named in seen, written only where a host still holds the
+// version seen there: the test is made on the read under the WATCH, so a writer between
+// that read and EXEC makes the attempt start over and read its version. A host found at
+// another version and not already in the requested state is Failed with ErrVersionMoved,
+// OldOn and OldVersion being what it holds; nothing is written there.
+func (s *Store) ToggleAt(ctx context.Context, prefix, key string, on bool, seen map[string]int) ToggleResult {
+	if len(seen) == 0 { // not Toggle's "every host"
+		return ToggleResult{Prefix: prefix, Flag: key, On: on}
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names) // hosts not configured are reported in a stable order
+	return s.toggle(ctx, prefix, key, on, names, seen)
+}
+
+// toggle is Toggle, and ToggleAt when seen is set.
+func (s *Store) toggle(ctx context.Context, prefix, key string, on bool, names []string, seen map[string]int) ToggleResult {
 	res := ToggleResult{Prefix: prefix, Flag: key, On: on}
 	targets := s.hosts
 	var unknown []string
@@ -26,12 +54,12 @@ func (s *Store) Toggle(ctx context.Context, prefix, key string, on bool, names .
 		for _, h := range s.hosts {
 			byName[h.name] = h
 		}
-		seen := map[string]bool{}
+		asked := map[string]bool{}
 		for _, n := range names {
-			if seen[n] {
+			if asked[n] {
 				continue
 			}
-			seen[n] = true
+			asked[n] = true
 			if h, ok := byName[n]; ok {
 				targets = append(targets, h)
 			} else {
@@ -42,7 +70,11 @@ func (s *Store) Toggle(ctx context.Context, prefix, key string, on bool, names .
 	res.Hosts = make([]HostResult, len(targets))
 	s.each(ctx, targets, s.budget(), func(ctx context.Context, i int, h *host) {
 		start := time.Now()
-		r := s.toggleHost(ctx, h, prefix, key, on, nil)
+		var at *int
+		if v, ok := seen[h.name]; ok {
+			at = &v
+		}
+		r := s.toggleHost(ctx, h, prefix, key, on, nil, at)
 		r.Latency = time.Since(start)
 		res.Hosts[i] = r
 	})
@@ -72,8 +104,9 @@ func replyErr(err error) error {
 // toggleHost is the write algorithm LaunchDarkly's own stores use for an upsert: WATCH the
 // hash, read the flag, MULTI/HSET/EXEC, and start over when another writer got in between.
 // read, when set, sees each attempt's HGET answer while the WATCH holds; an error from it
-// ends the toggle on this host unwritten (see PrepareToggle).
-func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on bool, read func(raw string, err error) error) HostResult {
+// ends the toggle on this host unwritten (see PrepareToggle). at, when set, is the version
+// the host must hold for the write (ToggleAt).
+func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on bool, read func(raw string, err error) error, at *int) HostResult {
 	r := HostResult{Host: h.name, Outcome: Failed}
 	hash := prefix + featuresSuffix
 	where := func(err error) error {
@@ -139,6 +172,9 @@ func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on 
 			if st.on == on {
 				r.Outcome = Unchanged
 				return nil
+			}
+			if at != nil && st.version != *at {
+				return fmt.Errorf("%w: the host holds v%d %s, not v%d", ErrVersionMoved, st.version, OnOff(st.on), *at)
 			}
 			next, err := nextVersion(st.version)
 			if err != nil {

@@ -7,9 +7,22 @@ import (
 	"relaycommander/flags"
 )
 
+// VersionToggler is the flag store as a re-assertion needs it (*flags.Store satisfies it): a
+// toggle that writes a host only while it holds the version the caller saw there.
+type VersionToggler interface {
+	ToggleAt(ctx context.Context, prefix, key string, on bool, seen map[string]int) flags.ToggleResult
+}
+
 // Reassert writes pending change id's state again on hosts where it was undone, and records
 // the hosts where the write landed as outcomes of that same change marked Reasserted: the
 // change is still replayed once, and its history shows the re-assertion.
+//
+// seen names the hosts, each with the version the caller's look found there (as Drift
+// reports it, the version its decision to write back was made on). A host is written only
+// while it still holds that version, tested under the write's own WATCH: a Relay that wrote a
+// newer version since (someone's change in LaunchDarkly, streamed) keeps it, and that host's
+// result is Failed with flags.ErrVersionMoved, OldVersion what it holds; nothing is written or
+// recorded there.
 //
 // Its write-ahead record is the change's own intent, durable and still pending: the write
 // produces what the change's outcome already says the host holds (the version before it, +1,
@@ -20,8 +33,8 @@ import (
 //
 // It refuses (writing nothing) unless id is the latest change of its pending flag, whose net
 // state is known (settled, hosts agreeing): that is the state the replay will send.
-func (j *Journal) Reassert(ctx context.Context, store Toggler, id string, hosts []string) (flags.ToggleResult, error) {
-	if len(hosts) == 0 {
+func (j *Journal) Reassert(ctx context.Context, store VersionToggler, id string, seen map[string]int) (flags.ToggleResult, error) {
+	if len(seen) == 0 {
 		return flags.ToggleResult{}, fmt.Errorf("journal %s: re-assert change %s: no host named", j.dir, id)
 	}
 	var c Change
@@ -32,7 +45,7 @@ func (j *Journal) Reassert(ctx context.Context, store Toggler, id string, hosts 
 	if why != "" {
 		return flags.ToggleResult{}, fmt.Errorf("journal %s: not re-asserting change %s: %s", j.dir, id, why)
 	}
-	res := store.Toggle(ctx, c.Prefix, c.Flag, c.After, hosts...)
+	res := store.ToggleAt(ctx, c.Prefix, c.Flag, c.After, seen)
 	var landed []HostOutcome
 	for _, o := range outcomesOf(res) {
 		if o.Outcome == string(flags.Written) {

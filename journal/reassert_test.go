@@ -27,7 +27,7 @@ func TestReassertRewritesTheSameChange(t *testing.T) {
 	}
 	host := undone[0].Hosts[0].Host
 	id := pending[0].Entries[0].ID
-	got, err := j.Reassert(ctx, store, id, []string{host})
+	got, err := j.Reassert(ctx, store, id, map[string]int{host: undone[0].Hosts[0].Version})
 	if err != nil || len(got.Hosts) != 1 || got.Hosts[0].Outcome != flags.Written || got.Hosts[0].NewVersion != written {
 		t.Fatalf("Reassert = %+v, %v; want written v%d", got.Hosts, err, written)
 	}
@@ -76,10 +76,11 @@ func TestReassertRefusesWhatTheReplayWouldNotSend(t *testing.T) {
 	first := pending[0].Entries[0].ID
 	resync(t, a, prod, "kill-switch-checkout")
 	before, _ := a.Client().HGet(ctx, prod+":features", "kill-switch-checkout").Result()
-	if _, err := j.Reassert(ctx, store, first, store.HostNames()); err == nil || !strings.Contains(err.Error(), "later change") {
+	seen := map[string]int{"a": 3, "b": 3}
+	if _, err := j.Reassert(ctx, store, first, seen); err == nil || !strings.Contains(err.Error(), "later change") {
 		t.Fatalf("re-asserting a superseded change: %v", err)
 	}
-	if _, err := j.Reassert(ctx, store, "no-such-change", store.HostNames()); err == nil || !strings.Contains(err.Error(), "not pending") {
+	if _, err := j.Reassert(ctx, store, "no-such-change", seen); err == nil || !strings.Contains(err.Error(), "not pending") {
 		t.Fatalf("re-asserting an unknown change: %v", err)
 	}
 	if now, _ := a.Client().HGet(ctx, prod+":features", "kill-switch-checkout").Result(); now != before {
@@ -98,7 +99,7 @@ func TestReassertRecordsOnlyWhatLanded(t *testing.T) {
 	pending, _ := j.Pending()
 	a.Stop()
 	b.Stop()
-	res, err := j.Reassert(ctx, store, pending[0].Entries[0].ID, store.HostNames())
+	res, err := j.Reassert(ctx, store, pending[0].Entries[0].ID, map[string]int{"a": 3, "b": 3})
 	if err != nil {
 		t.Fatalf("Reassert with hosts down: %v", err)
 	}

@@ -21,15 +21,15 @@ type GuardJournal interface {
 	Recorder
 	Settler
 	Pending() ([]journal.Pending, error)
-	Reassert(ctx context.Context, store journal.Toggler, id string, hosts []string) (flags.ToggleResult, error)
+	Reassert(ctx context.Context, store journal.VersionToggler, id string, seen map[string]int) (flags.ToggleResult, error)
 	Arm(changes int) (*journal.ArmLock, error)
 }
 
 // GuardStore is Redis as a Guard needs it (*flags.Store satisfies it): the pending flags'
-// fields to watch, a toggle to re-assert, a flag to settle.
+// fields to watch, a toggle at the version watched to re-assert, a flag to settle.
 type GuardStore interface {
 	journal.FieldReader
-	journal.Toggler
+	journal.VersionToggler
 	journal.FlagReader
 }
 

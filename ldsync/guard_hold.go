@@ -2,7 +2,9 @@ package ldsync
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"relaycommander/flags"
@@ -37,8 +39,10 @@ type holder struct {
 // once reads the pending flags' fields from every host (journal.Drift: one pipelined HMGET
 // per prefix per host) and, per undone change and host: at the change's base version
 // (LaunchDarkly still has what it had before the outage) writes the change again
-// (journal.Reassert); above it (someone changed the flag in LaunchDarkly) leaves it and
-// reports a conflict, for the replay's conflict handling.
+// (journal.Reassert, only while the host holds the version this look read); above it
+// (someone changed the flag in LaunchDarkly) leaves it and reports a conflict, for the
+// replay's conflict handling. A host found above it by the write itself (a Relay streamed
+// LaunchDarkly's change in between) is reported the same way.
 func (h *holder) once(ctx context.Context) {
 	pending, err := h.g.Journal.Pending()
 	if err != nil {
@@ -56,47 +60,79 @@ func (h *holder) once(ctx context.Context) {
 		return
 	}
 	for _, u := range undone {
+		if u.BaseVersion == nil {
+			// Imported: the version before it is unknown, so a change in LaunchDarkly
+			// cannot be told from a re-sync. The replay decides.
+			continue
+		}
 		id := latestChange(pending, u)
-		var again, conflicting []string
+		again := map[string]int{}
+		var above []journal.UndoneHost
 		for _, host := range u.Hosts {
 			switch {
-			case u.BaseVersion == nil:
-				// Imported: the version before it is unknown, so a change in LaunchDarkly
-				// cannot be told from a re-sync. The replay decides.
 			case host.Version == *u.BaseVersion:
-				again = append(again, host.Host)
+				again[host.Host] = host.Version
 			case host.Version > *u.BaseVersion:
-				key := fmt.Sprintf("%s/%s/%s/v%d", u.Prefix, u.Flag, host.Host, host.Version)
-				if !h.reported[key] {
-					h.reported[key] = true
-					conflicting = append(conflicting, host.Host)
-				}
+				above = append(above, host)
 			}
 		}
-		if len(conflicting) > 0 {
-			h.e.emitBrief(GuardEvent{Kind: GuardConflict, Undone: u, Hosts: conflicting, Err: fmt.Errorf(
-				"%s %s was changed in LaunchDarkly during the outage (%s holds a version above %d): not written back; the replay shows the conflict",
-				u.Prefix, u.Flag, hostVersions(u, conflicting), *u.BaseVersion)})
-		}
+		h.conflict(u, above)
 		if len(again) == 0 || id == "" || ctx.Err() != nil {
 			continue
 		}
 		res, err := h.g.Journal.Reassert(ctx, h.g.Store, id, again)
 		var landed []string
+		above = nil
 		for _, r := range res.Hosts {
-			if r.Outcome == flags.Written {
+			switch {
+			case r.Outcome == flags.Written:
 				landed = append(landed, r.Host)
-			} else if r.Err != nil && err == nil {
+			case errors.Is(r.Err, flags.ErrVersionMoved):
+				// Nothing written: what the host holds now is judged as a look would judge it
+				// (below the base version, the next look does).
+				if r.OldVersion > *u.BaseVersion {
+					above = append(above, journal.UndoneHost{Host: r.Host, On: r.OldOn, Version: r.OldVersion})
+				}
+			case r.Err != nil && err == nil:
 				err = fmt.Errorf("re-asserting %s %s on %s: %w", u.Prefix, u.Flag, r.Host, r.Err)
 			}
 		}
 		if len(landed) > 0 {
 			h.e.emitBrief(GuardEvent{Kind: GuardReasserted, Undone: u, Hosts: landed})
 		}
+		h.conflict(u, above)
 		if err != nil && ctx.Err() == nil {
 			h.e.emitBrief(GuardEvent{Kind: GuardHoldFailed, Undone: u, Err: err})
 		}
 	}
+}
+
+// conflict reports u's hosts found above its base version (what each holds in found), once
+// per flag, host and version: changed in LaunchDarkly, not written back.
+func (h *holder) conflict(u journal.Undone, found []journal.UndoneHost) {
+	var hosts []string
+	for _, f := range found {
+		key := fmt.Sprintf("%s/%s/%s/v%d", u.Prefix, u.Flag, f.Host, f.Version)
+		if !h.reported[key] {
+			h.reported[key] = true
+			hosts = append(hosts, f.Host)
+		}
+	}
+	if len(hosts) == 0 {
+		return
+	}
+	// The event's hosts as found: a version seen by the write replaces the look's.
+	u.Hosts = slices.Clone(u.Hosts)
+	for i, uh := range u.Hosts {
+		for _, f := range found {
+			if f.Host == uh.Host {
+				u.Hosts[i] = f
+			}
+		}
+	}
+	h.e.emitBrief(GuardEvent{Kind: GuardConflict, Undone: u, Hosts: hosts, Err: fmt.Errorf(
+		"%s %s was changed in LaunchDarkly during the outage (%s holds a version above %d): not written back; the replay shows the conflict",
+		u.Prefix, u.Flag, hostVersions(u, hosts), *u.BaseVersion)})
 }
 
 // failed reports a failed look at Redis or the journal, once per distinct error.

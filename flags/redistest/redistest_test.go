@@ -89,3 +89,47 @@ func TestProxyHoldsReply(t *testing.T) {
 		t.Fatalf("SET after the hold was lifted: %v", err)
 	}
 }
+
+// A reply held until released: the server has acted when held is closed, the client sees the
+// answer only after release, and only that one reply waits.
+func TestProxyHoldsNextReplyUntilReleased(t *testing.T) {
+	srv := Start(t)
+	px := StartProxy(t, srv.Addr, 0)
+	c := redis.NewClient(&redis.Options{Addr: px.Addr})
+	defer c.Close()
+	ctx := context.Background()
+	if err := c.Ping(ctx).Err(); err != nil { // dials before the hold
+		t.Fatalf("PING through the proxy: %v", err)
+	}
+	held, release := px.HoldNextReply("SET")
+	defer release()
+	answered := make(chan error, 1)
+	go func() { answered <- c.Set(ctx, "k", "v", 0).Err() }()
+	select {
+	case <-held:
+	case err := <-answered:
+		t.Fatalf("SET answered (%v) although its reply is held", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the SET's reply was not held within 5s")
+	}
+	if got := srv.Client().Get(ctx, "k").Val(); got != "v" {
+		t.Fatalf("server holds %q while the SET's reply is held, want v: held means the server acted", got)
+	}
+	select {
+	case err := <-answered:
+		t.Fatalf("SET answered (%v) before the release", err)
+	default:
+	}
+	release()
+	select {
+	case err := <-answered:
+		if err != nil {
+			t.Fatalf("SET after the release: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no answer to the SET within 5s of the release")
+	}
+	if err := c.Set(ctx, "k", "w", 0).Err(); err != nil { // the hold was for one reply
+		t.Fatalf("a second SET: %v", err)
+	}
+}
