@@ -89,7 +89,7 @@ func (s *Store) PrepareToggle(ctx context.Context, prefix, key string, on bool) 
 					return ErrNotCommitted
 				}
 				return nil
-			}, nil)
+			}, writeCond{})
 			arrive(HostFlag{Host: h.name, HostDown: true}) // failed before the flag was read
 			r.Latency = time.Since(start) - waited
 			p.res.Hosts[i] = r

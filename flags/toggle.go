@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -23,7 +24,7 @@ var ErrVersionMoved = errors.New("the flag's version is no longer the one read b
 // Toggle sets `on` of one flag on the named hosts (all hosts when none are named),
 // concurrently, with WATCH/MULTI/EXEC and version = old+1.
 func (s *Store) Toggle(ctx context.Context, prefix, key string, on bool, names ...string) ToggleResult {
-	return s.toggle(ctx, prefix, key, on, names, nil)
+	return s.toggle(ctx, prefix, key, on, names, nil, nil)
 }
 
 // ToggleAt is Toggle on the hosts named in seen, written only where a host still holds the
@@ -35,16 +36,44 @@ func (s *Store) ToggleAt(ctx context.Context, prefix, key string, on bool, seen 
 	if len(seen) == 0 { // not Toggle's "every host"
 		return ToggleResult{Prefix: prefix, Flag: key, On: on}
 	}
-	names := make([]string, 0, len(seen))
-	for n := range seen {
-		names = append(names, n)
-	}
-	sort.Strings(names) // hosts not configured are reported in a stable order
-	return s.toggle(ctx, prefix, key, on, names, seen)
+	return s.toggle(ctx, prefix, key, on, s.seenNames(seen), seen, nil)
 }
 
-// toggle is Toggle, and ToggleAt when seen is set.
-func (s *Store) toggle(ctx context.Context, prefix, key string, on bool, names []string, seen map[string]int) ToggleResult {
+// RestoreAt undoes this tool's own write: it sets `on` and writes `version` (the version
+// before the write, which LaunchDarkly still has) instead of old+1, on the hosts named in
+// seen, only where a host still holds the version seen there (the one the write produced),
+// as ToggleAt tests it. Writing old+1 instead would leave Redis a version ahead of
+// LaunchDarkly: a Relay would then skip LaunchDarkly's next change of the flag as "not
+// newer", and a later change recorded on top would carry a base version LaunchDarkly never
+// had (a false conflict at replay, and the armed guard would not hold it).
+func (s *Store) RestoreAt(ctx context.Context, prefix, key string, on bool, version int, seen map[string]int) ToggleResult {
+	if len(seen) == 0 {
+		return ToggleResult{Prefix: prefix, Flag: key, On: on}
+	}
+	return s.toggle(ctx, prefix, key, on, s.seenNames(seen), seen, &version)
+}
+
+// seenNames are the hosts named in seen, the configured ones in configuration order (as
+// Toggle reports them), then any other name sorted, to be reported as not configured.
+func (s *Store) seenNames(seen map[string]int) []string {
+	names := make([]string, 0, len(seen))
+	for _, h := range s.hosts {
+		if _, ok := seen[h.name]; ok {
+			names = append(names, h.name)
+		}
+	}
+	var others []string
+	for n := range seen {
+		if !slices.ContainsFunc(s.hosts, func(h *host) bool { return h.name == n }) {
+			others = append(others, n)
+		}
+	}
+	sort.Strings(others)
+	return append(names, others...)
+}
+
+// toggle is Toggle; ToggleAt when seen is set; RestoreAt when to is set too.
+func (s *Store) toggle(ctx context.Context, prefix, key string, on bool, names []string, seen map[string]int, to *int) ToggleResult {
 	res := ToggleResult{Prefix: prefix, Flag: key, On: on}
 	targets := s.hosts
 	var unknown []string
@@ -74,7 +103,7 @@ func (s *Store) toggle(ctx context.Context, prefix, key string, on bool, names [
 		if v, ok := seen[h.name]; ok {
 			at = &v
 		}
-		r := s.toggleHost(ctx, h, prefix, key, on, nil, at)
+		r := s.toggleHost(ctx, h, prefix, key, on, nil, writeCond{at: at, to: to})
 		r.Latency = time.Since(start)
 		res.Hosts[i] = r
 	})
@@ -101,12 +130,15 @@ func replyErr(err error) error {
 	return err
 }
 
+// writeCond narrows a write: at, when set, is the version the host must hold (ToggleAt,
+// RestoreAt); to, when set, is the version to write instead of old+1 (RestoreAt).
+type writeCond struct{ at, to *int }
+
 // toggleHost is the write algorithm LaunchDarkly's own stores use for an upsert: WATCH the
 // hash, read the flag, MULTI/HSET/EXEC, and start over when another writer got in between.
 // read, when set, sees each attempt's HGET answer while the WATCH holds; an error from it
-// ends the toggle on this host unwritten (see PrepareToggle). at, when set, is the version
-// the host must hold for the write (ToggleAt).
-func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on bool, read func(raw string, err error) error, at *int) HostResult {
+// ends the toggle on this host unwritten (see PrepareToggle). cond narrows the write.
+func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on bool, read func(raw string, err error) error, cond writeCond) HostResult {
 	r := HostResult{Host: h.name, Outcome: Failed}
 	hash := prefix + featuresSuffix
 	where := func(err error) error {
@@ -173,12 +205,15 @@ func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on 
 				r.Outcome = Unchanged
 				return nil
 			}
-			if at != nil && st.version != *at {
-				return fmt.Errorf("%w: the host holds v%d %s, not v%d", ErrVersionMoved, st.version, OnOff(st.on), *at)
+			if cond.at != nil && st.version != *cond.at {
+				return fmt.Errorf("%w: the host holds v%d %s, not v%d", ErrVersionMoved, st.version, OnOff(st.on), *cond.at)
 			}
 			next, err := nextVersion(st.version)
 			if err != nil {
 				return err
+			}
+			if cond.to != nil {
+				next = *cond.to
 			}
 			updated, err := SetOnAndVersion(raw, on, next)
 			if err != nil {

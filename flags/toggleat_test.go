@@ -83,3 +83,42 @@ func TestToggleAtLosesTheWatchRaceToANewerVersion(t *testing.T) {
 		t.Errorf("stored %s; want the writer's v%d", got, v0+1)
 	}
 }
+
+// RestoreAt undoes this tool's write: back to the state and the version LaunchDarkly still
+// has (not old+1), only where the host holds the write's version; a host a Relay rewrote
+// since keeps what the Relay wrote.
+func TestRestoreAtWritesTheVersionBeforeTheWrite(t *testing.T) {
+	a := redistest.StartWithFixture(t)
+	b := redistest.StartWithFixture(t)
+	s := openStore(t, Options{}, a, b)
+	ctx := context.Background()
+	const prefix, key = "ld:web-store:production", "kill-switch-checkout"
+	orig := fixture.Load()[prefix].Features[key]
+	v0 := int(decodeMap(t, orig)["version"].(float64))
+	ha, hb := s.HostNames()[0], s.HostNames()[1]
+	for _, r := range s.Toggle(ctx, prefix, key, false).Hosts {
+		if r.Outcome != Written {
+			t.Fatalf("kill: %+v", r)
+		}
+	}
+	// b's Relay streams LaunchDarkly's newer change meanwhile.
+	newer, err := SetOnAndVersion(orig, false, v0+5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Client().HSet(ctx, prefix+":features", key, newer)
+
+	res := s.RestoreAt(ctx, prefix, key, true, v0, map[string]int{ha: v0 + 1, hb: v0 + 1})
+	if r := res.Hosts[0]; r.Host != ha || r.Outcome != Written || r.NewVersion != v0 {
+		t.Errorf("restore on a: %+v; want written at v%d", r, v0)
+	}
+	if got := a.Client().HGet(ctx, prefix+":features", key).Val(); got != orig {
+		t.Errorf("a after the restore:\n%s\nwant the flag as it was before the kill:\n%s", got, orig)
+	}
+	if r := res.Hosts[1]; r.Outcome != Failed || !errors.Is(r.Err, ErrVersionMoved) {
+		t.Errorf("restore on b: %+v; want ErrVersionMoved", r)
+	}
+	if got := b.Client().HGet(ctx, prefix+":features", key).Val(); got != newer {
+		t.Errorf("b after the restore: %s; want the Relay's write kept", got)
+	}
+}
