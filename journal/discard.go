@@ -41,13 +41,13 @@ func (p Pending) Target() (t flags.Target, mapped bool) {
 }
 
 // Discard closes a pending change without replaying it (a ReplayDiscarded event with By and
-// Why), and with Restore writes its base state back to Redis on every host. The restore is not
+// Why), and with Restore writes its base state back to Redis (restore). The restore is not
 // journaled as a change: LaunchDarkly already has the base state, so there is nothing to
 // replay. The event is recorded first, so a crash never leaves a restored-but-pending change;
 // when it cannot be recorded, Redis is not touched. A restore's host failures are in
 // DiscardResult.Restored, not in the error: the discard stands, and the failed hosts can be
 // written again with store.Toggle. The error is ErrPendingMoved when p is stale.
-func (j *Journal) Discard(ctx context.Context, store Toggler, p Pending, d DiscardRequest) (DiscardResult, error) {
+func (j *Journal) Discard(ctx context.Context, store DiscardStore, p Pending, d DiscardRequest) (DiscardResult, error) {
 	if len(p.Entries) == 0 {
 		return DiscardResult{}, fmt.Errorf("journal: discard %s %s: no change to discard", p.Prefix, p.Flag)
 	}
@@ -81,10 +81,32 @@ func (j *Journal) Discard(ctx context.Context, store Toggler, p Pending, d Disca
 	}
 	res := DiscardResult{Event: ev}
 	if d.Restore {
-		r := store.Toggle(ctx, p.Prefix, p.Flag, p.BaseOn)
+		r := restore(ctx, store, p)
 		res.Restored = &r
 	}
 	return res, nil
+}
+
+// restore writes p's base state back. Where the base version is known, each host this
+// tool's writes reached gets the base state at the base version, and only while it still
+// holds the highest version those writes left there (flags.Store.RestoreAt): Redis then holds
+// what LaunchDarkly has, and a host a Relay rewrote since keeps the Relay's write. Without a
+// base version (an imported change), every host is toggled back at old+1.
+func restore(ctx context.Context, store DiscardStore, p Pending) flags.ToggleResult {
+	if p.BaseVersion == nil || len(p.Hosts) == 0 {
+		return store.Toggle(ctx, p.Prefix, p.Flag, p.BaseOn)
+	}
+	seen := make(map[string]int, len(p.Hosts))
+	for _, h := range p.Hosts {
+		seen[h.Host] = h.Version
+	}
+	return store.RestoreAt(ctx, p.Prefix, p.Flag, p.BaseOn, *p.BaseVersion, seen)
+}
+
+// DiscardStore is the flag store as a discard's restore needs it (*flags.Store satisfies it).
+type DiscardStore interface {
+	Toggler
+	RestoreAt(ctx context.Context, prefix, key string, on bool, version int, seen map[string]int) flags.ToggleResult
 }
 
 // stillPending checks that p is what the journal holds pending for its flag: every change

@@ -54,6 +54,17 @@ func (f *fakeToggler) Toggle(ctx context.Context, prefix, key string, on bool, h
 	return res
 }
 
+// RestoreAt is Toggle on the hosts named in seen, in the fake's host order.
+func (f *fakeToggler) RestoreAt(ctx context.Context, prefix, key string, on bool, _ int, seen map[string]int) flags.ToggleResult {
+	var hosts []string
+	for _, h := range f.hosts {
+		if _, ok := seen[h]; ok {
+			hosts = append(hosts, h)
+		}
+	}
+	return f.Toggle(ctx, prefix, key, on, hosts...)
+}
+
 func TestToggleWritesIntentBeforeRedis(t *testing.T) {
 	j := openTemp(t)
 	st := &fakeToggler{j: j, hosts: []string{"a", "b"}, fail: map[string]bool{"b": true}}

@@ -17,8 +17,8 @@ type flagStore interface {
 	Discover(ctx context.Context) flags.Discovery
 	Flags(ctx context.Context, prefix string) (flags.FlagSet, error)
 	Flag(ctx context.Context, prefix, key string) (flags.Flag, error)
-	journal.Toggler
-	journal.FieldReader // the pending flags only, for journal.Drift
+	journal.DiscardStore // Toggle, and RestoreAt for a discard's restore
+	journal.FieldReader  // the pending flags only, for journal.Drift
 }
 
 type changeJournal interface {
@@ -26,7 +26,7 @@ type changeJournal interface {
 	Pending() ([]journal.Pending, error)
 	History(prefix, flag string) ([]journal.Entry, []journal.ReplayEvent, error)
 	RecordReplay(e journal.ReplayEvent) error
-	Discard(ctx context.Context, store journal.Toggler, p journal.Pending, d journal.DiscardRequest) (journal.DiscardResult, error)
+	Discard(ctx context.Context, store journal.DiscardStore, p journal.Pending, d journal.DiscardRequest) (journal.DiscardResult, error)
 	// Settle reads interrupted changes back from Redis and records what it found (not in
 	// read-only).
 	Settle(ctx context.Context, store journal.FlagReader) (journal.Settlement, error)

@@ -208,7 +208,7 @@ func (c *common) discardCmd(d discardConfirmedMsg) tea.Cmd {
 	p := d.p
 	req := journal.DiscardRequest{By: c.cfg.Operator, Why: d.reason, Restore: d.restore, Time: c.now()}
 	jr, ctx := c.jr, c.ctx
-	var store journal.Toggler
+	var store journal.DiscardStore
 	if c.store != nil {
 		store = c.store
 	}

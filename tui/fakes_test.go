@@ -95,6 +95,17 @@ func (s *fakeStore) Toggle(_ context.Context, prefix, key string, on bool, hosts
 	return res
 }
 
+// RestoreAt is Toggle on the hosts named (the fake's hosts hold whatever it is asked).
+func (s *fakeStore) RestoreAt(ctx context.Context, prefix, key string, on bool, _ int, seen map[string]int) flags.ToggleResult {
+	hosts := make([]string, 0, len(seen))
+	for _, h := range s.HostNames() {
+		if _, ok := seen[h]; ok {
+			hosts = append(hosts, h)
+		}
+	}
+	return s.Toggle(ctx, prefix, key, on, hosts...)
+}
+
 type fakeJournal struct {
 	mu         sync.Mutex
 	discards   []journal.DiscardRequest
@@ -140,7 +151,7 @@ func (j *fakeJournal) Settle(context.Context, journal.FlagReader) (journal.Settl
 func (j *fakeJournal) History(prefix, flag string) ([]journal.Entry, []journal.ReplayEvent, error) {
 	return j.history, j.events, nil
 }
-func (j *fakeJournal) Discard(ctx context.Context, store journal.Toggler, p journal.Pending, d journal.DiscardRequest) (journal.DiscardResult, error) {
+func (j *fakeJournal) Discard(ctx context.Context, store journal.DiscardStore, p journal.Pending, d journal.DiscardRequest) (journal.DiscardResult, error) {
 	if j.discardErr != nil {
 		return journal.DiscardResult{}, j.discardErr
 	}

@@ -159,7 +159,7 @@ func discard(ctx context.Context, opts *discardOptions, j *journal.Journal, st *
 		return err
 	}
 
-	var store journal.Toggler // a nil *flags.Store must not pass for a store
+	var store journal.DiscardStore // a nil *flags.Store must not pass for a store
 	if st != nil {
 		store = st
 	}

@@ -80,11 +80,12 @@ func TestDiscardRestoreWritesTheBaseStateBack(t *testing.T) {
 		t.Fatalf("discard --restore --json: %+v", d)
 	}
 	for i, s := range []*redistest.Server{a, b} {
-		if d.Hosts[i].Host != s.Addr || d.Hosts[i].Outcome != "written" || d.Hosts[i].NewVersion != v0+2 {
+		if d.Hosts[i].Host != s.Addr || d.Hosts[i].Outcome != "written" || d.Hosts[i].NewVersion != v0 {
 			t.Errorf("host result %+v", d.Hosts[i])
 		}
 	}
-	wantStored(t, prefix, key, on0, v0+2, a, b)
+	// back to the version before the change, which LaunchDarkly still has (not old+1)
+	wantStored(t, prefix, key, on0, v0, a, b)
 	for _, s := range []string{"now " + onOffWord(!on0), "written", "within its localTtl (30s)", "relay.local_ttl"} {
 		if !strings.Contains(g.stderr, s) {
 			t.Errorf("discard --restore's output lacks %q:\n%s", s, g.stderr)
@@ -111,7 +112,7 @@ func TestDiscardRestoreWithAHostDown(t *testing.T) {
 	if !strings.Contains(g.stdout, "FAILED") {
 		t.Errorf("no failed host in:\n%s", g.stdout)
 	}
-	wantStored(t, prefix, key, on0, v0+2, a)
+	wantStored(t, prefix, key, on0, v0, a)
 	if n := pendingCount(t, h); n != 0 {
 		t.Errorf("%d pending: the discard does not stand", n)
 	}
@@ -141,7 +142,7 @@ func TestDiscardConfirmation(t *testing.T) {
 	wantCode(t, h.run("", true, args...), ExitError, "not confirmed")
 	unchanged()
 	wantCode(t, h.run(key+"\n", true, args...), ExitOK)
-	wantStored(t, prefix, key, on0, v0+2, a, b)
+	wantStored(t, prefix, key, on0, v0, a, b)
 	if n := pendingCount(t, h); n != 0 {
 		t.Errorf("%d pending after the confirmed discard", n)
 	}
@@ -233,5 +234,30 @@ func TestDiscardRefusesAPendingChangeThatMoved(t *testing.T) {
 	}
 	if on, v2 := stored(t, a, prefix, key); !on || v2 != v {
 		t.Errorf("the refused discard restored Redis: on=%v v%d (was on v%d)", on, v2, v)
+	}
+}
+
+// The walkthrough's case: kill, discard it with --restore, kill again, replay. The restore
+// put Redis back at the version LaunchDarkly has, so the second kill's base is LaunchDarkly's
+// and the replay applies it: no false "LaunchDarkly's version is lower than recorded".
+func TestKillAfterARestoredDiscardReplaysWithoutAConflict(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	fake := withLaunchDarkly(t, h)
+	const prefix, key = "ld:web-store:staging", "beta-dashboard"
+	on0, v0 := stored(t, a, prefix, key)
+	flip := []string{"update", "-p", "web-store", "-e", "staging", "-f", key, "-s", onOffArg(!on0), "--yes"}
+	h.ok(flip...)
+	h.ok("discard", "-p", "web-store", "-e", "staging", "-f", key, "--restore", "--yes")
+	wantStored(t, prefix, key, on0, v0, a, b)
+	h.ok(flip...)
+
+	g := h.run("", false, "replay", "--yes", "--json")
+	res := decode[replayOut](t, g.stdout)
+	if g.code != 0 || res.Counts == nil || res.Counts.Applied != 1 || res.Counts.Conflicts != 0 {
+		t.Fatalf("replay after a restored discard: exit %d, counts %+v\n%s", g.code, res.Counts, g.stderr)
+	}
+	if fake.PatchCount() != 1 {
+		t.Errorf("%d patches, want the one kill", fake.PatchCount())
 	}
 }
