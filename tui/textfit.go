@@ -23,7 +23,9 @@ func cell(s string, w int) string {
 	}
 	sw := ansi.StringWidth(s)
 	if sw > w {
-		return clip(s, w)
+		// a wide character across the edge goes whole, which leaves the cut a column short
+		s = clip(s, w)
+		sw = ansi.StringWidth(s)
 	}
 	return s + strings.Repeat(" ", w-sw)
 }
