@@ -51,14 +51,31 @@ func joinRight(left, right string, w int) string {
 
 // wrapText wraps plain text, made safe to print, to lines of w columns (10 at the least):
 // at spaces, hyphens and commas; a word is cut only when it is longer than a line.
-func wrapText(s string, w int) []string {
-	return strings.Split(ansi.Wrap(safe(s), max(10, w), ","), "\n")
-}
+func wrapText(s string, w int) []string { return wrapWithin(safe(s), max(10, w), ",") }
 
 // wrapStyled wraps text already made safe and styled to lines of w columns (10 at the
 // least), at spaces and hyphens only; a word is cut only when it is longer than a line.
-func wrapStyled(s string, w int) []string {
-	return strings.Split(ansi.Wrap(s, max(10, w), ""), "\n")
+func wrapStyled(s string, w int) []string { return wrapWithin(s, max(10, w), "") }
+
+// wrapWithin is ansi.Wrap held to its width: ansi.Wrap puts a hyphen or a breakpoint that
+// lands on the edge on the line it ends, with the rest of its word, past the edge. Such a
+// line breaks again at its last space within w (or at w), and the text after it wraps anew.
+func wrapWithin(s string, w int, breakpoints string) []string {
+	lines := strings.Split(ansi.Wrap(s, w, breakpoints), "\n")
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		if ansi.StringWidth(l) <= w {
+			continue
+		}
+		head, tail := ansi.Cut(l, 0, w), ansi.Cut(l, w, ansi.StringWidth(l))
+		if sp := strings.LastIndexByte(head, ' '); sp > 0 && ansi.StringWidth(head[:sp]) > 0 {
+			head, tail = l[:sp], l[sp+1:]
+		}
+		rest := strings.Join(append([]string{tail}, lines[i+1:]...), " ")
+		lines = append(lines[:i:i], head)
+		lines = append(lines, strings.Split(ansi.Wrap(rest, w, breakpoints), "\n")...)
+	}
+	return lines
 }
 
 // hardwrapStored breaks text read from the store (a flag's JSON) into lines of exactly w
