@@ -9,9 +9,9 @@ import (
 	"relaycommander/tui/termsafe"
 )
 
-// Fitting text to a width, and lists of lines to a height. A helper that takes plain text
-// makes it safe to print itself (safe); one named Styled takes text already made safe and
-// styled, which escaping again would break.
+// Fitting text to a width, and lists of lines to a height. A helper whose comment says it
+// takes plain text makes it safe to print itself (safe); the others take text already made
+// safe, and perhaps styled, which escaping again would break.
 
 // clip cuts s to at most w columns, ending in "…" where it cut; a shorter s stays as it is.
 func clip(s string, w int) string { return ansi.Truncate(s, w, "…") }
@@ -78,9 +78,10 @@ func wrapWithin(s string, w int, breakpoints string) []string {
 	return lines
 }
 
-// hardwrapStored breaks text read from the store (a flag's JSON) into lines of exactly w
-// columns (10 at the least), keeping its spaces and its line breaks, so that its layout
-// stays as it was: unlike wrapText it moves no word. Each line is made safe to print.
+// hardwrapStored breaks text read from the store (a flag's JSON) into lines of at most w
+// columns (10 at the least), cut at w whatever the character, keeping its spaces and line
+// breaks so that its layout stays as it was: unlike wrapText it moves no word. Each line is
+// made safe to print.
 func hardwrapStored(s string, w int) []string {
 	return strings.Split(ansi.Hardwrap(strings.Join(termsafe.Lines(s), "\n"), max(10, w), true), "\n")
 }
