@@ -115,7 +115,7 @@ func dialogBox(title string, lines []string, w, h int, st styles) []string {
 	}
 	bw = min(max(bw+4, ansi.StringWidth(title)+8, 50), w-2)
 	bh := min(len(lines)+2, h)
-	b := box(title, padLeft(lines, 1), bw, bh, true, st)
+	b := box(title, hangLines(lines, " ", " "), bw, bh, true, st)
 	pad := strings.Repeat(" ", max(0, (w-bw)/2))
 	out := make([]string, 0, h)
 	topPad := max(0, (h-bh)/3)
@@ -124,15 +124,6 @@ func dialogBox(title string, lines []string, w, h int, st styles) []string {
 	}
 	for _, l := range b {
 		out = append(out, pad+l)
-	}
-	return out
-}
-
-func padLeft(lines []string, n int) []string {
-	p := strings.Repeat(" ", n)
-	out := make([]string, len(lines))
-	for i, l := range lines {
-		out[i] = p + l
 	}
 	return out
 }
