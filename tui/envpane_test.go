@@ -18,8 +18,8 @@ type envCase struct {
 	noInit, some bool // marks: ! ($inited missing on a host), ~ (only on some hosts)
 }
 
-// withEnvironments makes the store hold these environments only, production protected and
-// so each of protect.
+// withEnvironments is a unit whose store holds these environments only; production and the
+// environments named in protect are protected.
 func withEnvironments(t *testing.T, w, h int, envs []envCase, protect ...string) *unit {
 	t.Helper()
 	u := newUnit(t, w, h, func(c *Config) { c.Protected = append([]string{"production"}, protect...) })
