@@ -339,12 +339,8 @@ func (c *confirmDialog) View(w, h int) []string {
 // fitRows drops optional rows, the first-to-go class first and the last rows of a class
 // first, until at most n remain.
 func fitRows(rows []confirmRow, n int) []string {
-	for class := 1; class <= 2 && len(rows) > n; class++ {
-		for i := len(rows) - 1; i >= 0 && len(rows) > n; i-- {
-			if rows[i].optional == class {
-				rows = slices.Delete(rows, i, i+1)
-			}
-		}
+	for class := 1; class <= 2; class++ {
+		rows = dropToFit(rows, n, func(r confirmRow) bool { return r.optional == class })
 	}
 	out := make([]string, len(rows))
 	for i, r := range rows {

@@ -37,7 +37,8 @@ func (l envLayout) tailW(marks, word bool) int {
 
 // envLayoutFor decides, for the whole pane so that its columns line up, what gives way when
 // the pane is narrow (20 columns at 80): the flag counts, then the long protected word. A
-// row's marks give way next (envRowLine), the environment name last of all.
+// row's marks give way next (envRowLine), the environment name last of all. Counts show only
+// where every row fits with its marks: a row that drops them would move its count.
 func (s *flagsScreen) envLayoutFor(w int, protected []bool) envLayout {
 	var countW, marksW int
 	words := []string{""}

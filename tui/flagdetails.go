@@ -3,7 +3,6 @@ package tui
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
 
 	"relaycommander/flags"
 )
@@ -77,10 +76,10 @@ func (s *flagsScreen) detailLines(f flags.Flag) []string {
 		var pretty bytes.Buffer
 		if err := json.Indent(&pretty, []byte(p.Raw), "", "  "); err == nil {
 			lines = append(lines, s.st.dim.Render("raw JSON on "+p.Host+" (indented; ↑/↓ scroll):"))
-			lines = append(lines, strings.Split(ansiHardwrap(pretty.String(), w-2), "\n")...)
+			lines = append(lines, hardwrapStored(pretty.String(), w-2)...)
 		} else {
 			lines = append(lines, s.st.dim.Render("raw JSON on "+p.Host+" (unreadable, as stored):"))
-			lines = append(lines, strings.Split(ansiHardwrap(p.Raw, w-2), "\n")...)
+			lines = append(lines, hardwrapStored(p.Raw, w-2)...)
 		}
 	}
 	return lines

@@ -69,10 +69,7 @@ func fitLines(lines []string, w, h int) string {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		if ansi.StringWidth(l) > w {
-			l = ansi.Truncate(l, w, "…")
-		}
-		b.WriteString(l)
+		b.WriteString(clip(l, w))
 	}
 	return b.String()
 }
@@ -457,14 +454,7 @@ func wrapHelp(lines []string, w int) []string {
 			indent = 1
 		}
 		head, rest := ansi.Cut(l, 0, indent), ansi.Cut(l, indent, ansi.StringWidth(l))
-		pad := strings.Repeat(" ", indent)
-		for i, part := range strings.Split(ansi.Wrap(rest, w-indent, ""), "\n") {
-			if i == 0 {
-				out = append(out, head+part)
-			} else {
-				out = append(out, pad+part)
-			}
-		}
+		out = append(out, hangLines(wrapStyled(rest, w-indent), head, strings.Repeat(" ", indent))...)
 	}
 	return out
 }

@@ -54,36 +54,6 @@ func fmtAgo(d time.Duration) string {
 	}
 }
 
-// joinRight puts right at the right edge of a line of width w, after left.
-func joinRight(left, right string, w int) string {
-	gap := w - ansi.StringWidth(left) - ansi.StringWidth(right)
-	if gap < 1 {
-		return left + " " + right
-	}
-	return left + strings.Repeat(" ", gap) + right
-}
-
-// cell pads or truncates s to exactly w columns.
-func cell(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	sw := ansi.StringWidth(s)
-	if sw > w {
-		return ansi.Truncate(s, w, "…")
-	}
-	return s + strings.Repeat(" ", w-sw)
-}
-
-// rcell right-aligns s in w columns.
-func rcell(s string, w int) string {
-	sw := ansi.StringWidth(s)
-	if sw >= w {
-		return cell(s, w)
-	}
-	return strings.Repeat(" ", w-sw) + s
-}
-
 // box draws a bordered pane of exactly w by h with a title in the top border. The focused
 // pane gets a heavy border, so focus shows without colour too.
 func box(title string, lines []string, w, h int, focused bool, st styles) []string {
@@ -99,7 +69,7 @@ func box(title string, lines []string, w, h int, focused bool, st styles) []stri
 	inner := w - 2
 	t := ""
 	if title != "" {
-		t = " " + ansi.Truncate(safe(title), inner-3, "…") + " "
+		t = " " + clip(safe(title), inner-3) + " "
 	}
 	top := bs.Render(tl+hz) + t + bs.Render(strings.Repeat(hz, max(0, inner-1-ansi.StringWidth(t)))+tr)
 	out := make([]string, 0, h)
@@ -145,7 +115,7 @@ func dialogBox(title string, lines []string, w, h int, st styles) []string {
 	}
 	bw = min(max(bw+4, ansi.StringWidth(title)+8, 50), w-2)
 	bh := min(len(lines)+2, h)
-	b := box(title, padLeft(lines, 1), bw, bh, true, st)
+	b := box(title, hangLines(lines, " ", " "), bw, bh, true, st)
 	pad := strings.Repeat(" ", max(0, (w-bw)/2))
 	out := make([]string, 0, h)
 	topPad := max(0, (h-bh)/3)
@@ -156,27 +126,4 @@ func dialogBox(title string, lines []string, w, h int, st styles) []string {
 		out = append(out, pad+l)
 	}
 	return out
-}
-
-func padLeft(lines []string, n int) []string {
-	p := strings.Repeat(" ", n)
-	out := make([]string, len(lines))
-	for i, l := range lines {
-		out[i] = p + l
-	}
-	return out
-}
-
-// wrapText wraps plain text to w columns, made safe to print.
-func wrapText(s string, w int) []string {
-	if w < 10 {
-		w = 10
-	}
-	return strings.Split(ansi.Wrap(safe(s), w, " ,"), "\n")
-}
-
-// ansiHardwrap breaks text read from the store into lines of w columns, made safe to print
-// first; newlines stay line breaks.
-func ansiHardwrap(s string, w int) string {
-	return ansi.Hardwrap(strings.Join(termsafe.Lines(s), "\n"), max(10, w), true)
 }

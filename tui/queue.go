@@ -162,7 +162,7 @@ func (q *queueScreen) View(width, h int) []string {
 		if ansi.StringWidth(head[0]) > w {
 			head = []string{st.bold.Render(safe(p.Flag)), q.whereMarked(p)}
 		}
-		lines = append(lines, fillLine(append(head, "prefix "+safe(p.Prefix)), w)...)
+		lines = append(lines, flowParts(append(head, "prefix "+safe(p.Prefix)), w)...)
 		lines = append(lines, disagreementLines(p, q.cfg.ReadOnly, w)...)
 		for _, e := range p.Entries {
 			lines = append(lines, q.entryLines(e, w)...)
@@ -177,39 +177,6 @@ func (q *queueScreen) View(width, h int) []string {
 	}
 	title := sprintf("Queue: %d pending %s, coalesced per flag   %d of %d", n, changesWord(n), q.cursor+1, n)
 	return box(title, lines, q.width, h, true, st)
-}
-
-// fillLine puts parts side by side, two spaces apart, starting a new line (indented) where
-// the next part would not fit: no part is cut.
-func fillLine(parts []string, w int) []string {
-	var out []string
-	cur := ""
-	for _, p := range parts {
-		switch {
-		case cur == "":
-			cur = p
-		case ansi.StringWidth(cur)+2+ansi.StringWidth(p) <= w:
-			cur += "  " + p
-		default:
-			out = append(out, cur)
-			cur = "  " + p
-		}
-	}
-	return append(out, cur)
-}
-
-// wrapIndented wraps text (made safe) into w columns: the first line indented by first
-// spaces, the lines after it by rest.
-func wrapIndented(s string, w, first, rest int) []string {
-	var out []string
-	for i, l := range wrapText(s, w-max(first, rest)) {
-		n := rest
-		if i == 0 {
-			n = first
-		}
-		out = append(out, strings.Repeat(" ", n)+l)
-	}
-	return out
 }
 
 // queueListRows is how many pending changes the list shows in a body h rows high: about
@@ -364,10 +331,10 @@ func whereCell(project, env, mark string, w int) string {
 	switch {
 	case room >= ansi.StringWidth(project):
 	case room >= 2:
-		project = ansi.Truncate(project, room-1, "…") + "/"
+		project = clip(project, room-1) + "/"
 	default:
 		project = ""
-		env = ansi.Truncate(env, max(1, w-len(mark)), "…")
+		env = clip(env, max(1, w-len(mark)))
 	}
 	return project + env + mark
 }
@@ -516,10 +483,7 @@ func (q *queueScreen) entryLines(e journal.Entry, w int) []string {
 		if q.cfg.ReadOnly {
 			why = "outcome unknown: the tool stopped between the intent and the write's result; a writable session reads it back from Redis"
 		}
-		for _, l := range wrapText(why, w-8) {
-			out = append(out, "      "+l)
-		}
-		return out
+		return append(out, wrapIndented(why, w-2, 6, 6)...)
 	}
 	var hs, waits []string
 	for _, o := range e.Outcomes {
@@ -538,13 +502,9 @@ func (q *queueScreen) entryLines(e journal.Entry, w int) []string {
 		}
 		hs = append(hs, t)
 	}
-	for _, l := range wrapText(strings.Join(hs, ", "), w-8) {
-		out = append(out, "      "+l)
-	}
+	out = append(out, wrapIndented(strings.Join(hs, ", "), w-2, 6, 6)...)
 	for _, wt := range waits {
-		for _, l := range wrapText(wt, w-8) {
-			out = append(out, "      "+l)
-		}
+		out = append(out, wrapIndented(wt, w-2, 6, 6)...)
 	}
 	return out
 }
@@ -572,11 +532,7 @@ func disagreementLines(p journal.Pending, readOnly bool, w int) []string {
 	if !readOnly {
 		s += ": set the flag again from the flags screen (1), or discard the change (d)"
 	}
-	var out []string
-	for _, l := range wrapText(s, w-4) {
-		out = append(out, "  "+l)
-	}
-	return out
+	return wrapIndented(s, w-2, 2, 2)
 }
 
 // readBackNote is what the journal now knows of a write whose reply was lost on a host: the

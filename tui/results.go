@@ -181,7 +181,7 @@ func (s *resultsScreen) View(width, h int) []string {
 	if c.ID != "" {
 		sub = append(sub, "journal change "+shortID(c.ID)+" by "+c.Operator+reasonSuffix(c.Reason))
 	}
-	lines = append(lines, dimLines(fitParts(sub, s.width-2), st)...)
+	lines = append(lines, dimLines(joinOrStack(sub, s.width-2), st)...)
 	lines = append(lines, "")
 	if r.running && len(r.result.Hosts) == 0 {
 		for _, hn := range r.hosts {
@@ -234,9 +234,7 @@ func (s *resultsScreen) View(width, h int) []string {
 		lines = append(lines, wrapText(relaycfg.ReachOf(s.cfg.RelayTTL).Sentence(), s.width-4)...)
 	}
 	lines = append(lines, "")
-	for _, l := range wrapText("Recorded in the journal: replay it to LaunchDarkly from the sync screen (3) when it is back.", s.width-4) {
-		lines = append(lines, st.dim.Render(l))
-	}
+	lines = append(lines, dimLines(wrapText("Recorded in the journal: replay it to LaunchDarkly from the sync screen (3) when it is back.", s.width-4), st)...)
 	if len(r.failedHosts()) > 0 && !s.cfg.ReadOnly {
 		lines = append(lines, "")
 		lines = append(lines, wrapStyled(st.key.Render("T")+" retry the failed hosts ("+strings.Join(r.failedHosts(), ", ")+")   "+st.key.Render("esc")+" back to "+r.backName(), s.width-2)...)
@@ -271,35 +269,6 @@ func shortID(id string) string {
 	return id[len(id)-8:]
 }
 
-// wrapStyled wraps a line already made safe and styled at spaces to w columns.
-func wrapStyled(s string, w int) []string {
-	return strings.Split(ansi.Wrap(s, max(10, w), " "), "\n")
-}
-
-// fitParts writes parts of plain text on one line, three spaces apart, when they fit in w
-// columns; else each part on its own lines, wrapped at spaces. Made safe to print.
-func fitParts(parts []string, w int) []string {
-	if one := strings.Join(parts, "   "); ansi.StringWidth(safe(one)) <= w {
-		return []string{safe(one)}
-	}
-	var out []string
-	for _, p := range parts {
-		out = append(out, wrapText(p, w)...)
-	}
-	return out
-}
-
-// dropBlanks drops empty lines, the last first, until at most n lines remain: spacing goes
-// before text when the screen is short.
-func dropBlanks(lines []string, n int) []string {
-	for i := len(lines) - 1; i > 0 && len(lines) > n; i-- {
-		if lines[i] == "" {
-			lines = slices.Delete(lines, i, i+1)
-		}
-	}
-	return lines
-}
-
 func dimLines(lines []string, st styles) []string {
 	for i, l := range lines {
 		lines[i] = st.dim.Render(l)
@@ -328,7 +297,7 @@ func (s *resultsScreen) ldView(h int) []string {
 		head += sprintf("   done: LaunchDarkly has it %s, v%d", flags.OnOff(r.ldState.On), r.ldState.Version)
 	}
 	lines := wrapStyled(head, s.width-2)
-	lines = append(lines, dimLines(fitParts([]string{c.Project + " / " + c.Environment + "  " + c.Prefix, "by " + c.Operator + reasonSuffix(c.Reason)}, s.width-2), st)...)
+	lines = append(lines, dimLines(joinOrStack([]string{c.Project + " / " + c.Environment + "  " + c.Prefix, "by " + c.Operator + reasonSuffix(c.Reason)}, s.width-2), st)...)
 	lines = append(lines, "")
 	if r.err != nil {
 		lines = append(lines, wrapText("error: "+r.err.Error(), s.width-4)...)
