@@ -186,7 +186,8 @@ func TestReplayPartialFailures(t *testing.T) {
 
 	// LaunchDarkly unreachable: the plan fails with where it tried.
 	fake.SetUnreachable(true)
-	wantCode(t, h.run("", false, "replay", "--dry-run"), ExitError, fake.URL(), "once LaunchDarkly answers")
+	wantCode(t, h.run("", false, "replay", "--dry-run"), ExitError, fake.URL(), "once LaunchDarkly answers",
+		"LaunchDarkly does not answer (connection reset by peer at "+strings.TrimPrefix(fake.URL(), "http://")+")")
 	// A token LaunchDarkly refuses: said so, and never printed.
 	fake.SetUnreachable(false)
 	h.env["RC_LAUNCHDARKLY_API_TOKEN"] = "api-wrong-secret-token"
