@@ -187,6 +187,14 @@ func (m *Model) bannerLine() string {
 		action = "  read-only: replay from a writable session "
 	case m.arm.on:
 		action = "  ARMED: written back at once "
+	case tokenRefused(m.ldErr):
+		// R would only show the refusal and A is not offered: say what mends it, in full
+		// where a whole name is left room beside it
+		action = "  token refused: set " + ldsync.TokenSetting + " "
+		if names := m.undoneNames(protectedShort); len(names) > 0 &&
+			ansi.StringWidth(sprintf(" ! Relay undid %d %s: ", len(m.drift), changesWord(len(m.drift))))+ansi.StringWidth(names[0])+ansi.StringWidth(action) > m.width {
+			action = "  set " + ldsync.TokenSetting + " "
+		}
 	case m.onlyConflictsLeft():
 		action = "  " + m.decideConflictsText() + " "
 	case m.canArm():

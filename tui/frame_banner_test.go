@@ -101,3 +101,40 @@ func TestBannerOffersTheConflictDecisionWhenOnlyConflictsAreLeft(t *testing.T) {
 		t.Fatalf("banner with a change to replay: %q", row)
 	}
 }
+
+// While LaunchDarkly refuses the token, R would only show the refusal and A is not offered:
+// the banner says to set the token instead, by the setting's name as the sync screen says it.
+func TestBannerWithARefusedTokenSaysToSetIt(t *testing.T) {
+	for _, size := range [][2]int{{120, 40}, {80, 24}} {
+		u := newUnit(t, size[0], size[1], nil)
+		u.fj.pending = []journal.Pending{pendingKill(false)}
+		refused := &ldsync.APIError{Op: "list projects at https://app.launchdarkly.com", Status: 401, Code: "unauthorized", Message: "Invalid access token"}
+		u.withGuard(fakeLD{err: refused}, &fakeGuard{})
+		u.apply(u.m.ldCheckCmd())
+		u.refresh()
+		if len(u.m.drift) != 1 {
+			t.Fatalf("drift %+v", u.m.drift)
+		}
+		row := u.bannerRow()
+		if !strings.Contains(row, "set "+ldsync.TokenSetting) || strings.Contains(row, "R replay") || strings.Contains(row, "A arm") {
+			t.Errorf("%dx%d: banner with a refused token: %q", size[0], size[1], row)
+		}
+		checkFrame(t, u.view(), size[0], size[1])
+
+		// 403 too: a token without the rights is refused alike
+		u.withGuard(fakeLD{err: &ldsync.APIError{Op: "list projects", Status: 403, Code: "forbidden", Message: "Access denied"}}, &fakeGuard{})
+		u.apply(u.m.ldCheckCmd())
+		u.refresh()
+		if row := u.bannerRow(); !strings.Contains(row, "set "+ldsync.TokenSetting) || strings.Contains(row, "R replay") {
+			t.Errorf("%dx%d: banner with a 403: %q", size[0], size[1], row)
+		}
+
+		// an outage is waited out: R and A again
+		u.withGuard(fakeLD{err: errLDDown}, &fakeGuard{})
+		u.apply(u.m.ldCheckCmd())
+		u.refresh()
+		if row := u.bannerRow(); !strings.Contains(row, "R replay now, A arm") {
+			t.Errorf("%dx%d: banner in an outage: %q", size[0], size[1], row)
+		}
+	}
+}
