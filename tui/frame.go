@@ -1,13 +1,13 @@
 package tui
 
 import (
-	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"relaycommander/journal"
 	"relaycommander/ldsync"
 	"relaycommander/tui/termsafe"
 )
@@ -263,20 +263,48 @@ func (m *Model) undoneNames(mark string) []string {
 }
 
 // onlyConflictsLeft says every pending change is a conflict the last plan left undecided
-// (not forced): R would replay nothing; the sync screen's s or f decides each.
+// (not forced): R would replay nothing; the sync screen's s or f decides each. Only a plan
+// that still covers exactly the pending changes as they are now says so: one made or
+// replayed since makes it old, and R plans again.
 func (m *Model) onlyConflictsLeft() bool {
 	plan := m.syncScreen.sync.plan
-	if plan == nil || len(m.pending) == 0 {
+	if plan == nil || len(m.pending) == 0 || !planCoversPending(*plan, m.pending) {
 		return false
 	}
-	for _, p := range m.pending {
-		if !slices.ContainsFunc(plan.Items, func(it ldsync.Item) bool {
-			return it.Pending.Prefix == p.Prefix && it.Pending.Flag == p.Flag && it.Status == ldsync.Conflict && !it.Force
-		}) {
+	for _, it := range plan.Items {
+		if it.Status != ldsync.Conflict || it.Force {
 			return false
 		}
 	}
 	return true
+}
+
+// planCoversPending says the plan's items are the pending changes, one each: the same flags,
+// each with the same latest change.
+func planCoversPending(plan ldsync.Plan, pending []journal.Pending) bool {
+	if len(plan.Items) != len(pending) {
+		return false
+	}
+	for _, p := range pending {
+		n := 0
+		for _, it := range plan.Items {
+			if it.Pending.Prefix == p.Prefix && it.Pending.Flag == p.Flag && latestChange(it.Pending) == latestChange(p) {
+				n++
+			}
+		}
+		if n != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// latestChange is the id of a pending change's latest contributing change ("" without one).
+func latestChange(p journal.Pending) string {
+	if len(p.Entries) == 0 {
+		return ""
+	}
+	return p.Entries[len(p.Entries)-1].ID
 }
 
 // decideConflictsText is what the banner offers when only conflicts are left.

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -136,5 +137,43 @@ func TestBannerWithARefusedTokenSaysToSetIt(t *testing.T) {
 		if row := u.bannerRow(); !strings.Contains(row, "R replay now, A arm") {
 			t.Errorf("%dx%d: banner in an outage: %q", size[0], size[1], row)
 		}
+	}
+}
+
+// The sync screen's last plan decides "decide the conflict" only while it covers exactly the
+// pending changes as they are now: a change made or replayed since makes it old, and R
+// (which plans again) is offered instead.
+func TestBannerOffersTheConflictDecisionOnlyFromACurrentPlan(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	kill := pendingKill(false)
+	u.fj.pending = []journal.Pending{kill}
+	plan := ldsync.Plan{Items: []ldsync.Item{{Pending: kill, Status: ldsync.Conflict, Reason: "changed in LaunchDarkly 03:01 (v11, base v9)"}}}
+	u.withLD(plan)
+	u.apply(u.m.syncScreen.planCmd())
+	u.key("1")
+	if row := u.bannerRow(); !strings.Contains(row, "3 decide the conflict") {
+		t.Fatalf("banner with only a conflict left, the plan current: %q", row)
+	}
+
+	// a new change of the same flag since the plan: the plan's conflict is of an older change
+	again := kill
+	again.Entries = append(slices.Clone(kill.Entries), kill.Entries[0])
+	again.Entries[1].Change.ID = "c2"
+	u.fj.pending = []journal.Pending{again}
+	u.refresh()
+	if row := u.bannerRow(); !strings.Contains(row, "R replay now") || strings.Contains(row, "decide") {
+		t.Errorf("banner after a newer change of the conflicting flag: %q", row)
+	}
+
+	// the plan also held a change replayed since: it no longer is the pending changes'
+	search := pendingSearch()
+	plan.Items = append(plan.Items, ldsync.Item{Pending: search, Status: ldsync.Ready})
+	u.fj.pending = []journal.Pending{kill, search}
+	u.withLD(plan)
+	u.apply(u.m.syncScreen.planCmd())
+	u.fj.pending = []journal.Pending{kill}
+	u.refresh()
+	if row := u.bannerRow(); !strings.Contains(row, "R replay now") || strings.Contains(row, "decide") {
+		t.Errorf("banner after a planned change was replayed: %q", row)
 	}
 }
