@@ -525,7 +525,9 @@ func (m *Model) screenKeys() helpKeys {
 	}
 	k := m.keys
 	global := enabled(k.Help, k.Quit, k.ScreenFlags, k.ScreenQueue, k.ScreenSync, k.Refresh)
-	if m.bannerShown() && !m.onlyConflictsLeft() {
+	// R is offered as the banner offers it: not while only conflicts are left, nor while
+	// LaunchDarkly refuses the token (the banner says to set it)
+	if m.bannerShown() && !m.onlyConflictsLeft() && !tokenRefused(m.ldErr) {
 		global = append(enabled(k.ReplayNow), global...)
 		if m.canArm() && m.active != screenQueue && m.active != screenSync && !m.arm.on {
 			global = append(enabled(k.ReplayNow, k.Arm), global[1:]...)

@@ -120,6 +120,9 @@ func TestBannerWithARefusedTokenSaysToSetIt(t *testing.T) {
 		if !strings.Contains(row, "set "+ldsync.TokenSetting) || strings.Contains(row, "R replay") || strings.Contains(row, "A arm") {
 			t.Errorf("%dx%d: banner with a refused token: %q", size[0], size[1], row)
 		}
+		if f := footerOf(u); strings.Contains(f, "replay now") {
+			t.Errorf("%dx%d: the footer offers R with a refused token: %q", size[0], size[1], f)
+		}
 		checkFrame(t, u.view(), size[0], size[1])
 
 		// 403 too: a token without the rights is refused alike
