@@ -443,13 +443,13 @@ func (rn *run) finish(i int, it Item, err error) (journal.ReplayKind, error) {
 	}
 	switch {
 	case isAPI && ae.Status == http.StatusUnauthorized:
-		return journal.ReplayFailed, fmt.Errorf("%w: the LaunchDarkly API token is invalid: %v", ErrAborted, err)
+		return journal.ReplayFailed, fmt.Errorf("%w: the LaunchDarkly API token is invalid: %w", ErrAborted, err)
 	case isAPI && ae.Status == http.StatusForbidden:
-		return journal.ReplayFailed, fmt.Errorf("%w: the LaunchDarkly API token lacks write rights (it needs a writer role): %v", ErrAborted, err)
+		return journal.ReplayFailed, fmt.Errorf("%w: the LaunchDarkly API token lacks write rights (it needs a writer role): %w", ErrAborted, err)
 	case isAPI && (ae.Status == 0 || ae.Status >= 500):
 		// Retries are used up: LaunchDarkly is down again. Every next change would fail the
 		// same way, slowly; they stay pending for a later replay.
-		return journal.ReplayFailed, fmt.Errorf("%w: LaunchDarkly stopped answering; the remaining changes stay pending, replay again later: %v", ErrAborted, err)
+		return journal.ReplayFailed, fmt.Errorf("%w: LaunchDarkly stopped answering; the remaining changes stay pending, replay again later: %w", ErrAborted, err)
 	}
 	return journal.ReplayFailed, nil
 }

@@ -1,13 +1,13 @@
 package tui
 
 import (
-	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"relaycommander/journal"
 	"relaycommander/ldsync"
 	"relaycommander/tui/termsafe"
 )
@@ -192,6 +192,14 @@ func (m *Model) bannerLine() string {
 		action = "  read-only: replay from a writable session "
 	case m.arm.on:
 		action = "  ARMED: written back at once "
+	case tokenRefused(m.ldErr):
+		// R would only show the refusal and A is not offered: say what mends it, in full
+		// where a whole name is left room beside it
+		action = "  token refused: set " + ldsync.TokenSetting + " "
+		if names := m.undoneNames(protectedShort); len(names) > 0 &&
+			ansi.StringWidth(sprintf(" ! Relay undid %d %s: ", len(m.drift), changesWord(len(m.drift))))+ansi.StringWidth(names[0])+ansi.StringWidth(action) > m.width {
+			action = "  set " + ldsync.TokenSetting + " "
+		}
 	case m.onlyConflictsLeft():
 		action = "  " + m.decideConflictsText() + " "
 	case m.canArm():
@@ -260,20 +268,48 @@ func (m *Model) undoneNames(mark string) []string {
 }
 
 // onlyConflictsLeft says every pending change is a conflict the last plan left undecided
-// (not forced): R would replay nothing; the sync screen's s or f decides each.
+// (not forced): R would replay nothing; the sync screen's s or f decides each. Only a plan
+// that still covers exactly the pending changes as they are now says so: one made or
+// replayed since makes it old, and R plans again.
 func (m *Model) onlyConflictsLeft() bool {
 	plan := m.syncScreen.sync.plan
-	if plan == nil || len(m.pending) == 0 {
+	if plan == nil || len(m.pending) == 0 || !planCoversPending(*plan, m.pending) {
 		return false
 	}
-	for _, p := range m.pending {
-		if !slices.ContainsFunc(plan.Items, func(it ldsync.Item) bool {
-			return it.Pending.Prefix == p.Prefix && it.Pending.Flag == p.Flag && it.Status == ldsync.Conflict && !it.Force
-		}) {
+	for _, it := range plan.Items {
+		if it.Status != ldsync.Conflict || it.Force {
 			return false
 		}
 	}
 	return true
+}
+
+// planCoversPending says the plan's items are the pending changes, one each: the same flags,
+// each with the same latest change.
+func planCoversPending(plan ldsync.Plan, pending []journal.Pending) bool {
+	if len(plan.Items) != len(pending) {
+		return false
+	}
+	for _, p := range pending {
+		n := 0
+		for _, it := range plan.Items {
+			if it.Pending.Prefix == p.Prefix && it.Pending.Flag == p.Flag && latestChange(it.Pending) == latestChange(p) {
+				n++
+			}
+		}
+		if n != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// latestChange is the id of a pending change's latest contributing change ("" without one).
+func latestChange(p journal.Pending) string {
+	if len(p.Entries) == 0 {
+		return ""
+	}
+	return p.Entries[len(p.Entries)-1].ID
 }
 
 // decideConflictsText is what the banner offers when only conflicts are left.
@@ -487,7 +523,9 @@ func (m *Model) screenKeys() helpKeys {
 	}
 	k := m.keys
 	global := enabled(k.Help, k.Quit, k.ScreenFlags, k.ScreenQueue, k.ScreenSync, k.Refresh)
-	if m.bannerShown() && !m.onlyConflictsLeft() {
+	// R is offered as the banner offers it: not while only conflicts are left, nor while
+	// LaunchDarkly refuses the token (the banner says to set it)
+	if m.bannerShown() && !m.onlyConflictsLeft() && !tokenRefused(m.ldErr) {
 		global = append(enabled(k.ReplayNow), global...)
 		if m.canArm() && m.active != screenQueue && m.active != screenSync && !m.arm.on {
 			global = append(enabled(k.ReplayNow, k.Arm), global[1:]...)

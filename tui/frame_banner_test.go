@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -99,5 +100,83 @@ func TestBannerOffersTheConflictDecisionWhenOnlyConflictsAreLeft(t *testing.T) {
 	u.refresh()
 	if row := u.bannerRow(); !strings.Contains(row, "R replay now") {
 		t.Fatalf("banner with a change to replay: %q", row)
+	}
+}
+
+// While LaunchDarkly refuses the token, R would only show the refusal and A is not offered:
+// the banner says to set the token instead, by the setting's name as the sync screen says it.
+func TestBannerWithARefusedTokenSaysToSetIt(t *testing.T) {
+	for _, size := range [][2]int{{120, 40}, {80, 24}} {
+		u := newUnit(t, size[0], size[1], nil)
+		u.fj.pending = []journal.Pending{pendingKill(false)}
+		refused := &ldsync.APIError{Op: "list projects at https://app.launchdarkly.com", Status: 401, Code: "unauthorized", Message: "Invalid access token"}
+		u.withGuard(fakeLD{err: refused}, &fakeGuard{})
+		u.apply(u.m.ldCheckCmd())
+		u.refresh()
+		if len(u.m.drift) != 1 {
+			t.Fatalf("drift %+v", u.m.drift)
+		}
+		row := u.bannerRow()
+		if !strings.Contains(row, "set "+ldsync.TokenSetting) || strings.Contains(row, "R replay") || strings.Contains(row, "A arm") {
+			t.Errorf("%dx%d: banner with a refused token: %q", size[0], size[1], row)
+		}
+		if f := footerOf(u); strings.Contains(f, "replay now") {
+			t.Errorf("%dx%d: the footer offers R with a refused token: %q", size[0], size[1], f)
+		}
+		checkFrame(t, u.view(), size[0], size[1])
+
+		// 403 too: a token without the rights is refused alike
+		u.withGuard(fakeLD{err: &ldsync.APIError{Op: "list projects", Status: 403, Code: "forbidden", Message: "Access denied"}}, &fakeGuard{})
+		u.apply(u.m.ldCheckCmd())
+		u.refresh()
+		if row := u.bannerRow(); !strings.Contains(row, "set "+ldsync.TokenSetting) || strings.Contains(row, "R replay") {
+			t.Errorf("%dx%d: banner with a 403: %q", size[0], size[1], row)
+		}
+
+		// an outage is waited out: R and A again
+		u.withGuard(fakeLD{err: errLDDown}, &fakeGuard{})
+		u.apply(u.m.ldCheckCmd())
+		u.refresh()
+		if row := u.bannerRow(); !strings.Contains(row, "R replay now, A arm") {
+			t.Errorf("%dx%d: banner in an outage: %q", size[0], size[1], row)
+		}
+	}
+}
+
+// The sync screen's last plan decides "decide the conflict" only while it covers exactly the
+// pending changes as they are now: a change made or replayed since makes it old, and R
+// (which plans again) is offered instead.
+func TestBannerOffersTheConflictDecisionOnlyFromACurrentPlan(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	kill := pendingKill(false)
+	u.fj.pending = []journal.Pending{kill}
+	plan := ldsync.Plan{Items: []ldsync.Item{{Pending: kill, Status: ldsync.Conflict, Reason: "changed in LaunchDarkly 03:01 (v11, base v9)"}}}
+	u.withLD(plan)
+	u.apply(u.m.syncScreen.planCmd())
+	u.key("1")
+	if row := u.bannerRow(); !strings.Contains(row, "3 decide the conflict") {
+		t.Fatalf("banner with only a conflict left, the plan current: %q", row)
+	}
+
+	// a new change of the same flag since the plan: the plan's conflict is of an older change
+	again := kill
+	again.Entries = append(slices.Clone(kill.Entries), kill.Entries[0])
+	again.Entries[1].Change.ID = "c2"
+	u.fj.pending = []journal.Pending{again}
+	u.refresh()
+	if row := u.bannerRow(); !strings.Contains(row, "R replay now") || strings.Contains(row, "decide") {
+		t.Errorf("banner after a newer change of the conflicting flag: %q", row)
+	}
+
+	// the plan also held a change replayed since: it no longer is the pending changes'
+	search := pendingSearch()
+	plan.Items = append(plan.Items, ldsync.Item{Pending: search, Status: ldsync.Ready})
+	u.fj.pending = []journal.Pending{kill, search}
+	u.withLD(plan)
+	u.apply(u.m.syncScreen.planCmd())
+	u.fj.pending = []journal.Pending{kill}
+	u.refresh()
+	if row := u.bannerRow(); !strings.Contains(row, "R replay now") || strings.Contains(row, "decide") {
+		t.Errorf("banner after a planned change was replayed: %q", row)
 	}
 }

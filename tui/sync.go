@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"errors"
-	"net/http"
 	"slices"
 	"time"
 
@@ -470,7 +469,8 @@ func newBar() progress.Model {
 	return progress.New(progress.WithFillCharacters('#', '.'), progress.WithoutPercentage())
 }
 
-// ldTrouble is a failed check of LaunchDarkly in words: what happened and the next steps.
+// ldTrouble is a failed call of LaunchDarkly as the UI tells it: ldsync's words for what
+// happened, and the UI's next steps.
 type ldTrouble struct {
 	what  string   // "LaunchDarkly does not answer (connection reset by peer at host:port)"
 	short string   // the header's word: "unreachable", "failing", "token refused", "rate-limited"
@@ -479,64 +479,33 @@ type ldTrouble struct {
 }
 
 // tokenRefused says LaunchDarkly refused the API token (401, 403): waiting does not mend it.
-func tokenRefused(err error) bool {
-	var ae *ldsync.APIError
-	return errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden)
-}
+func tokenRefused(err error) bool { return ldsync.TroubleOf(err).TokenRefused() }
 
-// ldTroubleOf tells an outage from a refused token or a rate limit by LaunchDarkly's typed
-// error (its status), never by the error's text.
+// ldTroubleOf is ldsync.TroubleOf (which judges by LaunchDarkly's status, never by the
+// error's text) with the UI's next steps.
 func (c *common) ldTroubleOf(err error) ldTrouble {
 	waits := "The queue waits: every change is safe in " + c.journalDir() + "."
 	if len(c.pending) == 0 {
 		waits = "Nothing is pending, so nothing waits."
 	}
-	var ae *ldsync.APIError
-	if !errors.As(err, &ae) {
-		return ldTrouble{what: "LaunchDarkly did not pass the check", short: "check failed", next: []string{waits, "p checks again."}}
-	}
+	tr := ldsync.TroubleOf(err)
+	out := ldTrouble{what: tr.What(), short: tr.Short(), down: tr.Outage(), next: []string{waits, "p checks again."}}
 	switch {
-	case ae.Status == 0 || ae.Status >= 500:
-		answer := sprintf("HTTP %d", ae.Status)
-		if ae.Code != "" {
-			answer += " " + ae.Code
-		}
-		what := "LaunchDarkly is failing (it answered " + answer + ")"
-		if ae.Status == 0 {
-			how := ae.Cause
-			if how == "" {
-				how = "no answer"
-			}
-			if ae.Addr != "" {
-				how += " at " + ae.Addr
-			}
-			what = "LaunchDarkly does not answer (" + how + ")"
-		}
-		next := []string{"It is still down or the network blocks it. " + waits}
+	case tr.Kind == ldsync.TroubleUnknown:
+		out.what, out.short = "LaunchDarkly did not pass the check", "check failed"
+	case tr.Outage():
+		out.next = []string{"It is still down or the network blocks it. " + waits, "p checks again."}
 		if len(c.armKey()) > 0 {
-			next = append(next, "A arms the replay: it goes the moment LaunchDarkly answers. p checks again.")
-		} else {
-			next = append(next, "p checks again.")
+			out.next[1] = "A arms the replay: it goes the moment LaunchDarkly answers. p checks again."
 		}
-		short := "failing"
-		if ae.Status == 0 {
-			short = "unreachable"
-		}
-		return ldTrouble{what: what, short: short, next: next, down: true}
-	case ae.Status == http.StatusUnauthorized, ae.Status == http.StatusForbidden:
-		what := "LaunchDarkly refused the API token (401)"
-		if ae.Status == http.StatusForbidden {
-			what = "LaunchDarkly refused the API token (403: it lacks the rights)"
-		}
-		return ldTrouble{what: what, short: "token refused", next: []string{
-			"Set RC_LAUNCHDARKLY_API_TOKEN to a token with writer rights (or launchdarkly.api_token in the config file), then start relaycommander again.",
-			waits}}
-	case ae.Status == http.StatusTooManyRequests:
+	case tr.TokenRefused():
+		out.next = []string{ldsync.TokenFix + ", then start relaycommander again.", waits}
+	case tr.Kind == ldsync.TroubleRateLimited:
 		when := "in a minute"
-		if !ae.RetryAfter.IsZero() {
-			when = "after " + ae.RetryAfter.In(c.now().Location()).Format("15:04:05") + ", when the limit resets"
+		if !tr.Resets.IsZero() {
+			when = "after " + tr.Resets.In(c.now().Location()).Format("15:04:05") + ", when the limit resets"
 		}
-		return ldTrouble{what: "LaunchDarkly is rate-limiting this token (429)", short: "rate-limited", next: []string{"p checks again " + when + ".", waits}}
+		out.next = []string{"p checks again " + when + ".", waits}
 	}
-	return ldTrouble{what: sprintf("LaunchDarkly answered the check with HTTP %d", ae.Status), short: sprintf("HTTP %d", ae.Status), next: []string{waits, "p checks again."}}
+	return out
 }

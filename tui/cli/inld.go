@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -116,30 +115,49 @@ func updateInLD(ctx context.Context, opts *updateOptions, at location) error {
 	return nil
 }
 
-// inLDNext is the next step after LaunchDarkly did not confirm a change made there. Setting
-// the same state again is harmless, so where the patch may have landed unseen (no answer,
-// 5xx) the advice is to run the command again.
+// inLDNext is what happened (ldsync's words) and the next step after LaunchDarkly did not
+// confirm a change made there. Setting the same state again is harmless, so where the patch
+// may have landed unseen (an outage: no answer, 5xx) the advice is to run the command again.
 func inLDNext(err error) string {
-	var ae *ldsync.APIError
-	if !errors.As(err, &ae) {
-		return "run the same command again (setting the same state twice is harmless), or make the change in Redis without --in-launchdarkly"
+	const orRedis = "or make the change in Redis without --in-launchdarkly"
+	tr := ldsync.TroubleOf(err)
+	var next string
+	switch tr.Kind {
+	case ldsync.TroubleUnknown:
+		return "run the same command again (setting the same state twice is harmless), " + orRedis
+	case ldsync.TroubleNotAnswering, ldsync.TroubleFailing:
+		next = "the patch may have landed without an answer: run the same command again (setting the same state twice is harmless), " + orRedis
+	case ldsync.TroubleTokenRefused:
+		next = lowerFirst(ldsync.TokenFix) + ", then run the same command again"
+	case ldsync.TroubleNotFound:
+		next = "check the project, environment and flag keys (relaycommander flags lists them)"
+	case ldsync.TroubleApprovalRequired:
+		next = "request the change in LaunchDarkly's UI, " + orRedis
+	case ldsync.TroubleConflict:
+		next = "run the same command again"
+	case ldsync.TroubleRateLimited:
+		next = "run the same command again " + afterReset(tr)
+	default:
+		next = "LaunchDarkly did not take it (see its message above): make the change in LaunchDarkly's UI, " + orRedis
 	}
-	switch {
-	case ae.Status == 0 || ae.Status >= 500:
-		return "the patch may have landed without an answer: run the same command again (setting the same state twice is harmless), " +
-			"or make the change in Redis without --in-launchdarkly"
-	case ae.Status == 401 || ae.Status == 403:
-		return "LaunchDarkly refused the API token: RC_LAUNCHDARKLY_API_TOKEN needs writer rights in this project"
-	case ae.Status == 404:
-		return "check the project, environment and flag keys (relaycommander flags lists them)"
-	case ae.Status == 405:
-		return "this environment requires approvals: request the change in LaunchDarkly's UI, or make it in Redis without --in-launchdarkly"
-	case ae.Status == 409:
-		return "someone changed the flag at the same moment: run the same command again"
-	case ae.Status == 429:
-		return "LaunchDarkly is rate-limiting this token: run the same command again in a minute"
+	return tr.What() + ": " + next
+}
+
+// afterReset is when a rate-limited command can run again: after the limit's reset, or in a
+// minute when LaunchDarkly did not say.
+func afterReset(tr ldsync.Trouble) string {
+	if tr.Resets.IsZero() {
+		return "in a minute"
 	}
-	return "LaunchDarkly did not take it (see its message above): make the change in LaunchDarkly's UI, or in Redis without --in-launchdarkly"
+	return "after " + tr.Resets.Local().Format("15:04:05") + ", when the limit resets"
+}
+
+// lowerFirst is s with its first letter in lower case, to go on a sentence.
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 // shellQuote quotes s for a POSIX shell, so that a suggested command can be pasted as it is.

@@ -101,3 +101,26 @@ func TestUpdateInLaunchDarkly(t *testing.T) {
 	g = h.run("", false, "update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "on", "--yes", "--in-launchdarkly")
 	wantCode(t, g, 1, "RC_LAUNCHDARKLY_API_TOKEN", "nothing was changed")
 }
+
+// A failed --in-launchdarkly says what happened in ldsync's words (as the UI does) and the
+// next step of a patch: a refused token names the setting and says to run it again.
+func TestUpdateInLaunchDarklySaysWhatHappened(t *testing.T) {
+	h := newHarness(t)
+	twoHosts(t, h)
+	ld := newLD(t)
+	useLD(h, ld)
+	args := []string{"update", "-p", "web-store", "-e", "staging", "-f", "beta-dashboard", "-s", "off", "--yes", "--in-launchdarkly"}
+
+	h.env["RC_LAUNCHDARKLY_API_TOKEN"] = "api-not-the-token"
+	wantCode(t, h.run("", false, args...), 1, "LaunchDarkly refused the API token (401): it is not a valid access token",
+		"set RC_LAUNCHDARKLY_API_TOKEN to a token with writer rights", "then run the same command again")
+
+	useLD(h, ld)
+	ld.RequireApprovals("web-store", "staging", true)
+	wantCode(t, h.run("", false, args...), 1, "the environment requires approvals in LaunchDarkly (HTTP 405",
+		"request the change in LaunchDarkly's UI")
+	ld.RequireApprovals("web-store", "staging", false)
+
+	ld.SetUnreachable(true)
+	wantCode(t, h.run("", false, args...), 1, "LaunchDarkly does not answer (", " at "+strings.TrimPrefix(ld.URL(), "http://")+"): the patch may have landed")
+}

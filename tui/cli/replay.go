@@ -293,19 +293,26 @@ func markForced(plan *ldsync.Plan, names []string) error {
 	return nil
 }
 
-// ldHint says what to do about a LaunchDarkly failure.
+// ldHint is what happened to a replay's LaunchDarkly call (ldsync's words) and what to do
+// about it.
 func ldHint(err error) string {
+	const again = "then run relaycommander replay again"
+	tr := ldsync.TroubleOf(err)
 	switch {
-	case errors.Is(err, ldsync.ErrInvalidToken):
-		return "Set RC_LAUNCHDARKLY_API_TOKEN (or LD_API_KEY) to a valid access token, then run relaycommander replay again."
-	case errors.Is(err, ldsync.ErrForbidden):
-		return "The token needs a role that may change these flags (writer); use another, then run relaycommander replay again."
-	case errors.Is(err, ldsync.ErrUnreachable):
-		return "Check launchdarkly.base_url and the network, then run relaycommander replay again once LaunchDarkly answers."
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled), tr.Kind == ldsync.TroubleUnknown:
 		return "Run relaycommander replay again to continue; nothing is sent twice."
+	case tr.TokenRefused():
+		return tr.What() + ". " + ldsync.TokenFix + ", " + again + "."
+	case tr.Kind == ldsync.TroubleNotAnswering:
+		return tr.What() + ". Check launchdarkly.base_url and the network, " + again + " once LaunchDarkly answers " +
+			"(relaycommander replay --wait replays the moment it does)."
+	case tr.Kind == ldsync.TroubleFailing:
+		return tr.What() + ". Run relaycommander replay again once LaunchDarkly answers " +
+			"(relaycommander replay --wait replays the moment it does); nothing is sent twice."
+	case tr.Kind == ldsync.TroubleRateLimited:
+		return tr.What() + ". Run relaycommander replay again " + afterReset(tr) + "; nothing is sent twice."
 	}
-	return "Run relaycommander replay again to continue; nothing is sent twice."
+	return tr.What() + ". Run relaycommander replay again to continue; nothing is sent twice."
 }
 
 // printPlan is the plan as a table.

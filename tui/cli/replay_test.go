@@ -186,7 +186,8 @@ func TestReplayPartialFailures(t *testing.T) {
 
 	// LaunchDarkly unreachable: the plan fails with where it tried.
 	fake.SetUnreachable(true)
-	wantCode(t, h.run("", false, "replay", "--dry-run"), ExitError, fake.URL(), "once LaunchDarkly answers")
+	wantCode(t, h.run("", false, "replay", "--dry-run"), ExitError, fake.URL(), "once LaunchDarkly answers",
+		"LaunchDarkly does not answer (connection reset by peer at "+strings.TrimPrefix(fake.URL(), "http://")+")")
 	// A token LaunchDarkly refuses: said so, and never printed.
 	fake.SetUnreachable(false)
 	h.env["RC_LAUNCHDARKLY_API_TOKEN"] = "api-wrong-secret-token"
@@ -348,5 +349,25 @@ func TestReplayDoesNotSendWhatTheHostsDisagreeOn(t *testing.T) {
 	}
 	if fake.PatchCount() != 0 {
 		t.Errorf("%d patches sent for a flag the hosts disagree on", fake.PatchCount())
+	}
+}
+
+// A token that may read but not write passes the plan and is refused on the first patch
+// (403): the replay stops and says what mends it, not "run it again".
+func TestReplayWithATokenThatMayNotWriteNamesTheSetting(t *testing.T) {
+	h := newHarness(t)
+	twoHosts(t, h)
+	fake := ldfake.New(ldfake.WithReadOnlyToken("api-read-only-token"))
+	t.Cleanup(fake.Close)
+	h.env["RC_LAUNCHDARKLY_BASE_URL"] = fake.URL()
+	h.env["RC_LAUNCHDARKLY_API_TOKEN"] = fake.Token()
+	h.ok("update", "-p", "web-store", "-e", "test", "-f", "beta-dashboard", "-s", "off", "--yes")
+
+	h.env["RC_LAUNCHDARKLY_API_TOKEN"] = "api-read-only-token"
+	g := h.run("", false, "replay", "--yes")
+	wantCode(t, g, ExitError, "replay stopped", "LaunchDarkly refused the API token (403: it lacks the rights)",
+		"Set RC_LAUNCHDARKLY_API_TOKEN to a token with writer rights", "then run relaycommander replay again")
+	if fake.PatchCount() != 0 {
+		t.Errorf("patches: %+v", fake.Patches())
 	}
 }

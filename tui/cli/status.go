@@ -90,6 +90,8 @@ type ldStatusJSON struct {
 	Reachable bool    `json:"reachable"`
 	LatencyMS float64 `json:"latencyMs,omitempty"`
 	Error     string  `json:"error,omitempty"`
+	// trouble is the check's failure, classified, for the text's words
+	trouble ldsync.Trouble
 }
 
 type journalStatusJSON struct {
@@ -206,7 +208,7 @@ func ldStatus(ctx context.Context, cfg *config.Config, ld *ldsync.Client, client
 	defer cancel()
 	start := time.Now()
 	if err := ld.Check(ctx); err != nil {
-		out.Error = err.Error()
+		out.Error, out.trouble = err.Error(), ldsync.TroubleOf(err)
 		return out
 	}
 	out.Reachable, out.LatencyMS = true, ms(time.Since(start))
@@ -313,6 +315,15 @@ func printStatus(out io.Writer, s statusJSON) {
 	fmt.Fprintln(out, "LaunchDarkly")
 	ld := s.LaunchDarkly
 	switch {
+	case ld.Error != "" && ld.trouble.Kind != ldsync.TroubleUnknown:
+		// a refused token or a rate limit is not an outage: say which, and what mends a token
+		fmt.Fprintf(out, "  %s  %s\n", esc(ld.URL), strings.ToUpper(ld.trouble.Short()))
+		what := ld.trouble.What() + "."
+		if ld.trouble.TokenRefused() {
+			what += " " + ldsync.TokenFix + "."
+		}
+		printWrapped(out, "    ", esc(what))
+		printWrapped(out, "    ", esc(ld.Error))
 	case ld.Error != "":
 		fmt.Fprintf(out, "  %s  UNREACHABLE\n", esc(ld.URL))
 		printWrapped(out, "    ", esc(ld.Error))

@@ -300,3 +300,26 @@ func TestStatusBadRelaysConfiguration(t *testing.T) {
 	}
 	noSecrets(t, g, "hunter2")
 }
+
+// A token LaunchDarkly refuses is not an outage: status says which, and the setting that
+// mends it, instead of UNREACHABLE.
+func TestStatusSaysARefusedTokenIsNotAnOutage(t *testing.T) {
+	h := newHarness(t)
+	twoHosts(t, h)
+	ld := newLD(t)
+	useLD(h, ld)
+	h.env["RC_LAUNCHDARKLY_API_TOKEN"] = "api-not-the-token"
+	g := h.run("", false, "status")
+	_, ldPart, found := strings.Cut(g.stdout, "LaunchDarkly\n")
+	if !found {
+		t.Fatalf("status has no LaunchDarkly section:\n%s\n%s", g.stdout, g.stderr)
+	}
+	for _, want := range []string{"TOKEN REFUSED", "LaunchDarkly refused the API token (401)", "Set RC_LAUNCHDARKLY_API_TOKEN to a token with writer rights"} {
+		if !strings.Contains(ldPart, want) {
+			t.Errorf("status lacks %q:\n%s", want, g.stdout)
+		}
+	}
+	if strings.Contains(ldPart, "UNREACHABLE") {
+		t.Errorf("a refused token is called unreachable:\n%s", g.stdout)
+	}
+}

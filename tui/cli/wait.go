@@ -165,8 +165,14 @@ func (v *guardView) show(events <-chan ldsync.GuardEvent) {
 				v.status(fmt.Sprintf("LaunchDarkly answered at %s: replaying", ev.Check.Time.Format("15:04:05")), "answered")
 				continue
 			}
+			// ldsync's words for the failure, as the UI's armed wait says them; the raw error
+			// (its local port changes with each check) only when it is of no known kind
+			why := termsafe.Escape(ev.Check.Err.Error())
+			if tr := ldsync.TroubleOf(ev.Check.Err); tr.Kind != ldsync.TroubleUnknown && (tr.Kind != ldsync.TroubleNotAnswering || tr.How != "") {
+				why = termsafe.Escape(tr.What())
+			}
 			v.status(fmt.Sprintf("waiting for LaunchDarkly: %s armed; last check %s: %s",
-				count(ev.Pending, "change", "changes"), ev.Check.Time.Format("15:04:05"), termsafe.Escape(ev.Check.Err.Error())), "waiting: "+ev.Check.Err.Error())
+				count(ev.Pending, "change", "changes"), ev.Check.Time.Format("15:04:05"), why), "waiting: "+why)
 		case ldsync.GuardReasserted:
 			u := ev.Undone
 			v.line(fmt.Sprintf("%s re-asserted %s %s=%s on %s: a Relay re-sync had undone it", ev.Time.Format("15:04:05"),

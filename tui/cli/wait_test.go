@@ -134,6 +134,11 @@ func TestReplayWaitTimeoutAndCtrlCSendNothing(t *testing.T) {
 	start := time.Now()
 	g := h.run("", false, "replay", "--wait", "--yes", "--timeout", "1500ms")
 	wantCode(t, g, ExitError, "gave up after 1.5s", "nothing was sent")
+	// the wait says why in the UI's words, not Go's error text
+	if want := "last check "; !strings.Contains(g.stdout, want) ||
+		!strings.Contains(g.stdout, ": LaunchDarkly does not answer (connection reset by peer at "+strings.TrimPrefix(fake.URL(), "http://")+")") {
+		t.Errorf("the wait does not say why in words:\n%s", g.stdout)
+	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("--timeout 1.5s took %s", d)
 	}
