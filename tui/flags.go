@@ -493,6 +493,9 @@ func (s *flagsScreen) openConfirm() dialog {
 	c.canLD = s.ldw != nil && c.mapped
 	c.servingOff = f.DependantsServingOff(c.after)
 	c.ldReachable = s.ldAnswered()
+	if p, ok := s.pendingFor(c.prefix, c.flag); ok && len(p.Entries) > 0 {
+		c.pendingNote = pendingNote(p, c.after, s.now().Location())
+	}
 	var down []string
 	for _, h := range c.hosts {
 		if s.downHosts()[h] {

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"relaycommander/journal"
 )
 
 // A protected environment's confirmation is drawn in the protected style, never the cyan of
@@ -159,4 +162,28 @@ func TestConfirmMarksOnlyTheChosenButton(t *testing.T) {
 			t.Fatalf("after %q: want only %s marked:\n%s", step.key, step.chosen, v)
 		}
 	}
+}
+
+// A toggle of a flag with a change waiting for replay says so: what is pending since when
+// and by whom, what LaunchDarkly has, and what the replay will send after this toggle.
+func TestConfirmSaysTheFlagsPendingChange(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	u.fj.pending = []journal.Pending{pendingKill(false)} // a Relay re-sync undid it: Redis has ON
+	u.refresh()
+	u.gotoEnv("ld:web-store:production")
+	u.gotoFlag("kill-switch-checkout")
+	u.key("space")
+	at := testNow.Add(-4 * time.Minute).Format("15:04")
+	u.mustSee("pending OFF since " + at + " by alice; LaunchDarkly has ON v9")
+	u.mustSee("after this toggle the replay sends OFF")
+	u.key("esc")
+
+	// Redis holds the kill: toggling back nets it out.
+	for i := range 2 {
+		flagIn(u.fs.sets["ld:web-store:production"], "kill-switch-checkout").Hosts[i].On = false
+	}
+	u.refresh()
+	u.gotoFlag("kill-switch-checkout")
+	u.key("space")
+	u.mustSee("this toggle cancels it out: nothing left to replay")
 }
