@@ -302,7 +302,11 @@ func (c *confirmDialog) View(w, h int) []string {
 	}
 	if len(c.pendingNote) > 0 {
 		add(2, "")
-		for _, note := range c.pendingNote {
+		notes := c.pendingNote
+		if c.offerLD() {
+			notes = append(slices.Clone(notes), "In LaunchDarkly closes the pending change: LaunchDarkly then has your latest choice")
+		}
+		for _, note := range notes {
 			for _, l := range wrapText(note, wrapW) {
 				add(2, "  "+l) // before the blanks, when the window is short; never the buttons
 			}

@@ -118,6 +118,19 @@ type fakeJournal struct {
 	settlement *journal.Settlement // what Settle finds; nil: nothing to settle
 	settleErr  error
 	settles    int // Settle calls
+	supersedes []string
+}
+
+func (j *fakeJournal) Supersede(_ context.Context, prefix, flag, by string, on bool, version int) ([]string, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.supersedes = append(j.supersedes, sprintf("%s/%s by %s: %s v%d", prefix, flag, by, flags.OnOff(on), version))
+	for _, p := range j.pending {
+		if p.Prefix == prefix && p.Flag == flag {
+			return p.ChangeIDs(), nil
+		}
+	}
+	return nil, nil
 }
 
 func (j *fakeJournal) Toggle(ctx context.Context, store journal.Toggler, c journal.Change, hosts ...string) (journal.Change, flags.ToggleResult, error) {

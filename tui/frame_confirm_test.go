@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,4 +187,31 @@ func TestConfirmSaysTheFlagsPendingChange(t *testing.T) {
 	u.gotoFlag("kill-switch-checkout")
 	u.key("space")
 	u.mustSee("this toggle cancels it out: nothing left to replay")
+}
+
+// Made in LaunchDarkly while a change of the flag is pending, the change closes the pending
+// one (journal.Supersede): its replay would undo the operator's latest intent, or meet it as
+// someone else's conflict. The dialog says so before, the results after.
+func TestInLaunchDarklyClosesTheFlagsPendingChange(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	fr, _ := u.withRelays()
+	fr.served = servedAnswers("ld:web-store:staging", "checkout-flow", false)
+	p := pendingKillIn("web-store", "staging")
+	p.Flag = "checkout-flow"
+	for i := range p.Entries {
+		p.Entries[i].Flag = "checkout-flow"
+	}
+	u.fj.pending = []journal.Pending{p}
+	u.refresh()
+	u.gotoEnv("ld:web-store:staging")
+	u.gotoFlag("checkout-flow")
+	u.key("t")
+	u.typeText("cdn down")
+	u.key("tab", "l")
+	u.mustSee("In LaunchDarkly closes the pending change")
+	u.follow(u.key("enter"))
+	if want := []string{"ld:web-store:staging/checkout-flow by alice: OFF v47"}; !slices.Equal(u.fj.supersedes, want) {
+		t.Fatalf("supersedes %v, want %v", u.fj.supersedes, want)
+	}
+	u.mustSee("The flag's pending change (c1) is closed")
 }

@@ -63,6 +63,10 @@ type ldSetDoneMsg struct {
 	state    ldsync.FlagState
 	err      error
 	finished time.Time
+	// superseded are the flag's pending changes the change closed (journal.Supersede);
+	// supersedeErr says why they could not be closed
+	superseded   []string
+	supersedeErr error
 }
 
 // ---- polling ----
@@ -469,10 +473,15 @@ func (s *resultsScreen) startLD(c confirmState) tea.Cmd {
 	s.results = &resultsState{change: ch, running: true, inLD: true}
 	s.active = screenResults
 	s.setStatus(sprintf("setting %s %s in LaunchDarkly…", c.flag, flags.OnOff(c.after)), false)
-	ldw, ctx := s.ldw, s.ctx
+	ldw, jr, ctx, by := s.ldw, s.jr, s.ctx, s.cfg.Operator
 	return s.writing(func() tea.Msg {
 		fs, err := ldw.SetOn(ctx, c.project, c.flag, c.env, c.after, comment)
-		return ldSetDoneMsg{state: fs, err: err, finished: time.Now()}
+		msg := ldSetDoneMsg{state: fs, err: err, finished: time.Now()}
+		if err == nil && jr != nil {
+			// The flag's pending change would undo this one when replayed.
+			msg.superseded, msg.supersedeErr = jr.Supersede(ctx, c.prefix, c.flag, by, fs.On, fs.Version)
+		}
+		return msg
 	})
 }
 
@@ -482,11 +491,16 @@ func (s *resultsScreen) applyLDDone(msg ldSetDoneMsg) tea.Cmd {
 		return nil
 	}
 	r.running, r.done, r.err, r.ldState = false, true, msg.err, msg.state
+	r.superseded, r.supersedeErr = msg.superseded, msg.supersedeErr
 	c := r.change
 	s.log.Info("set in LaunchDarkly", "prefix", c.Prefix, "flag", c.Flag, "on", c.After, "err", msg.err)
 	if msg.err != nil {
 		s.setStatus(c.Flag+": LaunchDarkly: "+msg.err.Error(), true)
 		return nil
+	}
+	if msg.supersedeErr != nil {
+		s.setStatus(msg.supersedeErr.Error(), true)
+		return tea.Batch(s.startServed(c.Prefix, c.Flag, c.After, msg.state.Version, msg.finished), s.refresh())
 	}
 	s.setStatus(sprintf("%s is %s in LaunchDarkly (v%d); Redis not edited", c.Flag, flags.OnOff(msg.state.On), msg.state.Version), false)
 	return tea.Batch(s.startServed(c.Prefix, c.Flag, c.After, msg.state.Version, msg.finished), s.refresh())

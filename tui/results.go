@@ -47,7 +47,10 @@ type resultsState struct {
 	took    time.Duration    // the whole write, as the operator waited for it
 	inLD    bool             // made in LaunchDarkly instead of Redis (relays.go)
 	ldState ldsync.FlagState // LaunchDarkly's answer, when inLD
-	back    screenID         // where esc returns: the flags, or the queue for a retry from it
+	// superseded: the flag's pending changes the inLD change closed; supersedeErr: why not
+	superseded   []string
+	supersedeErr error
+	back         screenID // where esc returns: the flags, or the queue for a retry from it
 }
 
 // backName is where esc leads from the results, in words.
@@ -269,6 +272,15 @@ func shortID(id string) string {
 	return id[len(id)-8:]
 }
 
+// shortIDs are ids as shortID writes each.
+func shortIDs(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = shortID(id)
+	}
+	return out
+}
+
 func dimLines(lines []string, st styles) []string {
 	for i, l := range lines {
 		lines[i] = st.dim.Render(l)
@@ -305,6 +317,15 @@ func (s *resultsScreen) ldView(h int) []string {
 		return box("LaunchDarkly change", lines, s.width, h, true, st)
 	}
 	lines = append(lines, wrapText("Redis was not edited and the journal records no change (it records the edits made in Redis): LaunchDarkly's audit log has this one, with the reason as its comment. A Relay connected to LaunchDarkly streams it into Redis.", s.width-4)...)
+	switch {
+	case r.supersedeErr != nil:
+		lines = append(lines, "")
+		lines = append(lines, wrapText("! "+r.supersedeErr.Error(), s.width-4)...)
+	case len(r.superseded) > 0:
+		lines = append(lines, "")
+		lines = append(lines, wrapText(sprintf("The flag's pending change (%s) is closed: it would have undone this one when replayed.",
+			strings.Join(shortIDs(r.superseded), ", ")), s.width-4)...)
+	}
 	lines = append(lines, "")
 	lines = append(lines, s.servedLines(c.Flag, c.After)...)
 	return box("LaunchDarkly change", lines, s.width, h, true, st)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"relaycommander/flags"
+	"relaycommander/journal"
 	"relaycommander/ldsync"
 	"relaycommander/tui/termsafe"
 )
@@ -95,6 +96,15 @@ func updateInLD(ctx context.Context, opts *updateOptions, at location) error {
 	out := a.planOut(opts.json)
 	where := describe(at.prefix, at.Target)
 	tprintf(out, "Flag %s in %s: set %s in LaunchDarkly itself; Redis is not edited.\n", opts.flag, where, flags.OnOff(opts.on))
+	j, err := a.openJournal()
+	if err != nil {
+		return fmt.Errorf("--in-launchdarkly: the journal, which must close any pending change of %s: %w; nothing was changed", opts.flag, err)
+	}
+	if p, ok := pendingOf(j, at.prefix, opts.flag); ok {
+		last := p.Entries[len(p.Entries)-1]
+		tprintf(out, "This closes the pending change of %s (%s since %s by %s, not replayed yet): replayed, it would undo this change.\n",
+			opts.flag, flags.OnOff(p.Desired), last.Time.Local().Format("15:04"), last.Operator)
+	}
 	question := tsprintf("Set %s %s in LaunchDarkly (project %s, environment %s)?", opts.flag, flags.OnOff(opts.on), at.Project, at.Environment)
 	if err := a.confirmWrite(question, opts.flag, at.Target, at.mapped, opts.yes); err != nil {
 		return err
@@ -106,8 +116,15 @@ func updateInLD(ctx context.Context, opts *updateOptions, at location) error {
 			opts.flag, flags.OnOff(opts.on), at.Project, at.Environment, err, inLDNext(err))
 	}
 	tprintf(out, "%s is %s in LaunchDarkly (version %d), with the comment %q.\n", opts.flag, flags.OnOff(st.On), st.Version, comment)
-	fmt.Fprintln(out, "Redis was not edited and the journal records nothing: LaunchDarkly's audit log has the change.\n"+
+	fmt.Fprintln(out, "Redis was not edited and the journal records no change: LaunchDarkly's audit log has this one.\n"+
 		"Relays connected to LaunchDarkly stream it into Redis; a Relay cut off keeps serving the old state until it reconnects.")
+	closed, err := j.Supersede(ctx, at.prefix, opts.flag, a.cfg.Operator, st.On, st.Version)
+	if err != nil {
+		return err
+	}
+	if len(closed) > 0 {
+		tprintf(out, "The pending change of %s is closed (%s): it is not replayed.\n", opts.flag, strings.Join(closed, ", "))
+	}
 	if opts.json {
 		return a.writeJSON(inLDJSON{InLaunchDarkly: true, Project: at.Project, Environment: at.Environment, Flag: opts.flag,
 			On: st.On, Version: st.Version, Comment: comment})
@@ -163,4 +180,19 @@ func lowerFirst(s string) string {
 // shellQuote quotes s for a POSIX shell, so that a suggested command can be pasted as it is.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// pendingOf is the journal's pending change of a flag, if any; none when the journal cannot
+// be read (Supersede then says so).
+func pendingOf(j *journal.Journal, prefix, flag string) (journal.Pending, bool) {
+	ps, err := j.Pending()
+	if err != nil {
+		return journal.Pending{}, false
+	}
+	for _, p := range ps {
+		if p.Prefix == prefix && p.Flag == flag && len(p.Entries) > 0 {
+			return p, true
+		}
+	}
+	return journal.Pending{}, false
 }

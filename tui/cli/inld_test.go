@@ -124,3 +124,31 @@ func TestUpdateInLaunchDarklySaysWhatHappened(t *testing.T) {
 	ld.SetUnreachable(true)
 	wantCode(t, h.run("", false, args...), 1, "LaunchDarkly does not answer (", " at "+strings.TrimPrefix(ld.URL(), "http://")+"): the patch may have landed")
 }
+
+// The walkthrough's case: a flag killed in Redis during the outage, then, with LaunchDarkly
+// back, set in LaunchDarkly itself. The pending kill is closed (it would undo the operator's
+// latest choice when replayed, or stand as a conflict with their own change), and says so.
+func TestUpdateInLaunchDarklyClosesThePendingChange(t *testing.T) {
+	h := newHarness(t)
+	twoHosts(t, h)
+	ld := newLD(t)
+	ld.SetUnreachable(true)
+	useLD(h, ld)
+	const key = "beta-dashboard"
+	h.ok("update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "off", "--yes", "--reason", "errors up")
+	ld.SetUnreachable(false)
+
+	g := h.ok("update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "on", "--yes", "--in-launchdarkly")
+	for _, s := range []string{"closes the pending change of beta-dashboard (OFF since", "The pending change of beta-dashboard is closed"} {
+		if !strings.Contains(g.stdout, s) {
+			t.Errorf("output lacks %q:\n%s", s, g.stdout)
+		}
+	}
+	if n := pendingCount(t, h); n != 0 {
+		t.Errorf("%d pending after the change in LaunchDarkly; want the kill closed", n)
+	}
+	r := h.ok("replay", "--yes", "--json")
+	if ld.PatchCount() != 1 {
+		t.Errorf("%d patches; want only the change in LaunchDarkly, nothing replayed over it:\n%s", ld.PatchCount(), r.stdout)
+	}
+}
