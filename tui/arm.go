@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"relaycommander/flags"
+	"relaycommander/journal"
 	"relaycommander/ldsync"
 )
 
@@ -129,14 +130,14 @@ func (m *Model) applyGuardEvent(msg guardEventMsg) tea.Cmd {
 	case ldsync.GuardReasserted:
 		a.reasserted++
 		note := sprintf("%s re-asserted %s %s on %s: a Relay re-sync had undone it",
-			ev.Time.In(m.now().Location()).Format("15:04:05"), ev.Undone.Flag, flags.OnOff(ev.Undone.Desired), strings.Join(ev.Hosts, ", "))
+			ev.Time.In(m.now().Location()).Format("15:04:05"), undoneName(ev.Undone), flags.OnOff(ev.Undone.Desired), strings.Join(ev.Hosts, ", "))
 		a.note(note)
 		m.setStatus(note, false)
 		cmd = m.refreshCmd()
 	case ldsync.GuardConflict:
 		a.conflicts++
 		note := sprintf("%s conflict: %s changed in LaunchDarkly (%s); not written back", ev.Time.In(m.now().Location()).Format("15:04:05"),
-			ev.Undone.Flag, undoneVersions(ev))
+			undoneName(ev.Undone), undoneVersions(ev))
 		a.note(note)
 		m.setStatus(note+"; decide on the sync screen (3) once LaunchDarkly answers", true)
 	case ldsync.GuardHoldFailed:
@@ -196,6 +197,15 @@ func (a *armState) note(s string) {
 	if len(a.notes) > 3 {
 		a.notes = a.notes[len(a.notes)-3:]
 	}
+}
+
+// undoneName names an undone change as the banner does: environment/flag, or prefix/flag
+// when the prefix is unmapped (the same flag is often killed in staging and production).
+func undoneName(u journal.Undone) string {
+	if _, mapped := u.Target(); !mapped {
+		return u.Prefix + "/" + u.Flag
+	}
+	return u.Environment + "/" + u.Flag
 }
 
 // undoneVersions is what the hosts hold against the change's base version, in words.
@@ -268,9 +278,13 @@ func (sc *syncScreen) armedLines(w int) []string {
 			lines = append(lines, st.dim.Render(l))
 		}
 	}
-	lines = append(lines, "re-asserted "+countWords(a.reasserted, "time", "times")+" after a Relay re-sync; "+countWords(a.conflicts, "conflict", "conflicts")+" left alone")
+	tally := "re-asserted " + countWords(a.reasserted, "time", "times") + " after a Relay re-sync; " + countWords(a.conflicts, "conflict", "conflicts") + " left alone"
+	if a.reasserted+a.conflicts > len(a.notes) {
+		tally += sprintf(" (the last %d below)", len(a.notes))
+	}
+	lines = append(lines, tally)
 	for _, n := range a.notes {
-		lines = append(lines, "  "+safe(n))
+		lines = append(lines, wrapIndented(n, w-2, 2, 11)...) // under the note's text, past its time
 	}
 	lines = append(lines, st.dim.Render("A disarms. Armed lasts only as long as this process: quitting disarms."))
 	return lines

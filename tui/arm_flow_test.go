@@ -77,7 +77,7 @@ func TestFlowArmedHoldsTheKillAndReplaysOnce(t *testing.T) {
 			t.Errorf("the kill came back %s after the re-sync, want about a second", took)
 		}
 	}
-	f.see("re-asserted " + flag + " OFF")
+	f.see("re-asserted production/" + flag + " OFF")
 	if n := f.ld.PatchCount(); n != 0 {
 		t.Fatalf("%d patch(es) sent while LaunchDarkly was down", n)
 	}

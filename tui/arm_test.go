@@ -160,9 +160,9 @@ func TestArmedGuardShowsReassertionsConflictsAndTheReplay(t *testing.T) {
 	u.arm()
 	u.guardStep() // checked
 	u.guardStep() // re-asserted
-	u.mustSee("re-asserted kill-switch-checkout OFF on relay-a: a Relay re-sync had undone it")
+	u.mustSee("re-asserted production/kill-switch-checkout OFF on relay-a: a Relay re-sync had undone it")
 	u.guardStep() // conflict
-	u.mustSee("conflict: maintenance-banner changed in LaunchDarkly (v14 on relay-b, base v9); not written back")
+	u.mustSee("conflict: production/maintenance-banner changed in LaunchDarkly (v14 on relay-b, base v9); not written back")
 	u.mustSee("re-asserted 1 time after a Relay re-sync; 1 conflict left alone")
 	u.guardStep() // LaunchDarkly answered
 	u.guardStep() // planned: the replay runs on the sync screen

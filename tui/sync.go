@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -283,10 +284,29 @@ func (sc *syncScreen) applyReplayDone(msg replayDoneMsg) tea.Cmd {
 	case msg.err != nil:
 		sc.setStatus("replay: "+msg.err.Error(), true)
 	default:
-		sc.setStatus(sprintf("replay done: %d applied, %d in sync, %d verified, %d mismatched, %d failed", c.Applied, c.InSync, c.Verified, c.Mismatched, c.Failed), c.Failed+c.Mismatched > 0)
+		sc.setStatus(replayDoneText(c), c.Failed+c.Mismatched+c.Conflicts > 0)
 	}
 	sc.log.Info("replay done", "counts", c, "err", msg.err)
 	return sc.refresh()
+}
+
+// replayDoneText is a finished replay in words: what it did (counts that are not zero),
+// then what is left and the key that decides it.
+func replayDoneText(c ldsync.Counts) string {
+	parts := []string{sprintf("%d applied", c.Applied)}
+	for _, n := range []struct {
+		n    int
+		what string
+	}{{c.InSync, "in sync"}, {c.Verified, "verified"}, {c.Mismatched, "mismatched"}, {c.Failed, "failed"}, {c.Skipped, "skipped"}} {
+		if n.n > 0 {
+			parts = append(parts, sprintf("%d %s", n.n, n.what))
+		}
+	}
+	text := "replay done: " + strings.Join(parts, ", ")
+	if c.Conflicts > 0 {
+		text += "; " + countWords(c.Conflicts, "conflict", "conflicts") + " left: s skips, f forces"
+	}
+	return text
 }
 
 // waitReplay waits, up to limit, for a replay to stop, so that quitting never leaves the
