@@ -69,6 +69,8 @@ type jsonOut struct {
 	b     []byte
 	piece int
 	err   error
+
+	flagsEncoded int // by writeFlagsJSON: the tests' measure of the work done after a failed write
 }
 
 func newJSONOut(w io.Writer, piece int) *jsonOut {
