@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 
 	"relaycommander/flags"
+	"relaycommander/flags/redistest"
 )
 
 // --json is one compact line for a program, indented on a terminal.
@@ -103,6 +107,42 @@ func TestFlagsJSONStopsEncodingAtAFailedWrite(t *testing.T) {
 			}
 			if w.afterFailed > 0 {
 				t.Errorf("GOMAXPROCS %d, failing after %d bytes: %d writes after the failed one", procs, limit, w.afterFailed)
+			}
+		}
+	}
+}
+
+// flags --json into a reader that went away (| head) ends quietly with exit 1; any other
+// failed write is reported naming standard output; either way nothing more is written.
+func TestFlagsJSONIntoAClosedOrFullStdout(t *testing.T) {
+	h := newHarness(t)
+	srv := redistest.Start(t)
+	loadBenchFlags(t, srv, 3000, nil)
+	h.env["RC_REDIS_HOSTS"] = srv.Addr
+	enospc := &fs.PathError{Op: "write", Path: "/dev/stdout", Err: syscall.ENOSPC}
+	for _, tc := range []struct {
+		name   string
+		err    error
+		stderr string
+	}{
+		{"io.Pipe closed by its reader", io.ErrClosedPipe, ""},
+		{"EPIPE", &fs.PathError{Op: "write", Path: "/dev/stdout", Err: syscall.EPIPE}, ""},
+		{"disk full", enospc, "relaycommander: cannot write standard output (write /dev/stdout: no space left on device): " +
+			"the output is incomplete; make room where it goes, or send it elsewhere, and run the command again\n"},
+	} {
+		for _, args := range [][]string{
+			{"flags", "--prefix", benchPrefix, "--json"},
+			{"flags", "--prefix", benchPrefix},
+			{"flags", "--json"},
+		} {
+			w := &failingWriter{limit: 20, err: tc.err}
+			h.stdout = w
+			g := h.run("", false, args...)
+			if g.code != ExitError || g.stderr != tc.stderr {
+				t.Errorf("%s: relaycommander %s: exit %d, stderr %q; want exit %d, stderr %q", tc.name, strings.Join(args, " "), g.code, g.stderr, ExitError, tc.stderr)
+			}
+			if w.afterFailed > 0 {
+				t.Errorf("%s: relaycommander %s: %d writes after the failed one", tc.name, strings.Join(args, " "), w.afterFailed)
 			}
 		}
 	}

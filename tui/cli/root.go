@@ -64,14 +64,22 @@ func usageErr(format string, args ...any) error {
 
 // Run executes one command line and returns the process exit code.
 func Run(ctx context.Context, s *System, args []string) int {
-	a := &app{sys: s}
+	out := &stdout{w: s.Stdout}
+	sys := *s
+	sys.Stdout = out
+	a := &app{sys: &sys}
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	root.SetIn(s.Stdin)
-	root.SetOut(s.Stdout)
+	root.SetOut(out)
 	root.SetErr(s.Stderr)
 	cmd, err := root.ExecuteContextC(ctx)
 	a.close()
+	// A failed write to standard output is the command's outcome unless the command
+	// failed for a reason of its own.
+	if werr := out.failed(); werr != nil && (err == nil || errors.Is(err, werr)) {
+		err = stdoutFailed(werr)
+	}
 	if err == nil {
 		return ExitOK
 	}
