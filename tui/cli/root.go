@@ -70,9 +70,6 @@ func Run(ctx context.Context, s *System, args []string) int {
 	a := &app{sys: &sys}
 	root := newRootCmd(a)
 	root.SetArgs(args)
-	root.SetIn(s.Stdin)
-	root.SetOut(out)
-	root.SetErr(s.Stderr)
 	cmd, err := root.ExecuteContextC(ctx)
 	a.close()
 	// A failed write to standard output is the command's outcome unless the command
@@ -101,8 +98,8 @@ func Run(ctx context.Context, s *System, args []string) int {
 }
 
 // isCobraUsage recognises the one argument error cobra produces itself: flag errors go through
-// the FlagErrorFunc and argument checks are ours, but a command with subcommands (completion)
-// rejects an unknown one on its own.
+// the FlagErrorFunc and argument checks are ours (completion's too), but cobra may still
+// reject an unknown subcommand on its own.
 func isCobraUsage(err error) bool {
 	return strings.HasPrefix(err.Error(), "unknown command")
 }
@@ -145,10 +142,32 @@ Without a command it starts the terminal UI. Try it with nothing installed: rela
 
 	root.AddCommand(newDemoCmd(a), newFlagsCmd(a), newUpdateCmd(a), newQueueCmd(a), newDiscardCmd(a), newReplayCmd(a),
 		newGenerateCmd(a), newImportCmd(a), newConfigCmd(a), newStatusCmd(a))
+	root.SetIn(a.sys.Stdin)
+	root.SetOut(a.sys.Stdout)
+	root.SetErr(a.sys.Stderr)
+	root.InitDefaultCompletionCmd() // after SetOut: its scripts go where SetOut said then
 	for _, c := range root.Commands() {
 		c.SilenceUsage, c.SilenceErrors = true, true
+		if c.Name() == "completion" {
+			// cobra's prints its help and exits 0 for a missing or unknown shell
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = completionShellErr
+		}
 	}
 	return root
+}
+
+// completionShellErr is completion without one of the shells it has a subcommand for.
+func completionShellErr(cmd *cobra.Command, args []string) error {
+	var shells []string
+	for _, c := range cmd.Commands() {
+		shells = append(shells, c.Name())
+	}
+	list := strings.Join(shells[:len(shells)-1], ", ") + " or " + shells[len(shells)-1]
+	if len(args) == 0 {
+		return usageErr("completion needs the shell to complete for: %s, as in: relaycommander completion bash", list)
+	}
+	return usageErr("completion: no shell %q; use %s", args[0], list)
 }
 
 // noArgs is the Args check of every command without positional arguments.

@@ -35,12 +35,17 @@ func TestHelpAndUsageErrorsTouchNothing(t *testing.T) {
 		{"generate-relay-config"},
 		{"generate-relay-config", "-p", "web-store", "--format", "yaml"},
 		{"queue", "extra"},
+		{"completion"},
+		{"completion", "tcsh"},
 	} {
 		g := h.run("", false, args...)
 		wantCode(t, g, ExitUsage, "Run 'relaycommander")
 		if g.stdout != "" {
 			t.Errorf("%v: usage error printed to stdout: %q", args, g.stdout)
 		}
+	}
+	if g := h.run("", false, "completion", "tcsh"); !strings.Contains(g.stderr, "bash, fish, powershell or zsh") {
+		t.Errorf("completion of an unknown shell does not name the shells:\n%s", g.stderr)
 	}
 	if g := h.run("", false, "udpate"); !strings.Contains(g.stderr, "did you mean update?") {
 		t.Errorf("no suggestion for a typo:\n%s", g.stderr)
