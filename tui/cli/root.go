@@ -13,6 +13,7 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
+	"text/template"
 
 	"github.com/spf13/cobra"
 
@@ -137,6 +138,8 @@ Without a command it starts the terminal UI. Try it with nothing installed: rela
 		RunE: func(cmd *cobra.Command, _ []string) error { return runUI(cmd.Context(), a) },
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
+	root.SetHelpTemplate(helpTemplate)
+	root.SetUsageTemplate(usageTemplate)
 	config.AddFlags(root.PersistentFlags())
 	a.global = root.PersistentFlags()
 
@@ -209,4 +212,76 @@ func (a *app) confirm(question, want string, yes bool) error {
 		return nil
 	}
 	return errAborted
+}
+
+// helpWidth is the width --help is wrapped at: a terminal's at its smallest.
+const helpWidth = 80
+
+func init() {
+	cobra.AddTemplateFuncs(template.FuncMap{"reflow": reflow, "commandLine": commandLine, "hang": hang})
+}
+
+// helpTemplate and usageTemplate are cobra's, with the texts wrapped at helpWidth (the
+// examples are left whole, to be copied). No command uses groups.
+const helpTemplate = `{{with (or .Long .Short)}}{{reflow . | trimTrailingWhitespaces}}
+
+{{end}}{{if or .Runnable .HasSubCommands}}{{.UsageString}}{{end}}`
+
+const usageTemplate = `Usage:{{if .Runnable}}
+{{hang .UseLine 2 6}}{{end}}{{if .HasAvailableSubCommands}}
+  {{.CommandPath}} [command]{{end}}{{if gt (len .Aliases) 0}}
+
+Aliases:
+  {{.NameAndAliases}}{{end}}{{if .HasExample}}
+
+Examples:
+{{.Example}}{{end}}{{if .HasAvailableSubCommands}}
+
+Available Commands:{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
+{{commandLine .Name .NamePadding .Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
+
+Flags:
+{{.LocalFlags.FlagUsagesWrapped 80 | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
+
+Global Flags:
+{{.InheritedFlags.FlagUsagesWrapped 80 | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableSubCommands}}
+
+{{hang (printf "Use \"%s [command] --help\" for more information about a command." .CommandPath) 0 0}}{{end}}
+`
+
+// reflow wraps each paragraph of a command's description at helpWidth; a paragraph with an
+// indented line is laid out by hand and stays as it is.
+func reflow(text string) string {
+	paras := strings.Split(strings.TrimSpace(text), "\n\n")
+	for i, p := range paras {
+		if strings.Contains(p, "\n ") || strings.Contains(p, "\n\t") {
+			continue
+		}
+		paras[i] = strings.Join(wrap(p, helpWidth), "\n")
+	}
+	return strings.Join(paras, "\n\n")
+}
+
+// hang is text wrapped at helpWidth, its first line indented by first, the others by rest.
+func hang(text string, first, rest int) string {
+	lines := wrap(text, helpWidth-rest)
+	if len(lines) > 1 && first+len(lines[0]) > helpWidth {
+		lines = wrap(text, helpWidth-max(first, rest))
+	}
+	for i := range lines {
+		if i == 0 {
+			lines[i] = strings.Repeat(" ", first) + lines[i]
+		} else {
+			lines[i] = strings.Repeat(" ", rest) + lines[i]
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// commandLine is a command in its parent's list: its name, padded, and its summary wrapped
+// under itself.
+func commandLine(name string, padding int, short string) string {
+	indent := 2 + padding + 1
+	text := hang(short, indent, indent)
+	return "  " + fmt.Sprintf("%-*s", padding, name) + " " + text[indent:]
 }

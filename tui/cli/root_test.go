@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"relaycommander/tui"
 )
 
@@ -140,4 +142,29 @@ func TestRootCommandStartsTheUIWithTheConfiguration(t *testing.T) {
 		return nil
 	}
 	h.ok()
+}
+
+// Every command's --help fits 80 columns, but for its examples (commands to copy whole).
+func TestHelpFits80Columns(t *testing.T) {
+	h := newHarness(t)
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		args := append(strings.Fields(strings.TrimPrefix(c.CommandPath(), "relaycommander")), "--help")
+		g := h.ok(args...)
+		examples := false
+		for _, l := range strings.Split(g.stdout, "\n") {
+			switch {
+			case l == "Examples:":
+				examples = true
+			case l == "":
+				examples = false
+			case !examples && len(l) > 80:
+				t.Errorf("relaycommander %s: a line of %d columns:\n%s", strings.Join(args, " "), len(l), l)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCmd(&app{sys: &System{}}))
 }
