@@ -12,10 +12,12 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"text/template"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"relaycommander/tui"
 	"relaycommander/tui/cli/config"
@@ -137,7 +139,7 @@ Without a command it starts the terminal UI. Try it with nothing installed: rela
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error { return runUI(cmd.Context(), a) },
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
+	root.SetFlagErrorFunc(flagErr)
 	root.SetHelpTemplate(helpTemplate)
 	root.SetUsageTemplate(usageTemplate)
 	config.AddFlags(root.PersistentFlags())
@@ -171,6 +173,39 @@ func completionShellErr(cmd *cobra.Command, args []string) error {
 		return usageErr("completion needs the shell to complete for: %s, as in: relaycommander completion bash", list)
 	}
 	return usageErr("completion: no shell %q; use %s", args[0], list)
+}
+
+// flagErr is a flag mistake as one line with its fix: the flag meant for an unknown one, the
+// form of a duration, instead of pflag's Go parse errors.
+func flagErr(cmd *cobra.Command, err error) error {
+	var unknown *pflag.NotExistError
+	var invalid *pflag.InvalidValueError
+	switch {
+	case errors.As(err, &unknown) && unknown.GetSpecifiedShortnames() == "":
+		var names []string
+		cmd.Flags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+		cmd.InheritedFlags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+		if n, ok := nearest(unknown.GetSpecifiedName(), names); ok {
+			return usageErr("unknown flag --%s; did you mean --%s?", unknown.GetSpecifiedName(), n)
+		}
+	case errors.As(err, &invalid):
+		name, value := invalid.GetFlag().Name, invalid.GetValue()
+		switch invalid.GetFlag().Value.Type() {
+		case "duration":
+			return usageErr("--%s %s: not a duration; write it like 30s, 5m or 1h30m", name, quoteBlank(value))
+		case "bool":
+			return usageErr("--%s=%s: write --%s alone (or --%s=false)", name, quoteBlank(value), name, name)
+		}
+	}
+	return usageErr("%v", err)
+}
+
+// quoteBlank quotes a value that is empty or holds a space, so that it reads as one.
+func quoteBlank(v string) string {
+	if v == "" || strings.ContainsAny(v, " \t") {
+		return strconv.Quote(v)
+	}
+	return v
 }
 
 // noArgs is the Args check of every command without positional arguments.

@@ -168,3 +168,25 @@ func TestHelpFits80Columns(t *testing.T) {
 	}
 	walk(newRootCmd(&app{sys: &System{}}))
 }
+
+// A mistyped flag or a value of the wrong kind is one line that says the fix.
+func TestFlagMistakesSayTheFix(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"flags", "--prefx", "x"}, "relaycommander: unknown flag --prefx; did you mean --prefix?\n"},
+		{[]string{"replay", "--wiat"}, "relaycommander: unknown flag --wiat; did you mean --wait?\n"},
+		{[]string{"update", "--dry-run"}, "relaycommander: unknown flag: --dry-run\n"},
+		{[]string{"replay", "--wait", "--timeout", "10"}, "relaycommander: --timeout 10: not a duration; write it like 30s, 5m or 1h30m\n"},
+		{[]string{"update", "--served-timeout=1 minute"}, "relaycommander: --served-timeout \"1 minute\": not a duration; write it like 30s, 5m or 1h30m\n"},
+		{[]string{"queue", "--json=maybe"}, "relaycommander: --json=maybe: write --json alone (or --json=false)\n"},
+	} {
+		g := h.run("", false, tc.args...)
+		wantCode(t, g, ExitUsage)
+		if first, _, _ := strings.Cut(g.stderr, "Run '"); first != tc.want {
+			t.Errorf("relaycommander %s:\n%s\nwant:\n%s", strings.Join(tc.args, " "), g.stderr, tc.want)
+		}
+	}
+}
