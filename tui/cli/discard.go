@@ -14,11 +14,12 @@ import (
 
 // discardJSON is discard --json.
 type discardJSON struct {
-	Discarded   journal.ReplayEvent `json:"discarded"` // the discard as the journal recorded it
-	Restored    bool                `json:"restored"`  // --restore: the base state was written back to Redis
-	Hosts       []hostResultJSON    `json:"hosts"`     // the restore's result per host; empty without --restore
-	FailedHosts []string            `json:"failedHosts"`
-	Journal     string              `json:"journal"`
+	Discarded    journal.ReplayEvent `json:"discarded"` // the discard as the journal recorded it
+	Restored     bool                `json:"restored"`  // --restore: the base state was written back to Redis
+	Hosts        []hostResultJSON    `json:"hosts"`     // the restore's result per host; empty without --restore
+	FailedHosts  []string            `json:"failedHosts"`
+	UnknownHosts []string            `json:"unknownHosts"` // the restore's reply was lost there, as in update --json
+	Journal      string              `json:"journal"`
 }
 
 // discardOptions are the discard command's flags.
@@ -177,6 +178,7 @@ func discard(ctx context.Context, opts *discardOptions, j *journal.Journal, st *
 			restored = *res.Restored
 		}
 		dj.Hosts, dj.FailedHosts = hostResultsJSON(restored)
+		dj.UnknownHosts = append([]string{}, readBack(nil).stillUnknown(restored)...)
 		if err := a.writeJSON(dj); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -10,11 +11,12 @@ import (
 )
 
 type discardOut struct {
-	Discarded   journal.ReplayEvent `json:"discarded"`
-	Restored    bool                `json:"restored"`
-	Hosts       []hostResultJSON    `json:"hosts"`
-	FailedHosts []string            `json:"failedHosts"`
-	Journal     string              `json:"journal"`
+	Discarded    journal.ReplayEvent `json:"discarded"`
+	Restored     bool                `json:"restored"`
+	Hosts        []hostResultJSON    `json:"hosts"`
+	FailedHosts  []string            `json:"failedHosts"`
+	UnknownHosts []string            `json:"unknownHosts"`
+	Journal      string              `json:"journal"`
 }
 
 // pendingCount is how many flags the queue lists as pending.
@@ -233,5 +235,26 @@ func TestDiscardRefusesAPendingChangeThatMoved(t *testing.T) {
 	}
 	if on, v2 := stored(t, a, prefix, key); !on || v2 != v {
 		t.Errorf("the refused discard restored Redis: on=%v v%d (was on v%d)", on, v2, v)
+	}
+}
+
+// discard --restore --json reports its write to Redis with the same fields as update --json:
+// a script reads both alike.
+func TestDiscardRestoreJSONReportsTheWriteAsUpdateDoes(t *testing.T) {
+	h := newHarness(t)
+	twoHosts(t, h)
+	target := []string{"-p", "web-store", "-e", "staging", "-f", "beta-dashboard"}
+	update := decode[map[string]json.RawMessage](t, h.ok(append([]string{"update", "-s", "off", "--yes", "--json"}, target...)...).stdout)
+	discard := decode[map[string]json.RawMessage](t, h.ok(append([]string{"discard", "--restore", "--yes", "--json"}, target...)...).stdout)
+	for _, k := range []string{"hosts", "failedHosts", "unknownHosts", "journal"} {
+		if _, ok := update[k]; !ok {
+			t.Fatalf("update --json has no %s: the test's list is stale", k)
+		}
+		if _, ok := discard[k]; !ok {
+			t.Errorf("discard --restore --json has no %s, which update --json has", k)
+		}
+	}
+	if string(discard["unknownHosts"]) != "[]" {
+		t.Errorf("unknownHosts: %s, want []", discard["unknownHosts"])
 	}
 }
