@@ -10,7 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -219,11 +218,11 @@ func listPrefixes(ctx context.Context, opts *flagsOptions, st *flags.Store) erro
 		w := tabwriter.NewWriter(a.sys.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(w, "HOST\tSTATE\tLATENCY")
 		for _, h := range d.Hosts {
-			state := "up"
-			if !h.Up {
-				state = "DOWN"
+			if h.Up {
+				tprintf(w, "%s\tup\t%.1f ms\n", h.Host, ms(h.Latency)) // as status writes it
+			} else {
+				tprintf(w, "%s\tDOWN\t-\n", h.Host) // it timed out or was refused: no latency
 			}
-			tprintf(w, "%s\t%s\t%s\n", h.Host, state, h.Latency.Round(100*time.Microsecond))
 		}
 		w.Flush()
 		if !anyUp(d.Hosts) {
