@@ -61,7 +61,7 @@ func TestDiscardWithoutRestoreLeavesRedisAlone(t *testing.T) {
 
 	// Text output; then the queue is empty.
 	g = h.ok("discard", "-p", "web-store", "-e", "staging", "-f", "use-fallback-cdn", "--yes")
-	if !strings.Contains(g.stdout, "Discarded use-fallback-cdn in web-store/staging (prefix ld:web-store:staging): it will not be replayed") {
+	if !strings.Contains(strings.Join(strings.Fields(g.stdout), " "), "Discarded use-fallback-cdn in web-store/staging (prefix ld:web-store:staging): it will not be replayed") {
 		t.Errorf("discard:\n%s", g.stdout)
 	}
 	if n := pendingCount(t, h); n != 0 {
@@ -256,5 +256,29 @@ func TestDiscardRestoreJSONReportsTheWriteAsUpdateDoes(t *testing.T) {
 	}
 	if string(discard["unknownHosts"]) != "[]" {
 		t.Errorf("unknownHosts: %s, want []", discard["unknownHosts"])
+	}
+}
+
+// What discard prints fits 80 columns, but for a word longer than a line (a path), with and
+// without --restore.
+func TestDiscardOutputFits80Columns(t *testing.T) {
+	h := newHarness(t)
+	twoHosts(t, h)
+	target := []string{"-p", "web-store", "-e", "staging", "-f", "beta-dashboard"}
+	for _, restore := range []bool{false, true} {
+		state := "off" // then left off by the discard
+		if restore {
+			state = "on"
+		}
+		h.ok(append([]string{"update", "-s", state, "--yes"}, target...)...)
+		args := append([]string{"discard", "--yes"}, target...)
+		if restore {
+			args = append(args, "--restore")
+		}
+		for _, l := range strings.Split(h.ok(args...).stdout, "\n") {
+			if len(l) > 80 && strings.Contains(strings.TrimSpace(l), " ") {
+				t.Errorf("relaycommander %s: a line of %d columns:\n%s", strings.Join(args, " "), len(l), l)
+			}
+		}
 	}
 }
