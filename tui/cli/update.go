@@ -172,8 +172,18 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 		}
 		return nil
 	}
-	// wrapped at 80 columns, but never inside "ON -> OFF" (\x00 is a space that does not break)
-	for _, l := range wrap(tsprintf("Flag %s in %s:", key, where)+" "+flags.OnOff(cur.On)+"\x00->\x00"+flags.OnOff(on), 80) {
+	plan := flags.OnOff(cur.On) + "\x00->\x00" + flags.OnOff(on) // \x00: a space where the line does not break
+	if cur.On == on {
+		// some host is down or lacks the flag: the write is for those
+		var so []string
+		for _, h := range f.Hosts {
+			if h.Present && h.On == on {
+				so = append(so, h.Host)
+			}
+		}
+		plan = tsprintf("already %s on %s; set %s on every host", flags.OnOff(on), strings.Join(so, ", "), flags.OnOff(on))
+	}
+	for _, l := range wrap(tsprintf("Flag %s in %s:", key, where)+" "+plan, 80) {
 		fmt.Fprintln(out, strings.ReplaceAll(l, "\x00", " "))
 	}
 	printHostStates(out, f)

@@ -295,3 +295,23 @@ func TestUpdateOutputFits80Columns(t *testing.T) {
 		}
 	}
 }
+
+// With a host down and the flag already in the state asked for on the others, the plan
+// says so instead of "OFF -> OFF": the down host is what the write is for.
+func TestUpdateAlreadySoWhereHostsAnswered(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	h.env["RC_REDIS_DIAL_TIMEOUT"] = "300ms"
+	h.env["RC_REDIS_COMMAND_TIMEOUT"] = "300ms"
+	const prefix, key = "ld:payments:staging", "kill-switch-search"
+	on0, _ := stored(t, a, prefix, key)
+	b.Stop()
+	g := h.run("", false, "update", "-p", "payments", "-e", "staging", "-f", key, "-s", onOffArg(on0), "--yes")
+	wantCode(t, g, ExitPartial)
+	state := strings.ToUpper(onOffArg(on0))
+	words := strings.Join(strings.Fields(g.stdout), " ")
+	if strings.Contains(words, state+" -> "+state) ||
+		!strings.Contains(words, "Flag "+key+" in payments/staging (prefix "+prefix+"): already "+state+" on "+a.Addr+"; set "+state+" on every host") {
+		t.Errorf("the plan:\n%s", g.stdout)
+	}
+}
