@@ -43,7 +43,8 @@ func (a *app) downHosts(hs []flags.HostStatus) error {
 	for _, h := range hs {
 		if !h.Up {
 			down = append(down, h.Host)
-			tprintf(a.sys.Stderr, "Redis host %s did not answer: %v\n", h.Host, h.Err)
+			// the error names the host already ("host A: ping: ..."): once is enough
+			tprintf(a.sys.Stderr, "Redis host %s did not answer: %s\n", h.Host, strings.TrimPrefix(errString(h.Err), "host "+h.Host+": "))
 		}
 	}
 	if len(down) == 0 {

@@ -134,4 +134,8 @@ func TestFlagsHostTableLatency(t *testing.T) {
 	if rows != 2 {
 		t.Errorf("%d rows for the hosts:\n%s", rows, g.stdout)
 	}
+	// The down host is named once on its line, not again by its error.
+	if !strings.Contains(g.stderr, "Redis host "+b.Addr+" did not answer: ping: ") || strings.Contains(g.stderr, "host "+b.Addr+": ") {
+		t.Errorf("the down host's line:\n%s", g.stderr)
+	}
 }
