@@ -7,6 +7,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -142,6 +143,17 @@ Without a command it starts the terminal UI. Try it with nothing installed: rela
 	root.SetFlagErrorFunc(flagErr)
 	root.SetHelpTemplate(helpTemplate)
 	root.SetUsageTemplate(usageTemplate)
+	templated := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		// Rendered first, then written: cobra prints a template's failed write on stderr
+		// ("write /dev/stdout: broken pipe" for --help | head), which is Run's to judge.
+		var b bytes.Buffer
+		out := c.OutOrStdout()
+		c.SetOut(&b)
+		templated(c, args)
+		c.SetOut(out)
+		_, _ = out.Write(b.Bytes())
+	})
 	config.AddFlags(root.PersistentFlags())
 	a.global = root.PersistentFlags()
 
@@ -151,8 +163,12 @@ Without a command it starts the terminal UI. Try it with nothing installed: rela
 	root.SetOut(a.sys.Stdout)
 	root.SetErr(a.sys.Stderr)
 	root.InitDefaultCompletionCmd() // after SetOut: its scripts go where SetOut said then
+	root.InitDefaultHelpCmd()
 	for _, c := range root.Commands() {
 		c.SilenceUsage, c.SilenceErrors = true, true
+		if c.Name() == "help" {
+			c.Args = helpTopicArgs // cobra's shows the root's help for a command it does not know
+		}
 		if c.Name() == "completion" {
 			// cobra's prints its help and exits 0 for a missing or unknown shell
 			c.Args = cobra.ArbitraryArgs
@@ -160,6 +176,21 @@ Without a command it starts the terminal UI. Try it with nothing installed: rela
 		}
 	}
 	return root
+}
+
+// helpTopicArgs refuses help for a command that does not exist, suggesting the one meant.
+func helpTopicArgs(cmd *cobra.Command, args []string) error {
+	found, rest, err := cmd.Root().Find(args)
+	if err == nil && len(rest) == 0 {
+		return nil
+	}
+	if len(rest) == 0 {
+		return usageErr("help: %v", err)
+	}
+	if sug := found.SuggestionsFor(rest[0]); len(sug) > 0 {
+		return usageErr("help: no command %q; did you mean %s?", rest[0], strings.Join(sug, " or "))
+	}
+	return usageErr("help: no command %q; %s --help lists the commands", rest[0], found.CommandPath())
 }
 
 // completionShellErr is completion without one of the shells it has a subcommand for.

@@ -39,6 +39,7 @@ func TestHelpAndUsageErrorsTouchNothing(t *testing.T) {
 		{"queue", "extra"},
 		{"completion"},
 		{"completion", "tcsh"},
+		{"help", "flgs"},
 	} {
 		g := h.run("", false, args...)
 		wantCode(t, g, ExitUsage, "Run 'relaycommander")
@@ -48,6 +49,12 @@ func TestHelpAndUsageErrorsTouchNothing(t *testing.T) {
 	}
 	if g := h.run("", false, "completion", "tcsh"); !strings.Contains(g.stderr, "bash, fish, powershell or zsh") {
 		t.Errorf("completion of an unknown shell does not name the shells:\n%s", g.stderr)
+	}
+	if g := h.run("", false, "help", "flgs"); !strings.Contains(g.stderr, "relaycommander: help: no command \"flgs\"; did you mean flags?\n") {
+		t.Errorf("help for a mistyped command:\n%s", g.stderr)
+	}
+	if g := h.ok("help", "flags"); !strings.Contains(g.stdout, "relaycommander flags [-p PROJECT]") {
+		t.Errorf("help flags:\n%s", g.stdout)
 	}
 	if g := h.run("", false, "udpate"); !strings.Contains(g.stderr, "did you mean update?") {
 		t.Errorf("no suggestion for a typo:\n%s", g.stderr)
