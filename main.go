@@ -21,6 +21,10 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A reader that goes away (| head) then fails the writes to standard output instead of
+	// killing the process wherever it is (an update between two hosts): cli.Run stops the
+	// output and ends the command quietly.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	dir, err := os.Getwd()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "relaycommander: working directory: %v\n", err)

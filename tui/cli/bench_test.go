@@ -25,8 +25,8 @@ const benchPrefix = "ld:bench:test"
 
 // loadBenchFlags fills benchPrefix with n flags of the fixture's shapes, plus extra flags
 // (key -> JSON).
-func loadBenchFlags(b *testing.B, srv *redistest.Server, n int, extra map[string]string) {
-	b.Helper()
+func loadBenchFlags(tb testing.TB, srv *redistest.Server, n int, extra map[string]string) {
+	tb.Helper()
 	fx := fixture.Load()["ld:web-store:production"].Features
 	var shapes []string
 	for _, k := range sortedMapKeys(fx) {
@@ -43,7 +43,7 @@ func loadBenchFlags(b *testing.B, srv *redistest.Server, n int, extra map[string
 	c := srv.Client()
 	ctx := context.Background()
 	if err := c.HSet(ctx, benchPrefix+":features", args...).Err(); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	c.Set(ctx, benchPrefix+":$inited", "", 0)
 }

@@ -14,11 +14,12 @@ import (
 
 // discardJSON is discard --json.
 type discardJSON struct {
-	Discarded   journal.ReplayEvent `json:"discarded"` // the discard as the journal recorded it
-	Restored    bool                `json:"restored"`  // --restore: the base state was written back to Redis
-	Hosts       []hostResultJSON    `json:"hosts"`     // the restore's result per host; empty without --restore
-	FailedHosts []string            `json:"failedHosts"`
-	Journal     string              `json:"journal"`
+	Discarded    journal.ReplayEvent `json:"discarded"` // the discard as the journal recorded it
+	Restored     bool                `json:"restored"`  // --restore: the base state was written back to Redis
+	Hosts        []hostResultJSON    `json:"hosts"`     // the restore's result per host; empty without --restore
+	FailedHosts  []string            `json:"failedHosts"`
+	UnknownHosts []string            `json:"unknownHosts"` // the restore's reply was lost there, as in update --json
+	Journal      string              `json:"journal"`
 }
 
 // discardOptions are the discard command's flags.
@@ -152,9 +153,9 @@ func discard(ctx context.Context, opts *discardOptions, j *journal.Journal, st *
 	t, mapped := p.Target()
 	where := describe(p.Prefix, t)
 	last := p.Entries[len(p.Entries)-1]
-	tprintf(out, "Pending change of %s in %s: %s -> %s, %s (%s), last by %s at %s.\n", p.Flag, where,
+	printWrapped(out, "", tsprintf("Pending change of %s in %s: %s -> %s, %s (%s), last by %s at %s.", p.Flag, where,
 		flags.OnOff(p.BaseOn), flags.OnOff(p.Desired), count(len(p.Entries), "toggle", "toggles"), strings.Join(p.ChangeIDs(), ", "),
-		last.Operator, last.Time.Local().Format("2006-01-02 15:04"))
+		last.Operator, last.Time.Local().Format("2006-01-02 15:04")))
 	if err := opts.confirm(ctx, st, p, where, t, mapped); err != nil {
 		return err
 	}
@@ -177,11 +178,12 @@ func discard(ctx context.Context, opts *discardOptions, j *journal.Journal, st *
 			restored = *res.Restored
 		}
 		dj.Hosts, dj.FailedHosts = hostResultsJSON(restored)
+		dj.UnknownHosts = append([]string{}, readBack(nil).stillUnknown(restored)...)
 		if err := a.writeJSON(dj); err != nil {
 			return err
 		}
 	}
-	tprintf(out, "Discarded %s in %s: it will not be replayed. Recorded in the journal %s.\n", p.Flag, where, j.Dir())
+	printWrapped(out, "", tsprintf("Discarded %s in %s: it will not be replayed. Recorded in the journal %s.", p.Flag, where, j.Dir()))
 	if res.Restored == nil {
 		return nil
 	}
@@ -198,14 +200,14 @@ func (opts *discardOptions) confirm(ctx context.Context, st *flags.Store, p jour
 	a, base := opts.app, flags.OnOff(p.BaseOn)
 	out := a.planOut(opts.json)
 	if st == nil {
-		tprintf(out, "It will not be replayed. Redis is left as it is (--restore writes %s back to every host).\n", base)
+		printWrapped(out, "", tsprintf("It will not be replayed. Redis is left as it is (--restore writes %s back to every host).", base))
 		return a.confirm(tsprintf("Discard the pending change of %s in %s?", p.Flag, where), "", opts.yes)
 	}
-	tprintf(out, "It will not be replayed, and every Redis host is set back to %s:\n", base)
+	printWrapped(out, "", tsprintf("It will not be replayed, and every Redis host is set back to %s:", base))
 	if f, err := st.Flag(ctx, p.Prefix, p.Flag); err == nil {
 		printHostStates(out, f)
 	} else {
-		tprintf(out, "  (the hosts' state could not be read: %v)\n", err)
+		printWrapped(out, "  ", tsprintf("(the hosts' state could not be read: %v)", err))
 	}
 	question := tsprintf("Discard it and set %s %s again on %s of %s?", p.Flag, base, allHosts(len(st.HostNames())), where)
 	return a.confirmWrite(question, p.Flag, t, mapped, opts.yes)

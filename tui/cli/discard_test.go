@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -10,11 +11,12 @@ import (
 )
 
 type discardOut struct {
-	Discarded   journal.ReplayEvent `json:"discarded"`
-	Restored    bool                `json:"restored"`
-	Hosts       []hostResultJSON    `json:"hosts"`
-	FailedHosts []string            `json:"failedHosts"`
-	Journal     string              `json:"journal"`
+	Discarded    journal.ReplayEvent `json:"discarded"`
+	Restored     bool                `json:"restored"`
+	Hosts        []hostResultJSON    `json:"hosts"`
+	FailedHosts  []string            `json:"failedHosts"`
+	UnknownHosts []string            `json:"unknownHosts"`
+	Journal      string              `json:"journal"`
 }
 
 // pendingCount is how many flags the queue lists as pending.
@@ -59,7 +61,7 @@ func TestDiscardWithoutRestoreLeavesRedisAlone(t *testing.T) {
 
 	// Text output; then the queue is empty.
 	g = h.ok("discard", "-p", "web-store", "-e", "staging", "-f", "use-fallback-cdn", "--yes")
-	if !strings.Contains(g.stdout, "Discarded use-fallback-cdn in web-store/staging (prefix ld:web-store:staging): it will not be replayed") {
+	if !strings.Contains(strings.Join(strings.Fields(g.stdout), " "), "Discarded use-fallback-cdn in web-store/staging (prefix ld:web-store:staging): it will not be replayed") {
 		t.Errorf("discard:\n%s", g.stdout)
 	}
 	if n := pendingCount(t, h); n != 0 {
@@ -259,5 +261,50 @@ func TestKillAfterARestoredDiscardReplaysWithoutAConflict(t *testing.T) {
 	}
 	if fake.PatchCount() != 1 {
 		t.Errorf("%d patches, want the one kill", fake.PatchCount())
+	}
+}
+
+// discard --restore --json reports its write to Redis with the same fields as update --json:
+// a script reads both alike.
+func TestDiscardRestoreJSONReportsTheWriteAsUpdateDoes(t *testing.T) {
+	h := newHarness(t)
+	twoHosts(t, h)
+	target := []string{"-p", "web-store", "-e", "staging", "-f", "beta-dashboard"}
+	update := decode[map[string]json.RawMessage](t, h.ok(append([]string{"update", "-s", "off", "--yes", "--json"}, target...)...).stdout)
+	discard := decode[map[string]json.RawMessage](t, h.ok(append([]string{"discard", "--restore", "--yes", "--json"}, target...)...).stdout)
+	for _, k := range []string{"hosts", "failedHosts", "unknownHosts", "journal"} {
+		if _, ok := update[k]; !ok {
+			t.Fatalf("update --json has no %s: the test's list is stale", k)
+		}
+		if _, ok := discard[k]; !ok {
+			t.Errorf("discard --restore --json has no %s, which update --json has", k)
+		}
+	}
+	if string(discard["unknownHosts"]) != "[]" {
+		t.Errorf("unknownHosts: %s, want []", discard["unknownHosts"])
+	}
+}
+
+// What discard prints fits 80 columns, but for a word longer than a line (a path), with and
+// without --restore.
+func TestDiscardOutputFits80Columns(t *testing.T) {
+	h := newHarness(t)
+	twoHosts(t, h)
+	target := []string{"-p", "web-store", "-e", "staging", "-f", "beta-dashboard"}
+	for _, restore := range []bool{false, true} {
+		state := "off" // then left off by the discard
+		if restore {
+			state = "on"
+		}
+		h.ok(append([]string{"update", "-s", state, "--yes"}, target...)...)
+		args := append([]string{"discard", "--yes"}, target...)
+		if restore {
+			args = append(args, "--restore")
+		}
+		for _, l := range strings.Split(h.ok(args...).stdout, "\n") {
+			if len(l) > 80 && strings.Contains(strings.TrimSpace(l), " ") {
+				t.Errorf("relaycommander %s: a line of %d columns:\n%s", strings.Join(args, " "), len(l), l)
+			}
+		}
 	}
 }

@@ -7,9 +7,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -43,7 +43,8 @@ func (a *app) downHosts(hs []flags.HostStatus) error {
 	for _, h := range hs {
 		if !h.Up {
 			down = append(down, h.Host)
-			tprintf(a.sys.Stderr, "Redis host %s did not answer: %v\n", h.Host, h.Err)
+			// the error names the host already ("host A: ping: ..."): once is enough
+			tprintf(a.sys.Stderr, "Redis host %s did not answer: %s\n", h.Host, strings.TrimPrefix(errString(h.Err), "host "+h.Host+": "))
 		}
 	}
 	if len(down) == 0 {
@@ -218,11 +219,11 @@ func listPrefixes(ctx context.Context, opts *flagsOptions, st *flags.Store) erro
 		w := tabwriter.NewWriter(a.sys.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(w, "HOST\tSTATE\tLATENCY")
 		for _, h := range d.Hosts {
-			state := "up"
-			if !h.Up {
-				state = "DOWN"
+			if h.Up {
+				tprintf(w, "%s\tup\t%.1f ms\n", h.Host, ms(h.Latency)) // as status writes it
+			} else {
+				tprintf(w, "%s\tDOWN\t-\n", h.Host) // it timed out or was refused: no latency
 			}
-			tprintf(w, "%s\t%s\t%s\n", h.Host, state, h.Latency.Round(100*time.Microsecond))
 		}
 		w.Flush()
 		if !anyUp(d.Hosts) {
@@ -387,16 +388,21 @@ const jsonFlagsPerPart = 256
 
 // writeFlagsJSON writes the flags' objects, comma-separated. A big prefix is encoded in
 // parts on every CPU and the parts written in order: the encoding is all that is left to
-// do once the hosts have answered.
+// do once the hosts have answered. The first failed write stops it (a reader that went away,
+// | head): the work after it is bounded by the parts the workers may hold ahead.
 func writeFlagsJSON(o *jsonOut, fl []flags.Flag) {
 	parts := (len(fl) + jsonFlagsPerPart - 1) / jsonFlagsPerPart
 	workers := min(runtime.GOMAXPROCS(0), parts)
 	if workers <= 1 {
 		for i, f := range fl {
+			if o.err != nil {
+				return
+			}
 			if i > 0 {
 				o.b = append(o.b, ',')
 			}
 			o.b = appendFlagJSON(o.b, f)
+			o.flagsEncoded++
 			o.maybeFlush()
 		}
 		return
@@ -406,10 +412,26 @@ func writeFlagsJSON(o *jsonOut, fl []flags.Flag) {
 	for p := range ready {
 		ready[p] = make(chan struct{})
 	}
-	var next atomic.Int64
+	// ahead holds a token per part encoded or being encoded and not yet written: a slow
+	// reader does not make the workers hold the whole prefix, and a failed write wastes
+	// little.
+	ahead := make(chan struct{}, 2*workers)
+	stop := make(chan struct{})
+	var next, encodedFlags atomic.Int64
+	var wg sync.WaitGroup
 	for range workers {
-		go func() {
+		wg.Go(func() {
 			for {
+				select {
+				case ahead <- struct{}{}:
+				case <-stop:
+					return
+				}
+				select {
+				case <-stop: // both were ready: the select above may have taken the token
+					return
+				default:
+				}
 				p := int(next.Add(1) - 1)
 				if p >= parts {
 					return
@@ -423,9 +445,10 @@ func writeFlagsJSON(o *jsonOut, fl []flags.Flag) {
 					b = appendFlagJSON(b, f)
 				}
 				encoded[p] = b
+				encodedFlags.Add(int64(len(part)))
 				close(ready[p])
 			}
-		}()
+		})
 	}
 	for p := range parts {
 		<-ready[p]
@@ -434,7 +457,14 @@ func writeFlagsJSON(o *jsonOut, fl []flags.Flag) {
 			_, o.err = o.w.Write(encoded[p])
 		}
 		encoded[p] = nil
+		<-ahead
+		if o.err != nil {
+			break
+		}
 	}
+	close(stop)
+	wg.Wait()
+	o.flagsEncoded += int(encodedFlags.Load())
 }
 
 func appendFlagJSON(b []byte, f flags.Flag) []byte {

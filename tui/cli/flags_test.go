@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -104,5 +105,37 @@ func TestFlagsNoHostAnswers(t *testing.T) {
 		if strings.Contains(g.stderr, "comes from the others") || strings.Contains(g.stdout, "No store prefix") {
 			t.Errorf("%v with no host answering:\nstdout:\n%s\nstderr:\n%s", args, g.stdout, g.stderr)
 		}
+	}
+}
+
+// The hosts' table gives a latency as status does (0.4 ms), and none for a host that is
+// down (it was never measured).
+func TestFlagsHostTableLatency(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	b.Stop()
+	g := h.run("", false, "flags")
+	wantCode(t, g, ExitPartial)
+	latency := regexp.MustCompile(`^\d+\.\d ms$`)
+	rows := 0
+	for _, l := range strings.Split(g.stdout, "\n") {
+		fields := strings.Fields(l)
+		if len(fields) < 2 || (fields[0] != a.Addr && fields[0] != b.Addr) {
+			continue
+		}
+		rows++
+		switch last := strings.Join(fields[2:], " "); {
+		case fields[0] == a.Addr && (fields[1] != "up" || !latency.MatchString(last)):
+			t.Errorf("the host that answered: %q", l)
+		case fields[0] == b.Addr && (fields[1] != "DOWN" || last != "-"):
+			t.Errorf("the host that is down: %q", l)
+		}
+	}
+	if rows != 2 {
+		t.Errorf("%d rows for the hosts:\n%s", rows, g.stdout)
+	}
+	// The down host is named once on its line, not again by its error.
+	if !strings.Contains(g.stderr, "Redis host "+b.Addr+" did not answer: ping: ") || strings.Contains(g.stderr, "host "+b.Addr+": ") {
+		t.Errorf("the down host's line:\n%s", g.stderr)
 	}
 }

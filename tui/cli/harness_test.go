@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -29,6 +30,7 @@ type harness struct {
 	dir     string
 	journal string
 	tty     bool                                    // stdout is a terminal
+	stdout  io.Writer                               // where standard output goes, if not into got.stdout
 	ui      func(context.Context, tui.Config) error // stands in for the terminal UI
 }
 
@@ -43,8 +45,12 @@ func newHarness(t *testing.T) *harness {
 func (h *harness) run(stdin string, tty bool, args ...string) got {
 	h.t.Helper()
 	var out, errb strings.Builder
+	var stdout io.Writer = &out
+	if h.stdout != nil {
+		stdout = h.stdout
+	}
 	s := &System{
-		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
+		Stdin: strings.NewReader(stdin), Stdout: stdout, Stderr: &errb,
 		Env: h.env, Dir: h.dir, StdinTTY: tty, StdoutTTY: h.tty,
 		Operator: func() string { return "os-user" },
 		RunTUI:   h.ui,

@@ -109,8 +109,9 @@ func runImport(opts *importOptions) error {
 		tprintf(a.sys.Stderr, "skipped %s: %s (%q)\n", p.File, p.Reason, p.Line)
 	}
 	if len(problems) > 0 {
-		return &exitErr{code: ExitPartial, msg: tsprintf("%s skipped, listed above; nothing in them was executed. "+
-			"Redo them by hand with relaycommander update if they matter", count(len(problems), "queue file", "queue files"))}
+		return &exitErr{code: ExitPartial, msg: count(len(problems),
+			"queue file was skipped, listed above; nothing in it was executed. Redo it by hand with relaycommander update if it matters",
+			"queue files were skipped, listed above; nothing in them was executed. Redo them by hand with relaycommander update if they matter")}
 	}
 	return nil
 }

@@ -30,7 +30,7 @@ func TestImportRelayCommanderQueue(t *testing.T) {
 	}
 
 	g := h.run("", false, "import-relaycommander", "replay", "--json")
-	wantCode(t, g, ExitPartial, "bad.txt", "skipped")
+	wantCode(t, g, ExitPartial, "bad.txt", "relaycommander: 1 queue file was skipped, listed above; nothing in it was executed. Redo it by hand")
 	out := decode[struct {
 		Journal  string                  `json:"journal"`
 		Read     int                     `json:"read"`

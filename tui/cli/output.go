@@ -2,9 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
 	"math"
 	"strconv"
+	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -15,6 +19,51 @@ import (
 // for a terminal, compact (one line) for a program, where it mostly goes and where the
 // indenting cost more than the read it reports (issue 14).
 func (a *app) writeJSON(v any) error { return writeJSONFor(a.sys.Stdout, a.sys.StdoutTTY, v) }
+
+// stdout is standard output as the commands see it. After the first failed write it writes
+// nothing more, so that a command stops producing output no one reads, and Run reports
+// that failure whatever the command did with the error (a table's writer drops it).
+type stdout struct {
+	w   io.Writer
+	mu  sync.Mutex
+	err error
+}
+
+func (s *stdout) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	s.err = err
+	return n, err
+}
+
+func (s *stdout) failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// readerGone says a write failed because the reader closed its end (| head): the command
+// then ends quietly, as other Unix tools do.
+func readerGone(err error) bool {
+	return errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrClosedPipe)
+}
+
+// stdoutFailed is the error of a command whose output could not be written: exit 1 either
+// way (the output is incomplete), without a word when the reader went away.
+func stdoutFailed(err error) error {
+	if readerGone(err) {
+		return &exitErr{code: ExitError}
+	}
+	return &exitErr{code: ExitError, msg: fmt.Sprintf("cannot write standard output (%v): the output is incomplete; "+
+		"make room where it goes, or send it elsewhere, and run the command again", err)}
+}
 
 // ms is a latency in JSON: milliseconds with microsecond precision.
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -69,6 +118,8 @@ type jsonOut struct {
 	b     []byte
 	piece int
 	err   error
+
+	flagsEncoded int // by writeFlagsJSON: the tests' measure of the work done after a failed write
 }
 
 func newJSONOut(w io.Writer, piece int) *jsonOut {

@@ -186,7 +186,10 @@ func runQueue(ctx context.Context, opts *queueOptions) error {
 			last.Time.Local().Format("2006-01-02 15:04"), strings.Join(notes, "; "))
 	}
 	w.Flush()
-	tprintf(out, "\n%d pending in %s. Replay them with: relaycommander replay --dry-run, then relaycommander replay\n", len(ps), j.Dir())
+	fmt.Fprintln(out)
+	printWrapped(out, "", tsprintf("%s in the journal %s.", count(len(ps), "flag with a pending change", "flags with pending changes"), j.Dir()))
+	fmt.Fprintln(out, "Replay by hand: relaycommander replay --dry-run, then relaycommander replay")
+	fmt.Fprintln(out, "Or arm it until LaunchDarkly answers: relaycommander replay --wait")
 	return nil
 }
 

@@ -224,3 +224,22 @@ func TestQueueShowsWhatSettlingLeavesUnknown(t *testing.T) {
 		}
 	}
 }
+
+// queue's last lines count the flags in words that agree, fit 80 columns, and name both ways
+// to replay: by hand, or armed.
+func TestQueueFooter(t *testing.T) {
+	h := newHarness(t)
+	twoHosts(t, h)
+	h.ok("update", "-p", "web-store", "-e", "staging", "-f", "beta-dashboard", "-s", "off", "--yes")
+	g := h.ok("queue")
+	_, footer, _ := strings.Cut(g.stdout, "\n\n")
+	if words := strings.Join(strings.Fields(footer), " "); !strings.HasPrefix(words, "1 flag with a pending change in the journal ") || strings.Contains(footer, "them") ||
+		!strings.Contains(footer, "relaycommander replay --wait") {
+		t.Errorf("queue's footer:\n%s\nwhole output:\n%s", footer, g.stdout)
+	}
+	for _, l := range strings.Split(footer, "\n") {
+		if len(l) > 80 && strings.Contains(l, " ") {
+			t.Errorf("a line of %d columns:\n%s", len(l), l)
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"relaycommander/tui"
 )
 
@@ -35,12 +37,24 @@ func TestHelpAndUsageErrorsTouchNothing(t *testing.T) {
 		{"generate-relay-config"},
 		{"generate-relay-config", "-p", "web-store", "--format", "yaml"},
 		{"queue", "extra"},
+		{"completion"},
+		{"completion", "tcsh"},
+		{"help", "flgs"},
 	} {
 		g := h.run("", false, args...)
 		wantCode(t, g, ExitUsage, "Run 'relaycommander")
 		if g.stdout != "" {
 			t.Errorf("%v: usage error printed to stdout: %q", args, g.stdout)
 		}
+	}
+	if g := h.run("", false, "completion", "tcsh"); !strings.Contains(g.stderr, "bash, fish, powershell or zsh") {
+		t.Errorf("completion of an unknown shell does not name the shells:\n%s", g.stderr)
+	}
+	if g := h.run("", false, "help", "flgs"); !strings.Contains(g.stderr, "relaycommander: help: no command \"flgs\"; did you mean flags?\n") {
+		t.Errorf("help for a mistyped command:\n%s", g.stderr)
+	}
+	if g := h.ok("help", "flags"); !strings.Contains(g.stdout, "relaycommander flags [-p PROJECT]") {
+		t.Errorf("help flags:\n%s", g.stdout)
 	}
 	if g := h.run("", false, "udpate"); !strings.Contains(g.stderr, "did you mean update?") {
 		t.Errorf("no suggestion for a typo:\n%s", g.stderr)
@@ -135,4 +149,51 @@ func TestRootCommandStartsTheUIWithTheConfiguration(t *testing.T) {
 		return nil
 	}
 	h.ok()
+}
+
+// Every command's --help fits 80 columns, but for its examples (commands to copy whole).
+func TestHelpFits80Columns(t *testing.T) {
+	h := newHarness(t)
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		args := append(strings.Fields(strings.TrimPrefix(c.CommandPath(), "relaycommander")), "--help")
+		g := h.ok(args...)
+		examples := false
+		for _, l := range strings.Split(g.stdout, "\n") {
+			switch {
+			case l == "Examples:":
+				examples = true
+			case l == "":
+				examples = false
+			case !examples && len(l) > 80:
+				t.Errorf("relaycommander %s: a line of %d columns:\n%s", strings.Join(args, " "), len(l), l)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCmd(&app{sys: &System{}}))
+}
+
+// A mistyped flag or a value of the wrong kind is one line that says the fix.
+func TestFlagMistakesSayTheFix(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"flags", "--prefx", "x"}, "relaycommander: unknown flag --prefx; did you mean --prefix?\n"},
+		{[]string{"replay", "--wiat"}, "relaycommander: unknown flag --wiat; did you mean --wait?\n"},
+		{[]string{"update", "--dry-run"}, "relaycommander: unknown flag: --dry-run\n"},
+		{[]string{"replay", "--wait", "--timeout", "10"}, "relaycommander: --timeout 10: not a duration; write it like 30s, 5m or 1h30m\n"},
+		{[]string{"update", "--served-timeout=1 minute"}, "relaycommander: --served-timeout \"1 minute\": not a duration; write it like 30s, 5m or 1h30m\n"},
+		{[]string{"queue", "--json=maybe"}, "relaycommander: --json=maybe: write --json alone (or --json=false)\n"},
+	} {
+		g := h.run("", false, tc.args...)
+		wantCode(t, g, ExitUsage)
+		if first, _, _ := strings.Cut(g.stderr, "Run '"); first != tc.want {
+			t.Errorf("relaycommander %s:\n%s\nwant:\n%s", strings.Join(tc.args, " "), g.stderr, tc.want)
+		}
+	}
 }

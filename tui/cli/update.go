@@ -166,33 +166,47 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 		}
 	}
 	if already {
-		tprintf(out, "Flag %s in %s is already %s on every host (version %d); nothing to do.\n", key, where, flags.OnOff(on), cur.Version)
+		printWrapped(out, "", tsprintf("Flag %s in %s is already %s on every host (version %d); nothing to do.", key, where, flags.OnOff(on), cur.Version))
 		if asJSON {
 			return a.writeJSON(updateJSON{NothingToDo: true, Hosts: []hostResultJSON{}, FailedHosts: []string{}, Journal: j.Dir()})
 		}
 		return nil
 	}
-	tprintf(out, "Flag %s in %s: %s -> %s\n", key, where, flags.OnOff(cur.On), flags.OnOff(on))
+	plan := flags.OnOff(cur.On) + "\x00->\x00" + flags.OnOff(on) // \x00: a space where the line does not break
+	if cur.On == on {
+		// some host is down or lacks the flag: the write is for those
+		var so []string
+		for _, h := range f.Hosts {
+			if h.Present && h.On == on {
+				so = append(so, h.Host)
+			}
+		}
+		plan = tsprintf("already %s on %s; set %s on every host", flags.OnOff(on), strings.Join(so, ", "), flags.OnOff(on))
+	}
+	for _, l := range wrap(tsprintf("Flag %s in %s:", key, where)+" "+plan, 80) {
+		fmt.Fprintln(out, strings.ReplaceAll(l, "\x00", " "))
+	}
 	printHostStates(out, f)
 	if ag := f.Agreement(); !ag.Same() {
-		tprintf(out, "  The hosts differ (%s); every host will be set %s.\n", ag.Difference, flags.OnOff(on))
+		printWrapped(out, "  ", tsprintf("The hosts differ (%s); every host will be set %s.", ag.Difference, flags.OnOff(on)))
 	}
 	if !mapped {
-		tprintf(out, "  Prefix %s is unmapped: replaying this change later needs a prefixes: mapping for it.\n", prefix)
+		printWrapped(out, "  ", tsprintf("Prefix %s is unmapped: replaying this change later needs a prefixes: mapping for it.", prefix))
 	}
 	switch servingOff := f.DependantsServingOff(on); {
 	case on:
 	case !dependantsKnown:
-		tprintf(out, "  Flags that have %s as a prerequisite were not looked up (only this flag was read): relaycommander flags --prefix %s lists them.\n", key, prefix)
+		printWrapped(out, "  ", tsprintf("Flags that have %s as a prerequisite were not looked up (only this flag was read): "+
+			"relaycommander flags --prefix %s lists them.", key, prefix))
 	case len(servingOff) > 0:
-		tprintf(out, "  These flags have %s as a prerequisite and serve their off variation while it is off: %s\n",
-			key, strings.Join(servingOff, ", "))
+		printWrapped(out, "  ", tsprintf("These flags have %s as a prerequisite and serve their off variation while it is off: %s",
+			key, strings.Join(servingOff, ", ")))
 	}
 	if len(cur.Prerequisites) > 0 && on {
-		tprintf(out, "  %s serves its off variation unless its prerequisites are met too: %s\n", key, strings.Join(cur.Prerequisites, ", "))
+		printWrapped(out, "  ", tsprintf("%s serves its off variation unless its prerequisites are met too: %s", key, strings.Join(cur.Prerequisites, ", ")))
 	}
 	if !on && cur.OffVariation == nil {
-		tprintf(out, "  This flag has no off variation: when off, applications serve their own default value.\n")
+		printWrapped(out, "  ", "This flag has no off variation: when off, applications serve their own default value.")
 	}
 	warnedLD := false
 	if !yes && answered(ldUp, ldCheckWait) {
@@ -223,7 +237,7 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 		}
 	}
 	printHostResults(out, res, rb)
-	tprintf(out, "Recorded as change %s in the journal %s.\n", c.ID, j.Dir())
+	printWrapped(out, "", tsprintf("Recorded as change %s in the journal %s.", c.ID, j.Dir()))
 	fmt.Fprint(out, a.reachNote())
 	uj := updateJSON{Change: &c, Journal: j.Dir(), LDAnswers: warnedLD}
 	if !warnedLD && answered(ldUp, ldCheckWaitScript) {
@@ -247,10 +261,10 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 		}
 	}
 	if len(res.FailedHosts()) == len(res.Hosts) {
-		fmt.Fprintln(out, "Nothing was written on any host: the change is recorded as failed and will not be replayed.")
+		printWrapped(out, "", "Nothing was written on any host: the change is recorded as failed and will not be replayed.")
 	} else {
-		fmt.Fprintln(out, "Next: once LaunchDarkly is back, run 'relaycommander replay'. When Relay reconnects it re-syncs from\n"+
-			"LaunchDarkly and undoes this edit until the change is replayed.")
+		printWrapped(out, "", "Next: once LaunchDarkly is back, run 'relaycommander replay'. When Relay reconnects it re-syncs "+
+			"from LaunchDarkly and undoes this edit until the change is replayed.")
 	}
 	if recordErr != nil {
 		return fmt.Errorf("%w; the hosts' state is shown above, and relaycommander queue lists the change", recordErr)

@@ -62,7 +62,7 @@ func TestUpdatePromptNamesDependants(t *testing.T) {
 	h.env["RC_PROTECTED_ENVIRONMENTS"] = ""
 	g := h.run("y\n", true, "update", "-p", "web-store", "-e", "test", "-f", "kill-switch-checkout", "-s", "off")
 	wantCode(t, g, ExitOK)
-	if !strings.Contains(g.stdout, "prerequisite and serve their off variation while it is off: checkout-flow") {
+	if !strings.Contains(strings.Join(strings.Fields(g.stdout), " "), "prerequisite and serve their off variation while it is off: checkout-flow") {
 		t.Errorf("dependants not named:\n%s", g.stdout)
 	}
 	// Turning it on needs only the flag itself.

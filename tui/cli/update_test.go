@@ -268,3 +268,50 @@ func TestUpdateRefusalsSayWhatToDo(t *testing.T) {
 		}
 	}
 }
+
+// What update prints fits 80 columns, but for a word longer than a line (a path): the
+// plan's notes, the no-op, the result and what comes next, on a prompt and with --yes.
+func TestUpdateOutputFits80Columns(t *testing.T) {
+	h := newHarness(t)
+	twoHosts(t, h)
+	h.env["RC_PROTECTED_ENVIRONMENTS"] = ""
+	for _, run := range []struct {
+		stdin string
+		tty   bool
+		args  []string
+	}{
+		{"", false, []string{"update", "-p", "web-store", "-e", "staging", "-f", "kill-switch-checkout", "-s", "off", "--yes"}},
+		{"", false, []string{"update", "-p", "web-store", "-e", "staging", "-f", "kill-switch-checkout", "-s", "off", "--yes"}},
+		{"y\n", true, []string{"update", "-p", "web-store", "-e", "test", "-f", "kill-switch-checkout", "-s", "off"}},
+		{"y\n", true, []string{"update", "-p", "web-store", "-e", "test", "-f", "checkout-flow", "-s", "on"}},
+		{"", false, []string{"update", "--prefix", "launchdarkly", "-f", "maintenance-banner", "-s", "off", "--yes"}},
+	} {
+		g := h.run(run.stdin, run.tty, run.args...)
+		wantCode(t, g, ExitOK)
+		for _, l := range strings.Split(g.stdout, "\n") {
+			if len(l) > 80 && strings.Contains(strings.TrimSpace(l), " ") {
+				t.Errorf("relaycommander %s: a line of %d columns:\n%s", strings.Join(run.args, " "), len(l), l)
+			}
+		}
+	}
+}
+
+// With a host down and the flag already in the state asked for on the others, the plan
+// says so instead of "OFF -> OFF": the down host is what the write is for.
+func TestUpdateAlreadySoWhereHostsAnswered(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	h.env["RC_REDIS_DIAL_TIMEOUT"] = "300ms"
+	h.env["RC_REDIS_COMMAND_TIMEOUT"] = "300ms"
+	const prefix, key = "ld:payments:staging", "kill-switch-search"
+	on0, _ := stored(t, a, prefix, key)
+	b.Stop()
+	g := h.run("", false, "update", "-p", "payments", "-e", "staging", "-f", key, "-s", onOffArg(on0), "--yes")
+	wantCode(t, g, ExitPartial)
+	state := strings.ToUpper(onOffArg(on0))
+	words := strings.Join(strings.Fields(g.stdout), " ")
+	if strings.Contains(words, state+" -> "+state) ||
+		!strings.Contains(words, "Flag "+key+" in payments/staging (prefix "+prefix+"): already "+state+" on "+a.Addr+"; set "+state+" on every host") {
+		t.Errorf("the plan:\n%s", g.stdout)
+	}
+}

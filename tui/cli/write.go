@@ -221,7 +221,12 @@ func (a *app) reachNote() string {
 	var b strings.Builder
 	b.WriteString("How applications see it:\n")
 	for _, l := range relaycfg.ReachOf(a.cfg.LocalTTL).Lines() {
-		b.WriteString("  " + l + "\n")
+		// "Label:   text", the text wrapped under itself at 80 columns
+		label, text, _ := strings.Cut(l, ":")
+		pad := len(text) - len(strings.TrimLeft(text, " "))
+		lines := wrap(strings.TrimSpace(text), 80-2-len(label)-1-pad)
+		indent := strings.Repeat(" ", 2+len(label)+1+pad)
+		b.WriteString("  " + label + ":" + strings.Repeat(" ", pad) + strings.Join(lines, "\n"+indent) + "\n")
 	}
 	tprintf(&b, "  The Relays' localTtl is relay.local_ttl (%s, from %s).\n", a.cfg.LocalTTL, a.cfg.From("relay.local_ttl"))
 	return b.String()
