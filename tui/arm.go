@@ -54,6 +54,21 @@ func (c *common) canArm() bool {
 	return c.guard != nil && !c.cfg.ReadOnly && c.keys.Arm.Enabled() && (c.arm.on || !tokenRefused(c.ldErr))
 }
 
+// whyNotArm says why A does nothing here, and where it does something.
+func (m *Model) whyNotArm() string {
+	switch {
+	case m.ld == nil:
+		return "A arms the replay, which needs a LaunchDarkly API token: set " + ldsync.TokenSetting + " and start relaycommander again"
+	case tokenRefused(m.ldErr):
+		return "A arms the replay, but LaunchDarkly refuses the API token: " + ldsync.TokenFix
+	case !m.canArm():
+		return "A arms the replay, which needs the journal and the Redis hosts as well as LaunchDarkly"
+	case len(m.pending) == 0:
+		return "nothing pending: nothing to arm"
+	}
+	return "A arms from the queue (2) or the sync screen (3), or wherever the banner offers it"
+}
+
 // toggleArm arms the replay, or disarms it when armed.
 func (m *Model) toggleArm() tea.Cmd {
 	a := &m.arm

@@ -202,6 +202,9 @@ func (m *Model) bannerLine() string {
 		}
 	case m.onlyConflictsLeft():
 		action = "  " + m.decideConflictsText() + " "
+	case m.canArm() && m.ldErr != nil && m.ldTroubleOf(m.ldErr).down:
+		// R would only show that LaunchDarkly does not answer; A holds and waits
+		action = "  A holds and replays "
 	case m.canArm():
 		action = "  R replay now, A arm "
 	}

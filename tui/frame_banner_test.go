@@ -28,7 +28,7 @@ func (u *unit) bannerRow() string { return strings.Split(u.view(), "\n")[2] }
 func TestBannerNamesEnvironmentsAndMarksProtected(t *testing.T) {
 	u := newUnit(t, 120, 40, nil)
 	u.fj.pending = []journal.Pending{pendingKillIn("web-store", "staging"), pendingKill(false)}
-	u.refresh()
+	u.withLD(samplePlan()) // the banner offers R
 	if len(u.m.drift) != 2 {
 		t.Fatalf("drift %+v", u.m.drift)
 	}
@@ -133,11 +133,11 @@ func TestBannerWithARefusedTokenSaysToSetIt(t *testing.T) {
 			t.Errorf("%dx%d: banner with a 403: %q", size[0], size[1], row)
 		}
 
-		// an outage is waited out: R and A again
+		// an outage is waited out: A holds and replays when it answers
 		u.withGuard(fakeLD{err: errLDDown}, &fakeGuard{})
 		u.apply(u.m.ldCheckCmd())
 		u.refresh()
-		if row := u.bannerRow(); !strings.Contains(row, "R replay now, A arm") {
+		if row := u.bannerRow(); !strings.Contains(row, "A holds and replays") {
 			t.Errorf("%dx%d: banner in an outage: %q", size[0], size[1], row)
 		}
 	}

@@ -216,11 +216,18 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.pendingCmd()
 	case key.Matches(msg, m.keys.ScreenSync):
 		return m.syncScreen.enterSync(false)
-	case key.Matches(msg, m.keys.ReplayNow) && m.bannerShown():
+	case key.Matches(msg, m.keys.ReplayNow) && (m.bannerShown() || len(m.pending) > 0):
 		// R sits next to r: it opens the plan and asks there (enter), as the command line asks
 		return m.syncScreen.enterConfirm()
-	case key.Matches(msg, m.keys.Arm) && m.canArm() && (m.arm.on || m.active == screenQueue || m.active == screenSync || m.bannerShown()):
+	case key.Matches(msg, m.keys.ReplayNow):
+		m.setStatus("nothing pending: nothing to replay", false)
+		return nil
+	case key.Matches(msg, m.keys.Arm) && m.canArm() && (m.arm.on || m.active == screenQueue || m.active == screenSync || m.bannerShown()) &&
+		(m.arm.on || len(m.pending) > 0):
 		return m.toggleArm()
+	case key.Matches(msg, m.keys.Arm):
+		m.setStatus(m.whyNotArm(), false)
+		return nil
 	case key.Matches(msg, m.keys.Refresh):
 		return m.refreshCmd()
 	case m.cfg.Demo != nil && key.Matches(msg, m.keys.DemoLD):

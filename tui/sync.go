@@ -516,7 +516,7 @@ func (c *common) ldTroubleOf(err error) ldTrouble {
 	case tr.Outage():
 		out.next = []string{"It is still down or the network blocks it. " + waits, "p checks again."}
 		if len(c.armKey()) > 0 {
-			out.next[1] = "A arms the replay: it goes the moment LaunchDarkly answers. p checks again."
+			out.next[1] = "A arms the replay: Redis holds the changes against Relay re-syncs, and they go the moment LaunchDarkly answers. p checks again."
 		}
 	case tr.TokenRefused():
 		out.next = []string{ldsync.TokenFix + ", then start relaycommander again.", waits}

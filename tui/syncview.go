@@ -18,14 +18,30 @@ func (sc *syncScreen) View(width, h int) []string {
 	s := &sc.sync
 	w := sc.width - 2
 	if sc.ld == nil {
-		lines := []string{
+		paras := []string{
 			"No LaunchDarkly API token is configured, so nothing can be replayed from here.",
 			"",
 			"Every change is safe in " + sc.journalDir() + ".",
-			"To replay: give relaycommander an API access token with the Writer role:",
-			"RC_LAUNCHDARKLY_API_TOKEN (or relayCommander's LD_API_KEY) in the",
-			"environment, or launchdarkly.api_token in the config file; then start it",
-			"again and open this screen (3), or run `relaycommander replay`.",
+			"To replay: give relaycommander an API access token with the Writer role: " +
+				"RC_LAUNCHDARKLY_API_TOKEN (or relayCommander's LD_API_KEY) in the environment, or " +
+				"launchdarkly.api_token in the config file; then start it again and open this screen (3), " +
+				"or run `relaycommander replay`.",
+		}
+		if n := len(sc.drift); n > 0 {
+			back := "it"
+			if n > 1 {
+				back = "them"
+			}
+			paras = append(paras, "", sprintf("A Relay re-sync undid %d %s: to put %s back in Redis now, toggle the flag again on the flags screen (1).",
+				n, changesWord(n), back))
+		}
+		var lines []string
+		for _, p := range paras {
+			if p == "" {
+				lines = append(lines, "")
+				continue
+			}
+			lines = append(lines, wrapText(p, w)...)
 		}
 		return box("Sync to LaunchDarkly", lines, sc.width, h, true, st)
 	}

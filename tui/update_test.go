@@ -583,7 +583,7 @@ func TestDemoKeys(t *testing.T) {
 func TestRecoveryBannerAndReplayKey(t *testing.T) {
 	u := newUnit(t, 80, 24, nil)
 	u.fj.pending = []journal.Pending{pendingKill(false)}
-	u.refresh()
+	u.withLD(samplePlan())
 	if len(u.m.drift) != 1 || !slices.Equal(u.m.drift[0].HostNames(), []string{"relay-a", "relay-b"}) {
 		t.Fatalf("drift %+v", u.m.drift)
 	}
@@ -592,7 +592,6 @@ func TestRecoveryBannerAndReplayKey(t *testing.T) {
 		u.key(k)
 		u.mustSee("R replay now")
 	}
-	u.withLD(samplePlan())
 	cmd := u.key("R")
 	// R sits next to r: it opens the plan and asks, it never sends at once
 	if u.m.active != screenSync || u.m.syncScreen.sync.auto || !u.m.syncScreen.sync.asking || cmd == nil {
