@@ -67,32 +67,28 @@ func (h *holder) once(ctx context.Context) {
 		}
 		id := latestChange(pending, u)
 		again := map[string]int{}
-		var above []journal.UndoneHost
+		var moved []journal.UndoneHost // at another version than the base: not LaunchDarkly's old state
 		for _, host := range u.Hosts {
-			switch {
-			case host.Version == *u.BaseVersion:
+			if host.Version == *u.BaseVersion {
 				again[host.Host] = host.Version
-			case host.Version > *u.BaseVersion:
-				above = append(above, host)
+			} else {
+				moved = append(moved, host)
 			}
 		}
-		h.conflict(u, above)
+		h.conflict(u, moved)
 		if len(again) == 0 || id == "" || ctx.Err() != nil {
 			continue
 		}
 		res, err := h.g.Journal.Reassert(ctx, h.g.Store, id, again)
 		var landed []string
-		above = nil
+		moved = nil
 		for _, r := range res.Hosts {
 			switch {
 			case r.Outcome == flags.Written:
 				landed = append(landed, r.Host)
 			case errors.Is(r.Err, flags.ErrVersionMoved):
-				// Nothing written: what the host holds now is judged as a look would judge it
-				// (below the base version, the next look does).
-				if r.OldVersion > *u.BaseVersion {
-					above = append(above, journal.UndoneHost{Host: r.Host, On: r.OldOn, Version: r.OldVersion})
-				}
+				// Nothing written: what the host holds now is judged as a look would judge it.
+				moved = append(moved, journal.UndoneHost{Host: r.Host, On: r.OldOn, Version: r.OldVersion})
 			case r.Err != nil && err == nil:
 				err = fmt.Errorf("re-asserting %s %s on %s: %w", u.Prefix, u.Flag, r.Host, r.Err)
 			}
@@ -100,15 +96,16 @@ func (h *holder) once(ctx context.Context) {
 		if len(landed) > 0 {
 			h.e.emitBrief(GuardEvent{Kind: GuardReasserted, Undone: u, Hosts: landed})
 		}
-		h.conflict(u, above)
+		h.conflict(u, moved)
 		if err != nil && ctx.Err() == nil {
 			h.e.emitBrief(GuardEvent{Kind: GuardHoldFailed, Undone: u, Err: err})
 		}
 	}
 }
 
-// conflict reports u's hosts found above its base version (what each holds in found), once
-// per flag, host and version: changed in LaunchDarkly, not written back.
+// conflict reports u's hosts found at another version than its base (what each holds in
+// found), once per flag, host and version, not written back: above it, changed in
+// LaunchDarkly; below it, the flag was deleted and made again there (versions start over).
 func (h *holder) conflict(u journal.Undone, found []journal.UndoneHost) {
 	var hosts []string
 	for _, f := range found {
@@ -130,9 +127,12 @@ func (h *holder) conflict(u journal.Undone, found []journal.UndoneHost) {
 			}
 		}
 	}
+	what := fmt.Sprintf("was changed in LaunchDarkly during the outage (%s holds a version above %d)", hostVersions(u, hosts), *u.BaseVersion)
+	if slices.ContainsFunc(found, func(f journal.UndoneHost) bool { return f.Version < *u.BaseVersion }) {
+		what = fmt.Sprintf("was made anew in LaunchDarkly during the outage (%s holds a version below %d)", hostVersions(u, hosts), *u.BaseVersion)
+	}
 	h.e.emitBrief(GuardEvent{Kind: GuardConflict, Undone: u, Hosts: hosts, Err: fmt.Errorf(
-		"%s %s was changed in LaunchDarkly during the outage (%s holds a version above %d): not written back; the replay shows the conflict",
-		u.Prefix, u.Flag, hostVersions(u, hosts), *u.BaseVersion)})
+		"%s %s %s: not written back; the replay shows the conflict", u.Prefix, u.Flag, what)})
 }
 
 // failed reports a failed look at Redis or the journal, once per distinct error.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -426,5 +427,37 @@ func TestGuardHoldsDuringTheReplay(t *testing.T) {
 	}
 	if on, _ := u.o.InRedis(t, killed); on {
 		t.Errorf("%s on in Redis after the replay", killed)
+	}
+}
+
+// The flag was deleted and recreated in LaunchDarkly during the outage: the Relays re-sync a
+// version below the one recorded before the kill. Neither a re-sync to leave in silence nor a
+// state to write back over LaunchDarkly's: a conflict, reported once, as the replay sees it.
+func TestGuardReportsAVersionBelowTheBaseAsAConflict(t *testing.T) {
+	u := startOutage(t, relaytest.Options{Backoff: relaytest.Backoff{Initial: 30 * time.Millisecond, Max: 60 * time.Millisecond}})
+	_, base, _ := u.ld.FlagState(guardProject, guardEnv, killed)
+	u.change(killed, false)
+	u.ld.SetFlagState(guardProject, guardEnv, killed, true, 1) // recreated: version 1
+
+	g := u.guard()
+	g.Poll = 2 * time.Second // the Relays' re-sync comes first
+	run := runGuard(t, g)
+	run.waitEvent("a failed check", 5*time.Second, waitingChecks)
+	u.o.Restore(t)
+	run.waitEvent("the conflict", 3*time.Second, func(ev GuardEvent) bool {
+		return ev.Kind == GuardConflict && ev.Undone.Flag == killed
+	})
+	run.wait(15 * time.Second)
+	for _, ev := range run.kinds(GuardReasserted) {
+		if ev.Undone.Flag == killed {
+			t.Errorf("written back over the recreated flag: %+v", ev)
+		}
+	}
+	conflicts := run.kinds(GuardConflict)
+	if len(conflicts) != 1 || !strings.Contains(conflicts[0].Err.Error(), fmt.Sprintf("below %d", base)) {
+		t.Errorf("conflict events %+v; want one, saying the version is below %d", conflicts, base)
+	}
+	if run.counts.Conflicts != 1 || u.ld.PatchCount() != 0 {
+		t.Errorf("Run = %+v, %d patches; want the conflict left for a decision, nothing sent", run.counts, u.ld.PatchCount())
 	}
 }
