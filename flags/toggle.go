@@ -201,7 +201,10 @@ func (s *Store) toggleHost(ctx context.Context, h *host, prefix, key string, on 
 				return err
 			}
 			r.OldOn, r.OldVersion, r.NewVersion = st.on, st.version, st.version
-			if st.on == on {
+			// A restore (cond.to) also puts the version back where `on` already matches: a
+			// change that ended where it started still left Redis versions ahead.
+			restoring := cond.to != nil && cond.at != nil && st.version == *cond.at && st.version != *cond.to
+			if st.on == on && !restoring {
 				r.Outcome = Unchanged
 				return nil
 			}

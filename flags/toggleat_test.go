@@ -122,3 +122,30 @@ func TestRestoreAtWritesTheVersionBeforeTheWrite(t *testing.T) {
 		t.Errorf("b after the restore: %s; want the Relay's write kept", got)
 	}
 }
+
+// A restore of a change that ended where it started (off, then on again: v3 to v5, ON) still
+// puts the version back, although `on` already matches: Redis ahead of LaunchDarkly would
+// make a Relay skip LaunchDarkly's next changes as not newer.
+func TestRestoreAtPutsTheVersionBackWhenTheStateAlreadyMatches(t *testing.T) {
+	a := redistest.StartWithFixture(t)
+	s := openStore(t, Options{}, a)
+	ctx := context.Background()
+	const prefix, key = "ld:web-store:production", "kill-switch-checkout"
+	orig := fixture.Load()[prefix].Features[key]
+	v0 := int(decodeMap(t, orig)["version"].(float64))
+	s.Toggle(ctx, prefix, key, false)
+	s.Toggle(ctx, prefix, key, true) // back on, at v0+2
+	host := s.HostNames()[0]
+
+	r := s.RestoreAt(ctx, prefix, key, true, v0, map[string]int{host: v0 + 2}).Hosts[0]
+	if r.Outcome != Written || r.NewVersion != v0 {
+		t.Errorf("%+v; want written at v%d", r, v0)
+	}
+	if got := a.Client().HGet(ctx, prefix+":features", key).Val(); got != orig {
+		t.Errorf("after the restore:\n%s\nwant the flag as it was:\n%s", got, orig)
+	}
+	// Done already (a Relay re-synced LaunchDarkly's state): unchanged, nothing written.
+	if r := s.RestoreAt(ctx, prefix, key, true, v0, map[string]int{host: v0 + 2}).Hosts[0]; r.Outcome != Unchanged {
+		t.Errorf("at LaunchDarkly's state already: %+v; want unchanged", r)
+	}
+}

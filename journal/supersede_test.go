@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// A change made in LaunchDarkly itself closes the flag's pending change, by the operator,
-// saying why; the other flags' changes stay pending and Redis is not touched.
+// A change made in LaunchDarkly itself closes the flag's pending change as shown, by the
+// operator, saying why, and writes LaunchDarkly's state where Redis holds the change; the
+// other flags' changes stay pending.
 func TestSupersedeClosesTheFlagsPendingChange(t *testing.T) {
 	j := openTemp(t)
 	f := &fakeToggler{j: j, hosts: []string{"a", "b"}}
@@ -17,24 +18,55 @@ func TestSupersedeClosesTheFlagsPendingChange(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	p := pendingOf(t, j, "kill")
 	f.calls = nil
-	closed, err := j.Supersede(ctx, "ld:p:e", "kill", "bob", true, 5)
-	if err != nil || len(closed) != 1 {
-		t.Fatalf("Supersede = %v, %v; want the kill's one change closed", closed, err)
+	got, err := j.Supersede(ctx, f, p, "bob", true, 4)
+	if err != nil || !slices.Equal(got.Closed, p.ChangeIDs()) {
+		t.Fatalf("Supersede = %+v, %v; want the kill's change closed", got, err)
+	}
+	if got.Redis == nil || !slices.Equal(f.calls, []string{"toggle a,b"}) {
+		t.Errorf("Redis: %+v, calls %v; want LaunchDarkly's state written on a and b", got.Redis, f.calls)
 	}
 	ps, _ := j.Pending()
 	if len(ps) != 1 || ps[0].Flag != "other" {
 		t.Fatalf("pending after: %+v; want only the other flag", ps)
 	}
 	_, events, _ := j.History("ld:p:e", "kill")
-	if len(events) != 1 || events[0].Kind != ReplayDiscarded || events[0].By != "bob" || events[0].Why != "superseded: set ON in LaunchDarkly directly (v5)" ||
-		!slices.Equal(events[0].ChangeIDs, closed) {
+	if len(events) != 1 || events[0].Kind != ReplayDiscarded || events[0].By != "bob" || events[0].Why != "superseded: set ON in LaunchDarkly directly (v4)" {
 		t.Errorf("recorded %+v", events)
 	}
-	if len(f.calls) != 0 {
-		t.Errorf("Redis written: %v", f.calls)
+
+	// Closed meanwhile: nothing to do, nothing written.
+	f.calls = nil
+	if got, err := j.Supersede(ctx, f, p, "bob", true, 4); err != nil || len(got.Closed) != 0 || len(f.calls) != 0 {
+		t.Errorf("already closed: %+v, %v, calls %v; want nothing", got, err, f.calls)
 	}
-	if closed, err := j.Supersede(ctx, "ld:p:e", "kill", "bob", true, 5); err != nil || len(closed) != 0 {
-		t.Errorf("nothing pending: %v, %v; want nothing closed", closed, err)
+
+	// A change recorded after the one shown (another operator's) stays pending.
+	shown := pendingOf(t, j, "other")
+	if _, _, err := j.Toggle(ctx, f, Change{Operator: "carol", Prefix: "ld:p:e", Flag: "other", Before: false, After: true, BaseVersion: intp(4)}); err != nil {
+		t.Fatal(err)
 	}
+	f.calls = nil
+	if _, err := j.Supersede(ctx, f, shown, "bob", false, 5); err == nil || len(f.calls) != 0 {
+		t.Errorf("a newer change meanwhile: err %v, calls %v; want an error and nothing written", err, f.calls)
+	}
+	if ps, _ := j.Pending(); len(ps) != 1 {
+		t.Errorf("pending %+v; want carol's change kept", ps)
+	}
+}
+
+func pendingOf(t *testing.T, j *Journal, flag string) Pending {
+	t.Helper()
+	ps, err := j.Pending()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		if p.Flag == flag {
+			return p
+		}
+	}
+	t.Fatalf("no pending change of %s", flag)
+	return Pending{}
 }

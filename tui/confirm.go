@@ -52,6 +52,8 @@ type confirmState struct {
 	// pendingNote says the flag's change waiting for replay and what the replay sends after
 	// this toggle; none when nothing is pending
 	pendingNote []string
+	// pending is that change as shown: a change made in LaunchDarkly closes it (Supersede)
+	pending *journal.Pending
 }
 
 // pendingNote is what a confirmation says of the flag's pending change: since when and by

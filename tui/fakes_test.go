@@ -121,16 +121,20 @@ type fakeJournal struct {
 	supersedes []string
 }
 
-func (j *fakeJournal) Supersede(_ context.Context, prefix, flag, by string, on bool, version int) ([]string, error) {
+func (j *fakeJournal) Supersede(ctx context.Context, store journal.DiscardStore, p journal.Pending, by string, on bool, version int) (journal.Superseded, error) {
 	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.supersedes = append(j.supersedes, sprintf("%s/%s by %s: %s v%d", prefix, flag, by, flags.OnOff(on), version))
-	for _, p := range j.pending {
-		if p.Prefix == prefix && p.Flag == flag {
-			return p.ChangeIDs(), nil
+	j.supersedes = append(j.supersedes, sprintf("%s/%s by %s: %s v%d", p.Prefix, p.Flag, by, flags.OnOff(on), version))
+	j.mu.Unlock()
+	out := journal.Superseded{Closed: p.ChangeIDs()}
+	if store != nil {
+		seen := map[string]int{}
+		for _, h := range p.Hosts {
+			seen[h.Host] = h.Version
 		}
+		r := store.RestoreAt(ctx, p.Prefix, p.Flag, on, version, seen)
+		out.Redis = &r
 	}
-	return nil, nil
+	return out, nil
 }
 
 func (j *fakeJournal) Toggle(ctx context.Context, store journal.Toggler, c journal.Change, hosts ...string) (journal.Change, flags.ToggleResult, error) {

@@ -495,6 +495,7 @@ func (s *flagsScreen) openConfirm() dialog {
 	c.ldReachable = s.ldAnswered()
 	if p, ok := s.pendingFor(c.prefix, c.flag); ok && len(p.Entries) > 0 {
 		c.pendingNote = pendingNote(p, c.after, s.now().Location())
+		c.pending = &p
 	}
 	var down []string
 	for _, h := range c.hosts {

@@ -201,6 +201,7 @@ func TestInLaunchDarklyClosesTheFlagsPendingChange(t *testing.T) {
 	for i := range p.Entries {
 		p.Entries[i].Flag = "checkout-flow"
 	}
+	p.Hosts = []journal.HostState{{Host: "relay-a", Version: 10}, {Host: "relay-b", Version: 10}}
 	u.fj.pending = []journal.Pending{p}
 	u.refresh()
 	u.gotoEnv("ld:web-store:staging")
@@ -214,4 +215,10 @@ func TestInLaunchDarklyClosesTheFlagsPendingChange(t *testing.T) {
 		t.Fatalf("supersedes %v, want %v", u.fj.supersedes, want)
 	}
 	u.mustSee("The flag's pending change (c1) is closed")
+	// Redis holds the change's write at the version LaunchDarkly's patch also got: a Relay
+	// would skip LaunchDarkly's state as not newer, so the hosts get it written.
+	if !slices.Equal(u.fs.toggles, []string{"ld:web-store:staging/checkout-flow"}) {
+		t.Errorf("Redis writes %v; want LaunchDarkly's state on the hosts that hold the change", u.fs.toggles)
+	}
+	u.mustSee("relay-a: now OFF v47 in Redis, as LaunchDarkly has it")
 }

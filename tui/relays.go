@@ -63,9 +63,9 @@ type ldSetDoneMsg struct {
 	state    ldsync.FlagState
 	err      error
 	finished time.Time
-	// superseded are the flag's pending changes the change closed (journal.Supersede);
-	// supersedeErr says why they could not be closed
-	superseded   []string
+	// superseded is what closing the flag's pending change did (journal.Supersede);
+	// supersedeErr says why it could not be closed
+	superseded   journal.Superseded
 	supersedeErr error
 }
 
@@ -474,12 +474,16 @@ func (s *resultsScreen) startLD(c confirmState) tea.Cmd {
 	s.active = screenResults
 	s.setStatus(sprintf("setting %s %s in LaunchDarkly…", c.flag, flags.OnOff(c.after)), false)
 	ldw, jr, ctx, by := s.ldw, s.jr, s.ctx, s.cfg.Operator
+	var store journal.DiscardStore
+	if s.store != nil {
+		store = s.store
+	}
 	return s.writing(func() tea.Msg {
 		fs, err := ldw.SetOn(ctx, c.project, c.flag, c.env, c.after, comment)
 		msg := ldSetDoneMsg{state: fs, err: err, finished: time.Now()}
-		if err == nil && jr != nil {
-			// The flag's pending change would undo this one when replayed.
-			msg.superseded, msg.supersedeErr = jr.Supersede(ctx, c.prefix, c.flag, by, fs.On, fs.Version)
+		if err == nil && jr != nil && c.pending != nil {
+			// Replayed, the pending change would undo this one; and Redis holds its write.
+			msg.superseded, msg.supersedeErr = jr.Supersede(ctx, store, *c.pending, by, fs.On, fs.Version)
 		}
 		return msg
 	})
@@ -502,6 +506,20 @@ func (s *resultsScreen) applyLDDone(msg ldSetDoneMsg) tea.Cmd {
 		s.setStatus(msg.supersedeErr.Error(), true)
 		return tea.Batch(s.startServed(c.Prefix, c.Flag, c.After, msg.state.Version, msg.finished), s.refresh())
 	}
-	s.setStatus(sprintf("%s is %s in LaunchDarkly (v%d); Redis not edited", c.Flag, flags.OnOff(msg.state.On), msg.state.Version), false)
+	status := sprintf("%s is %s in LaunchDarkly (v%d); Redis not edited", c.Flag, flags.OnOff(msg.state.On), msg.state.Version)
+	if red := msg.superseded.Redis; red != nil {
+		status = sprintf("%s is %s in LaunchDarkly (v%d); its pending change is closed", c.Flag, flags.OnOff(msg.state.On), msg.state.Version)
+		var kept []string
+		for _, h := range red.Hosts {
+			if h.Err != nil && !errors.Is(h.Err, flags.ErrVersionMoved) {
+				kept = append(kept, h.Host)
+			}
+		}
+		if len(kept) > 0 {
+			s.setStatus(status+"; "+strings.Join(kept, ", ")+" kept its state in Redis: restart its Relay", true)
+			return tea.Batch(s.startServed(c.Prefix, c.Flag, c.After, msg.state.Version, msg.finished), s.refresh())
+		}
+	}
+	s.setStatus(status, false)
 	return tea.Batch(s.startServed(c.Prefix, c.Flag, c.After, msg.state.Version, msg.finished), s.refresh())
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -47,8 +48,8 @@ type resultsState struct {
 	took    time.Duration    // the whole write, as the operator waited for it
 	inLD    bool             // made in LaunchDarkly instead of Redis (relays.go)
 	ldState ldsync.FlagState // LaunchDarkly's answer, when inLD
-	// superseded: the flag's pending changes the inLD change closed; supersedeErr: why not
-	superseded   []string
+	// superseded: what closing the flag's pending change did; supersedeErr: why it was not
+	superseded   journal.Superseded
 	supersedeErr error
 	back         screenID // where esc returns: the flags, or the queue for a retry from it
 }
@@ -272,6 +273,27 @@ func shortID(id string) string {
 	return id[len(id)-8:]
 }
 
+// supersededHostLines say per host what writing LaunchDarkly's state over the closed change
+// did: a host keeping the change's state needs its Relay restarted (a full re-sync).
+func (s *resultsScreen) supersededHostLines(r flags.ToggleResult, ld ldsync.FlagState) []string {
+	var lines []string
+	for _, h := range r.Hosts {
+		var what string
+		switch {
+		case h.Outcome == flags.Written:
+			what = sprintf("now %s v%d in Redis, as LaunchDarkly has it", flags.OnOff(ld.On), ld.Version)
+		case h.Outcome == flags.Unchanged:
+			what = "already " + flags.OnOff(ld.On) + " in Redis"
+		case errors.Is(h.Err, flags.ErrVersionMoved):
+			what = sprintf("left as it is: a Relay wrote v%d since", h.OldVersion)
+		default:
+			what = "still holds the closed change's state (" + errText(h.Err) + "): restart its Relay, which re-syncs it"
+		}
+		lines = append(lines, wrapIndented(h.Host+": "+what, s.width-4, 2, 4)...)
+	}
+	return lines
+}
+
 // shortIDs are ids as shortID writes each.
 func shortIDs(ids []string) []string {
 	out := make([]string, len(ids))
@@ -321,10 +343,13 @@ func (s *resultsScreen) ldView(h int) []string {
 	case r.supersedeErr != nil:
 		lines = append(lines, "")
 		lines = append(lines, wrapText("! "+r.supersedeErr.Error(), s.width-4)...)
-	case len(r.superseded) > 0:
+	case len(r.superseded.Closed) > 0:
 		lines = append(lines, "")
-		lines = append(lines, wrapText(sprintf("The flag's pending change (%s) is closed: it would have undone this one when replayed.",
-			strings.Join(shortIDs(r.superseded), ", ")), s.width-4)...)
+		lines = append(lines, wrapText(sprintf("The flag's pending change (%s) is closed: replayed, it would have overridden this one.",
+			strings.Join(shortIDs(r.superseded.Closed), ", ")), s.width-4)...)
+		if red := r.superseded.Redis; red != nil {
+			lines = append(lines, s.supersededHostLines(*red, r.ldState)...)
+		}
 	}
 	lines = append(lines, "")
 	lines = append(lines, s.servedLines(c.Flag, c.After)...)

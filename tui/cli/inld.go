@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -77,13 +79,17 @@ type inLDJSON struct {
 	On             bool   `json:"on"`
 	Version        int    `json:"version"`
 	Comment        string `json:"comment"`
+	// ClosedChanges are the pending changes of the flag it closed; FailedHosts the Redis
+	// hosts that kept their state instead of taking LaunchDarkly's
+	ClosedChanges []string `json:"closedChanges"`
+	FailedHosts   []string `json:"failedHosts,omitempty"`
 }
 
 // updateInLD makes the change in LaunchDarkly itself (update --in-launchdarkly): one PATCH
 // with the operator and reason as its comment. Redis is not edited and the journal, which
 // records the edits made in Redis, records nothing: LaunchDarkly's audit log has the change,
 // and the Relays connected to LaunchDarkly stream it into Redis.
-func updateInLD(ctx context.Context, opts *updateOptions, at location) error {
+func updateInLD(ctx context.Context, opts *updateOptions, at location, store *flags.Store) error {
 	a := opts.app
 	if !at.mapped {
 		return fmt.Errorf("prefix %s is unmapped: its project and environment in LaunchDarkly are unknown; "+
@@ -100,10 +106,15 @@ func updateInLD(ctx context.Context, opts *updateOptions, at location) error {
 	if err != nil {
 		return fmt.Errorf("--in-launchdarkly: the journal, which must close any pending change of %s: %w; nothing was changed", opts.flag, err)
 	}
-	if p, ok := pendingOf(j, at.prefix, opts.flag); ok {
-		last := p.Entries[len(p.Entries)-1]
-		tprintf(out, "This closes the pending change of %s (%s since %s by %s, not replayed yet): replayed, it would undo this change.\n",
-			opts.flag, flags.OnOff(p.Desired), last.Time.Local().Format("15:04"), last.Operator)
+	shown, pending := pendingOf(j, at.prefix, opts.flag)
+	if pending {
+		first := shown.Entries[0]
+		why := "replayed, it would undo this change"
+		if shown.Desired == opts.on {
+			why = "LaunchDarkly gets its state now instead"
+		}
+		tprintf(out, "This closes the pending change of %s (%s since %s by %s, not replayed yet): %s; the Redis hosts that hold it get LaunchDarkly's state.\n",
+			opts.flag, flags.OnOff(shown.Desired), first.Time.Local().Format("15:04"), first.Operator, why)
 	}
 	question := tsprintf("Set %s %s in LaunchDarkly (project %s, environment %s)?", opts.flag, flags.OnOff(opts.on), at.Project, at.Environment)
 	if err := a.confirmWrite(question, opts.flag, at.Target, at.mapped, opts.yes); err != nil {
@@ -116,20 +127,45 @@ func updateInLD(ctx context.Context, opts *updateOptions, at location) error {
 			opts.flag, flags.OnOff(opts.on), at.Project, at.Environment, err, inLDNext(err))
 	}
 	tprintf(out, "%s is %s in LaunchDarkly (version %d), with the comment %q.\n", opts.flag, flags.OnOff(st.On), st.Version, comment)
-	fmt.Fprintln(out, "Redis was not edited and the journal records no change: LaunchDarkly's audit log has this one.\n"+
-		"Relays connected to LaunchDarkly stream it into Redis; a Relay cut off keeps serving the old state until it reconnects.")
-	closed, err := j.Supersede(ctx, at.prefix, opts.flag, a.cfg.Operator, st.On, st.Version)
-	if err != nil {
-		return err
-	}
-	if len(closed) > 0 {
-		tprintf(out, "The pending change of %s is closed (%s): it is not replayed.\n", opts.flag, strings.Join(closed, ", "))
+	result := inLDJSON{InLaunchDarkly: true, Project: at.Project, Environment: at.Environment, Flag: opts.flag,
+		On: st.On, Version: st.Version, Comment: comment, ClosedChanges: []string{}}
+	if !pending {
+		fmt.Fprintln(out, "Redis was not edited and the journal records no change: LaunchDarkly's audit log has this one.\n"+
+			"Relays connected to LaunchDarkly stream it into Redis; a Relay cut off keeps serving the old state until it reconnects.")
+	} else {
+		sup, err := j.Supersede(ctx, store, shown, a.cfg.Operator, st.On, st.Version)
+		if err != nil {
+			return err
+		}
+		result.ClosedChanges = append(result.ClosedChanges, sup.Closed...)
+		if len(sup.Closed) > 0 {
+			tprintf(out, "The pending change of %s is closed (%s): it is not replayed.\n", opts.flag, strings.Join(sup.Closed, ", "))
+		}
+		if sup.Redis != nil {
+			printSupersededHosts(out, *sup.Redis, st.On, st.Version)
+			result.FailedHosts = sup.Redis.FailedHosts()
+		}
 	}
 	if opts.json {
-		return a.writeJSON(inLDJSON{InLaunchDarkly: true, Project: at.Project, Environment: at.Environment, Flag: opts.flag,
-			On: st.On, Version: st.Version, Comment: comment})
+		return a.writeJSON(result)
 	}
 	return nil
+}
+
+// printSupersededHosts says, per host, what Supersede's write of LaunchDarkly's state did.
+func printSupersededHosts(out io.Writer, r flags.ToggleResult, on bool, version int) {
+	for _, h := range r.Hosts {
+		switch {
+		case h.Outcome == flags.Written:
+			tprintf(out, "  %s: now %s v%d, as LaunchDarkly has it\n", h.Host, flags.OnOff(on), version)
+		case h.Outcome == flags.Unchanged:
+			tprintf(out, "  %s: already %s\n", h.Host, flags.OnOff(on))
+		case errors.Is(h.Err, flags.ErrVersionMoved):
+			tprintf(out, "  %s: left as it is: a Relay wrote v%d since\n", h.Host, h.OldVersion)
+		default:
+			tprintf(out, "  %s: still holds the pending change's state (%v): restart its Relay, which re-syncs it from LaunchDarkly\n", h.Host, h.Err)
+		}
+	}
 }
 
 // inLDNext is what happened (ldsync's words) and the next step after LaunchDarkly did not
@@ -183,7 +219,7 @@ func shellQuote(s string) string {
 }
 
 // pendingOf is the journal's pending change of a flag, if any; none when the journal cannot
-// be read (Supersede then says so).
+// be read.
 func pendingOf(j *journal.Journal, prefix, flag string) (journal.Pending, bool) {
 	ps, err := j.Pending()
 	if err != nil {

@@ -3,6 +3,8 @@ package cli
 import (
 	"strings"
 	"testing"
+
+	"relaycommander/flags/redistest"
 )
 
 // Issue 13, item 8: with LaunchDarkly answering, a Redis edit is undone by a connected
@@ -130,7 +132,7 @@ func TestUpdateInLaunchDarklySaysWhatHappened(t *testing.T) {
 // latest choice when replayed, or stand as a conflict with their own change), and says so.
 func TestUpdateInLaunchDarklyClosesThePendingChange(t *testing.T) {
 	h := newHarness(t)
-	twoHosts(t, h)
+	a, b := twoHosts(t, h)
 	ld := newLD(t)
 	ld.SetUnreachable(true)
 	useLD(h, ld)
@@ -146,6 +148,14 @@ func TestUpdateInLaunchDarklyClosesThePendingChange(t *testing.T) {
 	}
 	if n := pendingCount(t, h); n != 0 {
 		t.Errorf("%d pending after the change in LaunchDarkly; want the kill closed", n)
+	}
+	// The kill wrote version base+1, as LaunchDarkly's patch did: a connected Relay skips
+	// LaunchDarkly's change as not newer, so the hosts must get LaunchDarkly's state here.
+	ldOn, ldV, _ := ld.FlagState("web-store", "staging", key)
+	for _, s := range []*redistest.Server{a, b} {
+		if on, v := stored(t, s, "ld:web-store:staging", key); on != ldOn || v != ldV {
+			t.Errorf("%s holds on=%v v%d; want LaunchDarkly's on=%v v%d", s.Addr, on, v, ldOn, ldV)
+		}
 	}
 	r := h.ok("replay", "--yes", "--json")
 	if ld.PatchCount() != 1 {

@@ -119,7 +119,7 @@ func runUpdate(ctx context.Context, opts *updateOptions) error {
 		return err
 	}
 	if opts.inLD {
-		return updateInLD(ctx, opts, at)
+		return updateInLD(ctx, opts, at, st)
 	}
 	j, err := a.openJournal()
 	if err != nil {
