@@ -51,7 +51,7 @@ func TestUpdateWritesEveryHostAndTheJournal(t *testing.T) {
 			t.Errorf("host result %+v", u.Hosts[i])
 		}
 	}
-	for _, s := range []string{"Relay", "within its localTtl (30s)", "relay.local_ttl (30s, from default)", "Relay restarts", "relaycommander replay"} {
+	for _, s := range []string{"Relay", "within its localTtl (30s)", "relay.local_ttl (30s, from default)", "Relay restarts", "relaycommander replay", "relaycommander replay --wait"} {
 		if !strings.Contains(g.stderr, s) {
 			t.Errorf("the note on how the change reaches Relay lacks %q:\n%s", s, g.stderr)
 		}
@@ -313,5 +313,43 @@ func TestUpdateAlreadySoWhereHostsAnswered(t *testing.T) {
 	if strings.Contains(words, state+" -> "+state) ||
 		!strings.Contains(words, "Flag "+key+" in payments/staging (prefix "+prefix+"): already "+state+" on "+a.Addr+"; set "+state+" on every host") {
 		t.Errorf("the plan:\n%s", g.stdout)
+	}
+}
+
+// With a host down, update's FAILED row names the host once and fits 80 columns, and the exit
+// message says what is true: which hosts have the state (written now, or already so), which
+// did not get it, and the command that retries it. "The hosts now disagree" was said even
+// when the answering host already had the state.
+func TestUpdateOneHostDownSaysWhatIsTrue(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	h.env["RC_REDIS_DIAL_TIMEOUT"] = "300ms"
+	h.env["RC_REDIS_COMMAND_TIMEOUT"] = "300ms"
+	const prefix, key = "ld:payments:staging", "kill-switch-search"
+	on0, _ := stored(t, a, prefix, key)
+	state := onOffArg(!on0)
+	retry := "relaycommander update -p payments -e staging -f " + key + " -s " + state
+	b.Stop()
+	for _, c := range []struct{ run, how string }{{"first", "written now"}, {"again", "already so"}} {
+		g := h.run("", false, "update", "-p", "payments", "-e", "staging", "-f", key, "-s", state, "--yes")
+		wantCode(t, g, ExitPartial, "1 of 2 hosts failed ("+b.Addr+"): "+a.Addr+" has "+strings.ToUpper(state)+" ("+c.how+"); "+b.Addr+" did not get it", retry)
+		if strings.Contains(g.stderr, "disagree") {
+			t.Errorf("%s run: says the hosts disagree:\n%s", c.run, g.stderr)
+		}
+		failedRow := false
+		for _, l := range strings.Split(g.stdout, "\n") {
+			if len(l) > 80 && strings.Contains(strings.TrimSpace(l), " ") {
+				t.Errorf("%s run: a line of %d columns:\n%s", c.run, len(l), l)
+			}
+			if strings.Contains(l, "FAILED") {
+				failedRow = true
+				if n := strings.Count(l, b.Addr); n != 1 {
+					t.Errorf("%s run: the FAILED row names the host %d times:\n%s", c.run, n, l)
+				}
+			}
+		}
+		if !failedRow || !strings.Contains(g.stdout, "connection refused") {
+			t.Errorf("%s run: no FAILED row with its error:\n%s", c.run, g.stdout)
+		}
 	}
 }
