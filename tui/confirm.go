@@ -3,13 +3,11 @@ package tui
 import (
 	"slices"
 	"strings"
-	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"relaycommander/flags"
-	"relaycommander/journal"
 )
 
 // confirmDialog asks before a toggle: it shows what will change where, takes a reason and,
@@ -52,22 +50,6 @@ type confirmState struct {
 	// pendingNote says the flag's change waiting for replay and what the replay sends after
 	// this toggle; none when nothing is pending
 	pendingNote []string
-}
-
-// pendingNote is what a confirmation says of the flag's pending change: since when and by
-// whom, what LaunchDarkly has, then what the replay will send once this toggle joins it.
-func pendingNote(p journal.Pending, after bool, loc *time.Location) []string {
-	last := p.Entries[len(p.Entries)-1]
-	ld := flags.OnOff(p.BaseOn)
-	if p.BaseVersion != nil {
-		ld += sprintf(" v%d", *p.BaseVersion)
-	}
-	what := sprintf("pending %s since %s by %s; LaunchDarkly has %s", flags.OnOff(p.Desired),
-		last.Time.In(loc).Format("15:04"), safe(last.Operator), ld)
-	if after == p.BaseOn {
-		return []string{what, "this toggle cancels it out: nothing left to replay"}
-	}
-	return []string{what, "after this toggle the replay sends " + flags.OnOff(after)}
 }
 
 // offerLD says the dialog offers to make the change in LaunchDarkly instead of Redis: some
