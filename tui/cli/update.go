@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -209,6 +210,7 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	if !on && cur.OffVariation == nil {
 		printWrapped(out, "  ", "This flag has no off variation: when off, applications serve their own default value.")
 	}
+	printPendingNote(out, j, prefix, key, on)
 	warnedLD := false
 	if !yes && answered(ldUp, ldCheckWait) {
 		fmt.Fprint(out, ldReachableWarning(opts, at))
@@ -280,6 +282,24 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 		return err
 	}
 	return servedErr
+}
+
+// printPendingNote says, before the question, the flag's change pending in the journal and
+// what the replay sends after this toggle: in the words of the UI's confirmation
+// (journal.Pending.ToggleNote), times in the local zone as queue shows them.
+func printPendingNote(out io.Writer, j *journal.Journal, prefix, key string, on bool) {
+	pending, err := j.Pending()
+	if err != nil {
+		return // the journal's own error comes with the toggle that follows, which writes it
+	}
+	for _, p := range pending {
+		if p.Prefix == prefix && p.Flag == key {
+			what, then := p.ToggleNote(on, time.Local)
+			printWrapped(out, "  ", termsafe.Escape(what))
+			printWrapped(out, "  ", then)
+			return
+		}
+	}
 }
 
 // targetArgs names update's prefix as its command line did: -p/-e, --prefix, or both.

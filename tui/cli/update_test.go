@@ -353,3 +353,54 @@ func TestUpdateOneHostDownSaysWhatIsTrue(t *testing.T) {
 		}
 	}
 }
+
+// With a change of the flag pending in the journal, update says so before asking, in the
+// UI confirmation's words (journal.Pending.ToggleNote): since when and by whom, what
+// LaunchDarkly has, and what the replay sends after this toggle, or that it cancels it out.
+func TestUpdateSaysTheFlagsPendingChange(t *testing.T) {
+	h := newHarness(t)
+	a, _ := twoHosts(t, h)
+	const prefix, key = "ld:web-store:staging", "beta-dashboard"
+	on0, v0 := stored(t, a, prefix, key)
+	if !on0 {
+		t.Fatalf("fixture changed: %s is off", key)
+	}
+	args := []string{"update", "-p", "web-store", "-e", "staging", "-f", key}
+	g := h.run("y\n", true, append(args, "-s", "off")...)
+	wantCode(t, g, ExitOK)
+	if strings.Contains(g.stdout, "pending") {
+		t.Errorf("nothing was pending, yet:\n%s", g.stdout)
+	}
+	q := decode[queueOut](t, h.ok("queue", "--json").stdout)
+	if len(q.Pending) != 1 || len(q.Pending[0].Changes) != 1 {
+		t.Fatalf("queue: %+v", q)
+	}
+	since := tsprintf("pending OFF since %s by os-user; LaunchDarkly has ON v%d", q.Pending[0].Changes[0].Time.Local().Format("15:04"), v0)
+
+	// Back on: the toggle nets the pending change out. Said before the question.
+	g = h.run("n\n", true, append(args, "-s", "on")...)
+	wantCode(t, g, ExitError, "not confirmed")
+	plan := strings.Join(strings.Fields(g.stdout), " ")
+	if !strings.Contains(plan, since+" this toggle cancels it out: nothing left to replay") {
+		t.Errorf("update back on with a change pending:\n%s", g.stdout)
+	}
+
+	// Set by hand to ON on one host (a Relay re-sync, say), then off again: the replay sends OFF.
+	if err := a.Client().HSet(t.Context(), prefix+":features", key, strings.Replace(hget(t, a, prefix, key), `"on":false`, `"on":true`, 1)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	g = h.run("", false, append(args, "-s", "off", "--yes")...)
+	wantCode(t, g, ExitOK)
+	if plan := strings.Join(strings.Fields(g.stdout), " "); !strings.Contains(plan, since+" after this toggle the replay sends OFF") {
+		t.Errorf("update off again with a change pending:\n%s", g.stdout)
+	}
+}
+
+func hget(t *testing.T, s *redistest.Server, prefix, key string) string {
+	t.Helper()
+	raw, err := s.Client().HGet(t.Context(), prefix+":features", key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
