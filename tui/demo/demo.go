@@ -8,8 +8,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -26,6 +29,7 @@ import (
 // Outage is the embedded outage: two Redis servers, a LaunchDarkly, a journal. It implements
 // tui.Demo, so that the UI's demo screens can bring LaunchDarkly back and make Relay re-sync.
 type Outage struct {
+	closing sync.Once
 	dir     string
 	redis   []*miniredis.Miniredis
 	clients []*redis.Client
@@ -79,8 +83,46 @@ func Start(ctx context.Context) (_ *Outage, err error) {
 	return d, nil
 }
 
-// Close stops everything the demo started and removes its directory.
-func (d *Outage) Close() {
+// Close stops everything the demo started and removes its directory. It may be called
+// again (from a signal and the deferred call both): only the first does it.
+func (d *Outage) Close() { d.closing.Do(d.close) }
+
+// CloseOnSignal makes the signals sigs (SIGHUP from a dropped SSH session, SIGTERM) end the
+// demo as quitting does: by default SIGHUP kills the process before any deferred Close, and
+// left its directory (journal, armed.lock, log) behind in the temporary directory. The first
+// of them closes the demo at once and calls quit, for the UI to end; should the process still
+// be there grace later (a UI that cannot end on a terminal gone), the signal is raised again
+// with its default action, which ends the process as the signal would have. stop undoes it.
+func (d *Outage) CloseOnSignal(quit func(), grace time.Duration, sigs ...os.Signal) (stop func()) {
+	got := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	signal.Notify(got, sigs...)
+	go func() {
+		select {
+		case sig := <-got:
+			d.Close()
+			quit()
+			select {
+			case <-time.After(grace):
+				signal.Reset(sigs...)
+				if s, ok := sig.(syscall.Signal); ok {
+					syscall.Kill(os.Getpid(), s)
+				}
+			case <-done:
+			}
+		case <-done:
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			signal.Stop(got)
+			close(done)
+		})
+	}
+}
+
+func (d *Outage) close() {
 	if d.Journal != nil {
 		d.Journal.Close()
 	}
