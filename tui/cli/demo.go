@@ -21,8 +21,9 @@ func newDemoCmd(a *app) *cobra.Command {
 		Long: `Starts two in-process Redis servers loaded with a real Relay store, an in-process LaunchDarkly
 that starts unreachable (as in an outage), and a journal in a temporary directory, then opens
 the terminal UI on them. Play the runbook: kill a flag, bring LaunchDarkly back, watch Relay's
-re-sync undo the edit, replay. Everything is removed on exit; your configuration's hosts,
-journal and token are not used.`,
+re-sync undo the edit, replay. Everything is removed on exit, also when the terminal goes
+away (SIGHUP) or on SIGTERM; what a demo killed outright leaves, the next demo removes. Your
+configuration's hosts, journal and token are not used.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.config()

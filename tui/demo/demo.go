@@ -31,6 +31,7 @@ import (
 type Outage struct {
 	closing sync.Once
 	dir     string
+	lock    *os.File // lockName in dir, flock'd while the demo runs
 	redis   []*miniredis.Miniredis
 	clients []*redis.Client
 	fake    *ldfake.Server
@@ -50,9 +51,13 @@ func Start(ctx context.Context) (_ *Outage, err error) {
 			d.Close()
 		}
 	}()
-	if d.dir, err = os.MkdirTemp("", "relaycommander-demo-"); err != nil {
+	if d.dir, err = os.MkdirTemp("", dirPattern); err != nil {
 		return nil, fmt.Errorf("demo: temporary directory: %w", err)
 	}
+	if err := d.holdDir(); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	removeLeftovers(d.dir)
 	fx := fixture.Load()
 	var hosts []flags.HostConfig
 	for _, name := range []string{"relay-redis-a", "relay-redis-b"} {
@@ -140,6 +145,57 @@ func (d *Outage) close() {
 	}
 	if d.dir != "" {
 		os.RemoveAll(d.dir)
+	}
+	if d.lock != nil {
+		d.lock.Close() // after the removal: no other demo takes the directory for a leftover before
+	}
+}
+
+// dirPattern names the demo's temporary directory (os.MkdirTemp).
+const dirPattern = "relaycommander-demo-*"
+
+// lockName is the file a running demo holds flock'd in its directory. A demo killed before
+// its Close (SIGKILL, a crash, the machine's OOM killer) leaves the directory behind with the
+// lock free: the next demo removes it.
+const lockName = "demo.lock"
+
+// holdDir takes the demo's lock. The file gets its name only once held, so that a demo
+// sweeping leftovers never finds this one's lock free.
+func (d *Outage) holdDir() error {
+	held := filepath.Join(d.dir, lockName+".new")
+	f, err := os.OpenFile(held, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", held, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return fmt.Errorf("lock %s: %w", held, err)
+	}
+	if err := os.Rename(held, filepath.Join(d.dir, lockName)); err != nil {
+		f.Close()
+		return fmt.Errorf("lock %s: %w", held, err)
+	}
+	d.lock = f
+	return nil
+}
+
+// removeLeftovers removes the directories of demos that were killed before they could,
+// those whose lock is free, but own. A directory without the lock (a version of the demo
+// that held none) may belong to a running demo: it is left alone.
+func removeLeftovers(own string) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPattern))
+	for _, dir := range dirs {
+		if dir == own {
+			continue
+		}
+		f, err := os.Open(filepath.Join(dir, lockName))
+		if err != nil {
+			continue // no lock, or not ours to read
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			os.RemoveAll(dir)
+		}
+		f.Close()
 	}
 }
 

@@ -201,3 +201,66 @@ func TestDemoClosesOnSignal(t *testing.T) {
 		})
 	}
 }
+
+// A demo killed where no signal can be caught (SIGKILL) leaves its directory behind; the next
+// demo removes it, and leaves alone the directories of demos that still run and those
+// without a demo lock (they may be a running demo of an older version).
+func TestDemoRemovesKilledDemosLeftovers(t *testing.T) {
+	if os.Getenv(childEnv) != "" {
+		t.Skip("in the child")
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDemoSignalChild$", "-test.v")
+	cmd.Env = append(os.Environ(), childEnv+"=hangs")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	bound := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() }) // bounds the waits below
+	defer bound.Stop()
+	killed := ""
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if d, ok := strings.CutPrefix(sc.Text(), "demo dir: "); ok {
+			killed = d
+			break
+		}
+	}
+	cmd.Process.Kill()
+	go io.Copy(io.Discard, out)
+	cmd.Wait()
+	if killed == "" || !strings.HasPrefix(killed, tmp) {
+		t.Fatalf("the child did not start the demo in %s: %q", tmp, killed)
+	}
+	if _, err := os.Stat(filepath.Join(killed, "journal")); err != nil {
+		t.Fatalf("the killed demo's directory: %v", err)
+	}
+	unlocked := filepath.Join(tmp, "relaycommander-demo-older")
+	if err := os.MkdirAll(filepath.Join(unlocked, "journal"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+
+	running, err := Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer running.Close()
+	if _, err := os.Stat(killed); !os.IsNotExist(err) {
+		t.Errorf("the killed demo's %s is still there", killed)
+	}
+	if _, err := os.Stat(unlocked); err != nil {
+		t.Errorf("a directory without a demo lock was removed: %v", err)
+	}
+	next, err := Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Close()
+	if _, err := os.Stat(running.dir); err != nil {
+		t.Errorf("a running demo's directory was removed: %v", err)
+	}
+}
