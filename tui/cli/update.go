@@ -273,8 +273,12 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	if recordErr != nil {
 		return fmt.Errorf("%w; the hosts' state is shown above, and relaycommander queue lists the change", recordErr)
 	}
-	retry := tsprintf("When they are back, run it again (the hosts that have it report unchanged): relaycommander update %s -f %s -s %s",
-		opts.targetArgs(), key, strings.ToLower(flags.OnOff(on)))
+	back := "they are"
+	if failed := res.FailedHosts(); len(failed) == 1 {
+		back = failed[0] + " is"
+	}
+	retry := tsprintf("When %s back, run it again (the hosts that have it report unchanged): relaycommander update %s -f %s -s %s",
+		back, opts.targetArgs(), key, strings.ToLower(flags.OnOff(on)))
 	if reason != "" {
 		retry += " --reason " + shellQuote(termsafe.Escape(reason))
 	}
@@ -295,7 +299,7 @@ func printPendingNote(out io.Writer, j *journal.Journal, prefix, key string, on 
 	for _, p := range pending {
 		if p.Prefix == prefix && p.Flag == key {
 			what, then := p.ToggleNote(on, time.Local)
-			printWrapped(out, "  ", termsafe.Escape(what))
+			printWrapped(out, "  ", "In the journal: "+termsafe.Escape(what))
 			printWrapped(out, "  ", then)
 			return
 		}

@@ -328,8 +328,8 @@ func TestUpdateOneHostDownSaysWhatIsTrue(t *testing.T) {
 	const prefix, key = "ld:payments:staging", "kill-switch-search"
 	on0, _ := stored(t, a, prefix, key)
 	state := onOffArg(!on0)
-	retry := "relaycommander update -p payments -e staging -f " + key + " -s " + state
 	b.Stop()
+	retry := "When " + b.Addr + " is back, run it again (the hosts that have it report unchanged): relaycommander update -p payments -e staging -f " + key + " -s " + state
 	for _, c := range []struct{ run, how string }{{"first", "written now"}, {"again", "already so"}} {
 		g := h.run("", false, "update", "-p", "payments", "-e", "staging", "-f", key, "-s", state, "--yes")
 		wantCode(t, g, ExitPartial, "1 of 2 hosts failed ("+b.Addr+"): "+a.Addr+" has "+strings.ToUpper(state)+" ("+c.how+"); "+b.Addr+" did not get it", retry)
@@ -381,7 +381,7 @@ func TestUpdateSaysTheFlagsPendingChange(t *testing.T) {
 	g = h.run("n\n", true, append(args, "-s", "on")...)
 	wantCode(t, g, ExitError, "not confirmed")
 	plan := strings.Join(strings.Fields(g.stdout), " ")
-	if !strings.Contains(plan, since+" this toggle cancels it out: nothing left to replay") {
+	if !strings.Contains(plan, "In the journal: "+since+" this toggle cancels it out: nothing left to replay") {
 		t.Errorf("update back on with a change pending:\n%s", g.stdout)
 	}
 
