@@ -3,7 +3,6 @@ package tui
 import (
 	"slices"
 	"strings"
-	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -54,22 +53,6 @@ type confirmState struct {
 	pendingNote []string
 	// pending is that change as shown: a change made in LaunchDarkly closes it (Supersede)
 	pending *journal.Pending
-}
-
-// pendingNote is what a confirmation says of the flag's pending change: since when and by
-// whom, what LaunchDarkly has, then what the replay will send once this toggle joins it.
-func pendingNote(p journal.Pending, after bool, loc *time.Location) []string {
-	last := p.Entries[len(p.Entries)-1]
-	ld := flags.OnOff(p.BaseOn)
-	if p.BaseVersion != nil {
-		ld += sprintf(" v%d", *p.BaseVersion)
-	}
-	what := sprintf("pending %s since %s by %s; LaunchDarkly has %s", flags.OnOff(p.Desired),
-		last.Time.In(loc).Format("15:04"), safe(last.Operator), ld)
-	if after == p.BaseOn {
-		return []string{what, "this toggle cancels it out: nothing left to replay"}
-	}
-	return []string{what, "after this toggle the replay sends " + flags.OnOff(after)}
 }
 
 // offerLD says the dialog offers to make the change in LaunchDarkly instead of Redis: some

@@ -494,7 +494,8 @@ func (s *flagsScreen) openConfirm() dialog {
 	c.servingOff = f.DependantsServingOff(c.after)
 	c.ldReachable = s.ldAnswered()
 	if p, ok := s.pendingFor(c.prefix, c.flag); ok && len(p.Entries) > 0 {
-		c.pendingNote = pendingNote(p, c.after, s.now().Location())
+		pending, then := p.ToggleNote(c.after, s.now().Location()) // update says it in the same words
+		c.pendingNote = []string{safe(pending), safe(then)}
 		c.pending = &p
 	}
 	var down []string

@@ -186,7 +186,7 @@ func TestConfirmSaysTheFlagsPendingChange(t *testing.T) {
 	u.refresh()
 	u.gotoFlag("kill-switch-checkout")
 	u.key("space")
-	u.mustSee("this toggle cancels it out: nothing left to replay")
+	u.mustSee("this toggle cancels it out: LaunchDarkly keeps ON")
 }
 
 // Made in LaunchDarkly while a change of the flag is pending, the change closes the pending

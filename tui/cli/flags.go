@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -203,6 +204,9 @@ func listPrefixes(ctx context.Context, opts *flagsOptions, st *flags.Store) erro
 			ps = append(ps, p)
 		}
 	}
+	if project != "" && len(ps) == 0 && anyUp(d.Hosts) {
+		return unknownProject(d, project)
+	}
 	if opts.json {
 		out := prefixesJSON{Hosts: hostsJSON(d.Hosts), Prefixes: []prefixJSON{}}
 		for _, p := range ps {
@@ -245,19 +249,6 @@ func listPrefixes(ctx context.Context, opts *flagsOptions, st *flags.Store) erro
 		}
 		w.Flush()
 		switch {
-		case len(ps) == 0 && project != "":
-			tprintf(a.sys.Stdout, "\nNo prefix of project %s on the reachable hosts", project)
-			var projects []string
-			for _, p := range presentPrefixes(d) {
-				if p.Mapped && p.Target.Project != "" {
-					projects = append(projects, p.Target.Project)
-				}
-			}
-			if n, ok := nearest(project, projects); ok {
-				tprintf(a.sys.Stdout, "; did you mean -p %s? relaycommander flags -p %s\n", n, n)
-			} else {
-				fmt.Fprintln(a.sys.Stdout, ". Without a filter: relaycommander flags")
-			}
 		case len(ps) == 0:
 			fmt.Fprintln(a.sys.Stdout, "\nNo store prefix (no *:features hash) on the reachable hosts: is this the Relay's Redis?")
 		default:
@@ -265,6 +256,47 @@ func listPrefixes(ctx context.Context, opts *flagsOptions, st *flags.Store) erro
 		}
 	}
 	return a.downHosts(d.Hosts)
+}
+
+// unknownProject is flags -p's error for a project no answering host holds: exit 1, as for an
+// unknown environment or prefix (the command line is well formed; what it names is not on
+// the hosts), with the project most likely meant, and nothing on stdout for a script to
+// take for a project without environments.
+func unknownProject(d flags.Discovery, project string) error {
+	where := "the Redis hosts"
+	var down []string
+	for _, h := range d.Hosts {
+		if !h.Up {
+			down = append(down, h.Host)
+		}
+	}
+	if len(down) > 0 {
+		where += " that answered"
+	}
+	var projects []string
+	for _, p := range presentPrefixes(d) {
+		if p.Mapped && p.Target.Project != "" && !slices.Contains(projects, p.Target.Project) {
+			projects = append(projects, p.Target.Project)
+		}
+	}
+	slices.Sort(projects)
+	msg := tsprintf("no prefix of project %s on %s", project, where)
+	switch n, ok := nearest(project, projects); {
+	case ok:
+		msg += tsprintf("; did you mean -p %s? relaycommander flags -p %s", n, n)
+	case len(projects) > 0:
+		msg += tsprintf("; the projects there: %s (relaycommander flags lists every prefix)", strings.Join(projects, ", "))
+	default:
+		msg += "; no prefix there names a project (relaycommander flags lists every prefix)"
+	}
+	if len(down) > 0 {
+		hosts, them := "Redis host "+down[0], "it"
+		if len(down) > 1 {
+			hosts, them = "Redis hosts "+strings.Join(down, ", "), "them"
+		}
+		msg += tsprintf(". %s did not answer and may hold it: check %s and run the command again", hosts, them)
+	}
+	return &exitErr{code: ExitError, msg: msg}
 }
 
 func maxFlags(p flags.PrefixInfo) int {

@@ -87,16 +87,24 @@ func TestSuggestions(t *testing.T) {
 	}
 }
 
-// The project listing and discard suggest too, from what they read anyway.
+// The project listing and discard suggest too, from what they read anyway. A project no
+// answering host holds is an error (exit 1, as an unknown environment or prefix is), the
+// suggestion on stderr and nothing on stdout: not a table or "prefixes":[] that a script
+// takes for a project without environments.
 func TestSuggestionsListAndDiscard(t *testing.T) {
 	h := newHarness(t)
 	twoHosts(t, h)
-	g := h.ok("flags", "-p", "web-stor")
-	if !strings.Contains(g.stdout, "No prefix of project web-stor on the reachable hosts; did you mean -p web-store? relaycommander flags -p web-store") {
-		t.Errorf("flags -p web-stor:\n%s", g.stdout)
+	for _, args := range [][]string{{"flags", "-p", "web-stor"}, {"flags", "-p", "web-stor", "--json"}} {
+		g := h.run("", false, args...)
+		wantCode(t, g, ExitError, "no prefix of project web-stor on the Redis hosts; did you mean -p web-store? relaycommander flags -p web-store")
+		if g.stdout != "" {
+			t.Errorf("%v prints on stdout:\n%s", args, g.stdout)
+		}
 	}
-	if g := h.ok("flags", "-p", "zzz"); !strings.Contains(g.stdout, "Without a filter: relaycommander flags") {
-		t.Errorf("flags -p zzz:\n%s", g.stdout)
+	g := h.run("", false, "flags", "-p", "zzz")
+	wantCode(t, g, ExitError, "no prefix of project zzz on the Redis hosts; the projects there: internal-tools, mobile-api, payments, web-store (relaycommander flags lists every prefix)")
+	if g.stdout != "" {
+		t.Errorf("flags -p zzz prints on stdout:\n%s", g.stdout)
 	}
 
 	h.ok("update", "-p", "web-store", "-e", "staging", "-f", "kill-switch-checkout", "-s", "on", "--yes")
@@ -104,4 +112,18 @@ func TestSuggestionsListAndDiscard(t *testing.T) {
 		"nothing pending for flag kil-switch-checkout in web-store/staging: nothing to discard; did you mean kill-switch-checkout?")
 	wantCode(t, h.run("", false, "discard", "-p", "web-store", "-e", "production", "-f", "kill-switch-checkout"), ExitError,
 		"did you mean kill-switch-checkout, pending in web-store/staging (prefix ld:web-store:staging)?")
+}
+
+// With a host down, a project the others lack may be on it: the error says so, and is still
+// not a partial listing (exit 1, nothing on stdout).
+func TestFlagsUnknownProjectOneHostDown(t *testing.T) {
+	h := newHarness(t)
+	_, b := twoHosts(t, h)
+	b.Stop()
+	g := h.run("", false, "flags", "-p", "web-stor", "--json")
+	wantCode(t, g, ExitError, "no prefix of project web-stor on the Redis hosts that answered", "did you mean -p web-store?",
+		"Redis host "+b.Addr+" did not answer")
+	if g.stdout != "" {
+		t.Errorf("stdout:\n%s", g.stdout)
+	}
 }

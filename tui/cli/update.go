@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"relaycommander/flags"
 	"relaycommander/journal"
+	"relaycommander/tui/termsafe"
 )
 
 // updateJSON is update --json.
@@ -208,6 +210,7 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	if !on && cur.OffVariation == nil {
 		printWrapped(out, "  ", "This flag has no off variation: when off, applications serve their own default value.")
 	}
+	printPendingNote(out, j, prefix, key, on)
 	warnedLD := false
 	if !yes && answered(ldUp, ldCheckWait) {
 		fmt.Fprint(out, ldReachableWarning(opts, at))
@@ -263,16 +266,59 @@ func update(ctx context.Context, opts *updateOptions, st *flags.Store, j *journa
 	if len(res.FailedHosts()) == len(res.Hosts) {
 		printWrapped(out, "", "Nothing was written on any host: the change is recorded as failed and will not be replayed.")
 	} else {
-		printWrapped(out, "", "Next: once LaunchDarkly is back, run 'relaycommander replay'. When Relay reconnects it re-syncs "+
-			"from LaunchDarkly and undoes this edit until the change is replayed.")
+		printWrapped(out, "", "Next: when Relay reconnects it re-syncs from LaunchDarkly and undoes this edit until the change "+
+			"is replayed. Replay it once LaunchDarkly is back: relaycommander replay. Or arm it now: relaycommander replay --wait "+
+			"holds the change in Redis against Relay re-syncs and replays it the moment LaunchDarkly is back.")
 	}
 	if recordErr != nil {
 		return fmt.Errorf("%w; the hosts' state is shown above, and relaycommander queue lists the change", recordErr)
 	}
-	if err := hostsFailedErr(res, rb, "Run the same command again when they are back: the hosts already written report unchanged"); err != nil {
+	back := "they are"
+	if failed := res.FailedHosts(); len(failed) == 1 {
+		back = failed[0] + " is"
+	}
+	retry := tsprintf("When %s back, run it again (the hosts that have it report unchanged): relaycommander update %s -f %s -s %s",
+		back, opts.targetArgs(), key, strings.ToLower(flags.OnOff(on)))
+	if reason != "" {
+		retry += " --reason " + shellQuote(termsafe.Escape(reason))
+	}
+	if err := hostsFailedErr(res, rb, retry); err != nil {
 		return err
 	}
 	return servedErr
+}
+
+// printPendingNote says, before the question, the flag's change pending in the journal and
+// what the replay sends after this toggle: in the words of the UI's confirmation
+// (journal.Pending.ToggleNote), times in the local zone as queue shows them.
+func printPendingNote(out io.Writer, j *journal.Journal, prefix, key string, on bool) {
+	pending, err := j.Pending()
+	if err != nil {
+		return // the journal's own error comes with the toggle that follows, which writes it
+	}
+	for _, p := range pending {
+		if p.Prefix == prefix && p.Flag == key {
+			what, then := p.ToggleNote(on, time.Local)
+			printWrapped(out, "  ", "In the journal: "+termsafe.Escape(what))
+			printWrapped(out, "  ", then)
+			return
+		}
+	}
+}
+
+// targetArgs names update's prefix as its command line did: -p/-e, --prefix, or both.
+func (opts *updateOptions) targetArgs() string {
+	var args []string
+	if opts.prefix != "" {
+		args = append(args, "--prefix "+opts.prefix)
+	}
+	if opts.project != "" {
+		args = append(args, "-p "+opts.project)
+	}
+	if opts.env != "" {
+		args = append(args, "-e "+opts.env)
+	}
+	return strings.Join(args, " ")
 }
 
 // readForUpdate reads what update shows and journals of the flag, as cheaply as the command

@@ -51,7 +51,7 @@ func TestUpdateWritesEveryHostAndTheJournal(t *testing.T) {
 			t.Errorf("host result %+v", u.Hosts[i])
 		}
 	}
-	for _, s := range []string{"Relay", "within its localTtl (30s)", "relay.local_ttl (30s, from default)", "Relay restarts", "relaycommander replay"} {
+	for _, s := range []string{"Relay", "within its localTtl (30s)", "relay.local_ttl (30s, from default)", "Relay restarts", "relaycommander replay", "relaycommander replay --wait"} {
 		if !strings.Contains(g.stderr, s) {
 			t.Errorf("the note on how the change reaches Relay lacks %q:\n%s", s, g.stderr)
 		}
@@ -314,4 +314,93 @@ func TestUpdateAlreadySoWhereHostsAnswered(t *testing.T) {
 		!strings.Contains(words, "Flag "+key+" in payments/staging (prefix "+prefix+"): already "+state+" on "+a.Addr+"; set "+state+" on every host") {
 		t.Errorf("the plan:\n%s", g.stdout)
 	}
+}
+
+// With a host down, update's FAILED row names the host once and fits 80 columns, and the exit
+// message says what is true: which hosts have the state (written now, or already so), which
+// did not get it, and the command that retries it. "The hosts now disagree" was said even
+// when the answering host already had the state.
+func TestUpdateOneHostDownSaysWhatIsTrue(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	h.env["RC_REDIS_DIAL_TIMEOUT"] = "300ms"
+	h.env["RC_REDIS_COMMAND_TIMEOUT"] = "300ms"
+	const prefix, key = "ld:payments:staging", "kill-switch-search"
+	on0, _ := stored(t, a, prefix, key)
+	state := onOffArg(!on0)
+	b.Stop()
+	retry := "When " + b.Addr + " is back, run it again (the hosts that have it report unchanged): relaycommander update -p payments -e staging -f " + key + " -s " + state
+	for _, c := range []struct{ run, how string }{{"first", "written now"}, {"again", "already so"}} {
+		g := h.run("", false, "update", "-p", "payments", "-e", "staging", "-f", key, "-s", state, "--yes")
+		wantCode(t, g, ExitPartial, "1 of 2 hosts failed ("+b.Addr+"): "+a.Addr+" has "+strings.ToUpper(state)+" ("+c.how+"); "+b.Addr+" did not get it", retry)
+		if strings.Contains(g.stderr, "disagree") {
+			t.Errorf("%s run: says the hosts disagree:\n%s", c.run, g.stderr)
+		}
+		failedRow := false
+		for _, l := range strings.Split(g.stdout, "\n") {
+			if len(l) > 80 && strings.Contains(strings.TrimSpace(l), " ") {
+				t.Errorf("%s run: a line of %d columns:\n%s", c.run, len(l), l)
+			}
+			if strings.Contains(l, "FAILED") {
+				failedRow = true
+				if n := strings.Count(l, b.Addr); n != 1 {
+					t.Errorf("%s run: the FAILED row names the host %d times:\n%s", c.run, n, l)
+				}
+			}
+		}
+		if !failedRow || !strings.Contains(g.stdout, "connection refused") {
+			t.Errorf("%s run: no FAILED row with its error:\n%s", c.run, g.stdout)
+		}
+	}
+}
+
+// With a change of the flag pending in the journal, update says so before asking, in the
+// UI confirmation's words (journal.Pending.ToggleNote): since when and by whom, what
+// LaunchDarkly has, and what the replay sends after this toggle, or that it cancels it out.
+func TestUpdateSaysTheFlagsPendingChange(t *testing.T) {
+	h := newHarness(t)
+	a, _ := twoHosts(t, h)
+	const prefix, key = "ld:web-store:staging", "beta-dashboard"
+	on0, v0 := stored(t, a, prefix, key)
+	if !on0 {
+		t.Fatalf("fixture changed: %s is off", key)
+	}
+	args := []string{"update", "-p", "web-store", "-e", "staging", "-f", key}
+	g := h.run("y\n", true, append(args, "-s", "off")...)
+	wantCode(t, g, ExitOK)
+	if strings.Contains(g.stdout, "pending") {
+		t.Errorf("nothing was pending, yet:\n%s", g.stdout)
+	}
+	q := decode[queueOut](t, h.ok("queue", "--json").stdout)
+	if len(q.Pending) != 1 || len(q.Pending[0].Changes) != 1 {
+		t.Fatalf("queue: %+v", q)
+	}
+	since := tsprintf("pending OFF since %s by os-user; LaunchDarkly has ON v%d", q.Pending[0].Changes[0].Time.Local().Format("15:04"), v0)
+
+	// Back on: the toggle nets the pending change out. Said before the question.
+	g = h.run("n\n", true, append(args, "-s", "on")...)
+	wantCode(t, g, ExitError, "not confirmed")
+	plan := strings.Join(strings.Fields(g.stdout), " ")
+	if !strings.Contains(plan, "In the journal: "+since+" this toggle cancels it out: LaunchDarkly keeps ON") {
+		t.Errorf("update back on with a change pending:\n%s", g.stdout)
+	}
+
+	// Set by hand to ON on one host (a Relay re-sync, say), then off again: the replay sends OFF.
+	if err := a.Client().HSet(t.Context(), prefix+":features", key, strings.Replace(hget(t, a, prefix, key), `"on":false`, `"on":true`, 1)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	g = h.run("", false, append(args, "-s", "off", "--yes")...)
+	wantCode(t, g, ExitOK)
+	if plan := strings.Join(strings.Fields(g.stdout), " "); !strings.Contains(plan, since+" after this toggle the replay sends OFF") {
+		t.Errorf("update off again with a change pending:\n%s", g.stdout)
+	}
+}
+
+func hget(t *testing.T, s *redistest.Server, prefix, key string) string {
+	t.Helper()
+	raw, err := s.Client().HGet(t.Context(), prefix+":features", key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }

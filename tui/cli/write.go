@@ -136,6 +136,14 @@ func (rb readBack) stillUnknown(res flags.ToggleResult) []string {
 // hosts whose reply was lost found. A lost reply is "outcome unknown", never FAILED.
 func printHostResults(out io.Writer, res flags.ToggleResult, rb readBack) {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	// A FAILED row's error is wrapped under its column to fit 80 columns: the widest host
+	// and outcome set where that column starts.
+	hostWidth, outcomeWidth := 0, 0
+	for _, h := range res.Hosts {
+		hostWidth = max(hostWidth, len(termsafe.Escape(h.Host)))
+		outcomeWidth = max(outcomeWidth, len(outcomeWord(h.Outcome)))
+	}
+	errWidth := max(30, 80-2-hostWidth-2-outcomeWidth-2)
 	for _, h := range res.Hosts {
 		host := termsafe.Escape(h.Host)
 		switch h.Outcome {
@@ -147,10 +155,40 @@ func printHostResults(out io.Writer, res flags.ToggleResult, rb readBack) {
 			tprintf(w, "  %s\toutcome unknown\t(the reply was lost after the write was sent; read back from Redis: %s)\n",
 				host, termsafe.Escape(rb.unknownNote(h, res.On)))
 		default:
-			tprintf(w, "  %s\tFAILED\t%s\n", host, termsafe.Escape(errString(h.Err)))
+			lines := wrap(termsafe.Escape(hostError(h)), errWidth)
+			tprintf(w, "  %s\tFAILED\t%s\n", host, lines[0])
+			for _, l := range lines[1:] {
+				tprintf(w, "  \t\t%s\n", l)
+			}
 		}
 	}
 	w.Flush()
+}
+
+// outcomeWord is a host's outcome as printHostResults's second column writes it.
+func outcomeWord(o flags.Outcome) string {
+	switch o {
+	case flags.Written:
+		return "written"
+	case flags.Unchanged:
+		return "unchanged"
+	case flags.Unknown:
+		return "outcome unknown"
+	}
+	return "FAILED"
+}
+
+// hostError is a failed host's error as its row shows it: without what the row names
+// already (the host, and the prefix and flag the plan above named).
+func hostError(h flags.HostResult) string {
+	msg := strings.TrimPrefix(errString(h.Err), "host "+h.Host+": ")
+	if _, rest, ok := strings.Cut(msg, "\", flag "); ok && strings.HasPrefix(msg, "prefix \"") {
+		if _, after, ok := strings.Cut(rest, "\": "); ok {
+			msg = after
+		}
+	}
+	// a dial error names the address again: "dial tcp 127.0.0.1:6380: connect: ..."
+	return strings.ReplaceAll(msg, " "+h.Host+": ", ": ")
 }
 
 // failHint is what to do about a host's failed write, by its cause; "" when a retry helps.
@@ -194,9 +232,9 @@ func hostsFailedErr(res flags.ToggleResult, rb readBack, next string) error {
 			}
 		}
 		msg := tsprintf("%d of %s failed (%s)", len(failed), count(len(res.Hosts), "host", "hosts"), strings.Join(failed, ", "))
-		if len(failed) < len(res.Hosts) {
-			msg += ": the hosts now disagree"
-		} else {
+		if holders := holdersNote(res, rb); holders != "" {
+			msg += ": " + holders + "; " + strings.Join(failed, ", ") + " did not get it"
+		} else if len(failed) == len(res.Hosts) {
 			msg += ": nothing was written"
 		}
 		for _, h := range hints {
@@ -213,6 +251,39 @@ func hostsFailedErr(res flags.ToggleResult, rb readBack, next string) error {
 			strings.Join(unknown, ", ")))
 	}
 	return &exitErr{code: ExitPartial, msg: strings.Join(parts, "; ")}
+}
+
+// holdersNote names the hosts that hold a write's state now, and whether this write put it
+// there or they already had it: "A has OFF (written now)", "A, C have OFF (written now on A;
+// already so on C)". "" when none does.
+func holdersNote(res flags.ToggleResult, rb readBack) string {
+	var written, already []string
+	for _, h := range res.Hosts {
+		switch {
+		case h.Outcome == flags.Written:
+			written = append(written, h.Host)
+		case h.Outcome == flags.Unchanged:
+			already = append(already, h.Host)
+		case h.Outcome == flags.Unknown && rb[h.Host].Outcome == string(flags.Written):
+			written = append(written, h.Host)
+		}
+	}
+	holders := append(slices.Clone(written), already...)
+	if len(holders) == 0 {
+		return ""
+	}
+	has := "has"
+	if len(holders) > 1 {
+		has = "have"
+	}
+	how := "written now"
+	switch {
+	case len(written) == 0:
+		how = "already so"
+	case len(already) > 0:
+		how = tsprintf("written now on %s; already so on %s", strings.Join(written, ", "), strings.Join(already, ", "))
+	}
+	return tsprintf("%s %s %s (%s)", strings.Join(holders, ", "), has, flags.OnOff(res.On), how)
 }
 
 // reachNote says when the applications see a change made in Redis (relaycfg.Reach), and

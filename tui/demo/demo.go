@@ -8,8 +8,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -26,7 +29,9 @@ import (
 // Outage is the embedded outage: two Redis servers, a LaunchDarkly, a journal. It implements
 // tui.Demo, so that the UI's demo screens can bring LaunchDarkly back and make Relay re-sync.
 type Outage struct {
+	closing sync.Once
 	dir     string
+	lock    *os.File // lockName in dir, flock'd while the demo runs
 	redis   []*miniredis.Miniredis
 	clients []*redis.Client
 	fake    *ldfake.Server
@@ -46,9 +51,13 @@ func Start(ctx context.Context) (_ *Outage, err error) {
 			d.Close()
 		}
 	}()
-	if d.dir, err = os.MkdirTemp("", "relaycommander-demo-"); err != nil {
+	if d.dir, err = os.MkdirTemp("", dirPattern); err != nil {
 		return nil, fmt.Errorf("demo: temporary directory: %w", err)
 	}
+	if err := d.holdDir(); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	removeLeftovers(d.dir)
 	fx := fixture.Load()
 	var hosts []flags.HostConfig
 	for _, name := range []string{"relay-redis-a", "relay-redis-b"} {
@@ -79,8 +88,46 @@ func Start(ctx context.Context) (_ *Outage, err error) {
 	return d, nil
 }
 
-// Close stops everything the demo started and removes its directory.
-func (d *Outage) Close() {
+// Close stops everything the demo started and removes its directory. It may be called
+// again (from a signal and the deferred call both): only the first does it.
+func (d *Outage) Close() { d.closing.Do(d.close) }
+
+// CloseOnSignal makes the signals sigs (SIGHUP from a dropped SSH session, SIGTERM) end the
+// demo as quitting does: by default SIGHUP kills the process before any deferred Close, and
+// left its directory (journal, armed.lock, log) behind in the temporary directory. The first
+// of them closes the demo at once and calls quit, for the UI to end; should the process still
+// be there grace later (a UI that cannot end on a terminal gone), the signal is raised again
+// with its default action, which ends the process as the signal would have. stop undoes it.
+func (d *Outage) CloseOnSignal(quit func(), grace time.Duration, sigs ...os.Signal) (stop func()) {
+	got := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	signal.Notify(got, sigs...)
+	go func() {
+		select {
+		case sig := <-got:
+			d.Close()
+			quit()
+			select {
+			case <-time.After(grace):
+				signal.Reset(sigs...)
+				if s, ok := sig.(syscall.Signal); ok {
+					syscall.Kill(os.Getpid(), s)
+				}
+			case <-done:
+			}
+		case <-done:
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			signal.Stop(got)
+			close(done)
+		})
+	}
+}
+
+func (d *Outage) close() {
 	if d.Journal != nil {
 		d.Journal.Close()
 	}
@@ -98,6 +145,57 @@ func (d *Outage) Close() {
 	}
 	if d.dir != "" {
 		os.RemoveAll(d.dir)
+	}
+	if d.lock != nil {
+		d.lock.Close() // after the removal: no other demo takes the directory for a leftover before
+	}
+}
+
+// dirPattern names the demo's temporary directory (os.MkdirTemp).
+const dirPattern = "relaycommander-demo-*"
+
+// lockName is the file a running demo holds flock'd in its directory. A demo killed before
+// its Close (SIGKILL, a crash, the machine's OOM killer) leaves the directory behind with the
+// lock free: the next demo removes it.
+const lockName = "demo.lock"
+
+// holdDir takes the demo's lock. The file gets its name only once held, so that a demo
+// sweeping leftovers never finds this one's lock free.
+func (d *Outage) holdDir() error {
+	held := filepath.Join(d.dir, lockName+".new")
+	f, err := os.OpenFile(held, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", held, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return fmt.Errorf("lock %s: %w", held, err)
+	}
+	if err := os.Rename(held, filepath.Join(d.dir, lockName)); err != nil {
+		f.Close()
+		return fmt.Errorf("lock %s: %w", held, err)
+	}
+	d.lock = f
+	return nil
+}
+
+// removeLeftovers removes the directories of demos that were killed before they could,
+// those whose lock is free, but own. A directory without the lock (a version of the demo
+// that held none) may belong to a running demo: it is left alone.
+func removeLeftovers(own string) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPattern))
+	for _, dir := range dirs {
+		if dir == own {
+			continue
+		}
+		f, err := os.Open(filepath.Join(dir, lockName))
+		if err != nil {
+			continue // no lock, or not ours to read
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			os.RemoveAll(dir)
+		}
+		f.Close()
 	}
 }
 
