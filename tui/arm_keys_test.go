@@ -53,3 +53,16 @@ func TestArmAndReplayKeysSayWhyNot(t *testing.T) {
 	u.key("1", "A")
 	u.mustSee("A arms from the queue (2) or the sync screen (3)")
 }
+
+// The footer offers R and A exactly as the banner does: in an outage A only.
+func TestFooterOffersWhatTheBannerOffers(t *testing.T) {
+	g := &fakeGuard{script: armedEvents(), hold: true}
+	u := newUnit(t, 120, 40, nil)
+	u.fj.pending = []journal.Pending{pendingKill(false)}
+	u.withGuard(fakeLD{err: errLDDown}, g)
+	u.apply(u.m.ldCheckCmd())
+	f := footerOf(u)
+	if strings.Contains(f, "R replay now") || !strings.Contains(f, "A arm replay") {
+		t.Fatalf("footer in an outage: %q; want A and not R, as the banner %q", f, u.bannerRow())
+	}
+}

@@ -202,11 +202,13 @@ func (m *Model) bannerLine() string {
 		}
 	case m.onlyConflictsLeft():
 		action = "  " + m.decideConflictsText() + " "
-	case m.canArm() && m.ldErr != nil && m.ldTroubleOf(m.ldErr).down:
-		// R would only show that LaunchDarkly does not answer; A holds and waits
-		action = "  A holds and replays "
-	case m.canArm():
-		action = "  R replay now, A arm "
+	default:
+		switch replay, arm := m.recoveryOffer(); {
+		case replay && arm:
+			action = "  R replay now, A arm "
+		case arm:
+			action = "  A holds and replays "
+		}
 	}
 	n := len(m.drift)
 	lead := sprintf(" ! Relay re-sync undid %d %s: ", n, changesWord(n))
@@ -219,6 +221,22 @@ func (m *Model) bannerLine() string {
 	left := b(lead) + list
 	gap := max(0, m.width-ansi.StringWidth(left)-ansi.StringWidth(action))
 	return left + b(strings.Repeat(" ", gap)+action)
+}
+
+// recoveryOffer is what the banner and the footer offer for the pending changes, by one
+// rule: R (replay now) and A (arm). Neither in read-only, while armed, or while LaunchDarkly
+// refuses the token (the banner says to set it); in an outage A only (R would just show that
+// LaunchDarkly does not answer); without a token R only (it explains what is missing).
+func (m *Model) recoveryOffer() (replay, arm bool) {
+	switch {
+	case m.cfg.ReadOnly, m.arm.on, tokenRefused(m.ldErr):
+		return false, false
+	case m.ld == nil:
+		return true, false
+	case m.canArm() && m.ldErr != nil && m.ldTroubleOf(m.ldErr).down:
+		return false, true
+	}
+	return true, m.canArm()
 }
 
 // undoneList names the undone changes in w columns: each with the protected mark in full,
@@ -328,8 +346,10 @@ func (m *Model) backBannerLine() string {
 		action = " Replay from a writable session"
 	case m.onlyConflictsLeft():
 		action = " " + m.decideConflictsText()
-	case m.canArm():
-		action = " R replay now, A arm"
+	default:
+		if replay, arm := m.recoveryOffer(); replay && arm {
+			action = " R replay now, A arm"
+		}
 	}
 	text := sprintf(" ! LaunchDarkly is back: Relay will undo %d %s when it reconnects.", n, changesWord(n)) + action + " "
 	if ansi.StringWidth(text) > m.width {
@@ -526,13 +546,18 @@ func (m *Model) screenKeys() helpKeys {
 	}
 	k := m.keys
 	global := enabled(k.Help, k.Quit, k.ScreenFlags, k.ScreenQueue, k.ScreenSync, k.Refresh)
-	// R is offered as the banner offers it: not while only conflicts are left, nor while
-	// LaunchDarkly refuses the token (the banner says to set it)
-	if m.bannerShown() && !m.onlyConflictsLeft() && !tokenRefused(m.ldErr) {
-		global = append(enabled(k.ReplayNow), global...)
-		if m.canArm() && m.active != screenQueue && m.active != screenSync && !m.arm.on {
-			global = append(enabled(k.ReplayNow, k.Arm), global[1:]...)
+	// R and A are offered as the banner offers them (recoveryOffer); the queue and sync
+	// screens offer A themselves
+	if m.bannerShown() && !m.onlyConflictsLeft() {
+		replay, arm := m.recoveryOffer()
+		var offer []key.Binding
+		if replay {
+			offer = append(offer, enabled(k.ReplayNow)...)
 		}
+		if arm && m.active != screenQueue && m.active != screenSync {
+			offer = append(offer, enabled(k.Arm)...)
+		}
+		global = append(offer, global...)
 	}
 	if m.arm.on && m.active != screenQueue && m.active != screenSync {
 		global = append([]key.Binding{m.disarmKey()}, global...)

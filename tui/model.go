@@ -134,7 +134,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width - 1)
 	case tea.PasteMsg:
-		m.paste(strings.Join(strings.Fields(msg.Content), " "))
+		if !m.tooSmall() { // as for keys: nothing lands on the hidden screen
+			m.paste(strings.Join(strings.Fields(msg.Content), " "))
+		}
 	case tea.KeyPressMsg:
 		cmd = m.handleKey(msg)
 	default:

@@ -94,3 +94,17 @@ func TestTooSmallWindowStillAsksBeforeQuittingArmed(t *testing.T) {
 		t.Fatal("y did not answer the question")
 	}
 }
+
+// A paste on the too-small screen lands nowhere either.
+func TestTooSmallWindowIgnoresAPaste(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	u.gotoEnv("ld:web-store:staging")
+	u.gotoFlag("checkout-flow")
+	u.key("space")
+	u.m.Update(tea.WindowSizeMsg{Width: 60, Height: 20})
+	u.m.Update(tea.PasteMsg{Content: "pasted blind"})
+	u.m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	if v := u.view(); strings.Contains(v, "pasted blind") {
+		t.Fatalf("a paste on the too-small screen reached the hidden field:\n%s", v)
+	}
+}
