@@ -30,6 +30,9 @@ type DiscardResult struct {
 	// where the flag is missing, deleted or unreadable failed with the store's error
 	// (flags.ErrUnknownFlag, flags.ErrTombstone, flags.ErrUnreadable).
 	Restored *flags.ToggleResult
+	// Left are the hosts a Relay rewrote since the change (flags.ErrVersionMoved: most likely
+	// LaunchDarkly's newer state): left as they are, not failed, and not in Restored.
+	Left []flags.HostResult
 }
 
 // Target is the project and environment of the pending change's prefix as recorded, and
@@ -82,6 +85,15 @@ func (j *Journal) Discard(ctx context.Context, store DiscardStore, p Pending, d 
 	res := DiscardResult{Event: ev}
 	if d.Restore {
 		r := restore(ctx, store, p)
+		kept := r.Hosts[:0:0]
+		for _, h := range r.Hosts {
+			if errors.Is(h.Err, flags.ErrVersionMoved) {
+				res.Left = append(res.Left, h)
+			} else {
+				kept = append(kept, h)
+			}
+		}
+		r.Hosts = kept
 		res.Restored = &r
 	}
 	return res, nil

@@ -229,3 +229,33 @@ func TestPendingTarget(t *testing.T) {
 		t.Error("restoring an unmapped prefix must need the typed key")
 	}
 }
+
+// A host a Relay rewrote since the change (LaunchDarkly's newer version, a colleague's
+// change) is left as it is and reported apart: it did not fail, and writing the base state
+// there would undo LaunchDarkly's newer state.
+func TestDiscardRestoreLeavesAHostARelayRewrote(t *testing.T) {
+	store, a, b := twoHostStore(t)
+	j := openTemp(t)
+	ctx := context.Background()
+	const prod, key = "ld:web-store:production", "kill-switch-checkout"
+	toggleRecorded(t, j, store, prod, key, true, false, 3)
+	p := onlyPending(t, j)
+	newer := `{"key":"kill-switch-checkout","on":false,"prerequisites":[],"targets":[],"contextTargets":[],"rules":[],"fallthrough":{"variation":0},"offVariation":1,"variations":[true,false],"clientSide":false,"salt":"s","trackEvents":false,"trackEventsFallthrough":false,"debugEventsUntilDate":null,"version":18,"deleted":false}`
+	if err := b.Client().HSet(ctx, prod+":features", key, newer).Err(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := j.Discard(ctx, store, p, DiscardRequest{By: "bob", Restore: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Restored == nil || len(res.Restored.Hosts) != 1 || res.Restored.Hosts[0].Host != "a" || res.Restored.Hosts[0].Outcome != flags.Written {
+		t.Errorf("Restored = %+v; want a written", res.Restored)
+	}
+	if len(res.Left) != 1 || res.Left[0].Host != "b" || res.Left[0].OldVersion != 18 {
+		t.Errorf("Left = %+v; want b, left at the Relay's v18", res.Left)
+	}
+	if got := hostStates(t, store, prod, key); !slices.Equal(got, []string{"ON v3", "OFF v18"}) {
+		t.Errorf("after the restore: %v", got)
+	}
+	_ = a
+}

@@ -168,7 +168,7 @@ func (d *discardDialog) View(w, h int) []string {
 		"  It will not be replayed to LaunchDarkly. The journal keeps the record.",
 		"",
 		cur(0) + " " + cell("reason", 12) + reason,
-		cur(discardRestore) + " " + box + sprintf(" also write %s (the base state) back to Redis on every host", flags.OnOff(p.BaseOn)),
+		cur(discardRestore) + " " + box + sprintf(" also write %s (the base state) back where Redis holds the change", flags.OnOff(p.BaseOn)),
 		"      " + st.dim.Render("(not a new change: LaunchDarkly already has the base state)"),
 	}
 	if d.needsTyped() {
@@ -215,7 +215,7 @@ func (c *common) discardCmd(d discardConfirmedMsg) tea.Cmd {
 	c.setStatus("discarding "+termsafe.Escape(p.Flag)+"…", false)
 	return c.writing(func() tea.Msg {
 		res, err := jr.Discard(ctx, store, p, req)
-		return discardDoneMsg{flag: p.Flag, err: err, restored: res.Restored}
+		return discardDoneMsg{flag: p.Flag, err: err, restored: res.Restored, left: res.Left}
 	})
 }
 
@@ -228,13 +228,25 @@ func (c *common) applyDiscardDone(msg discardDoneMsg) tea.Cmd {
 	case msg.err != nil:
 		c.setStatus("discard "+flag+": "+termsafe.Escape(msg.err.Error()), true)
 	case msg.restored != nil && len(msg.restored.FailedHosts()) > 0:
-		c.setStatus("discarded "+flag+"; "+restoreSummary(*msg.restored), true)
+		c.setStatus("discarded "+flag+"; "+restoreSummary(*msg.restored)+leftSummary(msg.left), true)
 	case msg.restored != nil:
-		c.setStatus("discarded "+flag+" and restored its base state in Redis: "+restoreSummary(*msg.restored), false)
+		c.setStatus("discarded "+flag+" and restored its base state in Redis: "+restoreSummary(*msg.restored)+leftSummary(msg.left), false)
 	default:
 		c.setStatus("discarded "+flag+": it will not be replayed", false)
 	}
 	return c.refresh()
+}
+
+// leftSummary names the hosts a restore left because a Relay rewrote them since the change.
+func leftSummary(left []flags.HostResult) string {
+	if len(left) == 0 {
+		return ""
+	}
+	names := make([]string, len(left))
+	for i, h := range left {
+		names[i] = sprintf("%s (v%d)", h.Host, h.OldVersion)
+	}
+	return "; left " + strings.Join(names, ", ") + ": a Relay wrote LaunchDarkly's newer state there"
 }
 
 // restoreSummary is a restore's outcome per host, failures first so that a short status line

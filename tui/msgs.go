@@ -99,6 +99,7 @@ type discardDoneMsg struct {
 	flag     string
 	err      error
 	restored *flags.ToggleResult
+	left     []flags.HostResult // hosts a Relay rewrote since the change: not restored
 }
 
 type historyMsg struct {

@@ -19,6 +19,7 @@ type discardJSON struct {
 	Hosts        []hostResultJSON    `json:"hosts"`     // the restore's result per host; empty without --restore
 	FailedHosts  []string            `json:"failedHosts"`
 	UnknownHosts []string            `json:"unknownHosts"` // the restore's reply was lost there, as in update --json
+	LeftHosts    []string            `json:"leftHosts"`    // a Relay rewrote them since the change: left as they are
 	Journal      string              `json:"journal"`
 }
 
@@ -179,6 +180,10 @@ func discard(ctx context.Context, opts *discardOptions, j *journal.Journal, st *
 		}
 		dj.Hosts, dj.FailedHosts = hostResultsJSON(restored)
 		dj.UnknownHosts = append([]string{}, readBack(nil).stillUnknown(restored)...)
+		dj.LeftHosts = []string{}
+		for _, h := range res.Left {
+			dj.LeftHosts = append(dj.LeftHosts, h.Host)
+		}
 		if err := a.writeJSON(dj); err != nil {
 			return err
 		}
@@ -188,6 +193,10 @@ func discard(ctx context.Context, opts *discardOptions, j *journal.Journal, st *
 		return nil
 	}
 	printHostResults(out, *res.Restored, nil)
+	for _, h := range res.Left {
+		printWrapped(out, "  ", tsprintf("%s: left as it is: a Relay wrote v%d %s since the change (LaunchDarkly's newer state, most likely)",
+			h.Host, h.OldVersion, flags.OnOff(h.OldOn)))
+	}
 	fmt.Fprint(out, a.reachNote())
 	return hostsFailedErr(*res.Restored, nil, tsprintf("The discard stands; the failed hosts keep %s until Relay re-syncs them "+
 		"from LaunchDarkly. To set them now, when they are back: relaycommander update %s -f %s -s %s (replay then finds it in sync)",
@@ -200,10 +209,10 @@ func (opts *discardOptions) confirm(ctx context.Context, st *flags.Store, p jour
 	a, base := opts.app, flags.OnOff(p.BaseOn)
 	out := a.planOut(opts.json)
 	if st == nil {
-		printWrapped(out, "", tsprintf("It will not be replayed. Redis is left as it is (--restore writes %s back to every host).", base))
+		printWrapped(out, "", tsprintf("It will not be replayed. Redis is left as it is (--restore writes %s back where the change is in Redis).", base))
 		return a.confirm(tsprintf("Discard the pending change of %s in %s?", p.Flag, where), "", opts.yes)
 	}
-	printWrapped(out, "", tsprintf("It will not be replayed, and every Redis host is set back to %s:", base))
+	printWrapped(out, "", tsprintf("It will not be replayed, and the Redis hosts that still hold what it wrote are set back to %s, at the version LaunchDarkly has:", base))
 	if f, err := st.Flag(ctx, p.Prefix, p.Flag); err == nil {
 		printHostStates(out, f)
 	} else {

@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,6 +18,7 @@ type discardOut struct {
 	Hosts        []hostResultJSON    `json:"hosts"`
 	FailedHosts  []string            `json:"failedHosts"`
 	UnknownHosts []string            `json:"unknownHosts"`
+	LeftHosts    []string            `json:"leftHosts"`
 	Journal      string              `json:"journal"`
 }
 
@@ -307,4 +310,28 @@ func TestDiscardOutputFits80Columns(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A host a Relay rewrote since the change is left, said so, and is no failure: the advice
+// to write the base state there by hand would undo LaunchDarkly's newer state.
+func TestDiscardRestoreLeavesAHostARelayRewrote(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	const prefix, key = "ld:web-store:staging", "beta-dashboard"
+	on0, v0 := stored(t, a, prefix, key)
+	h.ok("update", "-p", "web-store", "-e", "staging", "-f", key, "-s", onOffArg(!on0), "--yes")
+	raw := b.Client().HGet(context.Background(), prefix+":features", key).Val()
+	newer := strings.Replace(raw, fmt.Sprintf(`"version":%d`, v0+1), fmt.Sprintf(`"version":%d`, v0+5), 1)
+	b.Client().HSet(context.Background(), prefix+":features", key, newer)
+
+	g := h.ok("discard", "-p", "web-store", "-e", "staging", "-f", key, "--restore", "--yes", "--json")
+	d := decode[discardOut](t, g.stdout)
+	if len(d.FailedHosts) != 0 || !slices.Equal(d.LeftHosts, []string{b.Addr}) {
+		t.Errorf("failed %v, left %v; want none failed, %s left", d.FailedHosts, d.LeftHosts, b.Addr)
+	}
+	if !strings.Contains(g.stderr, "left as it is: a Relay wrote v"+fmt.Sprint(v0+5)) || strings.Contains(g.stderr, "To set them now") {
+		t.Errorf("output:\n%s", g.stderr)
+	}
+	wantStored(t, prefix, key, on0, v0, a)
+	wantStored(t, prefix, key, !on0, v0+5, b)
 }
