@@ -259,3 +259,20 @@ func TestDiscardRestoreLeavesAHostARelayRewrote(t *testing.T) {
 	}
 	_ = a
 }
+
+// A change that ended where it started (off, then on again: v3 to v5), discarded with a
+// restore: the hosts go back to v3, LaunchDarkly's version, although `on` already matches.
+func TestDiscardRestoreOfANoNetEffectChangePutsTheVersionBack(t *testing.T) {
+	store, _, _ := twoHostStore(t)
+	j := openTemp(t)
+	ctx := context.Background()
+	const prod, flag, base = "ld:web-store:production", "kill-switch-checkout", 3
+	toggleRecorded(t, j, store, prod, flag, true, false, base)
+	toggleRecorded(t, j, store, prod, flag, false, true, base+1)
+	if _, err := j.Discard(ctx, store, onlyPending(t, j), DiscardRequest{By: "bob", Why: "x", Restore: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := hostStates(t, store, prod, flag); !slices.Equal(got, []string{"ON v3", "ON v3"}) {
+		t.Errorf("after the restore: %v; want ON v3, LaunchDarkly's version", got)
+	}
+}

@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"relaycommander/flags"
 )
@@ -11,6 +12,8 @@ import (
 // toggle that writes a host only while it holds the version the caller saw there.
 type VersionToggler interface {
 	ToggleAt(ctx context.Context, prefix, key string, on bool, seen map[string]int) flags.ToggleResult
+	// RestoreAt takes a re-assertion back when its change was discarded meanwhile.
+	RestoreAt(ctx context.Context, prefix, key string, on bool, version int, seen map[string]int) flags.ToggleResult
 }
 
 // Reassert writes pending change id's state again on hosts where it was undone, and records
@@ -56,16 +59,45 @@ func (j *Journal) Reassert(ctx context.Context, store VersionToggler, id string,
 	if len(landed) == 0 {
 		return res, nil
 	}
+	var discarded bool
 	if err := j.appendRecords(func(s *state) ([]record, error) {
 		if _, ok := s.byID[id]; !ok {
 			return nil, fmt.Errorf("journal %s: no change %s", j.path, id)
+		}
+		discarded = s.discarded(id)
+		if discarded {
+			return nil, nil
 		}
 		return []record{{Type: typeOutcome, ID: id, Outcomes: landed}}, nil
 	}); err != nil {
 		return res, fmt.Errorf("%s %s was re-asserted in Redis but that is not recorded (Redis holds what the journal already says): %w",
 			c.Prefix, c.Flag, err)
 	}
+	if discarded {
+		return res, j.undoReassert(ctx, store, c, landed, seen)
+	}
 	return res, nil
+}
+
+// undoReassert takes back a re-assertion whose change was discarded (or superseded) between
+// the check and the write: each host it landed on gets the state and version it held before
+// (LaunchDarkly's), only while it still holds the re-assertion's write. Left in place, it
+// would keep the discarded change in Redis with nothing pending to show it, at a version a
+// Relay does not overwrite with LaunchDarkly's next change. A replay closing the change
+// meanwhile is no reason: LaunchDarkly then has the state the re-assertion wrote.
+func (j *Journal) undoReassert(ctx context.Context, store VersionToggler, c Change, landed []HostOutcome, seen map[string]int) error {
+	var kept []string
+	for _, o := range landed {
+		r := store.RestoreAt(ctx, c.Prefix, c.Flag, !c.After, seen[o.Host], map[string]int{o.Host: o.NewVersion})
+		if len(r.Hosts) != 1 || (r.Hosts[0].Outcome != flags.Written && r.Hosts[0].Outcome != flags.Unchanged) {
+			kept = append(kept, o.Host)
+		}
+	}
+	if len(kept) > 0 {
+		return fmt.Errorf("%s %s: change %s was discarded while it was re-asserted, and %s still holds the re-assertion: "+
+			"restart its Relay (a full re-sync writes LaunchDarkly's state)", c.Prefix, c.Flag, c.ID, strings.Join(kept, ", "))
+	}
+	return fmt.Errorf("%s %s: change %s was discarded while it was re-asserted: the re-assertion was taken back", c.Prefix, c.Flag, c.ID)
 }
 
 // reassertable finds change id among the pending flags and says why it may not be

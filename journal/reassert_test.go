@@ -151,3 +151,46 @@ func TestArmAndArmedBy(t *testing.T) {
 	}
 	l2.Release()
 }
+
+// discardingToggler discards the change in the window between Reassert's check and its
+// write, as another face (the UI, a second terminal) may.
+type discardingToggler struct {
+	j     *Journal
+	store *flags.Store
+}
+
+func (d discardingToggler) ToggleAt(ctx context.Context, prefix, key string, on bool, seen map[string]int) flags.ToggleResult {
+	ps, _ := d.j.Pending()
+	for _, p := range ps {
+		if p.Prefix == prefix && p.Flag == key {
+			d.j.Discard(ctx, nil, p, DiscardRequest{By: "bob", Why: "not needed"})
+		}
+	}
+	return d.store.ToggleAt(ctx, prefix, key, on, seen)
+}
+
+func (d discardingToggler) RestoreAt(ctx context.Context, prefix, key string, on bool, version int, seen map[string]int) flags.ToggleResult {
+	return d.store.RestoreAt(ctx, prefix, key, on, version, seen)
+}
+
+// A change discarded while it is re-asserted: the re-assertion is taken back, or Redis would
+// keep the discarded kill with nothing pending to show it.
+func TestReassertOfAChangeDiscardedMeanwhileIsTakenBack(t *testing.T) {
+	store, a, _ := twoHostStore(t)
+	j := openTemp(t)
+	ctx := context.Background()
+	const prod, flag, base = "ld:web-store:production", "kill-switch-checkout", 3
+	toggleRecorded(t, j, store, prod, flag, true, false, base)
+	resync(t, a, prod, flag)
+	ps, _ := j.Pending()
+	_, err := j.Reassert(ctx, discardingToggler{j, store}, ps[0].Entries[0].ID, map[string]int{"a": base})
+	if err == nil || !strings.Contains(err.Error(), "taken back") {
+		t.Errorf("Reassert = %v; want it to say the re-assertion was taken back", err)
+	}
+	if ps, _ := j.Pending(); len(ps) != 0 {
+		t.Fatalf("pending %+v; want the discard to stand", ps)
+	}
+	if got := hostStates(t, store, prod, flag)[0]; got != "ON v3" {
+		t.Errorf("a holds %s; want LaunchDarkly's ON v3 back", got)
+	}
+}

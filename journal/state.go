@@ -116,6 +116,17 @@ func (s *state) closed(id string) bool {
 	return false
 }
 
+// discarded says change id was discarded (or superseded): closed without LaunchDarkly
+// getting its state.
+func (s *state) discarded(id string) bool {
+	for _, i := range s.eventsFor[id] {
+		if s.events[i].Kind == ReplayDiscarded {
+			return true
+		}
+	}
+	return false
+}
+
 type flagKey struct{ prefix, flag string }
 
 // pending coalesces the open changes per (prefix, flag), ordered by their earliest change.
