@@ -264,7 +264,10 @@ type flagCells struct {
 
 // note is one remark of the NOTE column, with the short form it takes when the column is
 // narrow ("" when the other columns already say it).
-type note struct{ full, short string }
+type note struct {
+	full, short string
+	style       *lipgloss.Style // nil: plain
+}
 
 func (s *flagsScreen) flagCells(f flags.Flag, downNames []string) flagCells {
 	a := f.Agreement(downNames...)
@@ -340,19 +343,24 @@ func (s *flagsScreen) flagNotes(f flags.Flag, a flags.Agreement) []note {
 	var notes []note
 	for _, h := range f.Hosts {
 		if h.Unreadable != "" {
-			notes = append(notes, note{"unreadable JSON on " + safe(h.Host), "bad JSON"})
+			notes = append(notes, note{"unreadable JSON on " + safe(h.Host), "bad JSON", nil})
 			break
 		}
 	}
 	if p, ok := s.pendingFor(s.set.Prefix, f.Key); ok {
-		n := "pending " + flags.OnOff(p.Desired)
-		if p.BaseVersion != nil {
-			n += sprintf(" (was %s v%d)", flags.OnOff(p.BaseOn), *p.BaseVersion)
+		if _, undone := s.undoneOf(p); undone {
+			// a Relay re-sync put LaunchDarkly's state back: the hosts no longer hold the change
+			notes = append(notes, note{"UNDONE: pending " + flags.OnOff(p.Desired), "UNDONE", &s.st.warn})
+		} else {
+			n := "pending " + flags.OnOff(p.Desired)
+			if p.BaseVersion != nil {
+				n += sprintf(" (was %s v%d)", flags.OnOff(p.BaseOn), *p.BaseVersion)
+			}
+			notes = append(notes, note{n, "pending", nil})
 		}
-		notes = append(notes, note{n, "pending"})
 	}
 	if failed := s.failedWrite(s.set.Prefix, f.Key); len(failed) > 0 {
-		notes = append(notes, note{"write failed on " + safeJoin(failed, ", ") + ": T retries", "T retries"})
+		notes = append(notes, note{"write failed on " + safeJoin(failed, ", ") + ": T retries", "T retries", nil})
 	}
 	if d := a.Detail(); d != "" && len(a.Present) > 0 {
 		short := ""
@@ -362,13 +370,13 @@ func (s *flagsScreen) flagNotes(f flags.Flag, a flags.Agreement) []note {
 		case len(a.Missing) > 0:
 			short = sprintf("missing %d", len(a.Missing))
 		}
-		notes = append(notes, note{safe(d), short})
+		notes = append(notes, note{safe(d), short, nil})
 	}
 	if p, ok := primary(f); ok && len(p.Prerequisites) > 0 {
-		notes = append(notes, note{"requires " + safeJoin(p.Prerequisites, ", "), sprintf("needs %d", len(p.Prerequisites))})
+		notes = append(notes, note{"requires " + safeJoin(p.Prerequisites, ", "), sprintf("needs %d", len(p.Prerequisites)), nil})
 	}
 	if len(f.Dependants) > 0 {
-		notes = append(notes, note{"required by " + safeJoin(f.Dependants, ", "), sprintf("used by %d", len(f.Dependants))})
+		notes = append(notes, note{"required by " + safeJoin(f.Dependants, ", "), sprintf("used by %d", len(f.Dependants)), nil})
 	}
 	return notes
 }
@@ -389,32 +397,44 @@ func versions(f flags.Flag) string {
 
 // fitNotes writes the notes in w columns, in whole words: each in full when it fits, else
 // in its short form; what still does not fit is counted, "+1", and left to the details.
-func fitNotes(notes []note, w int) string {
-	var parts []string
+// Each note keeps its style; the spans are w columns wide.
+func fitNotes(notes []note, w int) []span {
+	var parts []span
 	used, hidden := 0, 0
 	for _, n := range notes {
 		sep := 0
 		if len(parts) > 0 {
 			sep = 2
 		}
+		text := ""
 		switch {
 		case used+sep+ansi.StringWidth(n.full) <= w:
-			parts = append(parts, n.full)
-			used += sep + ansi.StringWidth(n.full)
+			text = n.full
 		case n.short == "":
-			// the other columns say it
+			continue // the other columns say it
 		case used+sep+ansi.StringWidth(n.short) <= w:
-			parts = append(parts, n.short)
-			used += sep + ansi.StringWidth(n.short)
+			text = n.short
 		default:
 			hidden++
+			continue
 		}
+		if sep > 0 {
+			parts = append(parts, plainSpan("; "))
+		}
+		parts = append(parts, span{text: text, style: n.style})
+		used += sep + ansi.StringWidth(text)
 	}
-	out := strings.Join(parts, "; ")
 	if more := sprintf("+%d", hidden); hidden > 0 && used+1+len(more) <= w {
-		out = strings.TrimSpace(out + " " + more)
+		if used > 0 {
+			more = " " + more
+		}
+		parts = append(parts, plainSpan(more))
+		used += ansi.StringWidth(more)
 	}
-	return out
+	if used < w {
+		parts = append(parts, plainSpan(strings.Repeat(" ", w-used)))
+	}
+	return parts
 }
 
 // flagColumns are the table's column widths for this frame.
@@ -489,7 +509,8 @@ func (c flagColumns) row(r flagCells, cursor bool) []span {
 	h.text = cell(h.text, c.hosts)
 	spans = append(spans, h)
 	if c.note > 0 {
-		spans = append(spans, plainSpan(" "+cell(fitNotes(r.notes, c.note), c.note)))
+		spans = append(spans, plainSpan(" "))
+		spans = append(spans, fitNotes(r.notes, c.note)...)
 	}
 	return spans
 }
