@@ -135,3 +135,29 @@ func TestEnvPaneColumnsLineUp(t *testing.T) {
 		}
 	}
 }
+
+// With the environments pane focused the footer and help offer only keys that act there:
+// no toggle (it only says to choose a flag first), and enter moves to the flags.
+func TestEnvPaneFooterOffersOnlyItsKeys(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	if f := footerOf(u); !strings.Contains(f, "space/t toggle") || !strings.Contains(f, "enter details") {
+		t.Fatalf("flags pane footer: %q", f)
+	}
+	u.key("tab")
+	if u.m.flagsScreen.focus != paneEnvs {
+		t.Fatal("tab did not focus the environments")
+	}
+	f := footerOf(u)
+	for _, not := range []string{"toggle", "details"} {
+		if strings.Contains(f, not) {
+			t.Errorf("the environments pane's footer offers %q: %q", not, f)
+		}
+	}
+	for _, want := range []string{"enter flags", "tab pane", "/ filter"} {
+		if !strings.Contains(f, want) {
+			t.Errorf("the environments pane's footer lacks %q: %q", want, f)
+		}
+	}
+	u.key("?")
+	u.mustNotSee("toggle")
+}
