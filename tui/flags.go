@@ -204,8 +204,9 @@ func (s *flagsScreen) cursorFlag() (flags.Flag, bool) {
 // flagRows is how many table rows fit in the flags pane.
 func (s *flagsScreen) flagRows() int {
 	h := s.bodyHeight() - 2 - 1 // border, column heading
-	if env, ok := s.selectedEnv(); ok && len(env.warnings) > 0 {
-		h--
+	if env, ok := s.selectedEnv(); ok {
+		_, flagsW := s.paneWidths()
+		h -= len(envWarningLines(env, flagsW-2))
 	}
 	if s.filtering || s.filter.value() != "" {
 		h--

@@ -20,8 +20,7 @@ func (s *flagsScreen) flagsView(h int) []string {
 	if s.details {
 		return s.detailsView(h)
 	}
-	envW := min(max(s.width/4, 22), 34)
-	flagsW := s.width - envW
+	envW, flagsW := s.paneWidths()
 	left := box("Environments", s.envLines(h-2, envW-2), envW, h, s.focus == paneEnvs, s.st)
 	right := box(s.flagsTitle(), s.flagLines(h-2, flagsW-2), flagsW, h, s.focus == paneFlags, s.st)
 	if s.paneProtected() {
@@ -197,11 +196,31 @@ func (s *flagsScreen) noPrefixLines(w int, details bool) []string {
 		"Check that redis.hosts names the Redis the Relay Proxy uses; r tries again.", w)
 }
 
+// paneWidths are the environments pane's and the flags pane's widths, borders included.
+func (s *flagsScreen) paneWidths() (envW, flagsW int) {
+	envW = min(max(s.width/4, 22), 34)
+	return envW, s.width - envW
+}
+
+// envWarningLines are the selected environment's warnings over the flags, wrapped to w
+// columns at words (at 80 columns "$inited missing on ...: Relay answers 503 there" lost
+// its end to "…"), in two lines at the most: the environments pane's marks and help say the rest.
+func envWarningLines(env envRow, w int) []string {
+	if len(env.warnings) == 0 {
+		return nil
+	}
+	lines := wrapIndented(env.marks+" "+strings.Join(env.warnings, "; "), w, 0, len(env.marks)+1)
+	if len(lines) > 2 {
+		lines = append(lines[:1], cell(strings.TrimSpace(strings.Join(lines[1:], " ")), w))
+	}
+	return lines
+}
+
 func (s *flagsScreen) flagLines(h, w int) []string {
 	var out []string
 	env, _ := s.selectedEnv()
-	if len(env.warnings) > 0 {
-		out = append(out, s.st.warn.Render(cell(env.marks+" "+strings.Join(env.warnings, "; "), w)))
+	for _, l := range envWarningLines(env, w) {
+		out = append(out, s.st.warn.Render(l))
 	}
 	out = append(out, s.relayPaneLines(w)...)
 	if s.filtering || s.filter.value() != "" {
