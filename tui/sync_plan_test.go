@@ -253,3 +253,28 @@ func TestSyncConflictTimesAreLocal(t *testing.T) {
 		t.Errorf("ISO UTC times remain:\n%s", u.view())
 	}
 }
+
+// At 80 columns the plan's counts stay whole: zero counts are left out and what does not fit
+// wraps at a count, not "1 fo…".
+func TestSyncPlanCountsWholeAt80(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	p := samplePlan()
+	forced, skipped, inSync := p.Items[2], p.Items[2], p.Items[0]
+	forced.Force = true
+	skipped.Skip = true
+	inSync.Status = ldsync.InSync
+	p.Items = append(p.Items, forced, skipped, inSync)
+	u.withLD(p)
+	u.apply(u.key("3"))
+	text := boxText(u)
+	if !strings.Contains(text, "plan: 1 ready 1 in sync 1 conflict 1 unknown base 1 not replayable 1 forced 1 skipped") || strings.Contains(strings.Join(boxRows(t, u.view(), "Sync to LaunchDarkly"), "\n"), "…") {
+		t.Fatalf("the plan's counts are cut:\n%s", u.view())
+	}
+	checkFrame(t, u.view(), 80, 24)
+
+	u = newUnit(t, 80, 24, nil)
+	u.withLD(samplePlan())
+	u.apply(u.key("3"))
+	u.mustSee("plan: 1 ready  1 conflict  1 unknown base  1 not replayable")
+	u.mustNotSee("0 in sync")
+}

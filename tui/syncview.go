@@ -130,7 +130,29 @@ func (sc *syncScreen) syncSummary() []string {
 	if sc.cfg.ReadOnly {
 		head += "   read-only: plan only"
 	}
-	return append(append(wrapStyled(head, sc.width-2), sc.countsLine(n)), sc.settleLines(n)...)
+	counts := packCounts(sc.countsLine(n), sc.width-2)
+	return append(append(wrapStyled(head, sc.width-2), counts...), sc.settleLines(n)...)
+}
+
+// packCounts wraps a counts line to w columns between its counts (two spaces apart), never
+// inside one ("1 fo…" said nothing); the lines after the first are indented under the counts.
+func packCounts(line string, w int) []string {
+	parts := strings.Split(line, "  ")
+	lead, indent := parts[0], ""
+	if i := strings.Index(lead, ": "); i >= 0 {
+		indent = strings.Repeat(" ", i+2)
+	}
+	var out []string
+	cur := lead
+	for _, p := range parts[1:] {
+		if ansi.StringWidth(cur)+2+ansi.StringWidth(p) > w {
+			out = append(out, cur)
+			cur = indent + p
+			continue
+		}
+		cur += "  " + p
+	}
+	return append(out, cur)
 }
 
 // lastCheck is when LaunchDarkly was last checked: the plan's check, or the header's newer one.
@@ -182,15 +204,21 @@ func (c *common) localTimes(s string) string {
 func (sc *syncScreen) countsLine(n ldsync.PlanTally) string {
 	s := &sc.sync
 	if len(s.results) == 0 && !s.running && !s.finished {
-		line := sprintf("plan: %d ready  %d in sync  %s  %d unknown base  %d not replayable",
-			n.Ready, n.InSync, countWords(n.Undecided, "conflict", "conflicts"), n.UnknownBase, n.NotReplayable)
-		if n.Forced > 0 {
-			line += sprintf("  %d forced", n.Forced)
+		// ready always (what R sends), the others when there are any
+		parts := []string{sprintf("%d ready", n.Ready)}
+		for _, p := range []struct {
+			n    int
+			word string
+		}{{n.InSync, "in sync"}, {n.Undecided, ""}, {n.UnknownBase, "unknown base"}, {n.NotReplayable, "not replayable"}, {n.Forced, "forced"}, {n.Skipped, "skipped"}} {
+			switch {
+			case p.n == 0:
+			case p.word == "":
+				parts = append(parts, countWords(p.n, "conflict", "conflicts"))
+			default:
+				parts = append(parts, sprintf("%d %s", p.n, p.word))
+			}
 		}
-		if n.Skipped > 0 {
-			line += sprintf("  %d skipped", n.Skipped)
-		}
-		return line
+		return "plan: " + strings.Join(parts, "  ")
 	}
 	c := sc.itemCounts()
 	waiting := "to send"
