@@ -398,6 +398,14 @@ func TestViewUndonePendingSaysUndone(t *testing.T) {
 		}
 		checkFrame(t, u.view(), size[0], size[1])
 
+		u.gotoFlag("kill-switch-checkout")
+		u.key("enter") // the details say where and what Redis holds instead
+		flat := strings.Join(strings.Fields(strings.ReplaceAll(u.view(), "┃", " ")), " ")
+		if !strings.Contains(flat, "UNDONE on relay-a, relay-b by a Relay re-sync (now ON v9)") {
+			t.Errorf("%dx%d: the details do not say the change was undone:\n%s", size[0], size[1], u.view())
+		}
+		u.key("esc")
+
 		// not undone: the pending note as before
 		holdFlag(u.fs, "ld:web-store:production", "kill-switch-checkout", false, 10)
 		u.refresh()
