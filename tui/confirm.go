@@ -2,6 +2,7 @@ package tui
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -105,8 +106,8 @@ func (c *confirmDialog) Update(msg tea.KeyPressMsg) (tea.Msg, bool) {
 			if !c.yes && !c.inLD {
 				return toggleCancelledMsg{flag: c.flag}, true
 			}
-			if c.protected && c.typed.value() != c.flag {
-				c.problem = "type the flag key exactly to confirm"
+			if problem := typedKeyProblem(c.typed.value(), c.flag, "to confirm"); c.protected && problem != "" {
+				c.problem = problem
 				c.field = fieldTyped
 				return nil, false
 			}
@@ -131,6 +132,20 @@ func (c *confirmDialog) Update(msg tea.KeyPressMsg) (tea.Msg, bool) {
 		c.problem = ""
 	}
 	return nil, false
+}
+
+// typedKeyProblem says why the typed key does not confirm a change of key (for purpose):
+// nothing typed, or how it differs; "" when it matches. Spaces around it do not count (a
+// key copied from a terminal often carries them); any other difference does.
+func typedKeyProblem(typed, key, purpose string) string {
+	typed = strings.TrimSpace(typed)
+	switch typed {
+	case key:
+		return ""
+	case "":
+		return "type the flag key exactly " + purpose
+	}
+	return "the key is " + safe(key) + "; you typed " + strconv.Quote(safe(typed))
 }
 
 // undoWarning says who will undo a Redis edit: the Relays connected to LaunchDarkly, or,
@@ -317,7 +332,9 @@ func (c *confirmDialog) View(w, h int) []string {
 	if c.protected {
 		add(0, field(fieldTyped, "type the key", c.typed))
 		if c.problem != "" {
-			add(0, "  "+st.errText.Render(c.problem))
+			for _, l := range wrapText(c.problem, wrapW) {
+				add(0, "  "+st.errText.Render(l))
+			}
 		}
 	}
 	// One button is marked: the one enter activates.

@@ -113,8 +113,8 @@ func (d *discardDialog) Update(msg tea.KeyPressMsg) (tea.Msg, bool) {
 			if !d.yes {
 				return nil, true
 			}
-			if d.needsTyped() && d.typed.value() != d.p.Flag {
-				d.problem = "type the flag key exactly to restore it in Redis"
+			if problem := typedKeyProblem(d.typed.value(), d.p.Flag, "to restore it in Redis"); d.needsTyped() && problem != "" {
+				d.problem = problem
 				d.field = discardTyped
 				return nil, false
 			}
@@ -174,7 +174,9 @@ func (d *discardDialog) View(w, h int) []string {
 	if d.needsTyped() {
 		lines = append(lines, cur(discardTyped)+" "+cell("type the key", 12)+" "+d.typed.view(d.field == discardTyped))
 		if d.problem != "" {
-			lines = append(lines, "  "+st.errText.Render(d.problem))
+			for _, l := range wrapText(d.problem, max(20, min(w, 76)-6)) {
+				lines = append(lines, "  "+st.errText.Render(l))
+			}
 		}
 	}
 	lines = append(lines,

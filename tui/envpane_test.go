@@ -2,6 +2,7 @@ package tui
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -134,4 +135,63 @@ func TestEnvPaneColumnsLineUp(t *testing.T) {
 			})
 		}
 	}
+}
+
+// With the environments pane focused the footer and help offer only keys that act there:
+// no toggle (it only says to choose a flag first), and enter moves to the flags.
+func TestEnvPaneFooterOffersOnlyItsKeys(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	if f := footerOf(u); !strings.Contains(f, "space/t toggle") || !strings.Contains(f, "enter details") {
+		t.Fatalf("flags pane footer: %q", f)
+	}
+	u.key("tab")
+	if u.m.flagsScreen.focus != paneEnvs {
+		t.Fatal("tab did not focus the environments")
+	}
+	f := footerOf(u)
+	for _, not := range []string{"toggle", "details"} {
+		if strings.Contains(f, not) {
+			t.Errorf("the environments pane's footer offers %q: %q", not, f)
+		}
+	}
+	for _, want := range []string{"enter flags", "tab pane", "/ filter"} {
+		if !strings.Contains(f, want) {
+			t.Errorf("the environments pane's footer lacks %q: %q", want, f)
+		}
+	}
+	u.key("?")
+	u.mustNotSee("toggle")
+}
+
+// At 80 columns the selected environment's warning over the flags wraps at words instead of
+// losing its end ("...: Rela…"), and the flag rows make room for it: the cursor stays on
+// screen at the last flag.
+func TestEnvWarningWrapsAt80(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	for i, p := range u.fs.disc.Prefixes {
+		if p.Prefix == "ld:internal-tools:production" {
+			hosts := slices.Clone(p.Hosts)
+			for j := range hosts {
+				hosts[j].Inited = false
+			}
+			u.fs.disc.Prefixes[i].Hosts = hosts
+		}
+	}
+	u.refresh()
+	if u.m.flagsScreen.selPrefix != "ld:internal-tools:production" {
+		t.Fatalf("selected %s", u.m.flagsScreen.selPrefix)
+	}
+	var pane []string
+	for _, l := range strings.Split(u.view(), "\n") {
+		if i := strings.Index(l, "┃"); i >= 0 {
+			pane = append(pane, strings.Trim(l[i:], "┃ "))
+		}
+	}
+	flat := strings.Join(strings.Fields(strings.Join(pane, " ")), " ")
+	if !strings.Contains(flat, "! $inited missing on relay-a, relay-b: Relay answers 503 there") || strings.Contains(flat, "…") {
+		t.Fatalf("the warning is cut:\n%s", u.view())
+	}
+	u.key("G")
+	u.mustSee("> use-fallback-cdn")
+	checkFrame(t, u.view(), 80, 24)
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 
 	"relaycommander/flags"
 )
@@ -70,6 +71,15 @@ func (s *flagsScreen) detailLines(f flags.Flag) []string {
 	}
 	if p, ok := s.pendingFor(s.set.Prefix, f.Key); ok {
 		lines = append(lines, sprintf("pending: %s -> %s, %d %s, not yet in LaunchDarkly", flags.OnOff(p.BaseOn), flags.OnOff(p.Desired), len(p.Entries), changesWord(len(p.Entries))))
+		if u, undone := s.undoneOf(p); undone {
+			note := "UNDONE on " + strings.Join(u.HostNames(), ", ") + " by a Relay re-sync (now " + undoneState(u) + "): toggle it again to put it back in Redis"
+			if s.keys.ReplayNow.Enabled() {
+				note += ", or R replays it to LaunchDarkly"
+			}
+			for _, l := range wrapText(note, w-2) {
+				lines = append(lines, s.st.warn.Render(l))
+			}
+		}
 	}
 	lines = append(lines, "")
 	if p, ok := primaryRaw(f); ok {

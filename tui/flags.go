@@ -204,8 +204,9 @@ func (s *flagsScreen) cursorFlag() (flags.Flag, bool) {
 // flagRows is how many table rows fit in the flags pane.
 func (s *flagsScreen) flagRows() int {
 	h := s.bodyHeight() - 2 - 1 // border, column heading
-	if env, ok := s.selectedEnv(); ok && len(env.warnings) > 0 {
-		h--
+	if env, ok := s.selectedEnv(); ok {
+		_, flagsW := s.paneWidths()
+		h -= len(envWarningLines(env, flagsW-2))
 	}
 	if s.filtering || s.filter.value() != "" {
 		h--
@@ -552,6 +553,13 @@ func (s *flagsScreen) Keys() helpKeys {
 	nav := enabled(k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom)
 	act := enabled(k.Toggle, k.Details, k.Filter, k.FilterClear, k.Pane, k.PaneLeft, k.PaneRight)
 	short := enabled(k.Toggle, k.Details, k.Filter, k.Pane)
+	if s.focus == paneEnvs {
+		// toggle and details act on a flag: there, enter moves to the flags
+		toFlags := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "flags"))
+		nav = enabled(k.Up, k.Down, k.Top, k.Bottom)
+		act = []key.Binding{toFlags, k.Filter, k.FilterClear, k.Pane, k.PaneRight}
+		short = []key.Binding{toFlags, k.Filter, k.Pane}
+	}
 	var write []key.Binding
 	if len(s.cursorFailed()) > 0 {
 		write = append(write, enabled(k.Retry)...)

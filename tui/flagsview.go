@@ -20,8 +20,7 @@ func (s *flagsScreen) flagsView(h int) []string {
 	if s.details {
 		return s.detailsView(h)
 	}
-	envW := min(max(s.width/4, 22), 34)
-	flagsW := s.width - envW
+	envW, flagsW := s.paneWidths()
 	left := box("Environments", s.envLines(h-2, envW-2), envW, h, s.focus == paneEnvs, s.st)
 	right := box(s.flagsTitle(), s.flagLines(h-2, flagsW-2), flagsW, h, s.focus == paneFlags, s.st)
 	if s.paneProtected() {
@@ -197,11 +196,31 @@ func (s *flagsScreen) noPrefixLines(w int, details bool) []string {
 		"Check that redis.hosts names the Redis the Relay Proxy uses; r tries again.", w)
 }
 
+// paneWidths are the environments pane's and the flags pane's widths, borders included.
+func (s *flagsScreen) paneWidths() (envW, flagsW int) {
+	envW = min(max(s.width/4, 22), 34)
+	return envW, s.width - envW
+}
+
+// envWarningLines are the selected environment's warnings over the flags, wrapped to w
+// columns at words (at 80 columns "$inited missing on ...: Relay answers 503 there" lost
+// its end to "…"), in two lines at the most: the environments pane's marks and help say the rest.
+func envWarningLines(env envRow, w int) []string {
+	if len(env.warnings) == 0 {
+		return nil
+	}
+	lines := wrapIndented(env.marks+" "+strings.Join(env.warnings, "; "), w, 0, len(env.marks)+1)
+	if len(lines) > 2 {
+		lines = append(lines[:1], cell(strings.TrimSpace(strings.Join(lines[1:], " ")), w))
+	}
+	return lines
+}
+
 func (s *flagsScreen) flagLines(h, w int) []string {
 	var out []string
 	env, _ := s.selectedEnv()
-	if len(env.warnings) > 0 {
-		out = append(out, s.st.warn.Render(cell(env.marks+" "+strings.Join(env.warnings, "; "), w)))
+	for _, l := range envWarningLines(env, w) {
+		out = append(out, s.st.warn.Render(l))
 	}
 	out = append(out, s.relayPaneLines(w)...)
 	if s.filtering || s.filter.value() != "" {
@@ -264,7 +283,10 @@ type flagCells struct {
 
 // note is one remark of the NOTE column, with the short form it takes when the column is
 // narrow ("" when the other columns already say it).
-type note struct{ full, short string }
+type note struct {
+	full, short string
+	style       *lipgloss.Style // nil: plain
+}
 
 func (s *flagsScreen) flagCells(f flags.Flag, downNames []string) flagCells {
 	a := f.Agreement(downNames...)
@@ -340,19 +362,24 @@ func (s *flagsScreen) flagNotes(f flags.Flag, a flags.Agreement) []note {
 	var notes []note
 	for _, h := range f.Hosts {
 		if h.Unreadable != "" {
-			notes = append(notes, note{"unreadable JSON on " + safe(h.Host), "bad JSON"})
+			notes = append(notes, note{"unreadable JSON on " + safe(h.Host), "bad JSON", nil})
 			break
 		}
 	}
 	if p, ok := s.pendingFor(s.set.Prefix, f.Key); ok {
-		n := "pending " + flags.OnOff(p.Desired)
-		if p.BaseVersion != nil {
-			n += sprintf(" (was %s v%d)", flags.OnOff(p.BaseOn), *p.BaseVersion)
+		if _, undone := s.undoneOf(p); undone {
+			// a Relay re-sync put LaunchDarkly's state back: the hosts no longer hold the change
+			notes = append(notes, note{"UNDONE: pending " + flags.OnOff(p.Desired), "UNDONE", &s.st.warn})
+		} else {
+			n := "pending " + flags.OnOff(p.Desired)
+			if p.BaseVersion != nil {
+				n += sprintf(" (was %s v%d)", flags.OnOff(p.BaseOn), *p.BaseVersion)
+			}
+			notes = append(notes, note{n, "pending", nil})
 		}
-		notes = append(notes, note{n, "pending"})
 	}
 	if failed := s.failedWrite(s.set.Prefix, f.Key); len(failed) > 0 {
-		notes = append(notes, note{"write failed on " + safeJoin(failed, ", ") + ": T retries", "T retries"})
+		notes = append(notes, note{"write failed on " + safeJoin(failed, ", ") + ": T retries", "T retries", nil})
 	}
 	if d := a.Detail(); d != "" && len(a.Present) > 0 {
 		short := ""
@@ -362,13 +389,13 @@ func (s *flagsScreen) flagNotes(f flags.Flag, a flags.Agreement) []note {
 		case len(a.Missing) > 0:
 			short = sprintf("missing %d", len(a.Missing))
 		}
-		notes = append(notes, note{safe(d), short})
+		notes = append(notes, note{safe(d), short, nil})
 	}
 	if p, ok := primary(f); ok && len(p.Prerequisites) > 0 {
-		notes = append(notes, note{"requires " + safeJoin(p.Prerequisites, ", "), sprintf("needs %d", len(p.Prerequisites))})
+		notes = append(notes, note{"requires " + safeJoin(p.Prerequisites, ", "), sprintf("needs %d", len(p.Prerequisites)), nil})
 	}
 	if len(f.Dependants) > 0 {
-		notes = append(notes, note{"required by " + safeJoin(f.Dependants, ", "), sprintf("used by %d", len(f.Dependants))})
+		notes = append(notes, note{"required by " + safeJoin(f.Dependants, ", "), sprintf("used by %d", len(f.Dependants)), nil})
 	}
 	return notes
 }
@@ -389,32 +416,44 @@ func versions(f flags.Flag) string {
 
 // fitNotes writes the notes in w columns, in whole words: each in full when it fits, else
 // in its short form; what still does not fit is counted, "+1", and left to the details.
-func fitNotes(notes []note, w int) string {
-	var parts []string
+// Each note keeps its style; the spans are w columns wide.
+func fitNotes(notes []note, w int) []span {
+	var parts []span
 	used, hidden := 0, 0
 	for _, n := range notes {
 		sep := 0
 		if len(parts) > 0 {
 			sep = 2
 		}
+		text := ""
 		switch {
 		case used+sep+ansi.StringWidth(n.full) <= w:
-			parts = append(parts, n.full)
-			used += sep + ansi.StringWidth(n.full)
+			text = n.full
 		case n.short == "":
-			// the other columns say it
+			continue // the other columns say it
 		case used+sep+ansi.StringWidth(n.short) <= w:
-			parts = append(parts, n.short)
-			used += sep + ansi.StringWidth(n.short)
+			text = n.short
 		default:
 			hidden++
+			continue
 		}
+		if sep > 0 {
+			parts = append(parts, plainSpan("; "))
+		}
+		parts = append(parts, span{text: text, style: n.style})
+		used += sep + ansi.StringWidth(text)
 	}
-	out := strings.Join(parts, "; ")
 	if more := sprintf("+%d", hidden); hidden > 0 && used+1+len(more) <= w {
-		out = strings.TrimSpace(out + " " + more)
+		if used > 0 {
+			more = " " + more
+		}
+		parts = append(parts, plainSpan(more))
+		used += ansi.StringWidth(more)
 	}
-	return out
+	if used < w {
+		parts = append(parts, plainSpan(strings.Repeat(" ", w-used)))
+	}
+	return parts
 }
 
 // flagColumns are the table's column widths for this frame.
@@ -489,7 +528,8 @@ func (c flagColumns) row(r flagCells, cursor bool) []span {
 	h.text = cell(h.text, c.hosts)
 	spans = append(spans, h)
 	if c.note > 0 {
-		spans = append(spans, plainSpan(" "+cell(fitNotes(r.notes, c.note), c.note)))
+		spans = append(spans, plainSpan(" "))
+		spans = append(spans, fitNotes(r.notes, c.note)...)
 	}
 	return spans
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -390,8 +391,42 @@ func (m *Model) footerLine() string {
 		closeHelp := key.NewBinding(key.WithKeys("esc", "?"), key.WithHelp("esc/?", "close help"))
 		return " " + m.help.ShortHelpView([]key.Binding{k.Down, k.Up, k.PageDown, k.PageUp, closeHelp, k.Quit})
 	}
-	k := m.screenKeys()
-	return " " + m.help.ShortHelpView(k.short)
+	return " " + m.help.ShortHelpView(m.footerKeys(m.screenKeys().short))
+}
+
+// footerKeys are the keys that fit the footer whole: bubbles/help cuts the last with "…"
+// ("? hel…"). What gives way, in order: the screen keys 1 2 3, which the header's tabs show,
+// and r; then the keys from the end. ? help and q quit stay (help lists the rest), and a
+// dialog's enter and esc.
+func (m *Model) footerKeys(short []key.Binding) []key.Binding {
+	unlimited := m.help
+	unlimited.SetWidth(0)
+	fits := func(ks []key.Binding) bool { return 1+ansi.StringWidth(unlimited.ShortHelpView(ks)) <= m.width }
+	if fits(short) {
+		return short
+	}
+	is := func(b key.Binding, of ...key.Binding) bool {
+		return slices.ContainsFunc(of, func(o key.Binding) bool { return o.Help() == b.Help() })
+	}
+	k := m.keys
+	out := slices.DeleteFunc(slices.Clone(short), func(b key.Binding) bool {
+		return is(b, k.ScreenFlags, k.ScreenQueue, k.ScreenSync, k.Refresh)
+	})
+	// pairs go together: s without f, or y without n, would read as the only choice
+	pairs := [][2]key.Binding{{k.Skip, k.Force}, {k.Yes, k.No}}
+	for i := len(out) - 1; i >= 0 && !fits(out); i-- {
+		if i >= len(out) || is(out[i], k.Help, k.Quit, k.Confirm, k.Cancel) {
+			continue
+		}
+		drop := []key.Binding{out[i]}
+		for _, p := range pairs {
+			if is(out[i], p[0], p[1]) {
+				drop = p[:]
+			}
+		}
+		out = slices.DeleteFunc(out, func(b key.Binding) bool { return is(b, drop...) })
+	}
+	return out
 }
 
 // helpBody is help in h rows: its title, then as many of its lines as fit from helpTop,

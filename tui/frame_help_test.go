@@ -3,6 +3,10 @@ package tui
 import (
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"relaycommander/journal"
 )
 
 // The footer and help draw keys bold in colour 81 and descriptions in 250, readable on a
@@ -54,4 +58,36 @@ func TestHelpCutsNothingAt80Columns(t *testing.T) {
 		}
 		u.key("pgdown")
 	}
+}
+
+// At 80 columns the footer is cut with "…" nowhere: what does not fit is left out whole,
+// first the screen keys the header's tabs show (1 2 3) and r, and "? help" and "q quit"
+// always stay, so that help says the rest.
+func TestFooterFitsWholeAt80(t *testing.T) {
+	check := func(where string, u *unit) {
+		t.Helper()
+		f := footerOf(u)
+		if strings.Contains(f, "…") || !strings.Contains(f, "? help") || !strings.Contains(f, "q quit") {
+			t.Errorf("%s: footer %q", where, f)
+		}
+		if w := ansi.StringWidth(f); w > 80 {
+			t.Errorf("%s: footer of %d columns", where, w)
+		}
+	}
+	u := newUnit(t, 80, 24, nil)
+	check("flags", u)
+	if f := footerOf(u); !strings.Contains(f, "space/t toggle") {
+		t.Errorf("the flags footer lost its first key: %q", f)
+	}
+	u.key("tab")
+	check("environments", u)
+	u.fj.pending = []journal.Pending{pendingKill(false)}
+	u.withGuard(fakeLD{}, &fakeGuard{})
+	u.apply(u.m.ldCheckCmd())
+	u.refresh()
+	check("flags with the banner's keys", u)
+	u.key("2")
+	check("queue", u)
+	u.apply(u.key("3"))
+	check("sync", u)
 }

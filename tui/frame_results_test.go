@@ -77,3 +77,42 @@ func TestResultsKeepTheirLastLineAt80x24(t *testing.T) {
 		}
 	}
 }
+
+// The write results say when the change can be replayed: while LaunchDarkly answers its
+// checks, now (R, or the sync screen), and that a Relay reconnecting will undo the Redis edit;
+// while it does not, when it is back.
+func TestResultsSayReplayNowWhileLaunchDarklyAnswers(t *testing.T) {
+	for _, size := range [][2]int{{120, 40}, {80, 24}} {
+		u := newUnit(t, size[0], size[1], nil)
+		write := func() string {
+			base := 9
+			ch := journal.Change{ID: "18a7c5e2f0b4d6c89f3e2d1c0b7a6958", Time: testNow, Operator: "alice", Reason: "outage",
+				Prefix: "ld:web-store:production", Project: "web-store", Environment: "production", Flag: "kill-switch-checkout",
+				Before: true, After: false, BaseVersion: &base}
+			u.m.resultsScreen.results = &resultsState{change: ch, running: true}
+			u.m.active = screenResults
+			u.m.Update(toggleDoneMsg{change: ch, elapsed: 3 * time.Millisecond, result: flags.ToggleResult{Hosts: []flags.HostResult{
+				{Host: "relay-a", Outcome: flags.Written, OldOn: true, OldVersion: 9, NewVersion: 10, Latency: time.Millisecond},
+			}}})
+			checkFrame(t, u.view(), size[0], size[1])
+			return strings.Join(strings.Fields(strings.ReplaceAll(strings.Join(boxRows(t, u.view(), "Write results"), " "), "┃", " ")), " ")
+		}
+		if flat := write(); !strings.Contains(flat, "when it is back") {
+			t.Errorf("%dx%d: without LaunchDarkly: %s", size[0], size[1], flat)
+		}
+		u.withLD(samplePlan())
+		u.apply(u.m.ldCheckCmd())
+		if !u.m.ldAnswered() {
+			t.Fatal("LaunchDarkly did not answer")
+		}
+		flat := write()
+		for _, want := range []string{"R replays it to LaunchDarkly now", "LaunchDarkly is reachable: a Relay that reconnects will undo this Redis edit"} {
+			if !strings.Contains(flat, want) {
+				t.Errorf("%dx%d: while LaunchDarkly answers, the results lack %q: %s", size[0], size[1], want, flat)
+			}
+		}
+		if strings.Contains(flat, "when it is back") {
+			t.Errorf("%dx%d: while LaunchDarkly answers: %s", size[0], size[1], flat)
+		}
+	}
+}

@@ -175,7 +175,11 @@ func (q *queueScreen) View(width, h int) []string {
 			lines = append(lines, wrapIndented("last replay: "+q.replayLine(*p.Last), w, 2, 4)...)
 		}
 	}
-	title := sprintf("Queue: %d pending %s, coalesced per flag   %d of %d", n, changesWord(n), q.cursor+1, n)
+	in := ""
+	if cols.droppedProject != "" {
+		in = " in " + safe(cols.droppedProject)
+	}
+	title := sprintf("Queue: %d pending %s%s, coalesced per flag   %d of %d", n, changesWord(n), in, q.cursor+1, n)
 	return box(title, lines, q.width, h, true, st)
 }
 
@@ -210,16 +214,46 @@ type queueColumns struct {
 	base, count       bool
 	longHosts         bool // "undone on relay-a, relay-b" rather than "undone by re-sync"
 	mark              string
+	// the widths that hold every key and WHERE whole, and the project every row shares when
+	// WHERE leaves it out (the title names it)
+	keyFull, whereFull int
+	droppedProject     string
 }
 
 func (q *queueScreen) columns(w int) queueColumns {
-	c := queueColumns{key: 12, hosts: 16, base: true, count: true, longHosts: true, mark: protectedWord}
+	c := q.columnsWith(w, "")
+	if shared := q.sharedProject(); shared != "" && (c.where < c.whereFull || c.key < c.keyFull) {
+		// the project would be cut, or the flag keys: every row has the same, the title says it
+		c = q.columnsWith(w, shared)
+	}
+	return c
+}
+
+// sharedProject is the project every pending change is in; "" when they differ or one is
+// unmapped.
+func (q *queueScreen) sharedProject() string {
+	shared := ""
+	for i, p := range q.pending {
+		if p.Project == "" || (i > 0 && p.Project != shared) {
+			return ""
+		}
+		shared = p.Project
+	}
+	return shared
+}
+
+// columnsWith lays the list out with the project left out of WHERE when dropped names it.
+func (q *queueScreen) columnsWith(w int, dropped string) queueColumns {
+	c := queueColumns{key: 12, hosts: 16, base: true, count: true, longHosts: true, mark: protectedWord, droppedProject: dropped}
 	whereFull, whereEnv, shortHosts := 8, 8, 16
 	for _, p := range q.pending {
 		c.key = max(c.key, ansi.StringWidth(safe(p.Flag)))
 		c.hosts = max(c.hosts, ansi.StringWidth(q.hostsOutcome(p, true)))
 		shortHosts = max(shortHosts, ansi.StringWidth(q.hostsOutcome(p, false)))
 		project, env := q.whereText(p)
+		if dropped != "" {
+			project = ""
+		}
 		// at least "web-st…/": a project cut shorter says nothing
 		full, least := ansi.StringWidth(project+env), ansi.StringWidth(env)+min(ansi.StringWidth(project), 8)
 		if q.protectedPending(p) {
@@ -229,6 +263,7 @@ func (q *queueScreen) columns(w int) queueColumns {
 		whereFull, whereEnv = max(whereFull, full), max(whereEnv, least)
 	}
 	c.key = min(c.key, 32)
+	c.keyFull, c.whereFull = c.key, whereFull
 	c.hosts = min(c.hosts, 32)
 	fits := func() bool { c.where = w - c.fixed(); return c.where >= whereEnv }
 	switch {
@@ -297,6 +332,9 @@ func (q *queueScreen) listRow(p journal.Pending, c queueColumns, atCursor bool, 
 		mark = c.mark
 	}
 	project, env := q.whereText(p)
+	if c.droppedProject != "" {
+		project = ""
+	}
 	where := whereCell(project, env, mark, c.where)
 	tail := c.tail(change, base, sprintf("%dx", len(p.Entries)), q.hostsOutcome(p, c.longHosts))
 	paint, markStyle := func(s string) string { return s }, st.protected

@@ -195,7 +195,7 @@ func TestQueueWordsAndWrapping(t *testing.T) {
 	u.fj.history = p.Entries
 	u.refresh()
 	u.key("2")
-	u.mustSee("Queue: 1 pending change,")
+	u.mustSee("Queue: 1 pending change in web-store,") // the row had to cut the project: the title names it
 	u.mustNotSee("(s)")
 	u.mustSee("see INC-4711")
 	u.key("d")
@@ -325,4 +325,33 @@ func manyPending(n int) []journal.Pending {
 		ps = append(ps, p)
 	}
 	return ps
+}
+
+// When the WHERE column cannot hold the project and every pending change shares it, the
+// rows leave the project out ("web-st…/staging" said less than "staging") and the title
+// names it; across projects they shorten it as before.
+func TestQueueSharedProjectMovesToTheTitle(t *testing.T) {
+	long := func(p journal.Pending) journal.Pending {
+		p.Flag = "checkout-redesign-q4-2026"
+		for i := range p.Entries {
+			p.Entries[i].Flag = p.Flag
+		}
+		return p
+	}
+	u := newUnit(t, 80, 24, nil)
+	u.fj.pending = []journal.Pending{long(pendingKillIn("web-store", "staging")), pendingKill(false)}
+	u.refresh()
+	u.key("2")
+	for _, l := range boxRows(t, u.view(), "Queue: 2 pending changes in web-store, coalesced per flag   1 of 2") {
+		if strings.Contains(l, "…") || strings.Contains(l, "web-st") && strings.Contains(l, "->") {
+			t.Errorf("a row cuts or repeats the shared project: %q", l)
+		}
+	}
+	if row := u.queueRow("kill-switch-checkout"); !strings.Contains(row, " production "+protectedWord) && !strings.Contains(row, " production "+protectedShort) {
+		t.Errorf("production row: %q", row)
+	}
+	if row := u.queueRow("checkout-redesign-q4-2026"); !strings.Contains(row, " staging ") {
+		t.Errorf("staging row: %q", row)
+	}
+	checkFrame(t, u.view(), 80, 24)
 }

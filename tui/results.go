@@ -238,7 +238,7 @@ func (s *resultsScreen) View(width, h int) []string {
 		lines = append(lines, wrapText(relaycfg.ReachOf(s.cfg.RelayTTL).Sentence(), s.width-4)...)
 	}
 	lines = append(lines, "")
-	lines = append(lines, dimLines(wrapText("Recorded in the journal: replay it to LaunchDarkly from the sync screen (3) when it is back.", s.width-4), st)...)
+	lines = append(lines, s.journalLines(c)...)
 	if len(r.failedHosts()) > 0 && !s.cfg.ReadOnly {
 		lines = append(lines, "")
 		lines = append(lines, wrapStyled(st.key.Render("T")+" retry the failed hosts ("+strings.Join(r.failedHosts(), ", ")+")   "+st.key.Render("esc")+" back to "+r.backName(), s.width-2)...)
@@ -246,6 +246,30 @@ func (s *resultsScreen) View(width, h int) []string {
 		lines = append(lines, "", st.key.Render("esc")+" back to the queue")
 	}
 	return box("Write results", dropBlanks(lines, h-2), s.width, h, true, st)
+}
+
+// journalLines say when the recorded change can go to LaunchDarkly: now, while LaunchDarkly
+// answers its checks (and then a Relay reconnecting undoes the Redis edit, as the
+// confirmation warned), else when it is back.
+func (s *resultsScreen) journalLines(c journal.Change) []string {
+	st, w := s.st, s.width-4
+	if !s.ldAnswered() {
+		return dimLines(wrapText("Recorded in the journal: replay it to LaunchDarkly from the sync screen (3) when it is back.", w), st)
+	}
+	replay := "Recorded in the journal: R replays it to LaunchDarkly now (the sync screen, 3, shows the plan)."
+	if !s.keys.ReplayNow.Enabled() {
+		replay = "Recorded in the journal: it can be replayed to LaunchDarkly now, from a session that may write."
+	}
+	undo := "! LaunchDarkly is reachable: a Relay that reconnects will undo this Redis edit"
+	if relays := s.connectedRelays(c.Prefix); len(relays) > 0 {
+		undo += "; connected now: " + safeJoin(relays, ", ")
+	}
+	undo += "."
+	out := dimLines(wrapText(replay, w), st)
+	for _, l := range wrapText(undo, w) {
+		out = append(out, st.warn.Render(l))
+	}
+	return out
 }
 
 // writtenVersion is the version the hosts now hold of the flag (the highest written), for

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"relaycommander/journal"
 	"relaycommander/ldsync"
@@ -47,19 +48,19 @@ func TestSyncConflictExplanationIsWholeAndKeysOnTheirOwnLine(t *testing.T) {
 		u.withLD(longConflict())
 		u.apply(u.key("3"))
 		u.key("down", "down")
-		if !strings.Contains(boxText(u), longConflict().Items[2].Reason) {
+		if !strings.Contains(boxText(u), u.m.localTimes(longConflict().Items[2].Reason)) {
 			t.Fatalf("%dx%d: the conflict's explanation is cut:\n%s", size[0], size[1], u.view())
 		}
 		var hint string
 		for _, l := range strings.Split(u.view(), "\n") {
-			if strings.Contains(l, "s skip") {
-				hint = l
+			if strings.Contains(l, "s skip") && hint == "" {
+				hint = l // the row's hint, above the footer
 			}
 			if strings.Contains(l, "s skip") != strings.Contains(l, "f force") {
 				t.Fatalf("%dx%d: the key hints are split: %q", size[0], size[1], l)
 			}
 		}
-		if hint == "" || strings.Contains(hint, "LaunchDarkly") {
+		if hint == "" || strings.Contains(hint, "changed in LaunchDarkly") {
 			t.Fatalf("%dx%d: the key hints are not on their own line: %q", size[0], size[1], hint)
 		}
 	}
@@ -211,4 +212,69 @@ func TestSyncProtectedRowsAreMarked(t *testing.T) {
 	s.running, s.finished = true, false
 	u.m.Update(progressMsg{p: ldsync.Progress{Index: 0, Total: 2, Item: samplePlan().Items[0]}})
 	u.mustSee("sending web-store/production/kill-switch-checkout " + protectedWord)
+}
+
+// The sync screen's check line follows the latest check, in the header's words, and not the
+// time of the plan only: the header said "reachable (4s ago)" while it said "checked" and
+// the plan's time.
+func TestSyncCheckLineFollowsTheLatestCheck(t *testing.T) {
+	clock := testNow
+	u := newUnit(t, 120, 40, func(c *Config) { c.Now = func() time.Time { return clock } })
+	u.withLD(samplePlan())
+	u.apply(u.key("3"))
+	u.mustSee("LaunchDarkly reachable, token accepted (just now)")
+	clock = testNow.Add(time.Minute)
+	u.apply(u.m.ldCheckCmd())
+	clock = clock.Add(4 * time.Second)
+	if !strings.Contains(u.view(), "LaunchDarkly: reachable (4s ago)") {
+		t.Fatalf("header:\n%s", u.view())
+	}
+	u.mustSee("LaunchDarkly reachable, token accepted (4s ago), plan of 03:12:30")
+	u.mustNotSee("checked 03:12:30")
+}
+
+// A conflict's time is written as the rest of the screen writes times, local hh:mm:ss (with
+// the date when it is not today's), not ISO UTC.
+func TestSyncConflictTimesAreLocal(t *testing.T) {
+	zone := time.FixedZone("CET", 3600)
+	u := newUnit(t, 120, 40, func(c *Config) { c.Now = func() time.Time { return testNow.In(zone) } })
+	p := samplePlan()
+	p.Items[2].Reason = "changed in LaunchDarkly during the outage: now on=true at version 14 (was 13 before the offline change), last modified 2026-11-24T02:40:46Z"
+	p.Items[3].Reason = "405 approval required; last modified 2026-11-20T23:30:00Z"
+	u.withLD(p)
+	u.apply(u.key("3"))
+	text := boxText(u)
+	for _, want := range []string{"last modified 03:40:46", "last modified 2026-11-21 00:30:00"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the sync screen lacks %q:\n%s", want, u.view())
+		}
+	}
+	if strings.Contains(text, "T02:40:46Z") || strings.Contains(text, "T23:30:00Z") {
+		t.Errorf("ISO UTC times remain:\n%s", u.view())
+	}
+}
+
+// At 80 columns the plan's counts stay whole: zero counts are left out and what does not fit
+// wraps at a count, not "1 fo…".
+func TestSyncPlanCountsWholeAt80(t *testing.T) {
+	u := newUnit(t, 80, 24, nil)
+	p := samplePlan()
+	forced, skipped, inSync := p.Items[2], p.Items[2], p.Items[0]
+	forced.Force = true
+	skipped.Skip = true
+	inSync.Status = ldsync.InSync
+	p.Items = append(p.Items, forced, skipped, inSync)
+	u.withLD(p)
+	u.apply(u.key("3"))
+	text := boxText(u)
+	if !strings.Contains(text, "plan: 1 ready 1 in sync 1 conflict 1 unknown base 1 not replayable 1 forced 1 skipped") || strings.Contains(strings.Join(boxRows(t, u.view(), "Sync to LaunchDarkly"), "\n"), "…") {
+		t.Fatalf("the plan's counts are cut:\n%s", u.view())
+	}
+	checkFrame(t, u.view(), 80, 24)
+
+	u = newUnit(t, 80, 24, nil)
+	u.withLD(samplePlan())
+	u.apply(u.key("3"))
+	u.mustSee("plan: 1 ready  1 conflict  1 unknown base  1 not replayable")
+	u.mustNotSee("0 in sync")
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"time"
 
@@ -125,11 +126,77 @@ func (sc *syncScreen) askLine() string {
 func (sc *syncScreen) syncSummary() []string {
 	s := &sc.sync
 	n := s.plan.Tally()
-	head := "LaunchDarkly " + sc.st.ok.Render("reachable, token accepted") + ", checked " + s.plannedAt.In(sc.now().Location()).Format("15:04:05")
+	head := sc.checkLine()
 	if sc.cfg.ReadOnly {
 		head += "   read-only: plan only"
 	}
-	return append([]string{head, sc.countsLine(n)}, sc.settleLines(n)...)
+	counts := packCounts(sc.countsLine(n), sc.width-2)
+	return append(append(wrapStyled(head, sc.width-2), counts...), sc.settleLines(n)...)
+}
+
+// packCounts wraps a counts line to w columns between its counts (two spaces apart), never
+// inside one ("1 fo…" said nothing); the lines after the first are indented under the counts.
+func packCounts(line string, w int) []string {
+	parts := strings.Split(line, "  ")
+	lead, indent := parts[0], ""
+	if i := strings.Index(lead, ": "); i >= 0 {
+		indent = strings.Repeat(" ", i+2)
+	}
+	var out []string
+	cur := lead
+	for _, p := range parts[1:] {
+		if ansi.StringWidth(cur)+2+ansi.StringWidth(p) > w {
+			out = append(out, cur)
+			cur = indent + p
+			continue
+		}
+		cur += "  " + p
+	}
+	return append(out, cur)
+}
+
+// lastCheck is when LaunchDarkly was last checked: the plan's check, or the header's newer one.
+func (sc *syncScreen) lastCheck() time.Time {
+	if sc.ldChecked.After(sc.sync.plannedAt) {
+		return sc.ldChecked
+	}
+	return sc.sync.plannedAt
+}
+
+// checkLine says how LaunchDarkly answered its latest check, and its age as the header says
+// it; the plan's own time when a check came after it, since the plan is what LaunchDarkly
+// held then.
+func (sc *syncScreen) checkLine() string {
+	at := sc.lastCheck()
+	ago := " (" + fmtAgo(sc.now().Sub(at)) + ")"
+	planned := ""
+	if at.Sub(sc.sync.plannedAt) >= time.Second {
+		planned = ", plan of " + sc.sync.plannedAt.In(sc.now().Location()).Format("15:04:05")
+	}
+	if at.Equal(sc.ldChecked) && sc.ldErr != nil && planned != "" {
+		return "LaunchDarkly " + sc.st.bad.Render(sc.ldTroubleOf(sc.ldErr).short) + ago + planned + ", when it answered"
+	}
+	return "LaunchDarkly " + sc.st.ok.Render("reachable, token accepted") + ago + planned
+}
+
+// isoUTC matches the times LaunchDarkly's answers are written in ("2026-12-01T15:40:46Z").
+var isoUTC = regexp.MustCompile(`\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\b`)
+
+// localTimes writes the ISO UTC times in a plan's text as the rest of the screen writes
+// times: local hh:mm:ss, with the date when it is not today's.
+func (c *common) localTimes(s string) string {
+	now := c.now()
+	return isoUTC.ReplaceAllStringFunc(s, func(iso string) string {
+		t, err := time.Parse(time.RFC3339, iso)
+		if err != nil {
+			return iso
+		}
+		t = t.In(now.Location())
+		if y, m, d := t.Date(); y == now.Year() && m == now.Month() && d == now.Day() {
+			return t.Format("15:04:05")
+		}
+		return t.Format("2006-01-02 15:04:05")
+	})
 }
 
 // countsLine counts the items as they stand: the plan with the decisions taken, and once a
@@ -137,15 +204,21 @@ func (sc *syncScreen) syncSummary() []string {
 func (sc *syncScreen) countsLine(n ldsync.PlanTally) string {
 	s := &sc.sync
 	if len(s.results) == 0 && !s.running && !s.finished {
-		line := sprintf("plan: %d ready  %d in sync  %s  %d unknown base  %d not replayable",
-			n.Ready, n.InSync, countWords(n.Undecided, "conflict", "conflicts"), n.UnknownBase, n.NotReplayable)
-		if n.Forced > 0 {
-			line += sprintf("  %d forced", n.Forced)
+		// ready always (what R sends), the others when there are any
+		parts := []string{sprintf("%d ready", n.Ready)}
+		for _, p := range []struct {
+			n    int
+			word string
+		}{{n.InSync, "in sync"}, {n.Undecided, ""}, {n.UnknownBase, "unknown base"}, {n.NotReplayable, "not replayable"}, {n.Forced, "forced"}, {n.Skipped, "skipped"}} {
+			switch {
+			case p.n == 0:
+			case p.word == "":
+				parts = append(parts, countWords(p.n, "conflict", "conflicts"))
+			default:
+				parts = append(parts, sprintf("%d %s", p.n, p.word))
+			}
 		}
-		if n.Skipped > 0 {
-			line += sprintf("  %d skipped", n.Skipped)
-		}
-		return line
+		return "plan: " + strings.Join(parts, "  ")
 	}
 	c := sc.itemCounts()
 	waiting := "to send"
@@ -430,7 +503,8 @@ func (sc *syncScreen) planItemLines(i, w int) []string {
 	s := &sc.sync
 	it := s.plan.Items[i]
 	status := strings.ToUpper(string(it.Status))
-	detail := it.Reason
+	reason := sc.localTimes(it.Reason)
+	detail := reason
 	open := s.openConflict(i)
 	if open {
 		switch {
@@ -449,7 +523,7 @@ func (sc *syncScreen) planItemLines(i, w int) []string {
 		case r.err != nil:
 			detail = r.err.Error()
 		case r.outcome == string(journal.ReplayConflict):
-			detail = it.Reason + "; still pending"
+			detail = reason + "; still pending"
 		default:
 			detail = ""
 		}

@@ -186,7 +186,7 @@ func TestProtectedToggleNeedsTheTypedKey(t *testing.T) {
 	if u.confirm() == nil || u.confirm().field != fieldTyped {
 		t.Fatal("the dialog should return to the key field")
 	}
-	u.mustSee("type the flag key exactly")
+	u.mustSee(`the key is kill-switch-checkout; you typed "kill-switch"`)
 	u.typeText("-checkout")
 	u.key("tab", "right") // right flips to Yes... it was Yes already: flip back and forth
 	u.key("left")
@@ -825,4 +825,38 @@ func TestDiscardOfAMovedPendingChangeSaysSo(t *testing.T) {
 	u.key("2", "d", "tab", "tab", "y")
 	u.apply(u.key("enter"))
 	u.mustSee("not discarded: kill-switch-checkout's pending change moved on")
+}
+
+// The protected confirmation's typed key takes surrounding spaces (a copied key often has
+// them); any other difference is refused, saying what the key is and what was typed.
+func TestProtectedTypedKeyTrimsSpacesAndSaysTheDifference(t *testing.T) {
+	open := func(typed string) *unit {
+		u := newUnit(t, 120, 40, nil)
+		u.gotoEnv("ld:web-store:production")
+		u.gotoFlag("kill-switch-checkout")
+		u.key("t")
+		u.typeText("payment provider outage")
+		u.key("tab")
+		u.typeText(typed)
+		u.key("tab", "y")
+		return u
+	}
+	for _, typed := range []string{"kill-switch-checkout ", " kill-switch-checkout", "  kill-switch-checkout  "} {
+		u := open(typed)
+		if cmd := u.key("enter"); cmd == nil || u.confirm() != nil {
+			t.Errorf("typed %q: the key with surrounding spaces was refused:\n%s", typed, u.view())
+		}
+	}
+	for typed, want := range map[string]string{
+		"kill-switch":          `the key is kill-switch-checkout; you typed "kill-switch"`,
+		"Kill-switch-checkout": `the key is kill-switch-checkout; you typed "Kill-switch-checkout"`,
+		"kill-switch checkout": `the key is kill-switch-checkout; you typed "kill-switch checkout"`,
+	} {
+		u := open(typed)
+		if cmd := u.key("enter"); cmd != nil || u.confirm() == nil {
+			t.Errorf("typed %q: confirmed", typed)
+			continue
+		}
+		u.mustSee(want)
+	}
 }

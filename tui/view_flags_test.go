@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -249,6 +250,7 @@ func TestViewLongKeyStaysWhole(t *testing.T) {
 func TestViewDetailsPlurals(t *testing.T) {
 	u := newUnit(t, 120, 40, nil)
 	u.fj.pending = []journal.Pending{pendingKill(false)}
+	holdFlag(u.fs, "ld:web-store:production", "kill-switch-checkout", false, 10) // not undone
 	u.refresh()
 	u.gotoEnv("ld:web-store:production")
 	u.gotoFlag("kill-switch-checkout")
@@ -263,6 +265,7 @@ func TestViewDetailsPlurals(t *testing.T) {
 func TestViewPendingAt80(t *testing.T) {
 	u := newUnit(t, 80, 24, nil)
 	u.fj.pending = []journal.Pending{pendingKill(false)}
+	holdFlag(u.fs, "ld:web-store:production", "kill-switch-checkout", false, 10) // not undone
 	u.refresh()
 	u.gotoEnv("ld:web-store:production")
 	row := flagRowText(t, u, "kill-switch-checkout")
@@ -271,11 +274,38 @@ func TestViewPendingAt80(t *testing.T) {
 	}
 }
 
+// holdFlag makes the fake's up hosts hold the flag in this state, as a write there would.
+func holdFlag(fs *fakeStore, prefix, key string, on bool, version int) {
+	set := fs.sets[prefix]
+	set.Flags = slices.Clone(set.Flags)
+	for i, f := range set.Flags {
+		if f.Key != key {
+			continue
+		}
+		f.Hosts = slices.Clone(f.Hosts)
+		for j, h := range f.Hosts {
+			if h.Present {
+				f.Hosts[j] = hf(h.Host, on, version, h.Prerequisites...)
+			}
+		}
+		set.Flags[i] = f
+	}
+	fs.sets[prefix] = set
+}
+
+func spansText(spans []span) string {
+	var b strings.Builder
+	for _, sp := range spans {
+		b.WriteString(sp.text)
+	}
+	return b.String()
+}
+
 func TestViewFitNotes(t *testing.T) {
-	requires := note{"requires kill-switch-checkout", "needs 1"}
-	usedBy := note{"required by checkout-flow", "used by 1"}
-	differ := note{"relay-b: ON v4", "v5/v4"}
-	none := note{"on no reachable host", ""}
+	requires := note{"requires kill-switch-checkout", "needs 1", nil}
+	usedBy := note{"required by checkout-flow", "used by 1", nil}
+	differ := note{"relay-b: ON v4", "v5/v4", nil}
+	none := note{"on no reachable host", "", nil}
 	cases := []struct {
 		notes []note
 		w     int
@@ -292,11 +322,11 @@ func TestViewFitNotes(t *testing.T) {
 		{[]note{requires}, 0, ""},
 	}
 	for _, c := range cases {
-		if got := fitNotes(c.notes, c.w); got != c.want {
+		if got := strings.TrimRight(spansText(fitNotes(c.notes, c.w)), " "); got != c.want {
 			t.Errorf("fitNotes(%v, %d) = %q, want %q", c.notes, c.w, got, c.want)
 		}
-		if got := fitNotes(c.notes, c.w); ansi.StringWidth(got) > c.w {
-			t.Errorf("fitNotes(%v, %d) = %q: wider than its column", c.notes, c.w, got)
+		if got := spansText(fitNotes(c.notes, c.w)); ansi.StringWidth(got) != c.w {
+			t.Errorf("fitNotes(%v, %d) = %q: not as wide as its column", c.notes, c.w, got)
 		}
 	}
 }
@@ -340,5 +370,47 @@ func TestViewLongEnvironmentName(t *testing.T) {
 	}
 	if row := plainRow(t, u, "launchdarkly"); !strings.Contains(row, "launchdarkly ") || !strings.Contains(row, protectedShort) {
 		t.Errorf("a name that fits is not cut: %q", row)
+	}
+}
+
+// A pending change that a Relay re-sync undid says so in the NOTE column, in the warning
+// colour, not "pending OFF (was ON v9)" as before the undo; short where the column is narrow.
+func TestViewUndonePendingSaysUndone(t *testing.T) {
+	for _, size := range [][2]int{{120, 40}, {80, 24}} {
+		u := newUnit(t, size[0], size[1], nil)
+		u.fj.pending = []journal.Pending{pendingKill(false)}
+		u.refresh()
+		if _, ok := u.m.undoneOf(pendingKill(false)); !ok {
+			t.Fatalf("no drift: %+v", u.m.drift)
+		}
+		u.gotoEnv("ld:web-store:production")
+		u.gotoFlag("checkout-flow") // the undone row is not the cursor's: its own colours show
+		row := flagRowText(t, u, "kill-switch-checkout")
+		want := "UNDONE: pending OFF"
+		if size[0] == 80 {
+			want = "UNDONE"
+		}
+		if !strings.Contains(row, want) || strings.Contains(row, "…") {
+			t.Errorf("%dx%d: undone row: %q", size[0], size[1], row)
+		}
+		if !strings.Contains(u.m.View().Content, u.m.st.warn.Render(want)) {
+			t.Errorf("%dx%d: %q is not in the warning colour", size[0], size[1], want)
+		}
+		checkFrame(t, u.view(), size[0], size[1])
+
+		u.gotoFlag("kill-switch-checkout")
+		u.key("enter") // the details say where and what Redis holds instead
+		flat := strings.Join(strings.Fields(strings.ReplaceAll(u.view(), "┃", " ")), " ")
+		if !strings.Contains(flat, "UNDONE on relay-a, relay-b by a Relay re-sync (now ON v9)") {
+			t.Errorf("%dx%d: the details do not say the change was undone:\n%s", size[0], size[1], u.view())
+		}
+		u.key("esc")
+
+		// not undone: the pending note as before
+		holdFlag(u.fs, "ld:web-store:production", "kill-switch-checkout", false, 10)
+		u.refresh()
+		if row := flagRowText(t, u, "kill-switch-checkout"); strings.Contains(row, "UNDONE") || !strings.Contains(row, "pending") {
+			t.Errorf("%dx%d: row of a change Redis holds: %q", size[0], size[1], row)
+		}
 	}
 }
