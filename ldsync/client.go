@@ -53,7 +53,10 @@ type APIError struct {
 	// that a screen can say it without parsing Go's error text.
 	Cause string
 	Addr  string
-	Err   error // the underlying error (transport or decoding), token removed
+	// Untrusted: the TLS certificate met (LaunchDarkly's, or a proxy's in between) was not
+	// accepted; waiting does not mend it.
+	Untrusted bool
+	Err       error // the underlying error (transport or decoding), token removed
 }
 
 func (e *APIError) Error() string {
@@ -196,6 +199,7 @@ func (c *Client) finish(route, op string, resp *http.Response, err error) error 
 		e.Timeout = errors.As(err, &ne) && ne.Timeout()
 		e.Status = 0
 		e.Cause, e.Addr = connFailure(err, e.Timeout)
+		e.Untrusted = errors.As(err, new(*tls.CertificateVerificationError))
 		e.Message = c.redact(err.Error())
 		e.Err = errors.New(e.Message)
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

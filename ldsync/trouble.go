@@ -14,6 +14,7 @@ type TroubleKind int
 const (
 	TroubleUnknown          TroubleKind = iota // not an *APIError: no status to judge by
 	TroubleNotAnswering                        // no answer came (reset, refused, time-out, ...)
+	TroubleUntrusted                           // the TLS certificate met was not accepted
 	TroubleFailing                             // 5xx: LaunchDarkly answered that it is failing
 	TroubleTokenRefused                        // 401, or 403 (the token lacks the rights)
 	TroubleRateLimited                         // 429
@@ -55,6 +56,8 @@ func TroubleOf(err error) Trouble {
 	}
 	t := Trouble{Status: ae.Status, Code: ae.Code}
 	switch {
+	case ae.Status == 0 && ae.Untrusted:
+		t.Kind, t.How, t.Addr = TroubleUntrusted, ae.Cause, ae.Addr
 	case ae.Status == 0:
 		t.Kind, t.How, t.Addr = TroubleNotAnswering, ae.Cause, ae.Addr
 	case ae.Status >= 500:
@@ -97,6 +100,9 @@ func (t Trouble) What() string {
 			how += " at " + t.Addr
 		}
 		return "LaunchDarkly does not answer (" + how + ")"
+	case TroubleUntrusted:
+		return "LaunchDarkly's TLS certificate was not accepted at " + t.Addr +
+			" (a proxy in between, or a certificate authority this machine lacks: SSL_CERT_FILE names a CA bundle)"
 	case TroubleFailing:
 		return "LaunchDarkly is failing (it answered " + t.answer() + ")"
 	case TroubleTokenRefused:
@@ -123,6 +129,8 @@ func (t Trouble) Short() string {
 	switch t.Kind {
 	case TroubleNotAnswering:
 		return "unreachable"
+	case TroubleUntrusted:
+		return "certificate not accepted"
 	case TroubleFailing:
 		return "failing"
 	case TroubleTokenRefused:

@@ -94,7 +94,8 @@ func TestTroubleOfEveryKind(t *testing.T) {
 		{"time-out", func() error { return timingOut.Check(ctx) },
 			TroubleNotAnswering, "LaunchDarkly does not answer (no answer in time at " + mustHost(t, slow.URL()) + ")", "unreachable", true, false},
 		{"untrusted certificate", func() error { return untrusted.Check(ctx) },
-			TroubleNotAnswering, "LaunchDarkly does not answer (its TLS certificate was not accepted at " + mustHost(t, tlsSrv.URL) + ")", "unreachable", true, false},
+			TroubleUntrusted, "LaunchDarkly's TLS certificate was not accepted at " + mustHost(t, tlsSrv.URL) +
+				" (a proxy in between, or a certificate authority this machine lacks: SSL_CERT_FILE names a CA bundle)", "certificate not accepted", false, false},
 		{"name not found", func() error { return ok.finish(routeProjects, "list projects", nil, transportErr(dnsErr)) },
 			TroubleNotAnswering, "LaunchDarkly does not answer (host name not found at app.launchdarkly.com)", "unreachable", true, false},
 		{"no route", func() error {
