@@ -243,7 +243,7 @@ func (c *confirmDialog) Keys() helpKeys {
 // lists) go first when the body is too short for every line.
 type confirmRow struct {
 	text     string
-	optional int // 0: always shown; 1 goes first, then 2
+	optional int // 0: always shown; 1 goes first, then 2 (spacing), then 3 (explanations)
 }
 
 // View draws the dialog; it only reads. A protected environment's dialog has the protected
@@ -293,22 +293,25 @@ func (c *confirmDialog) View(w, h int) []string {
 	)
 	wrapW := max(20, min(w, 76)-6)
 	warned := false
+	// In a short window the explanations give way (their last lines first) before a field,
+	// a button or what enter on In LaunchDarkly does: rows of class 3 go last.
 	if l := c.servingOffWarning(wrapW); len(l) > 0 {
 		add(2, "")
 		for _, l := range l {
-			add(0, "  "+st.warn.Render(l))
+			add(3, "  "+st.warn.Render(l))
 		}
 		warned = true
 	}
 	if len(c.pendingNote) > 0 {
 		add(2, "")
-		notes := c.pendingNote
-		if c.offerLD() {
-			notes = append(slices.Clone(notes), "In LaunchDarkly closes the pending change: LaunchDarkly then has your latest choice")
-		}
-		for _, note := range notes {
+		for _, note := range c.pendingNote {
 			for _, l := range wrapText(note, wrapW) {
-				add(2, "  "+l) // before the blanks, when the window is short; never the buttons
+				add(3, "  "+l)
+			}
+		}
+		if c.offerLD() {
+			for _, l := range wrapText("In LaunchDarkly closes the pending change: LaunchDarkly then has your latest choice", wrapW) {
+				add(0, "  "+l)
 			}
 		}
 		warned = true
@@ -316,11 +319,11 @@ func (c *confirmDialog) View(w, h int) []string {
 	if warning := c.undoWarning(); warning != "" {
 		add(2, "")
 		for _, l := range wrapText("! "+warning, wrapW) {
-			add(0, "  "+st.warn.Render(l))
+			add(3, "  "+st.warn.Render(l))
 		}
 		if !c.canLD {
 			for _, l := range wrapText(c.noLDNote(), wrapW) {
-				add(0, "  "+st.dim.Render(l))
+				add(3, "  "+st.dim.Render(l))
 			}
 		}
 		warned = true
@@ -375,7 +378,7 @@ func (c *confirmDialog) View(w, h int) []string {
 // fitRows drops optional rows, the first-to-go class first and the last rows of a class
 // first, until at most n remain.
 func fitRows(rows []confirmRow, n int) []string {
-	for class := 1; class <= 2; class++ {
+	for class := 1; class <= 3; class++ {
 		rows = dropToFit(rows, n, func(r confirmRow) bool { return r.optional == class })
 	}
 	out := make([]string, len(rows))

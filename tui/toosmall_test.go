@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"relaycommander/journal"
+
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -106,5 +108,32 @@ func TestTooSmallWindowIgnoresAPaste(t *testing.T) {
 	u.m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	if v := u.view(); strings.Contains(v, "pasted blind") {
 		t.Fatalf("a paste on the too-small screen reached the hidden field:\n%s", v)
+	}
+}
+
+// At the minimum size the tallest confirmation (protected, a dependant serving off, a
+// connected Relay, a pending change) keeps its fields, its buttons and what enter on In
+// LaunchDarkly does; the explanations give way.
+func TestTallestConfirmationAtTheMinimumKeepsWhatActs(t *testing.T) {
+	u := newUnit(t, minWidth, minHeight, nil)
+	fr, _ := u.withRelays()
+	fr.served = servedAnswers("ld:internal-tools:production", "kill-switch-checkout", false)
+	p := pendingKill(false)
+	p.Prefix, p.Project, p.Environment = "ld:internal-tools:production", "internal-tools", "production"
+	u.fj.pending = []journal.Pending{p}
+	u.refresh()
+	u.gotoEnv("ld:internal-tools:production")
+	u.gotoFlag("kill-switch-checkout")
+	u.key("space")
+	u.typeText("cdn")
+	u.key("tab")
+	u.typeText("kill-switch-checkout")
+	u.key("tab", "l")
+	v := u.view()
+	checkFrame(t, v, minWidth, minHeight)
+	for _, want := range []string{"reason", "type the key", "[ In LaunchDarkly ]", "In LaunchDarkly closes the pending change"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("at %dx%d the confirmation lacks %q:\n%s", minWidth, minHeight, want, v)
+		}
 	}
 }
