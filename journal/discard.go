@@ -21,6 +21,9 @@ type DiscardRequest struct {
 	Why     string    // their reason, recorded as given (trimmed)
 	Restore bool      // also write the base state back to Redis
 	Time    time.Time // of the decision; zero: now
+	// LD, when set, is LaunchDarkly's state the operator set there instead (Supersede):
+	// recorded as the event's LDOn and LDVersion.
+	LD *flags.HostFlag
 }
 
 // DiscardResult is what Discard did.
@@ -69,6 +72,10 @@ func (j *Journal) Discard(ctx context.Context, store DiscardStore, p Pending, d 
 	}
 	if d.Restore {
 		ev.Why = strings.TrimSpace(ev.Why + fmt.Sprintf(" (base state %s restored in Redis)", flags.OnOff(p.BaseOn)))
+	}
+	if d.LD != nil {
+		on := d.LD.On
+		ev.LDOn, ev.LDVersion = &on, d.LD.Version
 	}
 	if ev.Time.IsZero() {
 		ev.Time = time.Now().UTC()

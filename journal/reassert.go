@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -59,13 +60,12 @@ func (j *Journal) Reassert(ctx context.Context, store VersionToggler, id string,
 	if len(landed) == 0 {
 		return res, nil
 	}
-	var discarded bool
+	var discarded *ReplayEvent
 	if err := j.appendRecords(func(s *state) ([]record, error) {
 		if _, ok := s.byID[id]; !ok {
 			return nil, fmt.Errorf("journal %s: no change %s", j.path, id)
 		}
-		discarded = s.discarded(id)
-		if discarded {
+		if discarded = s.discard(id); discarded != nil {
 			return nil, nil
 		}
 		return []record{{Type: typeOutcome, ID: id, Outcomes: landed}}, nil
@@ -73,31 +73,48 @@ func (j *Journal) Reassert(ctx context.Context, store VersionToggler, id string,
 		return res, fmt.Errorf("%s %s was re-asserted in Redis but that is not recorded (Redis holds what the journal already says): %w",
 			c.Prefix, c.Flag, err)
 	}
-	if discarded {
-		return res, j.undoReassert(ctx, store, c, landed, seen)
+	if discarded != nil {
+		return res, j.undoReassert(ctx, store, c, *discarded, landed, seen)
 	}
 	return res, nil
 }
 
+// ErrReassertTakenBack is Reassert's error when the change was discarded (or superseded)
+// between its check and its write, and the write was taken back: nothing was re-asserted.
+var ErrReassertTakenBack = errors.New("the change was discarded while it was re-asserted: the re-assertion was taken back")
+
+// ErrReassertKept joins ErrReassertTakenBack when a host could not be taken back.
+var ErrReassertKept = errors.New("a host still holds the re-assertion")
+
 // undoReassert takes back a re-assertion whose change was discarded (or superseded) between
-// the check and the write: each host it landed on gets the state and version it held before
-// (LaunchDarkly's), only while it still holds the re-assertion's write. Left in place, it
-// would keep the discarded change in Redis with nothing pending to show it, at a version a
-// Relay does not overwrite with LaunchDarkly's next change. A replay closing the change
-// meanwhile is no reason: LaunchDarkly then has the state the re-assertion wrote.
-func (j *Journal) undoReassert(ctx context.Context, store VersionToggler, c Change, landed []HostOutcome, seen map[string]int) error {
+// the check and the write: each host it landed on gets LaunchDarkly's state, only while it
+// still holds the re-assertion's write: the state the operator set in LaunchDarkly at its
+// version when the discard was a supersede, else what the host held before (the re-sync's,
+// LaunchDarkly's). Left in place, it would keep the closed change in Redis with nothing
+// pending to show it, at a version a Relay does not overwrite with LaunchDarkly's next
+// change. A replay closing the change meanwhile is no reason: LaunchDarkly then has the state
+// the re-assertion wrote.
+func (j *Journal) undoReassert(ctx context.Context, store VersionToggler, c Change, closed ReplayEvent, landed []HostOutcome, seen map[string]int) error {
 	var kept []string
 	for _, o := range landed {
-		r := store.RestoreAt(ctx, c.Prefix, c.Flag, !c.After, seen[o.Host], map[string]int{o.Host: o.NewVersion})
-		if len(r.Hosts) != 1 || (r.Hosts[0].Outcome != flags.Written && r.Hosts[0].Outcome != flags.Unchanged) {
+		on, version := !c.After, seen[o.Host]
+		if closed.LDOn != nil {
+			on, version = *closed.LDOn, closed.LDVersion
+		}
+		r := store.RestoreAt(ctx, c.Prefix, c.Flag, on, version, map[string]int{o.Host: o.NewVersion})
+		switch {
+		case len(r.Hosts) == 1 && (r.Hosts[0].Outcome == flags.Written || r.Hosts[0].Outcome == flags.Unchanged):
+		case len(r.Hosts) == 1 && errors.Is(r.Hosts[0].Err, flags.ErrVersionMoved):
+			// a Relay wrote the host since: LaunchDarkly's state is there
+		default:
 			kept = append(kept, o.Host)
 		}
 	}
 	if len(kept) > 0 {
-		return fmt.Errorf("%s %s: change %s was discarded while it was re-asserted, and %s still holds the re-assertion: "+
-			"restart its Relay (a full re-sync writes LaunchDarkly's state)", c.Prefix, c.Flag, c.ID, strings.Join(kept, ", "))
+		return fmt.Errorf("%s %s: change %s: %w, but %w: %s (restart its Relay: a full re-sync writes LaunchDarkly's state)",
+			c.Prefix, c.Flag, c.ID, ErrReassertTakenBack, ErrReassertKept, strings.Join(kept, ", "))
 	}
-	return fmt.Errorf("%s %s: change %s was discarded while it was re-asserted: the re-assertion was taken back", c.Prefix, c.Flag, c.ID)
+	return fmt.Errorf("%s %s: change %s: %w", c.Prefix, c.Flag, c.ID, ErrReassertTakenBack)
 }
 
 // reassertable finds change id among the pending flags and says why it may not be

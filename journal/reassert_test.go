@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -192,5 +193,38 @@ func TestReassertOfAChangeDiscardedMeanwhileIsTakenBack(t *testing.T) {
 	}
 	if got := hostStates(t, store, prod, flag)[0]; got != "ON v3" {
 		t.Errorf("a holds %s; want LaunchDarkly's ON v3 back", got)
+	}
+}
+
+// supersedingToggler has the operator set the flag in LaunchDarkly (OFF, v4) in the window.
+type supersedingToggler struct{ discardingToggler }
+
+func (d supersedingToggler) ToggleAt(ctx context.Context, prefix, key string, on bool, seen map[string]int) flags.ToggleResult {
+	ps, _ := d.j.Pending()
+	for _, p := range ps {
+		if p.Prefix == prefix && p.Flag == key {
+			d.j.Supersede(ctx, nil, prefix, key, p, "bob", false, 4)
+		}
+	}
+	return d.store.ToggleAt(ctx, prefix, key, on, seen)
+}
+
+// Superseded in the window, the re-assertion is taken back to LaunchDarkly's state as the
+// operator set it (OFF v4), not to the state before it (ON v3): a Relay that streamed v4
+// meanwhile skipped it as not newer.
+func TestReassertOfAChangeSupersededMeanwhileTakesLaunchDarklysState(t *testing.T) {
+	store, a, _ := twoHostStore(t)
+	j := openTemp(t)
+	ctx := context.Background()
+	const prod, flag, base = "ld:web-store:production", "kill-switch-checkout", 3
+	toggleRecorded(t, j, store, prod, flag, true, false, base)
+	resync(t, a, prod, flag)
+	ps, _ := j.Pending()
+	_, err := j.Reassert(ctx, supersedingToggler{discardingToggler{j, store}}, ps[0].Entries[0].ID, map[string]int{"a": base})
+	if !errors.Is(err, ErrReassertTakenBack) {
+		t.Errorf("Reassert = %v; want ErrReassertTakenBack", err)
+	}
+	if got := hostStates(t, store, prod, flag)[0]; got != "OFF v4" {
+		t.Errorf("a holds %s; want LaunchDarkly's OFF v4", got)
 	}
 }

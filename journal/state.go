@@ -116,15 +116,16 @@ func (s *state) closed(id string) bool {
 	return false
 }
 
-// discarded says change id was discarded (or superseded): closed without LaunchDarkly
-// getting its state.
-func (s *state) discarded(id string) bool {
+// discard is the event that discarded (or superseded) change id, closing it without
+// LaunchDarkly getting its state from the replay; nil when none did.
+func (s *state) discard(id string) *ReplayEvent {
 	for _, i := range s.eventsFor[id] {
 		if s.events[i].Kind == ReplayDiscarded {
-			return true
+			ev := s.events[i]
+			return &ev
 		}
 	}
-	return false
+	return nil
 }
 
 type flagKey struct{ prefix, flag string }

@@ -22,42 +22,49 @@ type Superseded struct {
 	Redis *flags.ToggleResult
 }
 
-// Supersede closes p, the pending change of a flag as the operator was shown it, after they
-// set the flag in LaunchDarkly itself (on, at version): LaunchDarkly then has their latest
-// intent, and replaying p would undo it (or meet it as a conflict, their own change taken for
-// someone else's). It is a discard by the operator with SupersededWhy, recorded first; then,
-// on every host that still holds what p wrote, LaunchDarkly's state at LaunchDarkly's version
-// (flags.Store.RestoreAt): p's write set version old+1, as LaunchDarkly's patch did, so a
-// connected Relay would skip LaunchDarkly's change as not newer and Redis would keep p's
-// state with nothing pending to show it. A change of the flag recorded after p (another
-// operator's) is not closed: the error says so. p closed meanwhile is nothing to do.
-func (j *Journal) Supersede(ctx context.Context, store DiscardStore, p Pending, by string, on bool, version int) (Superseded, error) {
-	_, err := j.Discard(ctx, nil, p, DiscardRequest{By: by, Why: SupersededWhy(on, version)})
+// Supersede closes shown, the pending change of (prefix, flag) as the operator was shown it
+// (none: nothing was pending then), after they set the flag in LaunchDarkly itself (on, at
+// version): LaunchDarkly then has their latest intent, and replaying the change would undo
+// it (or meet it as a conflict, their own change taken for someone else's). It is a discard
+// by the operator with SupersededWhy and LaunchDarkly's state, recorded first; then, on
+// every host that still holds what the change wrote, LaunchDarkly's state at LaunchDarkly's
+// version (flags.Store.RestoreAt): the change's write set version old+1, as LaunchDarkly's
+// patch did, so a connected Relay would skip LaunchDarkly's change as not newer and Redis
+// would keep the change's state with nothing pending to show it. A change of the flag
+// recorded since shown (another operator's) is not closed: the error says so. shown closed
+// meanwhile is nothing to do.
+func (j *Journal) Supersede(ctx context.Context, store DiscardStore, prefix, flag string, shown Pending, by string, on bool, version int) (Superseded, error) {
+	err := ErrPendingMoved // nothing shown: only a change recorded since can be pending
+	if len(shown.Entries) > 0 {
+		_, err = j.Discard(ctx, nil, shown, DiscardRequest{By: by, Why: SupersededWhy(on, version),
+			LD: &flags.HostFlag{On: on, Version: version}})
+	}
 	if errors.Is(err, ErrPendingMoved) {
 		pending, rerr := j.Pending()
 		if rerr != nil {
-			return Superseded{}, rerr
+			return Superseded{}, fmt.Errorf("%s %s was set %s in LaunchDarkly, but the journal could not be read to close its pending change: %w",
+				prefix, flag, flags.OnOff(on), rerr)
 		}
 		for _, now := range pending {
-			if now.Prefix == p.Prefix && now.Flag == p.Flag {
+			if now.Prefix == prefix && now.Flag == flag {
+				last := now.Entries[len(now.Entries)-1]
 				return Superseded{}, fmt.Errorf("%s %s was set %s in LaunchDarkly, but a change of it recorded meanwhile stays pending (%s by %s): "+
-					"check it in the queue; replayed, it overrides LaunchDarkly's state", p.Prefix, p.Flag, flags.OnOff(on),
-					now.Entries[len(now.Entries)-1].ID, now.Entries[len(now.Entries)-1].Operator)
+					"check it in the queue; replayed, it overrides LaunchDarkly's state", prefix, flag, flags.OnOff(on), last.ID, last.Operator)
 			}
 		}
-		return Superseded{}, nil // closed meanwhile (replayed or discarded): nothing to do
+		return Superseded{}, nil // none pending, or closed meanwhile (replayed or discarded): nothing to do
 	}
 	if err != nil {
 		return Superseded{}, fmt.Errorf("%s %s was set in LaunchDarkly, but its pending change is still open: %w; "+
-			"discard it (relaycommander discard) or it is replayed over the change", p.Prefix, p.Flag, err)
+			"discard it (relaycommander discard) or it is replayed over the change", prefix, flag, err)
 	}
-	out := Superseded{Closed: p.ChangeIDs()}
-	if store != nil && len(p.Hosts) > 0 {
-		seen := make(map[string]int, len(p.Hosts))
-		for _, h := range p.Hosts {
+	out := Superseded{Closed: shown.ChangeIDs()}
+	if store != nil && len(shown.Hosts) > 0 {
+		seen := make(map[string]int, len(shown.Hosts))
+		for _, h := range shown.Hosts {
 			seen[h.Host] = h.Version
 		}
-		r := store.RestoreAt(ctx, p.Prefix, p.Flag, on, version, seen)
+		r := store.RestoreAt(ctx, prefix, flag, on, version, seen)
 		out.Redis = &r
 	}
 	return out, nil

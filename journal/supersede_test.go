@@ -20,7 +20,7 @@ func TestSupersedeClosesTheFlagsPendingChange(t *testing.T) {
 	}
 	p := pendingOf(t, j, "kill")
 	f.calls = nil
-	got, err := j.Supersede(ctx, f, p, "bob", true, 4)
+	got, err := j.Supersede(ctx, f, "ld:p:e", "kill", p, "bob", true, 4)
 	if err != nil || !slices.Equal(got.Closed, p.ChangeIDs()) {
 		t.Fatalf("Supersede = %+v, %v; want the kill's change closed", got, err)
 	}
@@ -32,13 +32,14 @@ func TestSupersedeClosesTheFlagsPendingChange(t *testing.T) {
 		t.Fatalf("pending after: %+v; want only the other flag", ps)
 	}
 	_, events, _ := j.History("ld:p:e", "kill")
-	if len(events) != 1 || events[0].Kind != ReplayDiscarded || events[0].By != "bob" || events[0].Why != "superseded: set ON in LaunchDarkly directly (v4)" {
+	if len(events) != 1 || events[0].Kind != ReplayDiscarded || events[0].By != "bob" || events[0].Why != "superseded: set ON in LaunchDarkly directly (v4)" ||
+		events[0].LDOn == nil || !*events[0].LDOn || events[0].LDVersion != 4 {
 		t.Errorf("recorded %+v", events)
 	}
 
 	// Closed meanwhile: nothing to do, nothing written.
 	f.calls = nil
-	if got, err := j.Supersede(ctx, f, p, "bob", true, 4); err != nil || len(got.Closed) != 0 || len(f.calls) != 0 {
+	if got, err := j.Supersede(ctx, f, "ld:p:e", "kill", p, "bob", true, 4); err != nil || len(got.Closed) != 0 || len(f.calls) != 0 {
 		t.Errorf("already closed: %+v, %v, calls %v; want nothing", got, err, f.calls)
 	}
 
@@ -48,11 +49,18 @@ func TestSupersedeClosesTheFlagsPendingChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.calls = nil
-	if _, err := j.Supersede(ctx, f, shown, "bob", false, 5); err == nil || len(f.calls) != 0 {
+	if _, err := j.Supersede(ctx, f, "ld:p:e", "other", shown, "bob", false, 5); err == nil || len(f.calls) != 0 {
 		t.Errorf("a newer change meanwhile: err %v, calls %v; want an error and nothing written", err, f.calls)
 	}
 	if ps, _ := j.Pending(); len(ps) != 1 {
 		t.Errorf("pending %+v; want carol's change kept", ps)
+	}
+	// Nothing shown, yet a change recorded meanwhile: said too.
+	if _, err := j.Supersede(ctx, f, "ld:p:e", "other", Pending{}, "bob", false, 5); err == nil {
+		t.Error("a change recorded while nothing was shown: no error")
+	}
+	if got, err := j.Supersede(ctx, f, "ld:p:e", "nothing", Pending{}, "bob", false, 5); err != nil || len(got.Closed) != 0 {
+		t.Errorf("nothing pending: %+v, %v", got, err)
 	}
 }
 

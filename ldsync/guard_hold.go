@@ -80,6 +80,13 @@ func (h *holder) once(ctx context.Context) {
 			continue
 		}
 		res, err := h.g.Journal.Reassert(ctx, h.g.Store, id, again)
+		if errors.Is(err, journal.ErrReassertTakenBack) {
+			// discarded meanwhile: nothing was re-asserted, nothing is held any more
+			if errors.Is(err, journal.ErrReassertKept) && ctx.Err() == nil {
+				h.e.emitBrief(GuardEvent{Kind: GuardHoldFailed, Undone: u, Err: err})
+			}
+			continue
+		}
 		var landed []string
 		moved = nil
 		for _, r := range res.Hosts {
@@ -129,7 +136,7 @@ func (h *holder) conflict(u journal.Undone, found []journal.UndoneHost) {
 	}
 	what := fmt.Sprintf("was changed in LaunchDarkly during the outage (%s holds a version above %d)", hostVersions(u, hosts), *u.BaseVersion)
 	if slices.ContainsFunc(found, func(f journal.UndoneHost) bool { return f.Version < *u.BaseVersion }) {
-		what = fmt.Sprintf("was made anew in LaunchDarkly during the outage (%s holds a version below %d)", hostVersions(u, hosts), *u.BaseVersion)
+		what = fmt.Sprintf("holds a version lower than the %d recorded before the offline change (%s; was the flag recreated in LaunchDarkly?)", *u.BaseVersion, hostVersions(u, hosts))
 	}
 	h.e.emitBrief(GuardEvent{Kind: GuardConflict, Undone: u, Hosts: hosts, Err: fmt.Errorf(
 		"%s %s %s: not written back; the replay shows the conflict", u.Prefix, u.Flag, what)})

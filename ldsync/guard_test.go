@@ -454,7 +454,7 @@ func TestGuardReportsAVersionBelowTheBaseAsAConflict(t *testing.T) {
 		}
 	}
 	conflicts := run.kinds(GuardConflict)
-	if len(conflicts) != 1 || !strings.Contains(conflicts[0].Err.Error(), fmt.Sprintf("below %d", base)) {
+	if len(conflicts) != 1 || !strings.Contains(conflicts[0].Err.Error(), fmt.Sprintf("lower than the %d recorded", base)) {
 		t.Errorf("conflict events %+v; want one, saying the version is below %d", conflicts, base)
 	}
 	if run.counts.Conflicts != 1 || u.ld.PatchCount() != 0 {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"relaycommander/journal"
+	"relaycommander/ldsync"
 )
 
 // While LaunchDarkly does not answer, the banner offers what acts: A holds the undone
@@ -64,5 +65,19 @@ func TestFooterOffersWhatTheBannerOffers(t *testing.T) {
 	f := footerOf(u)
 	if strings.Contains(f, "R replay now") || !strings.Contains(f, "A arm replay") {
 		t.Fatalf("footer in an outage: %q; want A and not R, as the banner %q", f, u.bannerRow())
+	}
+}
+
+// An untrusted TLS certificate is mended neither by waiting (A) nor by replaying (R): the
+// banner says where the explanation is, and neither key is offered.
+func TestBannerWithAnUntrustedCertificateOffersNeitherKey(t *testing.T) {
+	g := &fakeGuard{script: armedEvents(), hold: true}
+	u := newUnit(t, 120, 40, nil)
+	u.fj.pending = []journal.Pending{pendingKill(false)}
+	u.withGuard(fakeLD{err: &ldsync.APIError{Op: "list projects", Cause: "its TLS certificate was not accepted", Addr: "ld.example:443", Untrusted: true}}, g)
+	u.apply(u.m.ldCheckCmd())
+	row, f := u.bannerRow(), footerOf(u)
+	if !strings.Contains(row, "TLS certificate not accepted") || strings.Contains(row, "A ") || strings.Contains(f, "R replay") || strings.Contains(f, "A arm") {
+		t.Fatalf("banner %q, footer %q", row, f)
 	}
 }

@@ -28,7 +28,7 @@ type changeJournal interface {
 	RecordReplay(e journal.ReplayEvent) error
 	Discard(ctx context.Context, store journal.DiscardStore, p journal.Pending, d journal.DiscardRequest) (journal.DiscardResult, error)
 	// Supersede closes a flag's pending change after the operator set it in LaunchDarkly.
-	Supersede(ctx context.Context, store journal.DiscardStore, p journal.Pending, by string, on bool, version int) (journal.Superseded, error)
+	Supersede(ctx context.Context, store journal.DiscardStore, prefix, flag string, shown journal.Pending, by string, on bool, version int) (journal.Superseded, error)
 	// Settle reads interrupted changes back from Redis and records what it found (not in
 	// read-only).
 	Settle(ctx context.Context, store journal.FlagReader) (journal.Settlement, error)

@@ -319,7 +319,7 @@ func (c *confirmDialog) View(w, h int) []string {
 	if warning := c.undoWarning(); warning != "" {
 		add(2, "")
 		for _, l := range wrapText("! "+warning, wrapW) {
-			add(3, "  "+st.warn.Render(l))
+			add(0, "  "+st.warn.Render(l)) // why In LaunchDarkly is offered: it stays
 		}
 		if !c.canLD {
 			for _, l := range wrapText(c.noLDNote(), wrapW) {

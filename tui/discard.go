@@ -231,6 +231,8 @@ func (c *common) applyDiscardDone(msg discardDoneMsg) tea.Cmd {
 		c.setStatus("discard "+flag+": "+termsafe.Escape(msg.err.Error()), true)
 	case msg.restored != nil && len(msg.restored.FailedHosts()) > 0:
 		c.setStatus("discarded "+flag+"; "+restoreSummary(*msg.restored)+leftSummary(msg.left), true)
+	case msg.restored != nil && len(msg.restored.Hosts) == 0 && len(msg.left) > 0:
+		c.setStatus("discarded "+flag+"; Redis left as the Relays wrote it"+leftSummary(msg.left), false)
 	case msg.restored != nil:
 		c.setStatus("discarded "+flag+" and restored its base state in Redis: "+restoreSummary(*msg.restored)+leftSummary(msg.left), false)
 	default:

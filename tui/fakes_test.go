@@ -121,9 +121,12 @@ type fakeJournal struct {
 	supersedes []string
 }
 
-func (j *fakeJournal) Supersede(ctx context.Context, store journal.DiscardStore, p journal.Pending, by string, on bool, version int) (journal.Superseded, error) {
+func (j *fakeJournal) Supersede(ctx context.Context, store journal.DiscardStore, prefix, flag string, p journal.Pending, by string, on bool, version int) (journal.Superseded, error) {
+	if len(p.Entries) == 0 {
+		return journal.Superseded{}, nil
+	}
 	j.mu.Lock()
-	j.supersedes = append(j.supersedes, sprintf("%s/%s by %s: %s v%d", p.Prefix, p.Flag, by, flags.OnOff(on), version))
+	j.supersedes = append(j.supersedes, sprintf("%s/%s by %s: %s v%d", prefix, flag, by, flags.OnOff(on), version))
 	j.mu.Unlock()
 	out := journal.Superseded{Closed: p.ChangeIDs()}
 	if store != nil {

@@ -201,6 +201,8 @@ func (m *Model) bannerLine() string {
 			ansi.StringWidth(sprintf(" ! Relay undid %d %s: ", len(m.drift), changesWord(len(m.drift))))+ansi.StringWidth(names[0])+ansi.StringWidth(action) > m.width {
 			action = "  set " + ldsync.TokenSetting + " "
 		}
+	case untrusted(m.ldErr):
+		action = "  TLS certificate not accepted: see 3 "
 	case m.onlyConflictsLeft():
 		action = "  " + m.decideConflictsText() + " "
 	default:
@@ -224,13 +226,19 @@ func (m *Model) bannerLine() string {
 	return left + b(strings.Repeat(" ", gap)+action)
 }
 
+// untrusted says LaunchDarkly's TLS certificate (or a proxy's) was not accepted at the last
+// check: neither waiting nor replaying mends it.
+func untrusted(err error) bool {
+	return err != nil && ldsync.TroubleOf(err).Kind == ldsync.TroubleUntrusted
+}
+
 // recoveryOffer is what the banner and the footer offer for the pending changes, by one
 // rule: R (replay now) and A (arm). Neither in read-only, while armed, or while LaunchDarkly
 // refuses the token (the banner says to set it); in an outage A only (R would just show that
 // LaunchDarkly does not answer); without a token R only (it explains what is missing).
 func (m *Model) recoveryOffer() (replay, arm bool) {
 	switch {
-	case m.cfg.ReadOnly, m.arm.on, tokenRefused(m.ldErr):
+	case m.cfg.ReadOnly, m.arm.on, tokenRefused(m.ldErr), untrusted(m.ldErr):
 		return false, false
 	case m.ld == nil:
 		return true, false

@@ -481,9 +481,14 @@ func (s *resultsScreen) startLD(c confirmState) tea.Cmd {
 	return s.writing(func() tea.Msg {
 		fs, err := ldw.SetOn(ctx, c.project, c.flag, c.env, c.after, comment)
 		msg := ldSetDoneMsg{state: fs, err: err, finished: time.Now()}
-		if err == nil && jr != nil && c.pending != nil {
-			// Replayed, the pending change would undo this one; and Redis holds its write.
-			msg.superseded, msg.supersedeErr = jr.Supersede(ctx, store, *c.pending, by, fs.On, fs.Version)
+		if err == nil && jr != nil {
+			// Replayed, the pending change would undo this one; and Redis holds its write. A
+			// change recorded since the dialog opened is not closed: the error says so.
+			var shown journal.Pending
+			if c.pending != nil {
+				shown = *c.pending
+			}
+			msg.superseded, msg.supersedeErr = jr.Supersede(ctx, store, c.prefix, c.flag, shown, by, fs.On, fs.Version)
 		}
 		return msg
 	})

@@ -83,6 +83,7 @@ type inLDJSON struct {
 	// hosts that kept their state instead of taking LaunchDarkly's
 	ClosedChanges []string `json:"closedChanges"`
 	FailedHosts   []string `json:"failedHosts,omitempty"`
+	LeftHosts     []string `json:"leftHosts,omitempty"` // a Relay wrote them since the change: left as they are
 }
 
 // updateInLD makes the change in LaunchDarkly itself (update --in-launchdarkly): one PATCH
@@ -101,12 +102,19 @@ func updateInLD(ctx context.Context, opts *updateOptions, at location, store *fl
 	}
 	out := a.planOut(opts.json)
 	where := describe(at.prefix, at.Target)
-	tprintf(out, "Flag %s in %s: set %s in LaunchDarkly itself; Redis is not edited.\n", opts.flag, where, flags.OnOff(opts.on))
 	j, err := a.openJournal()
 	if err != nil {
 		return fmt.Errorf("--in-launchdarkly: the journal, which must close any pending change of %s: %w; nothing was changed", opts.flag, err)
 	}
-	shown, pending := pendingOf(j, at.prefix, opts.flag)
+	shown, pending, err := pendingOf(j, at.prefix, opts.flag)
+	if err != nil {
+		return fmt.Errorf("--in-launchdarkly: reading the journal for a pending change of %s: %w; nothing was changed", opts.flag, err)
+	}
+	if pending {
+		tprintf(out, "Flag %s in %s: set %s in LaunchDarkly itself.\n", opts.flag, where, flags.OnOff(opts.on))
+	} else {
+		tprintf(out, "Flag %s in %s: set %s in LaunchDarkly itself; Redis is not edited.\n", opts.flag, where, flags.OnOff(opts.on))
+	}
 	if pending {
 		first := shown.Entries[0]
 		why := "replayed, it would undo this change"
@@ -129,25 +137,44 @@ func updateInLD(ctx context.Context, opts *updateOptions, at location, store *fl
 	tprintf(out, "%s is %s in LaunchDarkly (version %d), with the comment %q.\n", opts.flag, flags.OnOff(st.On), st.Version, comment)
 	result := inLDJSON{InLaunchDarkly: true, Project: at.Project, Environment: at.Environment, Flag: opts.flag,
 		On: st.On, Version: st.Version, Comment: comment, ClosedChanges: []string{}}
+	sup, err := j.Supersede(ctx, store, at.prefix, opts.flag, shown, a.cfg.Operator, st.On, st.Version)
+	if err != nil {
+		return err // a change recorded meanwhile: said, with what to do
+	}
 	if !pending {
 		fmt.Fprintln(out, "Redis was not edited and the journal records no change: LaunchDarkly's audit log has this one.\n"+
 			"Relays connected to LaunchDarkly stream it into Redis; a Relay cut off keeps serving the old state until it reconnects.")
-	} else {
-		sup, err := j.Supersede(ctx, store, shown, a.cfg.Operator, st.On, st.Version)
-		if err != nil {
-			return err
+	}
+	result.ClosedChanges = append(result.ClosedChanges, sup.Closed...)
+	if len(sup.Closed) > 0 {
+		tprintf(out, "The pending change of %s is closed (%s): it is not replayed.\n", opts.flag, strings.Join(sup.Closed, ", "))
+	}
+	var kept []string
+	if sup.Redis != nil {
+		printSupersededHosts(out, *sup.Redis, st.On, st.Version)
+		result.LeftHosts = []string{}
+		for _, h := range sup.Redis.Hosts {
+			switch {
+			case errors.Is(h.Err, flags.ErrVersionMoved):
+				result.LeftHosts = append(result.LeftHosts, h.Host)
+			case h.Outcome == flags.Failed || h.Outcome == flags.Unknown:
+				kept = append(kept, h.Host)
+			}
 		}
-		result.ClosedChanges = append(result.ClosedChanges, sup.Closed...)
-		if len(sup.Closed) > 0 {
-			tprintf(out, "The pending change of %s is closed (%s): it is not replayed.\n", opts.flag, strings.Join(sup.Closed, ", "))
-		}
-		if sup.Redis != nil {
-			printSupersededHosts(out, *sup.Redis, st.On, st.Version)
-			result.FailedHosts = sup.Redis.FailedHosts()
-		}
+		result.FailedHosts = kept
 	}
 	if opts.json {
-		return a.writeJSON(result)
+		if err := a.writeJSON(result); err != nil {
+			return err
+		}
+	}
+	if len(kept) > 0 {
+		holds, whose := "holds", "its"
+		if len(kept) > 1 {
+			holds, whose = "hold", "their"
+		}
+		return &exitErr{code: ExitPartial, msg: tsprintf("%s is %s in LaunchDarkly, but %s still %s the closed change's state in Redis: "+
+			"restart %s Relay (a full re-sync writes LaunchDarkly's state)", opts.flag, flags.OnOff(st.On), strings.Join(kept, ", "), holds, whose)}
 	}
 	return nil
 }
@@ -218,17 +245,16 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// pendingOf is the journal's pending change of a flag, if any; none when the journal cannot
-// be read.
-func pendingOf(j *journal.Journal, prefix, flag string) (journal.Pending, bool) {
+// pendingOf is the journal's pending change of a flag, if any.
+func pendingOf(j *journal.Journal, prefix, flag string) (journal.Pending, bool, error) {
 	ps, err := j.Pending()
 	if err != nil {
-		return journal.Pending{}, false
+		return journal.Pending{}, false, err
 	}
 	for _, p := range ps {
 		if p.Prefix == prefix && p.Flag == flag && len(p.Entries) > 0 {
-			return p, true
+			return p, true, nil
 		}
 	}
-	return journal.Pending{}, false
+	return journal.Pending{}, false, nil
 }

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -160,5 +163,29 @@ func TestUpdateInLaunchDarklyClosesThePendingChange(t *testing.T) {
 	r := h.ok("replay", "--yes", "--json")
 	if ld.PatchCount() != 1 {
 		t.Errorf("%d patches; want only the change in LaunchDarkly, nothing replayed over it:\n%s", ld.PatchCount(), r.stdout)
+	}
+}
+
+// A host that keeps the closed change's state (down during the write) makes the command
+// exit 3 and say what mends it; a host a Relay rewrote since is left, not failed.
+func TestUpdateInLaunchDarklySaysAHostKeptTheChange(t *testing.T) {
+	h := newHarness(t)
+	a, b := twoHosts(t, h)
+	ld := newLD(t)
+	ld.SetUnreachable(true)
+	useLD(h, ld)
+	const prefix, key = "ld:web-store:staging", "beta-dashboard"
+	h.ok("update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "off", "--yes")
+	ld.SetUnreachable(false)
+	raw := a.Client().HGet(context.Background(), prefix+":features", key).Val()
+	_, v := stored(t, a, prefix, key)
+	a.Client().HSet(context.Background(), prefix+":features", key, strings.Replace(raw, fmt.Sprintf(`"version":%d`, v), `"version":99`, 1))
+	b.Stop()
+
+	g := h.run("", false, "update", "-p", "web-store", "-e", "staging", "-f", key, "-s", "on", "--yes", "--in-launchdarkly", "--json")
+	wantCode(t, g, ExitPartial, "still holds the closed change's state in Redis", "restart its Relay")
+	out := decode[inLDJSON](t, g.stdout)
+	if !slices.Equal(out.LeftHosts, []string{a.Addr}) || !slices.Equal(out.FailedHosts, []string{b.Addr}) {
+		t.Errorf("left %v, failed %v; want %s left and %s failed", out.LeftHosts, out.FailedHosts, a.Addr, b.Addr)
 	}
 }
