@@ -293,15 +293,8 @@ func (sc *syncScreen) applyReplayDone(msg replayDoneMsg) tea.Cmd {
 // replayDoneText is a finished replay in words: what it did (counts that are not zero),
 // then what is left and the key that decides it.
 func replayDoneText(c ldsync.Counts) string {
-	parts := []string{sprintf("%d applied", c.Applied)}
-	for _, n := range []struct {
-		n    int
-		what string
-	}{{c.InSync, "in sync"}, {c.Verified, "verified"}, {c.Mismatched, "mismatched"}, {c.Failed, "failed"}, {c.Skipped, "skipped"}} {
-		if n.n > 0 {
-			parts = append(parts, sprintf("%d %s", n.n, n.what))
-		}
-	}
+	parts := append([]string{sprintf("%d applied", c.Applied)}, nonZero(tally{c.InSync, "in sync"}, tally{c.Verified, "verified"},
+		tally{c.Mismatched, "mismatched"}, tally{c.Failed, "failed"}, tally{c.Skipped, "skipped"})...)
 	text := "replay done: " + strings.Join(parts, ", ")
 	if c.Conflicts > 0 {
 		text += "; " + countWords(c.Conflicts, "conflict", "conflicts") + " left: s skips, f forces"

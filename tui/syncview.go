@@ -205,19 +205,9 @@ func (sc *syncScreen) countsLine(n ldsync.PlanTally) string {
 	s := &sc.sync
 	if len(s.results) == 0 && !s.running && !s.finished {
 		// ready always (what R sends), the others when there are any
-		parts := []string{sprintf("%d ready", n.Ready)}
-		for _, p := range []struct {
-			n    int
-			word string
-		}{{n.InSync, "in sync"}, {n.Undecided, ""}, {n.UnknownBase, "unknown base"}, {n.NotReplayable, "not replayable"}, {n.Forced, "forced"}, {n.Skipped, "skipped"}} {
-			switch {
-			case p.n == 0:
-			case p.word == "":
-				parts = append(parts, countWords(p.n, "conflict", "conflicts"))
-			default:
-				parts = append(parts, sprintf("%d %s", p.n, p.word))
-			}
-		}
+		parts := append([]string{sprintf("%d ready", n.Ready)}, nonZero(
+			tally{n.InSync, "in sync"}, tally{n.Undecided, ""}, tally{n.UnknownBase, "unknown base"},
+			tally{n.NotReplayable, "not replayable"}, tally{n.Forced, "forced"}, tally{n.Skipped, "skipped"})...)
 		return "plan: " + strings.Join(parts, "  ")
 	}
 	c := sc.itemCounts()
@@ -225,21 +215,31 @@ func (sc *syncScreen) countsLine(n ldsync.PlanTally) string {
 	if s.finished {
 		waiting = "not sent"
 	}
-	var parts []string
-	for _, p := range []struct {
-		n    int
-		word string
-	}{{c.applied, "applied"}, {c.inSync, "in sync"}, {c.verified, "verified"}, {c.finished, "done"}, {c.mismatched, "mismatched"}, {c.failed, "failed"},
-		{c.toSend, waiting}, {c.forced, "forced"}, {c.skipped, "skipped"}, {c.conflicts, ""}, {c.notReplayable, "not replayable"}} {
+	parts := nonZero(tally{c.applied, "applied"}, tally{c.inSync, "in sync"}, tally{c.verified, "verified"}, tally{c.finished, "done"},
+		tally{c.mismatched, "mismatched"}, tally{c.failed, "failed"}, tally{c.toSend, waiting}, tally{c.forced, "forced"},
+		tally{c.skipped, "skipped"}, tally{c.conflicts, ""}, tally{c.notReplayable, "not replayable"})
+	return "now: " + strings.Join(parts, "  ")
+}
+
+// tally is one count of a line that lists only the counts that are not zero.
+type tally struct {
+	n    int
+	word string // "" for conflicts, whose word agrees with the count
+}
+
+// nonZero are the tallies that are not zero, in words: "2 applied", "1 conflict".
+func nonZero(ts ...tally) []string {
+	var out []string
+	for _, t := range ts {
 		switch {
-		case p.n == 0:
-		case p.word == "":
-			parts = append(parts, countWords(p.n, "conflict", "conflicts"))
+		case t.n == 0:
+		case t.word == "":
+			out = append(out, countWords(t.n, "conflict", "conflicts"))
 		default:
-			parts = append(parts, sprintf("%d %s", p.n, p.word))
+			out = append(out, sprintf("%d %s", t.n, t.word))
 		}
 	}
-	return "now: " + strings.Join(parts, "  ")
+	return out
 }
 
 // itemCounts is every item counted once, by what it is now.
