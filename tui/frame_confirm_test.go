@@ -221,4 +221,5 @@ func TestInLaunchDarklyClosesTheFlagsPendingChange(t *testing.T) {
 		t.Errorf("Redis writes %v; want LaunchDarkly's state on the hosts that hold the change", u.fs.toggles)
 	}
 	u.mustSee("relay-a: now OFF v47 in Redis, as LaunchDarkly has it")
+	u.mustNotSee("Redis was not edited")
 }

@@ -362,7 +362,11 @@ func (s *resultsScreen) ldView(h int) []string {
 		lines = append(lines, "", "Nothing was written to Redis. esc back; the Redis edit is still possible from the flags.")
 		return box("LaunchDarkly change", lines, s.width, h, true, st)
 	}
-	lines = append(lines, wrapText("Redis was not edited and the journal records no change (it records the edits made in Redis): LaunchDarkly's audit log has this one, with the reason as its comment. A Relay connected to LaunchDarkly streams it into Redis.", s.width-4)...)
+	about := "Redis was not edited and the journal records no change (it records the edits made in Redis): LaunchDarkly's audit log has this one, with the reason as its comment. A Relay connected to LaunchDarkly streams it into Redis."
+	if r.superseded.Redis != nil {
+		about = "The journal records no new change (it records the edits made in Redis): LaunchDarkly's audit log has this one, with the reason as its comment."
+	}
+	lines = append(lines, wrapText(about, s.width-4)...)
 	switch {
 	case r.supersedeErr != nil:
 		lines = append(lines, "")
