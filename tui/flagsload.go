@@ -215,3 +215,27 @@ func (s *flagsScreen) readingNote() string {
 	}
 	return "reading " + strings.Join(s.reading, ", ") + "…"
 }
+
+// applyWrite puts a write's outcome into the shown set at once: the row and the next
+// confirmation show what Redis holds now, before the refresh reads it again. A toggle opened
+// in between took the state before the write and wrote it again ("unchanged").
+func (s *flagsScreen) applyWrite(r flags.ToggleResult) {
+	if r.Prefix != s.set.Prefix {
+		return
+	}
+	i, ok := slices.BinarySearchFunc(s.set.Flags, r.Flag, func(f flags.Flag, k string) int { return strings.Compare(f.Key, k) })
+	if !ok {
+		return
+	}
+	hosts := s.set.Flags[i].Hosts
+	for _, hr := range r.Hosts {
+		if hr.Outcome != flags.Written && hr.Outcome != flags.Unchanged {
+			continue
+		}
+		for j := range hosts {
+			if hosts[j].Host == hr.Host && hosts[j].Present {
+				hosts[j].On, hosts[j].Version = r.On, hr.NewVersion
+			}
+		}
+	}
+}

@@ -223,3 +223,20 @@ func TestInLaunchDarklyClosesTheFlagsPendingChange(t *testing.T) {
 	u.mustSee("relay-a: now OFF v47 in Redis, as LaunchDarkly has it")
 	u.mustNotSee("Redis was not edited")
 }
+
+// A second toggle opened before the refresh after a write reads the hosts again shows what
+// the write left (OFF), not the state before it: it turned the flag ON again, "unchanged",
+// when the responder meant to put it back (seen as a flaky flow test under load).
+func TestToggleRightAfterAWriteStartsFromWhatTheWriteLeft(t *testing.T) {
+	u := newUnit(t, 120, 40, nil)
+	u.gotoEnv("ld:web-store:staging")
+	u.gotoFlag("checkout-flow")
+	u.key("space")
+	u.mustSee("Turn OFF checkout-flow?")
+	u.key("tab", "y")
+	u.apply(u.key("enter")) // the write; the refresh it asks for is not run
+	u.key("esc")
+	u.key("space")
+	u.mustSee("Turn ON checkout-flow?")
+	u.mustSee("now          OFF, v10")
+}

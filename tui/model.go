@@ -323,6 +323,7 @@ func (m *Model) handleData(msg tea.Msg) tea.Cmd {
 		m.setStatus("not changed: "+msg.flag, false)
 		return nil
 	case toggleDoneMsg:
+		m.flagsScreen.applyWrite(msg.result)
 		return m.resultsScreen.applyToggleDone(msg)
 	case queueRetryMsg:
 		return m.resultsScreen.retryFromQueue(msg)
