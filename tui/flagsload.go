@@ -227,7 +227,10 @@ func (s *flagsScreen) applyWrite(r flags.ToggleResult) {
 	if !ok {
 		return
 	}
-	hosts := s.set.Flags[i].Hosts
+	// copies: the set as read may share its arrays with whoever read it
+	s.set.Flags = slices.Clone(s.set.Flags)
+	hosts := slices.Clone(s.set.Flags[i].Hosts)
+	s.set.Flags[i].Hosts = hosts
 	for _, hr := range r.Hosts {
 		if hr.Outcome != flags.Written && hr.Outcome != flags.Unchanged {
 			continue
