@@ -23,13 +23,17 @@ func TestToggleNote(t *testing.T) {
 		{false, plusOne, "pending OFF since 14:02 by bob; LaunchDarkly has ON v9", "after this toggle the replay sends OFF"},
 		{true, time.UTC, "pending OFF since 13:02 by bob; LaunchDarkly has ON v9", "this toggle cancels it out: LaunchDarkly keeps ON"},
 	} {
-		pending, then := p.ToggleNote(c.after, c.loc)
+		pending, then := p.ToggleNote(c.after, at.Add(time.Minute).In(c.loc))
 		if pending != c.wantPending || then != c.wantThen {
 			t.Errorf("ToggleNote(%v, %s) = %q, %q; want %q, %q", c.after, c.loc, pending, then, c.wantPending, c.wantThen)
 		}
 	}
 	p.BaseVersion = nil
-	if pending, _ := p.ToggleNote(false, time.UTC); pending != "pending OFF since 13:02 by bob; LaunchDarkly has ON" {
+	if pending, _ := p.ToggleNote(false, at.In(time.UTC)); pending != "pending OFF since 13:02 by bob; LaunchDarkly has ON" {
 		t.Errorf("unknown base version: %q", pending)
+	}
+	// pending since the day before: the day is said
+	if pending, _ := p.ToggleNote(false, at.Add(24*time.Hour)); pending != "pending OFF since Dec 1 13:02 by bob; LaunchDarkly has ON" {
+		t.Errorf("since the day before: %q", pending)
 	}
 }

@@ -495,7 +495,7 @@ func (s *flagsScreen) openConfirm() dialog {
 	c.servingOff = f.DependantsServingOff(c.after)
 	c.ldReachable = s.ldAnswered()
 	if p, ok := s.pendingFor(c.prefix, c.flag); ok && len(p.Entries) > 0 {
-		pending, then := p.ToggleNote(c.after, s.now().Location()) // update says it in the same words
+		pending, then := p.ToggleNote(c.after, s.now()) // update says it in the same words
 		c.pendingNote = []string{safe(pending), safe(then)}
 		c.pending = &p
 	}

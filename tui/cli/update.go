@@ -298,7 +298,7 @@ func printPendingNote(out io.Writer, j *journal.Journal, prefix, key string, on 
 	}
 	for _, p := range pending {
 		if p.Prefix == prefix && p.Flag == key {
-			what, then := p.ToggleNote(on, time.Local)
+			what, then := p.ToggleNote(on, time.Now())
 			printWrapped(out, "  ", "In the journal: "+termsafe.Escape(what))
 			printWrapped(out, "  ", then)
 			return
