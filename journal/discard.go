@@ -91,19 +91,36 @@ func (j *Journal) Discard(ctx context.Context, store DiscardStore, p Pending, d 
 	}
 	res := DiscardResult{Event: ev}
 	if d.Restore {
-		r := restore(ctx, store, p)
-		kept := r.Hosts[:0:0]
-		for _, h := range r.Hosts {
-			if errors.Is(h.Err, flags.ErrVersionMoved) {
-				res.Left = append(res.Left, h)
-			} else {
-				kept = append(kept, h)
-			}
-		}
-		r.Hosts = kept
-		res.Restored = &r
+		r, left := splitLeft(restore(ctx, store, p))
+		res.Restored, res.Left = &r, left
 	}
 	return res, nil
+}
+
+// splitLeft takes out of a conditional write's result (RestoreAt) the hosts a Relay rewrote
+// since the change (flags.ErrVersionMoved): left as they are, they did not fail.
+func splitLeft(r flags.ToggleResult) (flags.ToggleResult, []flags.HostResult) {
+	var left []flags.HostResult
+	kept := r.Hosts[:0:0]
+	for _, h := range r.Hosts {
+		if errors.Is(h.Err, flags.ErrVersionMoved) {
+			left = append(left, h)
+		} else {
+			kept = append(kept, h)
+		}
+	}
+	r.Hosts = kept
+	return r, left
+}
+
+// writtenVersions is, per host that took one of p's writes, the version the latest left
+// there: what a conditional write (RestoreAt) expects to find.
+func (p Pending) writtenVersions() map[string]int {
+	seen := make(map[string]int, len(p.Hosts))
+	for _, h := range p.Hosts {
+		seen[h.Host] = h.Version
+	}
+	return seen
 }
 
 // restore writes p's base state back. Where the base version is known, each host this
@@ -115,11 +132,7 @@ func restore(ctx context.Context, store DiscardStore, p Pending) flags.ToggleRes
 	if p.BaseVersion == nil || len(p.Hosts) == 0 {
 		return store.Toggle(ctx, p.Prefix, p.Flag, p.BaseOn)
 	}
-	seen := make(map[string]int, len(p.Hosts))
-	for _, h := range p.Hosts {
-		seen[h.Host] = h.Version
-	}
-	return store.RestoreAt(ctx, p.Prefix, p.Flag, p.BaseOn, *p.BaseVersion, seen)
+	return store.RestoreAt(ctx, p.Prefix, p.Flag, p.BaseOn, *p.BaseVersion, p.writtenVersions())
 }
 
 // DiscardStore is the flag store as a discard's restore needs it (*flags.Store satisfies it).

@@ -18,8 +18,19 @@ func SupersededWhy(on bool, version int) string {
 type Superseded struct {
 	Closed []string // the change ids closed; none when p had been closed meanwhile
 	// Redis is the write of LaunchDarkly's state to the hosts that held this tool's change;
-	// nil when nothing was closed or no store was given.
+	// nil when nothing was closed or no store was given. Left are the hosts a Relay rewrote
+	// since (flags.ErrVersionMoved), not in Redis: LaunchDarkly's state is there already.
 	Redis *flags.ToggleResult
+	Left  []flags.HostResult
+}
+
+// Kept are the hosts that still hold the closed change's state: the write of LaunchDarkly's
+// state failed there, or its outcome is unknown. A Relay restart (a full re-sync) mends them.
+func (s Superseded) Kept() []string {
+	if s.Redis == nil {
+		return nil
+	}
+	return append(s.Redis.FailedHosts(), s.Redis.UnknownHosts()...)
 }
 
 // Supersede closes shown, the pending change of (prefix, flag) as the operator was shown it
@@ -60,12 +71,8 @@ func (j *Journal) Supersede(ctx context.Context, store DiscardStore, prefix, fla
 	}
 	out := Superseded{Closed: shown.ChangeIDs()}
 	if store != nil && len(shown.Hosts) > 0 {
-		seen := make(map[string]int, len(shown.Hosts))
-		for _, h := range shown.Hosts {
-			seen[h.Host] = h.Version
-		}
-		r := store.RestoreAt(ctx, prefix, flag, on, version, seen)
-		out.Redis = &r
+		r, left := splitLeft(store.RestoreAt(ctx, prefix, flag, on, version, shown.writtenVersions()))
+		out.Redis, out.Left = &r, left
 	}
 	return out, nil
 }

@@ -512,15 +512,9 @@ func (s *resultsScreen) applyLDDone(msg ldSetDoneMsg) tea.Cmd {
 		return tea.Batch(s.startServed(c.Prefix, c.Flag, c.After, msg.state.Version, msg.finished), s.refresh())
 	}
 	status := sprintf("%s is %s in LaunchDarkly (v%d); Redis not edited", c.Flag, flags.OnOff(msg.state.On), msg.state.Version)
-	if red := msg.superseded.Redis; red != nil {
+	if msg.superseded.Redis != nil {
 		status = sprintf("%s is %s in LaunchDarkly (v%d); its pending change is closed", c.Flag, flags.OnOff(msg.state.On), msg.state.Version)
-		var kept []string
-		for _, h := range red.Hosts {
-			if h.Err != nil && !errors.Is(h.Err, flags.ErrVersionMoved) {
-				kept = append(kept, h.Host)
-			}
-		}
-		if len(kept) > 0 {
+		if kept := msg.superseded.Kept(); len(kept) > 0 {
 			s.setStatus(status+"; "+strings.Join(kept, ", ")+" kept its state in Redis: restart its Relay", true)
 			return tea.Batch(s.startServed(c.Prefix, c.Flag, c.After, msg.state.Version, msg.finished), s.refresh())
 		}

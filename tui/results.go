@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -299,21 +298,21 @@ func shortID(id string) string {
 
 // supersededHostLines say per host what writing LaunchDarkly's state over the closed change
 // did: a host keeping the change's state needs its Relay restarted (a full re-sync).
-func (s *resultsScreen) supersededHostLines(r flags.ToggleResult, ld ldsync.FlagState) []string {
+func (s *resultsScreen) supersededHostLines(sup journal.Superseded, ld ldsync.FlagState) []string {
 	var lines []string
-	for _, h := range r.Hosts {
-		var what string
-		switch {
-		case h.Outcome == flags.Written:
-			what = sprintf("now %s v%d in Redis, as LaunchDarkly has it", flags.OnOff(ld.On), ld.Version)
-		case h.Outcome == flags.Unchanged:
-			what = "already " + flags.OnOff(ld.On) + " in Redis"
-		case errors.Is(h.Err, flags.ErrVersionMoved):
-			what = sprintf("left as it is: a Relay wrote v%d since", h.OldVersion)
+	add := func(host, what string) { lines = append(lines, wrapIndented(host+": "+what, s.width-4, 2, 4)...) }
+	for _, h := range sup.Redis.Hosts {
+		switch h.Outcome {
+		case flags.Written:
+			add(h.Host, sprintf("now %s v%d in Redis, as LaunchDarkly has it", flags.OnOff(ld.On), ld.Version))
+		case flags.Unchanged:
+			add(h.Host, "already "+flags.OnOff(ld.On)+" in Redis")
 		default:
-			what = "still holds the closed change's state (" + errText(h.Err) + "): restart its Relay, which re-syncs it"
+			add(h.Host, "still holds the closed change's state ("+errText(h.Err)+"): restart its Relay, which re-syncs it")
 		}
-		lines = append(lines, wrapIndented(h.Host+": "+what, s.width-4, 2, 4)...)
+	}
+	for _, h := range sup.Left {
+		add(h.Host, sprintf("left as it is: a Relay wrote v%d since", h.OldVersion))
 	}
 	return lines
 }
@@ -375,8 +374,8 @@ func (s *resultsScreen) ldView(h int) []string {
 		lines = append(lines, "")
 		lines = append(lines, wrapText(sprintf("The flag's pending change (%s) is closed: replayed, it would have overridden this one.",
 			strings.Join(shortIDs(r.superseded.Closed), ", ")), s.width-4)...)
-		if red := r.superseded.Redis; red != nil {
-			lines = append(lines, s.supersededHostLines(*red, r.ldState)...)
+		if r.superseded.Redis != nil {
+			lines = append(lines, s.supersededHostLines(r.superseded, r.ldState)...)
 		}
 	}
 	lines = append(lines, "")

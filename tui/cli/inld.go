@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -149,17 +148,12 @@ func updateInLD(ctx context.Context, opts *updateOptions, at location, store *fl
 	if len(sup.Closed) > 0 {
 		tprintf(out, "The pending change of %s is closed (%s): it is not replayed.\n", opts.flag, strings.Join(sup.Closed, ", "))
 	}
-	var kept []string
+	kept := sup.Kept()
 	if sup.Redis != nil {
-		printSupersededHosts(out, *sup.Redis, st.On, st.Version)
+		printSupersededHosts(out, sup, st.On, st.Version)
 		result.LeftHosts = []string{}
-		for _, h := range sup.Redis.Hosts {
-			switch {
-			case errors.Is(h.Err, flags.ErrVersionMoved):
-				result.LeftHosts = append(result.LeftHosts, h.Host)
-			case h.Outcome == flags.Failed || h.Outcome == flags.Unknown:
-				kept = append(kept, h.Host)
-			}
+		for _, h := range sup.Left {
+			result.LeftHosts = append(result.LeftHosts, h.Host)
 		}
 		result.FailedHosts = kept
 	}
@@ -180,18 +174,19 @@ func updateInLD(ctx context.Context, opts *updateOptions, at location, store *fl
 }
 
 // printSupersededHosts says, per host, what Supersede's write of LaunchDarkly's state did.
-func printSupersededHosts(out io.Writer, r flags.ToggleResult, on bool, version int) {
-	for _, h := range r.Hosts {
-		switch {
-		case h.Outcome == flags.Written:
+func printSupersededHosts(out io.Writer, sup journal.Superseded, on bool, version int) {
+	for _, h := range sup.Redis.Hosts {
+		switch h.Outcome {
+		case flags.Written:
 			tprintf(out, "  %s: now %s v%d, as LaunchDarkly has it\n", h.Host, flags.OnOff(on), version)
-		case h.Outcome == flags.Unchanged:
+		case flags.Unchanged:
 			tprintf(out, "  %s: already %s\n", h.Host, flags.OnOff(on))
-		case errors.Is(h.Err, flags.ErrVersionMoved):
-			tprintf(out, "  %s: left as it is: a Relay wrote v%d since\n", h.Host, h.OldVersion)
 		default:
 			tprintf(out, "  %s: still holds the pending change's state (%v): restart its Relay, which re-syncs it from LaunchDarkly\n", h.Host, h.Err)
 		}
+	}
+	for _, h := range sup.Left {
+		tprintf(out, "  %s: left as it is: a Relay wrote v%d since\n", h.Host, h.OldVersion)
 	}
 }
 
