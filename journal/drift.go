@@ -41,6 +41,20 @@ type UndoneHost struct {
 	Version int
 }
 
+// Moved are the hosts at another version than the change's base: what they hold is not
+// LaunchDarkly's state from before the change, but a change made there since (or the flag
+// made anew); none when the base is unknown. Writing the change back over them would
+// overwrite it: the armed guard reports them as conflicts, the screens say so.
+func (u Undone) Moved() []UndoneHost {
+	var out []UndoneHost
+	for _, h := range u.Hosts {
+		if u.BaseVersion != nil && h.Version != *u.BaseVersion {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
 // HostNames lists the hosts where the change was undone.
 func (u Undone) HostNames() []string {
 	out := make([]string, len(u.Hosts))

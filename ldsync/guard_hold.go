@@ -66,13 +66,11 @@ func (h *holder) once(ctx context.Context) {
 			continue
 		}
 		id := latestChange(pending, u)
+		moved := u.Moved()
 		again := map[string]int{}
-		var moved []journal.UndoneHost // at another version than the base: not LaunchDarkly's old state
 		for _, host := range u.Hosts {
 			if host.Version == *u.BaseVersion {
 				again[host.Host] = host.Version
-			} else {
-				moved = append(moved, host)
 			}
 		}
 		h.conflict(u, moved)

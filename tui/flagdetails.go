@@ -77,10 +77,10 @@ func (s *flagsScreen) detailLines(f flags.Flag) []string {
 			if s.keys.ReplayNow.Enabled() {
 				note += ", or R replays it to LaunchDarkly"
 			}
-			if moved := movedHosts(u); len(moved) > 0 {
+			if moved := u.Moved(); len(moved) > 0 {
 				// not LaunchDarkly's state from before the change: someone's change there,
 				// which a toggle here would overwrite in Redis
-				note = "UNDONE on " + strings.Join(u.HostNames(), ", ") + " (now " + undoneState(u) + "): " + strings.Join(moved, ", ") +
+				note = "UNDONE on " + strings.Join(u.HostNames(), ", ") + " (now " + undoneState(u) + "): " + strings.Join(journal.Undone{Hosts: moved}.HostNames(), ", ") +
 					" holds another version than the one recorded before the change: it changed in LaunchDarkly; decide on the sync screen (3)"
 			}
 			for _, l := range wrapText(note, w-2) {
@@ -118,16 +118,4 @@ func (s *flagsScreen) hostStateCell(state string, w int) string {
 		return s.st.dim.Render(text)
 	}
 	return text
-}
-
-// movedHosts are u's hosts at another version than its base: what they hold is not
-// LaunchDarkly's state from before the change (the armed guard leaves them as conflicts).
-func movedHosts(u journal.Undone) []string {
-	var out []string
-	for _, h := range u.Hosts {
-		if u.BaseVersion != nil && h.Version != *u.BaseVersion {
-			out = append(out, h.Host)
-		}
-	}
-	return out
 }
