@@ -281,11 +281,8 @@ func (m *Model) undoneNames(mark string) []string {
 	}
 	parts := make([]string, 0, len(m.drift))
 	for _, d := range m.drift {
-		name := d.Environment + "/" + d.Flag
-		switch {
-		case d.Project == "" || d.Environment == "":
-			name = d.Prefix + "/" + d.Flag
-		case len(projects) > 1:
+		name := undoneName(d)
+		if _, mapped := d.Target(); mapped && len(projects) > 1 {
 			name = d.Project + "/" + name
 		}
 		part := b(termsafe.Escape(name))
